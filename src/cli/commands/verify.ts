@@ -1,0 +1,102 @@
+/**
+ * `faregate verify` (qr-token-v1 §5): stdin lines → one JSON decision per line on stdout.
+ */
+import { z } from 'zod';
+import { denyListFromJson } from '../../lists/denyFile.ts';
+import { ListFileError, trustListFromJson } from '../../lists/trustFile.ts';
+import { stripFrame } from '../../token/frame.ts';
+import { DEFAULT_PARAMS } from '../../token/params.ts';
+import { REASONS } from '../../token/reasons.ts';
+import { RideCodeValidator, type Decision } from '../../token/validator.ts';
+import { readJson } from '../files.ts';
+import { readLines } from '../lineReader.ts';
+import { parseCommand, UsageError } from '../usage.ts';
+import type { CliIo } from '../io.ts';
+
+const seconds = z.coerce.number<string>().refine(Number.isFinite, 'must be a number').pipe(z.number().nonnegative());
+
+const VerifyArgs = z.object({
+  trust: z.string({ error: 'is required' }),
+  deny: z.string().optional(),
+  mode: z.enum(['bus', 'metro']).default('bus'),
+  now: seconds.optional(),
+  skew: seconds.default(DEFAULT_PARAMS.skew),
+  'code-validity': seconds.pipe(z.number().positive()).default(DEFAULT_PARAMS.codeValidity),
+  'duplicate-window': seconds.default(DEFAULT_PARAMS.duplicateWindow),
+});
+
+const JsonLine = z.object({ qr: z.string(), at: z.number().refine(Number.isFinite).optional() });
+
+export const VERIFY_USAGE =
+  'faregate verify --trust TRUST.json [--deny DENY.json] [--mode bus|metro] [--now UNIX] [--skew S] [--code-validity S] [--duplicate-window S]';
+
+/** The spec's output object: decision, reason (absent on accept), codeId, sub, cti, profile. */
+export function decisionLine(d: Decision): string {
+  const o: Record<string, unknown> = { decision: d.decision };
+  if (d.reason !== undefined) o.reason = d.reason;
+  if (d.codeId !== undefined) o.codeId = d.codeId;
+  if (d.subHex !== undefined) o.sub = d.subHex;
+  if (d.ctiHex !== undefined) o.cti = d.ctiHex;
+  if (d.profile !== undefined) o.profile = d.profile;
+  return JSON.stringify(o);
+}
+
+function malformedAt(at: number): Decision {
+  return { decision: 'reject', reason: 'malformed', reasonNumber: REASONS.malformed, message: 'scan_again', at };
+}
+
+function loadList<T>(path: string, what: string, build: (json: unknown) => T): T {
+  const json = readJson(path, what);
+  try {
+    return build(json);
+  } catch (e) {
+    if (e instanceof ListFileError) throw new UsageError(`${what} ${path} is unusable: ${e.message}`);
+    throw e;
+  }
+}
+
+export async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
+  const { values: a } = parseCommand(
+    'verify',
+    argv,
+    {
+      trust: { type: 'string' },
+      deny: { type: 'string' },
+      mode: { type: 'string' },
+      now: { type: 'string' },
+      skew: { type: 'string' },
+      'code-validity': { type: 'string' },
+      'duplicate-window': { type: 'string' },
+    },
+    VerifyArgs,
+  );
+  const trust = loadList(a.trust, 'trust list', trustListFromJson);
+  const deny = a.deny === undefined ? undefined : loadList(a.deny, 'deny list', denyListFromJson);
+  const validator = new RideCodeValidator({
+    trust,
+    ...(deny ? { deny } : {}),
+    params: { mode: a.mode, skew: a.skew, codeValidity: a['code-validity'], duplicateWindow: a['duplicate-window'] },
+  });
+  const nowOf = (): number => a.now ?? Date.now() / 1000;
+
+  for await (const line of readLines(io.stdin)) {
+    let d: Decision;
+    if (line.overlong) d = malformedAt(nowOf());
+    else {
+      const text = stripFrame(line.text);
+      if (text.startsWith('{')) {
+        let parsed: z.infer<typeof JsonLine> | undefined;
+        try {
+          const r = JsonLine.safeParse(JSON.parse(text));
+          if (r.success) parsed = r.data;
+        } catch {
+          parsed = undefined;
+        }
+        if (!parsed) d = malformedAt(nowOf());
+        else d = validator.decide(stripFrame(parsed.qr), parsed.at ?? nowOf());
+      } else d = validator.decide(text, nowOf());
+    }
+    await io.writeLine(decisionLine(d));
+  }
+  return 0;
+}

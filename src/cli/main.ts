@@ -1,0 +1,54 @@
+/** `faregate` command line: dispatches to one command; unusable arguments or files exit 2. */
+import { codeCommand, CODE_USAGE } from './commands/code.ts';
+import { inspectCommand, INSPECT_USAGE } from './commands/inspect.ts';
+import { issueCommand, ISSUE_USAGE } from './commands/issue.ts';
+import { keysCommand, KEYS_USAGE } from './commands/keys.ts';
+import { trustCommand, TRUST_USAGE } from './commands/trust.ts';
+import { verifyCommand, VERIFY_USAGE } from './commands/verify.ts';
+import { processIo, type CliIo } from './io.ts';
+import { UsageError } from './usage.ts';
+
+type Command = (argv: string[], io: CliIo) => Promise<number>;
+
+const COMMANDS: Record<string, { run: Command; usage: string; summary: string }> = {
+  verify: { run: verifyCommand, usage: VERIFY_USAGE, summary: 'decide ride codes read from stdin (one JSON line each)' },
+  keys: { run: keysCommand, usage: KEYS_USAGE, summary: 'generate an issuer or rider key pair (JWK)' },
+  trust: { run: trustCommand, usage: TRUST_USAGE, summary: 'build a trust list (JWK Set) from issuer public keys' },
+  issue: { run: issueCommand, usage: ISSUE_USAGE, summary: 'mint a rider credential (level 1)' },
+  code: { run: codeCommand, usage: CODE_USAGE, summary: 'make a ride code (level 2) from a credential' },
+  inspect: { run: inspectCommand, usage: INSPECT_USAGE, summary: 'decode a ride code without trusting it' },
+};
+
+export const EXIT_USAGE = 2;
+
+function help(): string {
+  const lines = ['faregate: QR fare validator', '', 'Commands:'];
+  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(8)} ${c.summary}`, `           ${c.usage}`);
+  return lines.join('\n');
+}
+
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    await io.writeLine(help());
+    return name === undefined ? EXIT_USAGE : 0;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    io.error(`faregate: unknown command ${name}; run faregate help`);
+    return EXIT_USAGE;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    await io.writeLine(cmd.usage);
+    return 0;
+  }
+  try {
+    return await cmd.run(rest, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.error(`faregate ${e.message}`);
+      return EXIT_USAGE;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,29 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { z } from 'zod';
+import { formatIssues } from '../lists/issues.ts';
+
+/** Unusable arguments or files: one line on stderr, exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** Parses argv with node:util, then validates the values with a zod schema. */
+export function parseCommand<S extends z.ZodType>(
+  command: string,
+  argv: string[],
+  options: Options,
+  schema: S,
+  allowPositionals = false,
+): { values: z.infer<S>; positionals: string[] } {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals });
+  } catch (e) {
+    throw new UsageError(`${command}: ${(e as Error).message.replace(/\s*\n\s*/g, " ")}`);
+  }
+  const r = schema.safeParse(parsed.values);
+  if (!r.success) throw new UsageError(`${command}: ${formatIssues(r.error.issues).replace(/(^|; )([\w-]+):/g, '$1--$2:')}`);
+  return { values: r.data, positionals: parsed.positionals };
+}

@@ -1,0 +1,117 @@
+/**
+ * Keys: COSE_Key (RFC 9052 §7) for the rider key in `cnf`, and JWK (RFC 7517) for trust lists.
+ * Pure: node:crypto only. Import is done through JWK, which for Ed25519 costs a few µs and for
+ * P-256 rejects points that are not on the curve.
+ */
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import type { CborMap } from './cbor.ts';
+import { ALG_EDDSA, ALG_ES256, type SupportedAlg } from './cose.ts';
+
+export class KeyFormatError extends Error {
+  override readonly name = 'KeyFormatError';
+}
+
+export type KeyType = 'OKP' | 'EC2';
+
+export interface RiderKey {
+  kty: KeyType;
+  /** The algorithm this key type signs with in FG1. */
+  alg: SupportedAlg;
+  key: KeyObject;
+}
+
+const COSE_KTY = 1;
+const COSE_CRV = -1;
+const COSE_X = -2;
+const COSE_Y = -3;
+const KTY_OKP = 1;
+const KTY_EC2 = 2;
+const CRV_P256 = 1;
+const CRV_ED25519 = 6;
+
+export function b64u(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
+}
+
+export function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+function bstr32(m: CborMap, label: number, name: string): Uint8Array {
+  const v = m.get(label);
+  if (!(v instanceof Uint8Array) || v.length !== 32) throw new KeyFormatError(`COSE_Key ${name} must be a 32-byte string`);
+  return v;
+}
+
+/** The raw public material of a COSE_Key, checked for shape (not yet imported). */
+export interface CoseKeyMaterial {
+  kty: KeyType;
+  x: Uint8Array;
+  y?: Uint8Array;
+  /** A stable string for caching imports: kty + x (+ y) in hex. */
+  id: string;
+}
+
+export function readCoseKey(m: CborMap): CoseKeyMaterial {
+  const kty = m.get(COSE_KTY);
+  const crv = m.get(COSE_CRV);
+  if (kty === KTY_OKP) {
+    if (crv !== CRV_ED25519) throw new KeyFormatError('OKP COSE_Key must have crv 6 (Ed25519)');
+    const x = bstr32(m, COSE_X, 'x');
+    return { kty: 'OKP', x, id: 'O' + hex(x) };
+  }
+  if (kty === KTY_EC2) {
+    if (crv !== CRV_P256) throw new KeyFormatError('EC2 COSE_Key must have crv 1 (P-256)');
+    const x = bstr32(m, COSE_X, 'x');
+    const y = bstr32(m, COSE_Y, 'y');
+    return { kty: 'EC2', x, y, id: 'E' + hex(x) + hex(y) };
+  }
+  throw new KeyFormatError('COSE_Key kty must be 1 (OKP) or 2 (EC2)');
+}
+
+/** Imports checked material; throws KeyFormatError if the point cannot be imported (e.g. off-curve). */
+export function importCoseKey(k: CoseKeyMaterial): RiderKey {
+  const jwk: JsonWebKey =
+    k.kty === 'OKP'
+      ? { kty: 'OKP', crv: 'Ed25519', x: b64u(k.x) }
+      : { kty: 'EC', crv: 'P-256', x: b64u(k.x), y: b64u(k.y!) };
+  try {
+    return { kty: k.kty, alg: k.kty === 'OKP' ? ALG_EDDSA : ALG_ES256, key: createPublicKey({ key: jwk, format: 'jwk' }) };
+  } catch {
+    throw new KeyFormatError(k.kty === 'EC2' ? 'P-256 point is not on the curve' : 'Ed25519 key cannot be imported');
+  }
+}
+
+/** COSE_Key map for a public KeyObject (Ed25519 or P-256). */
+export function coseKeyFromPublic(key: KeyObject): CborMap {
+  const jwk = key.export({ format: 'jwk' });
+  if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519')
+    return new Map<number, number | Uint8Array>([
+      [COSE_KTY, KTY_OKP],
+      [COSE_CRV, CRV_ED25519],
+      [COSE_X, Buffer.from(jwk.x!, 'base64url')],
+    ]);
+  if (jwk.kty === 'EC' && jwk.crv === 'P-256')
+    return new Map<number, number | Uint8Array>([
+      [COSE_KTY, KTY_EC2],
+      [COSE_CRV, CRV_P256],
+      [COSE_X, Buffer.from(jwk.x!, 'base64url')],
+      [COSE_Y, Buffer.from(jwk.y!, 'base64url')],
+    ]);
+  throw new KeyFormatError('only Ed25519 and P-256 keys are supported');
+}
+
+export function algName(alg: SupportedAlg): 'EdDSA' | 'ES256' {
+  return alg === ALG_EDDSA ? 'EdDSA' : 'ES256';
+}
+
+export function algFromName(name: unknown): SupportedAlg | undefined {
+  return name === 'EdDSA' ? ALG_EDDSA : name === 'ES256' ? ALG_ES256 : undefined;
+}
+
+/** The FG1 algorithm of a key object, from its type. */
+export function algOfKey(key: KeyObject): SupportedAlg {
+  if (key.asymmetricKeyType === 'ed25519') return ALG_EDDSA;
+  if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return ALG_ES256;
+  throw new KeyFormatError('only Ed25519 and P-256 keys are supported');
+}
