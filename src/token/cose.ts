@@ -125,7 +125,7 @@ export function signData(alg: SupportedAlg, key: KeyObject, data: Uint8Array): U
 /** Verifies a Sign1 whose algorithm is given by the caller (the caller decides which header it trusts). */
 export function verifySign1(msg: Sign1, alg: SupportedAlg, key: KeyObject, externalAad: Uint8Array = EMPTY): boolean {
   if (msg.payload === null) return false;
-  return verifySignature(alg, key, sigStructure1(msg.protectedBytes, externalAad, msg.payload), msg.signature);
+  return verifySignature(alg, key, sigStructure1(msg.protectedHeader.size === 0 ? EMPTY : msg.protectedBytes, externalAad, msg.payload), msg.signature);
 }
 
 export interface SignOptions {

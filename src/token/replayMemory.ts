@@ -50,7 +50,7 @@ export class ReplayMemory {
     this.prune(at);
   }
 
-  /** Drops what is older than retention (codes) or the duplicate window (riders). */
+  /** Drops what is older than the retention. */
   prune(now: number): void {
     const codeLimit = now - this.retention;
     for (const [id, t] of this.codes) {
@@ -58,9 +58,10 @@ export class ReplayMemory {
       if (t >= codeLimit) this.forcedEvictions++;
       this.codes.delete(id);
     }
-    const subLimit = now - this.duplicateWindow;
+    // Riders are held as long as codes: with a clock that went back, an old acceptance is
+    // still "within the window" (now − t < duplicateWindow), and must still be found.
     for (const [sub, t] of this.subs) {
-      if (t > subLimit && this.subs.size <= this.capacity) break;
+      if (t >= codeLimit && this.subs.size <= this.capacity) break;
       this.subs.delete(sub);
     }
   }
