@@ -1,0 +1,214 @@
+/**
+ * `faregate backend`: the reference settlement backend (settlement-mqtt-v1) until SIGINT/SIGTERM;
+ * `faregate backend report`: settled taps and fares per day, device, profile and currency.
+ * Unusable arguments or files exit 2 with one line; a failure to connect/subscribe exits 1.
+ */
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { BackendStore, type Report } from '../../backend/backendStore.ts';
+import { DEFAULT_SHARED_GROUP, SettlementBackend, type BackendTlsOptions } from '../../backend/settlementBackend.ts';
+import { DEFAULT_TOPIC_PREFIX } from '../../contract/settlement.ts';
+import type { Logger } from '../../platform/logger.ts';
+import { createLogger } from '../../platform/pinoLogger.ts';
+import { readText } from '../files.ts';
+import type { CliIo } from '../io.ts';
+import { parseCommand, UsageError } from '../usage.ts';
+
+export const BACKEND_USAGE = [
+  'faregate backend --mqtt URL --db FILE [--prefix faregate/v1] [--client-id ID] [--protocol 4|5] [--shared-group NAME | --no-shared]',
+  '                 [--username U --password-file F] [--ca F] [--cert F --key F] [--servername S] [--insecure] [--log-level info]',
+  '         faregate backend report --db FILE [--json]',
+].join('\n');
+
+const RUN_OPTIONS = {
+  mqtt: { type: 'string' },
+  db: { type: 'string' },
+  prefix: { type: 'string' },
+  'client-id': { type: 'string' },
+  protocol: { type: 'string' },
+  'shared-group': { type: 'string' },
+  'no-shared': { type: 'boolean' },
+  username: { type: 'string' },
+  'password-file': { type: 'string' },
+  ca: { type: 'string' },
+  cert: { type: 'string' },
+  key: { type: 'string' },
+  servername: { type: 'string' },
+  insecure: { type: 'boolean' },
+  'log-level': { type: 'string' },
+} as const;
+
+const TOPIC_LEVELS = /^[^+#\u0000]+$/;
+
+const RunArgs = z
+  .object({
+    mqtt: z.string({ error: 'is required' }).regex(/^mqtts?:\/\/[^\s]+$/, 'must be an mqtt:// or mqtts:// URL'),
+    db: z.string({ error: 'is required' }).min(1),
+    prefix: z
+      .string()
+      .regex(TOPIC_LEVELS, 'must not contain + # or NUL')
+      .refine((p) => !p.startsWith('/') && !p.endsWith('/') && !p.startsWith('$'), 'must not start or end with / or start with $')
+      .default(DEFAULT_TOPIC_PREFIX),
+    'client-id': z.string().regex(/^[\x21-\x7e]{1,128}$/, 'must be 1..128 printable ASCII characters').optional(),
+    protocol: z.enum(['4', '5'], { error: 'must be 4 (MQTT 3.1.1) or 5' }).default('5'),
+    'shared-group': z.string().regex(/^[^/+#\s]{1,64}$/, 'must be 1..64 characters without / + # or spaces').optional(),
+    'no-shared': z.boolean().default(false),
+    username: z.string().min(1).optional(),
+    'password-file': z.string().min(1).optional(),
+    ca: z.string().min(1).optional(),
+    cert: z.string().min(1).optional(),
+    key: z.string().min(1).optional(),
+    servername: z.string().min(1).optional(),
+    insecure: z.boolean().default(false),
+    'log-level': z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+  })
+  .refine((a) => !(a['no-shared'] && a['shared-group'] !== undefined), { message: 'give either --shared-group or --no-shared', path: ['no-shared'] })
+  .refine((a) => a['password-file'] === undefined || a.username !== undefined, { message: 'needs --username', path: ['password-file'] })
+  .refine((a) => (a.cert === undefined) === (a.key === undefined), { message: 'give --cert and --key together', path: ['cert'] })
+  .refine((a) => a.mqtt.startsWith('mqtts://') || (a.ca ?? a.cert ?? a.servername) === undefined && !a.insecure, {
+    message: 'TLS options need an mqtts:// URL',
+    path: ['mqtt'],
+  });
+
+const ReportArgs = z.object({
+  db: z.string({ error: 'is required' }).min(1),
+  json: z.boolean().default(false),
+});
+
+export async function backendCommand(argv: string[], io: CliIo): Promise<number> {
+  if (argv[0] === 'report') return reportCommand(argv.slice(1), io);
+  if (argv[0] !== undefined && !argv[0].startsWith('-')) throw new UsageError(`backend: unknown subcommand ${argv[0]}; usage: ${BACKEND_USAGE}`);
+  const { values: a } = parseCommand('backend', argv, RUN_OPTIONS, RunArgs);
+
+  const password = a['password-file'] !== undefined ? readText(a['password-file'], 'password file').replace(/\r?\n$/, '') : undefined;
+  let tls: BackendTlsOptions | undefined;
+  if (a.mqtt.startsWith('mqtts://')) {
+    tls = { rejectUnauthorized: !a.insecure };
+    if (a.ca !== undefined) tls.ca = readText(a.ca, 'CA file');
+    if (a.cert !== undefined) tls.cert = readText(a.cert, 'certificate file');
+    if (a.key !== undefined) tls.key = readText(a.key, 'key file');
+    if (a.servername !== undefined) tls.servername = a.servername;
+  }
+
+  const clientId = a['client-id'] ?? `faregate-backend-${hostname().replace(/[^\x21-\x7e]/g, '_').slice(0, 64)}`;
+  const logger = createLogger({ level: a['log-level'], format: process.stdout.isTTY ? 'pretty' : 'json', base: { clientId } });
+  const store = openStore(a.db, false, logger);
+
+  const backend = new SettlementBackend({
+    url: a.mqtt,
+    store,
+    clientId,
+    prefix: a.prefix,
+    protocolVersion: a.protocol === '4' ? 4 : 5,
+    sharedGroup: a['no-shared'] ? false : (a['shared-group'] ?? DEFAULT_SHARED_GROUP),
+    ...(a.username !== undefined ? { username: a.username } : {}),
+    ...(password !== undefined ? { password } : {}),
+    ...(tls ? { tls } : {}),
+    logger,
+  });
+  backend.on('error', (err) => logger.error({ err: err.message }, 'backend error'));
+
+  let stopping: Promise<void> | undefined;
+  const stop = (signal: string): Promise<void> => {
+    if (!stopping) {
+      logger.info({ signal }, 'stopping');
+      stopping = backend.stop().finally(() => store.close());
+    }
+    return stopping;
+  };
+  const done = new Promise<number>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      stop(signal).then(
+        () => resolve(0),
+        (err: Error) => {
+          logger.error({ err: err.message }, 'error while stopping');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+  logger.info({ url: redactUrl(a.mqtt), db: a.db, subscription: backend.subscription, protocol: a.protocol }, 'settlement backend starting');
+  try {
+    await backend.start();
+  } catch (e) {
+    if (stopping) return done;
+    logger.fatal({ err: (e as Error).message }, 'cannot start the settlement backend');
+    await stop('startup failure');
+    return 1;
+  }
+  return done;
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}
+
+function openStore(file: string, readonly: boolean, logger?: Logger): BackendStore {
+  const store = new BackendStore({ file, readonly, ...(logger ? { logger } : {}) });
+  try {
+    store.open();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(`backend: --db ${file}: ${code === 'SQLITE_CANTOPEN' ? 'no such store' : (e as Error).message.split('\n')[0]}`);
+  }
+  return store;
+}
+
+async function reportCommand(argv: string[], io: CliIo): Promise<number> {
+  const { values: a } = parseCommand('backend report', argv, { db: { type: 'string' }, json: { type: 'boolean' } }, ReportArgs);
+  const store = openStore(a.db, true);
+  let report: Report;
+  try {
+    report = store.report();
+  } finally {
+    store.close();
+  }
+  if (a.json) {
+    await io.writeLine(JSON.stringify(report));
+    return 0;
+  }
+  for (const line of formatReport(report)) await io.writeLine(line);
+  return 0;
+}
+
+function table(header: string[], rows: (string | number)[][], rightAligned: Set<number>): string[] {
+  const cells = [header, ...rows.map((r) => r.map(String))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  const fmt = (r: string[]) =>
+    r
+      .map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => fmt(r.map(String)))];
+}
+
+/** The report as a readable table (fares in the currency's minor unit, as on the wire). */
+export function formatReport(r: Report): string[] {
+  const out: string[] = [];
+  if (r.rows.length === 0) out.push('no settled taps');
+  else
+    out.push(
+      ...table(
+        ['day (UTC)', 'device', 'profile', 'currency', 'taps', 'priced', 'fares (minor units)'],
+        r.rows.map((x) => [x.day, x.deviceId, x.profile, x.currency, x.taps, x.priced, x.fareTotal]),
+        new Set([2, 4, 5, 6]),
+      ),
+    );
+  const totals = Object.entries(r.totals.fareTotals)
+    .map(([c, v]) => `${v} ${c}`)
+    .join(', ');
+  out.push('', `total: ${r.totals.taps} taps, ${r.totals.priced} priced${totals ? `, fares ${totals}` : ''}`);
+  if (r.devices.length) {
+    out.push('');
+    out.push(
+      ...table(
+        ['device', 'batches', 'malformed', 'taps', 'duplicates', 'conflicts'],
+        r.devices.map((d) => [d.deviceId, d.batches, d.malformed, d.taps, d.duplicates, d.conflicts]),
+        new Set([1, 2, 3, 4, 5]),
+      ),
+    );
+  }
+  return out;
+}

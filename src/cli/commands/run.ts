@@ -1,0 +1,58 @@
+/**
+ * `faregate run --config FILE`: the validator service. Settings errors (or unusable list
+ * files) print every problem and exit 3; SIGINT/SIGTERM stop it cleanly.
+ */
+import { z } from 'zod';
+import { ConfigError, EXIT_CONFIG, loadConfig } from '../../config/load.ts';
+import { createLogger } from '../../platform/pinoLogger.ts';
+import { StartupError, ValidatorService } from '../../service/validatorService.ts';
+import type { CliIo } from '../io.ts';
+import { parseCommand } from '../usage.ts';
+
+const Args = z.object({ config: z.string({ error: 'is required' }) });
+
+export async function runCommand(argv: string[], io: CliIo): Promise<number> {
+  const { values: a } = parseCommand('run', argv, { config: { type: 'string', short: 'c' } }, Args);
+  let loaded;
+  try {
+    loaded = loadConfig(a.config);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      io.error(`faregate: refusing to start: ${e.message}`);
+      return EXIT_CONFIG;
+    }
+    throw e;
+  }
+  const { config } = loaded;
+  const logger = createLogger({ level: config.log.level, format: config.log.format, base: { deviceId: config.deviceId } });
+  let service: ValidatorService;
+  try {
+    service = new ValidatorService(config, { logger });
+  } catch (e) {
+    if (e instanceof StartupError) {
+      io.error(`faregate: refusing to start: configuration ${a.config} has ${e.problems.length} problem(s):\n${e.problems.map((p) => `  - ${p}`).join('\n')}`);
+      return EXIT_CONFIG;
+    }
+    throw e;
+  }
+  if (loaded.envOverrides.length) logger.info({ overrides: loaded.envOverrides }, 'settings overridden from the environment');
+
+  let stopping: Promise<void> | undefined;
+  const done = new Promise<number>((resolve) => {
+    const stop = (signal: string) => {
+      if (stopping) return;
+      logger.info({ signal }, 'stopping');
+      stopping = service.stop().then(
+        () => resolve(0),
+        (err: Error) => {
+          logger.error({ err: err.message }, 'error while stopping');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  await service.start();
+  return done;
+}

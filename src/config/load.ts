@@ -1,0 +1,109 @@
+/**
+ * Loads the settings file (YAML or JSON), applies FAREGATE_* environment overrides, resolves
+ * relative paths against the file's folder, and validates. Every problem is listed at once,
+ * each with the path of the bad field; the caller refuses to start (exit code 3).
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import { ConfigSchema, type Config } from './schema.ts';
+
+export const EXIT_CONFIG = 3;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(`configuration ${file} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+const ENV_PREFIX = 'FAREGATE_';
+/** Variables with the prefix that are not setting overrides. */
+const ENV_NOT_SETTINGS = new Set(['FAREGATE_CONFIG']);
+
+/** `SCANNER__BAUD_RATE` → ['scanner', 'baudRate']. */
+export function envPath(name: string): string[] {
+  return name
+    .slice(ENV_PREFIX.length)
+    .split('__')
+    .map((seg) => seg.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()));
+}
+
+function envValue(raw: string): unknown {
+  if (/^(true|false|null|-?\d+(\.\d+)?)$/.test(raw)) return JSON.parse(raw);
+  if (raw.startsWith('{') || raw.startsWith('[')) {
+    try {
+      return JSON.parse(raw);
+    } catch {
+      return raw;
+    }
+  }
+  return raw;
+}
+
+/** Applies FAREGATE_A__B_C=value as a.bC = value; returns the names applied. */
+export function applyEnvOverrides(doc: Record<string, unknown>, env: NodeJS.ProcessEnv): string[] {
+  const applied: string[] = [];
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith(ENV_PREFIX) || ENV_NOT_SETTINGS.has(name) || raw === undefined) continue;
+    const path = envPath(name);
+    let node: Record<string, unknown> = doc;
+    for (const seg of path.slice(0, -1)) {
+      const next = node[seg];
+      if (typeof next !== 'object' || next === null || Array.isArray(next)) node[seg] = {};
+      node = node[seg] as Record<string, unknown>;
+    }
+    node[path.at(-1)!] = envValue(raw);
+    applied.push(name);
+  }
+  return applied;
+}
+
+export interface LoadedConfig {
+  config: Config;
+  file: string;
+  envOverrides: string[];
+}
+
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ConfigError(file, [code === 'ENOENT' ? 'file not found' : `cannot read the file (${(e as Error).message})`]);
+  }
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0)
+    throw new ConfigError(
+      file,
+      doc.errors.map((e) => `line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`),
+    );
+  const raw: unknown = doc.toJS();
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new ConfigError(file, ['(root): the file must hold a map of settings (YAML mapping or JSON object)']);
+  const obj = raw as Record<string, unknown>;
+  const envOverrides = applyEnvOverrides(obj, env);
+  const r = ConfigSchema.safeParse(obj);
+  if (!r.success)
+    throw new ConfigError(
+      file,
+      r.error.issues.map((i) => {
+        const path = i.path.join('.') || '(root)';
+        const env = envOverrides.find((n) => envPath(n).join('.') === path);
+        return `${path}: ${i.message}${env ? ` (from ${env})` : ''}`;
+      }),
+    );
+  const config = r.data;
+  const base = dirname(resolve(file));
+  const abs = (p: string) => (isAbsolute(p) || p.startsWith('tcp://') ? p : resolve(base, p));
+  config.trust.file = abs(config.trust.file);
+  if (config.deny) config.deny.file = abs(config.deny.file);
+  config.dataDir = abs(config.dataDir);
+  if (config.gate.driver === 'serial') config.gate.path = abs(config.gate.path);
+  if (!config.scanner.path.startsWith('tcp://')) config.scanner.path = abs(config.scanner.path);
+  return { config, file, envOverrides };
+}

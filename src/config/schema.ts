@@ -1,0 +1,138 @@
+/**
+ * The validator's settings (one YAML or JSON file, FAREGATE_* environment overrides).
+ * Validated at start-up; on error the service refuses to start and lists every problem.
+ */
+import { z } from 'zod';
+import { parseTcpTarget } from '../scanner/createTransport.ts';
+import { DEFAULT_PARAMS } from '../token/params.ts';
+
+const seconds = z.number().nonnegative();
+const ms = z.number().int().nonnegative();
+const minorUnits = z.number().int().nonnegative();
+
+export const ScannerSchema = z.strictObject({
+  /** Device path (e.g. /dev/serial/by-id/usb-…), or tcp://host:port for a network scanner. */
+  path: z
+    .string()
+    .min(1)
+    .superRefine((p, ctx) => {
+      if (/^[a-z][a-z0-9+.-]*:\/\//i.test(p)) {
+        try {
+          parseTcpTarget(p);
+        } catch (e) {
+          ctx.addIssue({ code: 'custom', message: (e as Error).message });
+        }
+      }
+    }),
+  baudRate: z.number().int().positive().default(9600),
+  dataBits: z.union([z.literal(5), z.literal(6), z.literal(7), z.literal(8)]).default(8),
+  parity: z.enum(['none', 'even', 'odd', 'mark', 'space']).default('none'),
+  stopBits: z.union([z.literal(1), z.literal(1.5), z.literal(2)]).default(1),
+  framing: z
+    .strictObject({
+      suffix: z.enum(['auto', 'cr', 'lf', 'crlf', 'custom', 'none']).default('auto'),
+      customSuffix: z.string().min(1).optional(),
+      interByteTimeoutMs: ms.default(50),
+      staleFrameMs: ms.default(2000),
+      maxFrameLength: z.number().int().min(16).max(65536).default(2048),
+      stripAim: z.boolean().default(true),
+    })
+    .prefault({})
+    .refine((f) => f.suffix !== 'custom' || f.customSuffix !== undefined, {
+      message: 'customSuffix is required when suffix is custom',
+      path: ['customSuffix'],
+    }),
+  reconnect: z
+    .strictObject({ initialDelayMs: ms.default(250), maxDelayMs: ms.default(5000) })
+    .prefault({}),
+});
+
+const FareTable = z.strictObject({
+  adult: minorUnits,
+  child: minorUnits.optional(),
+  student: minorUnits.optional(),
+  senior: minorUnits.optional(),
+  disabled: minorUnits.optional(),
+  staff: minorUnits.optional(),
+});
+
+export const GateSchema = z.discriminatedUnion('driver', [
+  z.strictObject({ driver: z.literal('console'), timeoutMs: ms.default(500) }),
+  z.strictObject({
+    driver: z.literal('serial'),
+    timeoutMs: ms.default(500),
+    /** The relay or display board's serial port. */
+    path: z.string().min(1),
+    baudRate: z.number().int().positive().default(9600),
+    /** Lines written for each outcome; `{message}`, `{text}`, `{fare}` and `{tapId}` are replaced. */
+    commands: z
+      .strictObject({
+        open: z.string().default('OPEN {message}'),
+        reject: z.string().default('REJECT {message}'),
+        silent: z.string().optional(),
+      })
+      .prefault({}),
+    lineEnding: z.enum(['cr', 'lf', 'crlf']).default('crlf'),
+  }),
+]);
+
+export const ConfigSchema = z.strictObject({
+  deviceId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1..64 of A-Z a-z 0-9 _ -'),
+  mode: z.enum(['bus', 'metro']),
+  /** Route id (bus) or station id (metro). */
+  place: z.string().min(1).max(64),
+  direction: z.enum(['board', 'in', 'out']),
+  scanner: ScannerSchema,
+  trust: z.strictObject({ file: z.string().min(1) }),
+  deny: z.strictObject({ file: z.string().min(1) }).optional(),
+  dataDir: z.string().min(1),
+  store: z
+    .strictObject({
+      /** NORMAL survives a process crash; FULL also survives power loss (one fsync per tap). */
+      synchronous: z.enum(['NORMAL', 'FULL']).default('NORMAL'),
+    })
+    .prefault({}),
+  token: z
+    .strictObject({
+      skew: seconds.default(DEFAULT_PARAMS.skew),
+      codeValidity: z.number().positive().default(DEFAULT_PARAMS.codeValidity),
+      duplicateWindow: seconds.default(DEFAULT_PARAMS.duplicateWindow),
+      credentialCacheSize: z.number().int().nonnegative().default(DEFAULT_PARAMS.credentialCacheSize),
+      riderKeyCacheSize: z.number().int().nonnegative().default(DEFAULT_PARAMS.riderKeyCacheSize),
+      replayCapacity: z.number().int().positive().default(DEFAULT_PARAMS.replayCapacity),
+    })
+    .prefault({}),
+  fare: z
+    .strictObject({
+      currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as CNY').default('CNY'),
+      /** Bus: flat fare per profile in minor units; a profile not listed pays the adult fare. */
+      bus: FareTable.optional(),
+      /** Metro exit: a flat fare where the validator prices the journey; absent = the backend prices it. */
+      metroOut: FareTable.optional(),
+    })
+    .prefault({}),
+  gate: GateSchema.default({ driver: 'console', timeoutMs: 500 }),
+  log: z
+    .strictObject({
+      level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+      /** json: one JSON object a line (journald, Docker); pretty: readable at a terminal. */
+      format: z.enum(['json', 'pretty']).default('json'),
+    })
+    .prefault({}),
+})
+  .superRefine((c, ctx) => {
+    const ok = c.mode === 'bus' ? c.direction === 'board' : c.direction === 'in' || c.direction === 'out';
+    if (!ok)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['direction'],
+        message: c.mode === 'bus' ? 'a bus reader has direction board' : 'a metro gate has direction in or out',
+      });
+    if (c.mode === 'bus' && c.fare.bus === undefined)
+      ctx.addIssue({ code: 'custom', path: ['fare', 'bus'], message: 'a bus reader needs a fare table (fare.bus.adult at least)' });
+  });
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+export type GateConfig = Config['gate'];
+export type ScannerConfig = Config['scanner'];

@@ -1,0 +1,251 @@
+/**
+ * Turns the scanner's byte stream into frames (qr-token-v1 §1: a frame may carry a line
+ * terminator and an AIM symbology identifier, both removed here).
+ *
+ * Pure and clock-free: bytes arrive with `push(bytes, now)`, time passes with `tick(now)`;
+ * `nextDeadline()` tells the owner when a timeout could next fire. Rules:
+ * - suffix `auto`: CR, LF or CRLF ends a frame (CRLF is one terminator, also when split across
+ *   chunks); `cr` / `lf` / `crlf` / `custom`: exactly that byte sequence; `none`: a frame ends
+ *   after `interByteTimeoutMs` of silence.
+ * - a byte outside printable ASCII (0x20..0x7E) that is not part of the terminator is noise: the
+ *   partial frame is discarded (`dropped('noise')`, once per run of noise bytes) and a new frame
+ *   starts after it.
+ * - at most `maxFrameLength` bytes are held (in a fixed buffer); longer input is skipped up to
+ *   the next terminator (or silence) and reported once as `dropped('overlong', totalLength)`.
+ * - with a suffix, a partial frame with no new byte for `staleFrameMs` is `dropped('stale')`.
+ * - empty frames (a lone terminator) are ignored silently; a frame that is only an AIM
+ *   identifier is `dropped('empty')`.
+ * Frames are ASCII and decoded as latin1. The framer never logs.
+ */
+import { EventEmitter } from 'node:events';
+import { stripFrame } from '../token/frame.ts';
+import type { DropReason, FramingOptions } from './types.ts';
+
+export interface FramerEvents {
+  frame: [text: string, receivedAt: number];
+  dropped: [reason: DropReason, length: number];
+}
+
+export const DEFAULT_FRAMING: Readonly<FramingOptions> = Object.freeze({
+  suffix: 'auto',
+  interByteTimeoutMs: 50,
+  staleFrameMs: 2000,
+  // qr-token-v1 §1 rejects text over 1024 characters; leave room for an AIM prefix and let the
+  // validator count anything in between as malformed.
+  maxFrameLength: 2048,
+  stripAim: true,
+});
+
+const CR = 0x0d;
+const LF = 0x0a;
+
+export class FramingOptionsError extends Error {
+  override name = 'FramingOptionsError';
+}
+
+/** Resolves and checks framing options (defaults for anything missing). */
+export function resolveFramingOptions(partial: Partial<FramingOptions> = {}): FramingOptions {
+  const o: FramingOptions = { ...DEFAULT_FRAMING, ...stripUndefined(partial) };
+  const styles = ['auto', 'cr', 'lf', 'crlf', 'custom', 'none'];
+  if (!styles.includes(o.suffix)) throw new FramingOptionsError(`unknown suffix style ${JSON.stringify(o.suffix)}`);
+  if (!Number.isInteger(o.maxFrameLength) || o.maxFrameLength < 1) {
+    throw new FramingOptionsError('maxFrameLength must be a positive integer');
+  }
+  for (const k of ['interByteTimeoutMs', 'staleFrameMs'] as const) {
+    if (!Number.isFinite(o[k]) || o[k] <= 0) throw new FramingOptionsError(`${k} must be a positive number`);
+  }
+  if (o.suffix === 'custom') {
+    const s = o.customSuffix;
+    if (typeof s !== 'string' || s.length === 0) throw new FramingOptionsError('suffix "custom" needs a non-empty customSuffix');
+    for (let i = 0; i < s.length; i++) {
+      if (s.charCodeAt(i) > 0xff) throw new FramingOptionsError('customSuffix must be single-byte (latin1) characters');
+    }
+  }
+  return o;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}
+
+function isPrintable(b: number): boolean {
+  return b >= 0x20 && b <= 0x7e;
+}
+
+export class Framer extends EventEmitter<FramerEvents> {
+  readonly options: Readonly<FramingOptions>;
+  /** Fixed suffix bytes for cr/lf/crlf/custom; undefined for auto and none. */
+  private readonly suffix: Buffer | undefined;
+  private readonly buf: Buffer;
+  private len = 0;
+  /** Suffix bytes matched so far (held back from `buf`). */
+  private matched = 0;
+  /** Skipping an overlong frame: bytes skipped so far (0 = not skipping). */
+  private skipped = 0;
+  /** Inside a run of noise bytes (already reported). */
+  private inNoise = false;
+  /** `auto`: the last terminator was CR, so an LF right after it belongs to it. */
+  private afterCr = false;
+  /** Time of the last byte that belongs to the pending state, or undefined when idle. */
+  private lastByteAt: number | undefined;
+
+  constructor(options: Partial<FramingOptions> = {}) {
+    super();
+    this.options = Object.freeze(resolveFramingOptions(options));
+    const s = this.options.suffix;
+    this.suffix =
+      s === 'cr'
+        ? Buffer.from([CR])
+        : s === 'lf'
+          ? Buffer.from([LF])
+          : s === 'crlf'
+            ? Buffer.from([CR, LF])
+            : s === 'custom'
+              ? Buffer.from(this.options.customSuffix ?? '', 'latin1')
+              : undefined;
+    this.buf = Buffer.alloc(this.options.maxFrameLength);
+  }
+
+  /** Feeds bytes received at `now`. Timeouts that expired before `now` are applied first. */
+  push(bytes: Uint8Array, now: number): void {
+    this.tick(now);
+    for (let i = 0; i < bytes.length; i++) this.byte(bytes[i]!, now);
+    if (this.hasPending()) this.lastByteAt = now;
+    else this.lastByteAt = undefined;
+  }
+
+  /** Applies the silence timeouts as of `now`. */
+  tick(now: number): void {
+    if (this.lastByteAt === undefined) return;
+    const style = this.options.suffix;
+    const limit = style === 'none' ? this.options.interByteTimeoutMs : this.options.staleFrameMs;
+    if (now - this.lastByteAt < limit) return;
+    const at = this.lastByteAt;
+    this.lastByteAt = undefined;
+    if (style === 'none') this.endFrame(at);
+    else this.discardPartial('stale');
+  }
+
+  /** When `tick` could next change something, or undefined when nothing is pending. */
+  nextDeadline(): number | undefined {
+    if (this.lastByteAt === undefined) return undefined;
+    return this.lastByteAt + (this.options.suffix === 'none' ? this.options.interByteTimeoutMs : this.options.staleFrameMs);
+  }
+
+  /** Bytes currently held for an incomplete frame (never more than maxFrameLength). */
+  get pendingLength(): number {
+    return this.len;
+  }
+
+  /**
+   * Forgets any incomplete input (the link went away): a partial frame is reported as
+   * `dropped('stale')`, never emitted as a frame.
+   */
+  reset(): void {
+    this.lastByteAt = undefined;
+    this.discardPartial('stale');
+    this.afterCr = false;
+  }
+
+  private hasPending(): boolean {
+    return this.len > 0 || this.matched > 0 || this.skipped > 0 || this.inNoise;
+  }
+
+  private byte(b: number, now: number): void {
+    const suffix = this.suffix;
+    if (suffix !== undefined) {
+      if (b === suffix[this.matched]) {
+        this.matched++;
+        if (this.matched === suffix.length) {
+          this.matched = 0;
+          this.endFrame(now);
+        }
+        return;
+      }
+      if (this.matched > 0) {
+        // The held bytes were not a terminator after all: the first is content, the rest (and
+        // `b`) are looked at again, as they may start a terminator themselves.
+        const held = suffix.subarray(0, this.matched);
+        this.matched = 0;
+        this.content(held[0]!);
+        for (let i = 1; i < held.length; i++) this.byte(held[i]!, now);
+        this.byte(b, now);
+        return;
+      }
+      this.content(b);
+      return;
+    }
+    if (this.options.suffix === 'auto' && (b === CR || b === LF)) {
+      if (b === LF && this.afterCr) {
+        this.afterCr = false;
+        return;
+      }
+      this.endFrame(now);
+      this.afterCr = b === CR;
+      return;
+    }
+    this.afterCr = false;
+    this.content(b);
+  }
+
+  private content(b: number): void {
+    this.afterCr = false;
+    if (this.skipped > 0) {
+      this.skipped++;
+      return;
+    }
+    if (!isPrintable(b)) {
+      if (!this.inNoise) {
+        const length = this.len + 1;
+        this.len = 0;
+        this.inNoise = true;
+        this.emit('dropped', 'noise', length);
+      }
+      return;
+    }
+    this.inNoise = false;
+    if (this.len === this.buf.length) {
+      this.skipped = this.len + 1;
+      this.len = 0;
+      return;
+    }
+    this.buf[this.len++] = b;
+  }
+
+  /** A terminator (or, with `none`, silence) ends the current frame. */
+  private endFrame(at: number): void {
+    this.inNoise = false;
+    if (this.skipped > 0) {
+      const length = this.skipped;
+      this.skipped = 0;
+      this.emit('dropped', 'overlong', length);
+      return;
+    }
+    if (this.len === 0) return;
+    const raw = this.buf.toString('latin1', 0, this.len);
+    this.len = 0;
+    const text = this.options.stripAim ? stripFrame(raw) : raw;
+    if (text.length === 0) {
+      this.emit('dropped', 'empty', raw.length);
+      return;
+    }
+    this.emit('frame', text, at);
+  }
+
+  private discardPartial(reason: DropReason): void {
+    this.inNoise = false;
+    if (this.skipped > 0) {
+      const length = this.skipped + this.matched;
+      this.skipped = 0;
+      this.matched = 0;
+      this.emit('dropped', 'overlong', length);
+      return;
+    }
+    const length = this.len + this.matched;
+    this.len = 0;
+    this.matched = 0;
+    if (length > 0) this.emit('dropped', reason, length);
+  }
+}

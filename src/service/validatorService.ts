@@ -1,0 +1,153 @@
+/**
+ * The running validator: wires the components (store, validator, gate, scanner) and owns their
+ * start/stop order. The platform (clock, logger, scanner transport, gate driver) is injected,
+ * so the same service runs against a serial scanner, a TCP scanner or a test double.
+ */
+import { join } from 'node:path';
+import type { Config } from '../config/schema.ts';
+import { ConsoleGate } from '../gate/consoleGate.ts';
+import { GateDispatcher } from '../gate/gateDispatcher.ts';
+import { SerialGate } from '../gate/serialGate.ts';
+import type { GateDriver } from '../gate/types.ts';
+import { loadListFiles } from '../lists/loadListFiles.ts';
+import type { Logger } from '../platform/logger.ts';
+import { createTransport } from '../scanner/createTransport.ts';
+import { ScannerInput } from '../scanner/scannerInput.ts';
+import type { ByteTransport, ScannerState } from '../scanner/types.ts';
+import { TapStore } from '../store/tapStore.ts';
+import { replayRetention } from '../token/params.ts';
+import { RideCodeValidator, systemClock, type Clock } from '../token/validator.ts';
+import { TapProcessor, type Outcome } from './tapProcessor.ts';
+
+export interface ServicePlatform {
+  clock?: Clock;
+  logger: Logger;
+  transport?: () => ByteTransport;
+  gateDriver?: GateDriver;
+}
+
+/** Lists that cannot be used at start: the service refuses to start (like a bad settings file). */
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+  constructor(readonly problems: string[]) {
+    super(problems.join('; '));
+  }
+}
+
+export interface ServiceStatus {
+  deviceId: string;
+  scanner: { state: ScannerState; detail: string; since: number };
+  decisions: TapProcessor['counters'];
+  store: { taps: number; unsettled: number; events: number };
+  replayMemory: number;
+  trustKeys: number;
+  denyEntries: number;
+  gate: GateDispatcher['stats'];
+}
+
+export const STORE_FILE = 'faregate.sqlite';
+
+export class ValidatorService {
+  readonly clock: Clock;
+  readonly store: TapStore;
+  readonly validator: RideCodeValidator;
+  readonly gate: GateDispatcher;
+  readonly processor: TapProcessor;
+  readonly scanner: ScannerInput;
+  private readonly log: Logger;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private scannerState: ServiceStatus['scanner'];
+  private readonly outcomeListeners: ((o: Outcome) => void)[] = [];
+
+  constructor(
+    readonly config: Config,
+    platform: ServicePlatform,
+  ) {
+    this.clock = platform.clock ?? systemClock;
+    this.log = platform.logger;
+    const lists = loadListFiles(config.trust.file, config.deny?.file);
+    if (lists.problems.length) throw new StartupError(lists.problems);
+
+    this.store = new TapStore({ file: join(config.dataDir, STORE_FILE), synchronous: config.store.synchronous, logger: this.log.child({ component: 'store' }) });
+    this.validator = new RideCodeValidator({
+      trust: lists.trust!,
+      ...(lists.deny ? { deny: lists.deny } : {}),
+      params: { ...config.token, mode: config.mode },
+      clock: this.clock,
+    });
+    const gateLog = this.log.child({ component: 'gate' });
+    const driver =
+      platform.gateDriver ??
+      (config.gate.driver === 'serial'
+        ? new SerialGate({ path: config.gate.path, baudRate: config.gate.baudRate, commands: config.gate.commands, lineEnding: config.gate.lineEnding }, gateLog)
+        : new ConsoleGate(gateLog));
+    this.gate = new GateDispatcher(driver, { timeoutMs: config.gate.timeoutMs }, gateLog);
+    this.processor = new TapProcessor({
+      validator: this.validator,
+      store: this.store,
+      gate: this.gate,
+      config,
+      clock: this.clock,
+      logger: this.log.child({ component: 'validator' }),
+      onOutcome: (o) => this.outcomeListeners.forEach((l) => l(o)),
+    });
+    // The scanner parts name their own component in the log.
+    const scannerLog = this.log;
+    this.scanner = new ScannerInput({
+      transportFactory: platform.transport ?? (() => createTransport(config.scanner, scannerLog)),
+      framing: config.scanner.framing,
+      initialDelayMs: config.scanner.reconnect.initialDelayMs,
+      maxDelayMs: config.scanner.reconnect.maxDelayMs,
+      clock: this.clock,
+      logger: scannerLog,
+    });
+    this.scannerState = { state: 'stopped', detail: '', since: this.clock.now() };
+  }
+
+  onOutcome(listener: (o: Outcome) => void): void {
+    this.outcomeListeners.push(listener);
+  }
+
+  async start(): Promise<void> {
+    this.store.open();
+    // The replay memory outlives the process: reload what was accepted within its retention.
+    const since = this.clock.now() - replayRetention(this.validator.params) * 1000;
+    const recent = this.store.acceptedSince(since);
+    for (const t of recent) this.validator.replay.remember(t.codeId, t.sub, t.at / 1000);
+    this.log.info(
+      { mode: this.config.mode, place: this.config.place, direction: this.config.direction, restoredAccepts: recent.length, trustKeys: this.validator.trustList.size },
+      'validator starting',
+    );
+    await this.gate.start();
+    this.scanner.on('frame', (text) => this.processor.handleFrame(text));
+    this.scanner.on('dropped', (reason, length) => this.processor.handleDropped(reason, length));
+    this.scanner.on('state', (state, detail) => {
+      this.scannerState = { state, detail, since: this.clock.now() };
+    });
+    this.flushTimer = setInterval(() => this.store.flushEvents(), 1000);
+    this.flushTimer.unref();
+    await this.scanner.start();
+  }
+
+  /** Stops reading, lets the decision in flight finish (decisions are synchronous), drains the gate, closes the store. */
+  async stop(): Promise<void> {
+    await this.scanner.stop();
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    await this.gate.stop();
+    this.store.close();
+    this.log.info({}, 'validator stopped');
+  }
+
+  status(): ServiceStatus {
+    return {
+      deviceId: this.config.deviceId,
+      scanner: this.scannerState,
+      decisions: this.processor.counters,
+      store: this.store.counts(),
+      replayMemory: this.validator.replay.size,
+      trustKeys: this.validator.trustList.size,
+      denyEntries: this.validator.denyList.size,
+      gate: this.gate.stats,
+    };
+  }
+}

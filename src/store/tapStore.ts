@@ -1,0 +1,256 @@
+/**
+ * The validator's local store (SQLite, WAL): accepted taps, committed before the gate opens and
+ * kept until the backend acknowledges them; decision events without ride codes; what the
+ * replay memory needs after a restart.
+ *
+ * Durability: `synchronous=NORMAL` with WAL survives a crash of this process (SIGKILL included):
+ * a committed tap is in the WAL file. `FULL` also survives power loss: every commit waits for
+ * fsync.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Logger } from '../platform/logger.ts';
+
+export type Direction = 'board' | 'in' | 'out';
+
+/** A tap as in settlement-mqtt-v1 (`at` in Unix ms), plus local flags. */
+export interface Tap {
+  id: string;
+  deviceId: string;
+  at: number;
+  mode: 'bus' | 'metro';
+  place: string;
+  direction: Direction;
+  sub: string;
+  cti: string;
+  codeId: string;
+  ts: number;
+  seq: number;
+  profile: number;
+  fare?: number;
+  currency: string;
+  /** Local annotations carried to the backend (e.g. `stale_lists`); absent when none. */
+  flags?: string[];
+}
+
+export interface StoredTap extends Tap {
+  settled: boolean;
+}
+
+export interface DecisionEvent {
+  at: number;
+  kind: 'reject' | 'ignore' | 'dropped' | 'store_error';
+  reason: string;
+  codeId?: string;
+  sub?: string;
+}
+
+export interface StoreOptions {
+  file: string;
+  synchronous: 'NORMAL' | 'FULL';
+  logger: Logger;
+  /** Decision events kept (oldest pruned). */
+  maxEvents?: number;
+}
+
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS taps (
+  seqno      INTEGER PRIMARY KEY AUTOINCREMENT,
+  id         TEXT NOT NULL UNIQUE,
+  device_id  TEXT NOT NULL,
+  at         INTEGER NOT NULL,
+  mode       TEXT NOT NULL,
+  place      TEXT NOT NULL,
+  direction  TEXT NOT NULL,
+  sub        TEXT NOT NULL,
+  cti        TEXT NOT NULL,
+  code_id    TEXT NOT NULL,
+  ts         INTEGER NOT NULL,
+  seq        INTEGER NOT NULL,
+  profile    INTEGER NOT NULL,
+  fare       INTEGER,
+  currency   TEXT NOT NULL,
+  flags      TEXT,
+  settled    INTEGER NOT NULL DEFAULT 0,
+  settled_at INTEGER,
+  attempts   INTEGER NOT NULL DEFAULT 0,
+  last_sent_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS taps_unsettled ON taps(settled, seqno);
+CREATE INDEX IF NOT EXISTS taps_at ON taps(at);
+CREATE TABLE IF NOT EXISTS events (
+  seqno   INTEGER PRIMARY KEY AUTOINCREMENT,
+  at      INTEGER NOT NULL,
+  kind    TEXT NOT NULL,
+  reason  TEXT NOT NULL,
+  code_id TEXT,
+  sub     TEXT
+);
+`;
+
+interface TapRow {
+  id: string;
+  device_id: string;
+  at: number;
+  mode: 'bus' | 'metro';
+  place: string;
+  direction: Direction;
+  sub: string;
+  cti: string;
+  code_id: string;
+  ts: number;
+  seq: number;
+  profile: number;
+  fare: number | null;
+  currency: string;
+  flags: string | null;
+  settled: number;
+}
+
+function fromRow(r: TapRow): StoredTap {
+  const t: StoredTap = {
+    id: r.id,
+    deviceId: r.device_id,
+    at: r.at,
+    mode: r.mode,
+    place: r.place,
+    direction: r.direction,
+    sub: r.sub,
+    cti: r.cti,
+    codeId: r.code_id,
+    ts: r.ts,
+    seq: r.seq,
+    profile: r.profile,
+    currency: r.currency,
+    settled: r.settled === 1,
+  };
+  if (r.fare !== null) t.fare = r.fare;
+  if (r.flags !== null) t.flags = JSON.parse(r.flags) as string[];
+  return t;
+}
+
+export class TapStore {
+  private db: Database.Database | undefined;
+  private insertTap!: Database.Statement;
+  private insertEvent!: Database.Statement;
+  private pendingEvents: DecisionEvent[] = [];
+  private readonly maxEvents: number;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: StoreOptions) {
+    this.maxEvents = opts.maxEvents ?? 100_000;
+    this.log = opts.logger;
+  }
+
+  open(): void {
+    mkdirSync(dirname(this.opts.file), { recursive: true });
+    const db = new Database(this.opts.file);
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${this.opts.synchronous}`);
+    db.pragma('busy_timeout = 5000');
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION) throw new Error(`store ${this.opts.file} has schema ${version}, newer than this program (${SCHEMA_VERSION})`);
+    db.exec(SCHEMA);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    this.insertTap = db.prepare(
+      `INSERT INTO taps (id, device_id, at, mode, place, direction, sub, cti, code_id, ts, seq, profile, fare, currency, flags)
+       VALUES (@id, @deviceId, @at, @mode, @place, @direction, @sub, @cti, @codeId, @ts, @seq, @profile, @fare, @currency, @flags)`,
+    );
+    this.insertEvent = db.prepare('INSERT INTO events (at, kind, reason, code_id, sub) VALUES (?, ?, ?, ?, ?)');
+    this.db = db;
+    this.log.info({ file: this.opts.file, synchronous: this.opts.synchronous, ...this.counts() }, 'store open');
+  }
+
+  private get conn(): Database.Database {
+    if (!this.db) throw new Error('store is not open');
+    return this.db;
+  }
+
+  /** Commits an accepted tap durably (per `synchronous`). Throws if it cannot. */
+  recordTap(tap: Tap): void {
+    this.insertTap.run({ ...tap, fare: tap.fare ?? null, flags: tap.flags?.length ? JSON.stringify(tap.flags) : null });
+  }
+
+  /** Queues a decision event; written in batches by `flushEvents` (they are not money). */
+  recordEvent(ev: DecisionEvent): void {
+    this.pendingEvents.push(ev);
+    if (this.pendingEvents.length >= 256) this.flushEvents();
+  }
+
+  flushEvents(): void {
+    if (!this.db || this.pendingEvents.length === 0) return;
+    const batch = this.pendingEvents;
+    this.pendingEvents = [];
+    const tx = this.conn.transaction((evs: DecisionEvent[]) => {
+      for (const e of evs) this.insertEvent.run(e.at, e.kind, e.reason, e.codeId ?? null, e.sub ?? null);
+    });
+    try {
+      tx(batch);
+      const n = this.conn.prepare('SELECT count(*) AS n FROM events').get() as { n: number };
+      if (n.n > this.maxEvents)
+        this.conn.prepare('DELETE FROM events WHERE seqno <= (SELECT max(seqno) FROM events) - ?').run(this.maxEvents);
+    } catch (e) {
+      this.log.error({ err: e }, 'could not write decision events');
+    }
+  }
+
+  /** Accepted taps since `sinceMs` (for the replay memory after a restart), oldest first. */
+  acceptedSince(sinceMs: number): { codeId: string; sub: string; at: number }[] {
+    return this.conn
+      .prepare('SELECT code_id AS codeId, sub, at FROM taps WHERE at >= ? ORDER BY at, seqno')
+      .all(sinceMs) as { codeId: string; sub: string; at: number }[];
+  }
+
+  tap(id: string): StoredTap | undefined {
+    const r = this.conn.prepare('SELECT * FROM taps WHERE id = ?').get(id) as TapRow | undefined;
+    return r && fromRow(r);
+  }
+
+  allTaps(): StoredTap[] {
+    return (this.conn.prepare('SELECT * FROM taps ORDER BY seqno').all() as TapRow[]).map(fromRow);
+  }
+
+  counts(): { taps: number; unsettled: number; events: number } {
+    const c = this.conn
+      .prepare(
+        `SELECT (SELECT count(*) FROM taps) AS taps,
+                (SELECT count(*) FROM taps WHERE settled = 0) AS unsettled,
+                (SELECT count(*) FROM events) AS events`,
+      )
+      .get() as { taps: number; unsettled: number; events: number };
+    return { ...c, events: c.events + this.pendingEvents.length };
+  }
+
+  events(limit = 1000): DecisionEvent[] {
+    this.flushEvents();
+    return (
+      this.conn.prepare('SELECT at, kind, reason, code_id AS codeId, sub FROM events ORDER BY seqno DESC LIMIT ?').all(limit) as {
+        at: number;
+        kind: DecisionEvent['kind'];
+        reason: string;
+        codeId: string | null;
+        sub: string | null;
+      }[]
+    ).map((e) => {
+      const ev: DecisionEvent = { at: e.at, kind: e.kind, reason: e.reason };
+      if (e.codeId !== null) ev.codeId = e.codeId;
+      if (e.sub !== null) ev.sub = e.sub;
+      return ev;
+    });
+  }
+
+  close(): void {
+    if (!this.db) return;
+    this.flushEvents();
+    this.db.close();
+    this.db = undefined;
+  }
+
+  /** The underlying connection, for the settlement uploader. */
+  get database(): Database.Database {
+    return this.conn;
+  }
+}
