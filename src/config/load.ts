@@ -104,6 +104,9 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   if (config.deny) config.deny.file = abs(config.deny.file);
   config.dataDir = abs(config.dataDir);
   if (config.gate.driver === 'serial') config.gate.path = abs(config.gate.path);
+  if (config.mqtt?.passwordFile) config.mqtt.passwordFile = abs(config.mqtt.passwordFile);
+  const tls = config.mqtt?.tls;
+  if (tls) for (const k of ['ca', 'cert', 'key'] as const) if (tls[k]) tls[k] = abs(tls[k]);
   if (!config.scanner.path.startsWith('tcp://')) config.scanner.path = abs(config.scanner.path);
   return { config, file, envOverrides };
 }

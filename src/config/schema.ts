@@ -76,6 +76,61 @@ export const GateSchema = z.discriminatedUnion('driver', [
   }),
 ]);
 
+export const MqttSchema = z.strictObject({
+  /** mqtt://host:1883 or mqtts://host:8883 */
+  url: z.string().regex(/^mqtts?:\/\/[^\s/]+(:\d+)?\/?$/, 'must be mqtt://host[:port] or mqtts://host[:port]'),
+  /** Default: faregate-<deviceId>. */
+  clientId: z.string().min(1).max(128).optional(),
+  username: z.string().optional(),
+  /** A file holding the password (keeps it out of the settings file). */
+  passwordFile: z.string().optional(),
+  tls: z
+    .strictObject({
+      ca: z.string().optional(),
+      cert: z.string().optional(),
+      key: z.string().optional(),
+      servername: z.string().optional(),
+      rejectUnauthorized: z.boolean().default(true),
+    })
+    .optional(),
+  keepalive: z.number().int().min(5).max(3600).default(30),
+  /** 4 = MQTT 3.1.1, 5 = MQTT 5. */
+  protocolVersion: z.union([z.literal(4), z.literal(5)]).default(4),
+  topicPrefix: z
+    .string()
+    .regex(/^[^#+\s]+$/, 'must not contain wildcards or spaces')
+    .refine((p) => !p.endsWith('/') && !p.startsWith('/'), 'must not start or end with /')
+    .default('faregate/v1'),
+  reconnectPeriodMs: ms.default(2000),
+});
+
+export const SettlementSchema = z.strictObject({
+  /** Taps in one batch. */
+  batchSize: z.number().int().min(1).max(1000).default(100),
+  /** How long a new tap waits for others to share its batch. */
+  lingerMs: ms.default(200),
+  /** Time to wait for an ack before a batch's taps may be re-sent; doubles per failed attempt. */
+  ackTimeoutMs: z.number().int().min(100).default(10_000),
+  maxBackoffMs: z.number().int().min(100).default(300_000),
+  /** Batches waiting for an ack at once. */
+  maxInFlight: z.number().int().min(1).max(64).default(4),
+  /** Upper bound on upload rate (taps/s), so a week's backlog drains without starving decisions. */
+  maxTapsPerSecond: z.number().int().min(1).default(2000),
+  /** Settled taps are purged after this many days, keeping at least `keepRecent` taps. */
+  retentionDays: z.number().min(0).default(30),
+  keepRecent: z.number().int().min(0).default(30_000),
+  alarms: z
+    .strictObject({
+      unsettledCount: z.number().int().min(1).default(10_000),
+      oldestUnsettledSeconds: z.number().int().min(1).default(3600),
+      failedAttempts: z.number().int().min(1).default(5),
+      /** Unsettled taps the store is sized for; an alarm is raised at 90 %. Taps are never dropped. */
+      storeCapacity: z.number().int().min(1).default(1_000_000),
+    })
+    .prefault({}),
+  metricsIntervalMs: z.number().int().min(1000).default(60_000),
+});
+
 export const ConfigSchema = z.strictObject({
   deviceId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1..64 of A-Z a-z 0-9 _ -'),
   mode: z.enum(['bus', 'metro']),
@@ -112,6 +167,9 @@ export const ConfigSchema = z.strictObject({
     })
     .prefault({}),
   gate: GateSchema.default({ driver: 'console', timeoutMs: 500 }),
+  /** The broker to settle taps through; without it taps stay in the local store. */
+  mqtt: MqttSchema.optional(),
+  settlement: SettlementSchema.prefault({}),
   log: z
     .strictObject({
       level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -136,3 +194,5 @@ export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
 export type GateConfig = Config['gate'];
 export type ScannerConfig = Config['scanner'];
+export type MqttConfig = NonNullable<Config['mqtt']>;
+export type SettlementConfig = Config['settlement'];

@@ -17,6 +17,9 @@ import type { ByteTransport, ScannerState } from '../scanner/types.ts';
 import { TapStore } from '../store/tapStore.ts';
 import { replayRetention } from '../token/params.ts';
 import { RideCodeValidator, systemClock, type Clock } from '../token/validator.ts';
+import { MqttLink } from '../mqtt/mqttLink.ts';
+import { Telemetry, type Alarm, type Backlog } from '../settlement/telemetry.ts';
+import { TapUploader, type UploaderStats } from '../settlement/uploader.ts';
 import { TapProcessor, type Outcome } from './tapProcessor.ts';
 
 export interface ServicePlatform {
@@ -43,6 +46,10 @@ export interface ServiceStatus {
   trustKeys: number;
   denyEntries: number;
   gate: GateDispatcher['stats'];
+  backlog: Backlog;
+  alarms: Alarm[];
+  mqtt: { configured: boolean; connected: boolean };
+  upload?: UploaderStats;
 }
 
 export const STORE_FILE = 'faregate.sqlite';
@@ -58,6 +65,11 @@ export class ValidatorService {
   private flushTimer: NodeJS.Timeout | undefined;
   private scannerState: ServiceStatus['scanner'];
   private readonly outcomeListeners: ((o: Outcome) => void)[] = [];
+  readonly link: MqttLink | undefined;
+  readonly uploader: TapUploader | undefined;
+  readonly telemetry: Telemetry;
+  private purgeTimer: NodeJS.Timeout | undefined;
+  private readonly startedAt: number;
 
   constructor(
     readonly config: Config,
@@ -102,6 +114,57 @@ export class ValidatorService {
       logger: scannerLog,
     });
     this.scannerState = { state: 'stopped', detail: '', since: this.clock.now() };
+    this.startedAt = this.clock.now();
+
+    if (config.mqtt) {
+      this.link = new MqttLink(config.mqtt, config.deviceId, () => this.statusFields(), this.log.child({ component: 'mqtt' }));
+      this.uploader = new TapUploader(this.store, this.link, config.settlement, config.deviceId, this.clock, this.log.child({ component: 'uploader' }));
+    }
+    this.telemetry = new Telemetry(this.store, this.link, config.settlement, this.clock, this.log.child({ component: 'health' }), () => this.metricsBody());
+    this.outcomeListeners.push((o) => {
+      if (o.tap) this.uploader?.notify();
+      else if (o.decision.decision === 'reject' && this.link) {
+        const d = o.decision;
+        this.telemetry.event({ at: Math.floor(d.at * 1000), kind: 'reject', reason: o.storeError ? 'store_unavailable' : d.reason!, ...(d.codeId ? { codeId: d.codeId } : {}), ...(d.subHex ? { sub: d.subHex } : {}) });
+      }
+    });
+  }
+
+  /** The retained status beyond `online`. */
+  private statusFields(): Record<string, unknown> {
+    const c = this.config;
+    return {
+      at: this.clock.now(),
+      startedAt: this.startedAt,
+      mode: c.mode,
+      place: c.place,
+      direction: c.direction,
+      scanner: this.scannerState.state,
+      backlog: this.telemetry.backlog,
+      alarms: this.telemetry.alarms.map((a) => a.alarm),
+      lists: { trustKeys: this.validator.trustList.size, denyEntries: this.validator.denyList.size },
+    };
+  }
+
+  private metricsBody(): Record<string, unknown> {
+    const p = this.processor.counters;
+    return {
+      deviceId: this.config.deviceId,
+      decisions: { accept: p.accept, reject: p.reject, ignore: p.ignore, byReason: p.byReason },
+      upload: this.uploader?.stats,
+      store: { bytes: this.store.sizeBytes(), ...this.store.counts() },
+      scanner: this.scannerState,
+      memoryRss: process.memoryUsage().rss,
+      uptimeSec: Math.round((this.clock.now() - this.startedAt) / 1000),
+    };
+  }
+
+  /** Purges settled taps older than the retention, keeping the most recent ones. */
+  purge(): number {
+    const s = this.config.settlement;
+    const n = this.store.purgeSettled(this.clock.now() - s.retentionDays * 86_400_000, s.keepRecent);
+    if (n > 0) this.log.info({ purged: n }, 'settled taps purged');
+    return n;
   }
 
   onOutcome(listener: (o: Outcome) => void): void {
@@ -123,9 +186,16 @@ export class ValidatorService {
     this.scanner.on('dropped', (reason, length) => this.processor.handleDropped(reason, length));
     this.scanner.on('state', (state, detail) => {
       this.scannerState = { state, detail, since: this.clock.now() };
+      void this.link?.publishStatus();
     });
     this.flushTimer = setInterval(() => this.store.flushEvents(), 1000);
     this.flushTimer.unref();
+    this.purge();
+    this.purgeTimer = setInterval(() => this.purge(), 3_600_000);
+    this.purgeTimer.unref();
+    this.telemetry.start();
+    this.uploader?.start();
+    this.link?.start();
     await this.scanner.start();
   }
 
@@ -133,6 +203,10 @@ export class ValidatorService {
   async stop(): Promise<void> {
     await this.scanner.stop();
     if (this.flushTimer) clearInterval(this.flushTimer);
+    if (this.purgeTimer) clearInterval(this.purgeTimer);
+    this.uploader?.stop();
+    this.telemetry.stop();
+    await this.link?.stop();
     await this.gate.stop();
     this.store.close();
     this.log.info({}, 'validator stopped');
@@ -148,6 +222,10 @@ export class ValidatorService {
       trustKeys: this.validator.trustList.size,
       denyEntries: this.validator.denyList.size,
       gate: this.gate.stats,
+      backlog: this.telemetry.backlog,
+      alarms: this.telemetry.alarms,
+      mqtt: { configured: this.link !== undefined, connected: this.link?.connected ?? false },
+      ...(this.uploader ? { upload: this.uploader.stats } : {}),
     };
   }
 }

@@ -77,9 +77,11 @@ CREATE TABLE IF NOT EXISTS taps (
   settled    INTEGER NOT NULL DEFAULT 0,
   settled_at INTEGER,
   attempts   INTEGER NOT NULL DEFAULT 0,
-  last_sent_at INTEGER
+  last_sent_at INTEGER,
+  next_attempt_at INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS taps_unsettled ON taps(settled, seqno);
+CREATE INDEX IF NOT EXISTS taps_due ON taps(settled, next_attempt_at, seqno);
 CREATE INDEX IF NOT EXISTS taps_at ON taps(at);
 CREATE TABLE IF NOT EXISTS events (
   seqno   INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -240,6 +242,68 @@ export class TapStore {
       if (e.sub !== null) ev.sub = e.sub;
       return ev;
     });
+  }
+
+  /** Unsettled taps due for (re)sending at `nowMs`: never-sent first in order, then retries. */
+  dueForUpload(nowMs: number, limit: number): StoredTap[] {
+    return (
+      this.conn
+        .prepare('SELECT * FROM taps WHERE settled = 0 AND next_attempt_at <= ? ORDER BY next_attempt_at, seqno LIMIT ?')
+        .all(nowMs, limit) as TapRow[]
+    ).map(fromRow);
+  }
+
+  /** Records a send: one more attempt, and when the taps become due again if no ack names them. */
+  markSent(ids: readonly string[], nowMs: number, retryAfterMs: (attempts: number) => number): void {
+    const get = this.conn.prepare('SELECT attempts FROM taps WHERE id = ?').pluck();
+    const upd = this.conn.prepare('UPDATE taps SET attempts = ?, last_sent_at = ?, next_attempt_at = ? WHERE id = ? AND settled = 0');
+    this.conn.transaction(() => {
+      for (const id of ids) {
+        const a = ((get.get(id) as number | undefined) ?? 0) + 1;
+        upd.run(a, nowMs, nowMs + retryAfterMs(a), id);
+      }
+    })();
+  }
+
+  /** Marks the named taps settled; returns how many were newly settled (unknown or settled ids are ignored). */
+  markSettled(ids: readonly string[], nowMs: number): number {
+    const upd = this.conn.prepare('UPDATE taps SET settled = 1, settled_at = ? WHERE id = ? AND settled = 0');
+    let n = 0;
+    this.conn.transaction(() => {
+      for (const id of ids) n += upd.run(nowMs, id).changes;
+    })();
+    return n;
+  }
+
+  /** Makes every unsettled tap due now (after a reconnect: the broker may have lost what was in flight). */
+  makeAllDue(): void {
+    this.conn.prepare('UPDATE taps SET next_attempt_at = 0 WHERE settled = 0 AND next_attempt_at > 0').run();
+  }
+
+  backlog(): { unsettled: number; oldestAt: number | null; maxAttempts: number } {
+    const r = this.conn
+      .prepare('SELECT count(*) AS unsettled, min(at) AS oldestAt, coalesce(max(attempts), 0) AS maxAttempts FROM taps WHERE settled = 0')
+      .get() as { unsettled: number; oldestAt: number | null; maxAttempts: number };
+    return r;
+  }
+
+  /**
+   * Deletes settled taps settled before `olderThanMs`, keeping the most recent `keepRecent` taps
+   * whatever their age. Unsettled taps are never deleted. Returns the number deleted.
+   */
+  purgeSettled(olderThanMs: number, keepRecent: number): number {
+    const floor = this.conn.prepare('SELECT seqno FROM taps ORDER BY seqno DESC LIMIT 1 OFFSET ?').pluck().get(Math.max(0, keepRecent - 1)) as
+      | number
+      | undefined;
+    if (floor === undefined) return 0;
+    return this.conn.prepare('DELETE FROM taps WHERE settled = 1 AND settled_at < ? AND seqno < ?').run(olderThanMs, floor).changes;
+  }
+
+  /** Size of the database files on disk, bytes. */
+  sizeBytes(): number {
+    const pages = this.conn.pragma('page_count', { simple: true }) as number;
+    const size = this.conn.pragma('page_size', { simple: true }) as number;
+    return pages * size;
   }
 
   close(): void {

@@ -1,0 +1,352 @@
+/**
+ * What the simulated riders show the scanner, and what the validator must answer (the reason
+ * codes of qr-token-v1 §4). The generator keeps just enough history (when each sub was last shown,
+ * which codes should have been accepted) that its labels stay true under the duplicate window and
+ * replay memory of a validator with the spec's defaults.
+ */
+import type { Mode } from '../src/token/params.ts';
+import type { DecisionKind, Reason } from '../src/token/reasons.ts';
+import { BASE45_ALPHABET } from '../src/token/base45.ts';
+import { allowsMode, MODE_BUS, MODE_METRO, type Population, type Rider } from './population.ts';
+import type { Prng } from './prng.ts';
+
+export const SCENARIO_KINDS = ['valid', 'expired', 'forged', 'replayed', 'denied', 'wrong-mode', 'garbage', 'duplicate'] as const;
+export type ScenarioKind = (typeof SCENARIO_KINDS)[number];
+
+export interface Expectation {
+  decision: DecisionKind;
+  /** Absent on accept. */
+  reason?: Reason;
+  /** Not printable: a scanner layer may drop it as noise instead of passing it on as `malformed`. */
+  droppable?: boolean;
+}
+
+export const EXPECTATIONS: Record<ScenarioKind, Expectation> = {
+  valid: { decision: 'accept' },
+  expired: { decision: 'reject', reason: 'code_expired' },
+  forged: { decision: 'reject', reason: 'bad_code_signature' },
+  replayed: { decision: 'reject', reason: 'replay' },
+  denied: { decision: 'reject', reason: 'denied' },
+  'wrong-mode': { decision: 'reject', reason: 'mode_not_allowed' },
+  garbage: { decision: 'reject', reason: 'malformed' },
+  duplicate: { decision: 'ignore', reason: 'duplicate' },
+};
+
+export type Mix = ReadonlyArray<{ kind: ScenarioKind; weight: number }>;
+
+export const DEFAULT_MIX_TEXT = 'valid=70,expired=5,forged=5,replayed=5,denied=5,wrong-mode=5,garbage=5';
+
+/**
+ * `valid=70,expired=5,...` (weights ≥ 0, normalised to sum 1; kinds left out get 0). A bare kind
+ * (`garbage`) means weight 1. Throws an Error with a readable message.
+ */
+export function parseMix(text: string): Mix {
+  const weights = new Map<ScenarioKind, number>();
+  for (const raw of text.split(',')) {
+    const part = raw.trim();
+    if (part === '') continue;
+    const [name, value, ...rest] = part.split('=');
+    const kind = name!.trim() as ScenarioKind;
+    if (!SCENARIO_KINDS.includes(kind)) throw new Error(`unknown scenario "${name}" (known: ${SCENARIO_KINDS.join(', ')})`);
+    if (weights.has(kind)) throw new Error(`scenario ${kind} given twice`);
+    const w = value === undefined ? 1 : Number(value.trim());
+    if (rest.length > 0 || !Number.isFinite(w) || w < 0 || value?.trim() === '') throw new Error(`weight of ${kind} must be a number ≥ 0 (got "${part}")`);
+    weights.set(kind, w);
+  }
+  const total = [...weights.values()].reduce((a, b) => a + b, 0);
+  if (total <= 0) throw new Error('the mix needs at least one scenario with a weight > 0');
+  return SCENARIO_KINDS.filter((k) => (weights.get(k) ?? 0) > 0).map((k) => ({ kind: k, weight: weights.get(k)! / total }));
+}
+
+export function formatMix(mix: Mix): string {
+  return mix.map((m) => `${m.kind}=${Math.round(m.weight * 1000) / 10}%`).join(' ');
+}
+
+export interface ScenarioFrame {
+  /** The kind the mix asked for. */
+  requested: ScenarioKind;
+  /** The kind actually produced (differs when a kind is not possible yet: e.g. replayed → valid). */
+  scenario: ScenarioKind;
+  /** Sub-kind: `bad-code-signature`/`unknown-issuer` (forged), `printable`/`fg1-junk`/`bytes` (garbage), `setup`/`resend` (duplicate). */
+  variant?: string;
+  expect: Expectation;
+  /** What the scanner read, before the AIM prefix and terminator are added. */
+  payload: Buffer;
+  codeId?: string;
+  /** Hex sub of the credential. */
+  sub?: string;
+  rider?: string;
+  /** Wait this long before sending (the resend of a duplicate pair). */
+  delayMs?: number;
+}
+
+export interface ScenarioOptions {
+  population: Population;
+  prng: Prng;
+  /** The service's mode. */
+  mode: Mode;
+  mix: Mix;
+  /** Clock in Unix milliseconds (default Date.now). */
+  now?: () => number;
+  /** The validator's parameters the labels depend on (spec defaults). */
+  duplicateWindowSec?: number;
+  codeValiditySec?: number;
+  skewSec?: number;
+  /** Safety margin on every time window, for transport latency (default 1000 ms). */
+  marginMs?: number;
+  /** Bytes garbage must not contain (line terminators, the custom suffix). CR and LF are always avoided. */
+  avoidBytes?: Iterable<number>;
+}
+
+interface Accepted {
+  text: string;
+  codeId: string;
+  subHex: string;
+  rider: string;
+  at: number;
+}
+
+export class ScenarioGenerator {
+  private readonly pop: Population;
+  private readonly prng: Prng;
+  private readonly mix: Mix;
+  private readonly now: () => number;
+  private readonly modeBit: number;
+  private readonly otherModeBit: number;
+  private readonly dupMs: number;
+  private readonly validityMs: number;
+  private readonly validitySec: number;
+  private readonly skewSec: number;
+  private readonly marginMs: number;
+  private readonly avoid: Set<number>;
+  private readonly lastUse = new Map<string, number>();
+  private accepted: Accepted[] = [];
+  private cursor = 0;
+  private deniedCursor = 0;
+  private rogueCursor = 0;
+
+  constructor(o: ScenarioOptions) {
+    this.pop = o.population;
+    this.prng = o.prng;
+    this.mix = o.mix;
+    this.now = o.now ?? Date.now;
+    this.modeBit = o.mode === 'bus' ? MODE_BUS : MODE_METRO;
+    this.otherModeBit = o.mode === 'bus' ? MODE_METRO : MODE_BUS;
+    this.dupMs = (o.duplicateWindowSec ?? 3) * 1000;
+    this.validitySec = o.codeValiditySec ?? 60;
+    this.validityMs = this.validitySec * 1000;
+    this.skewSec = o.skewSec ?? 30;
+    this.marginMs = o.marginMs ?? 1000;
+    this.avoid = new Set([0x0d, 0x0a, ...(o.avoidBytes ?? [])]);
+  }
+
+  /** The next frame(s): one, or two for a duplicate pair (a fresh valid code, then its resend). */
+  next(): ScenarioFrame[] {
+    return this.produce(this.pickKind());
+  }
+
+  pickKind(): ScenarioKind {
+    let x = this.prng.next();
+    for (const m of this.mix) {
+      x -= m.weight;
+      if (x < 0) return m.kind;
+    }
+    return this.mix[this.mix.length - 1]!.kind;
+  }
+
+  produce(kind: ScenarioKind): ScenarioFrame[] {
+    switch (kind) {
+      case 'valid':
+        return [this.valid('valid')];
+      case 'expired':
+        return [this.expired()];
+      case 'forged':
+        return [this.forged()];
+      case 'replayed':
+        return [this.replayed()];
+      case 'denied':
+        return [this.denied()];
+      case 'wrong-mode':
+        return [this.wrongMode()];
+      case 'garbage':
+        return [this.garbage()];
+      case 'duplicate':
+        return this.duplicate();
+    }
+  }
+
+  private nowSec(t: number): number {
+    return Math.floor(t / 1000);
+  }
+
+  private codeFrame(requested: ScenarioKind, scenario: ScenarioKind, r: Rider, text: string, codeId: string, variant?: string): ScenarioFrame {
+    const f: ScenarioFrame = {
+      requested,
+      scenario,
+      expect: { ...EXPECTATIONS[scenario] },
+      payload: Buffer.from(text, 'latin1'),
+      codeId,
+      sub: r.subHex,
+      rider: r.id,
+    };
+    if (variant !== undefined) f.variant = variant;
+    return f;
+  }
+
+  /** A regular rider of this mode not shown within the duplicate window (+ margin); adds one if none. */
+  private freshRider(t: number): Rider {
+    const riders = this.pop.riders;
+    for (let i = 0; i < riders.length; i++) {
+      const r = riders[(this.cursor + i) % riders.length]!;
+      if (!allowsMode(r, this.modeBit)) continue;
+      const last = this.lastUse.get(r.subHex);
+      if (last !== undefined && t - last < this.dupMs + this.marginMs) continue;
+      this.cursor = (this.cursor + i + 1) % riders.length;
+      return r;
+    }
+    const r = this.pop.add({ modes: 3 });
+    this.cursor = 0;
+    return r;
+  }
+
+  private anyRiderOfMode(): Rider {
+    const ok = this.pop.riders.filter((r) => allowsMode(r, this.modeBit));
+    return ok.length ? this.prng.pick(ok) : this.pop.add({ modes: 3 });
+  }
+
+  private valid(requested: ScenarioKind, variant?: string): ScenarioFrame {
+    const t = this.now();
+    const r = this.freshRider(t);
+    const c = this.pop.code(r, this.nowSec(t));
+    this.lastUse.set(r.subHex, t);
+    const a: Accepted = { text: c.text, codeId: c.codeId, subHex: r.subHex, rider: r.id, at: t };
+    this.accepted.push(a);
+    this.prune(t);
+    return this.codeFrame(requested, 'valid', r, c.text, c.codeId, variant);
+  }
+
+  private prune(t: number): void {
+    if (this.accepted.length > 0 && t - this.accepted[0]!.at > this.validityMs) this.accepted = this.accepted.filter((a) => t - a.at <= this.validityMs);
+    if (this.accepted.length > 10_000) this.accepted = this.accepted.slice(-5_000);
+  }
+
+  private expired(): ScenarioFrame {
+    const t = this.now();
+    const r = this.anyRiderOfMode();
+    const ts = this.nowSec(t) - this.validitySec - this.skewSec - this.prng.int(600, 7200);
+    const c = this.pop.code(r, ts);
+    return this.codeFrame('expired', 'expired', r, c.text, c.codeId);
+  }
+
+  private forged(): ScenarioFrame {
+    const t = this.now();
+    if (this.prng.chance(0.25)) {
+      const r = this.pop.rogueRiders[this.rogueCursor++ % this.pop.rogueRiders.length]!;
+      const c = this.pop.code(r, this.nowSec(t));
+      const f = this.codeFrame('forged', 'forged', r, c.text, c.codeId, 'unknown-issuer');
+      f.expect = { decision: 'reject', reason: 'unknown_key' };
+      return f;
+    }
+    const r = this.anyRiderOfMode();
+    const c = this.pop.code(r, this.nowSec(t), this.pop.forgerKey(r.alg));
+    return this.codeFrame('forged', 'forged', r, c.text, c.codeId, 'bad-code-signature');
+  }
+
+  private replayed(): ScenarioFrame {
+    const t = this.now();
+    this.prune(t);
+    const quiet = this.dupMs + this.marginMs;
+    const candidates = this.accepted.filter((a) => {
+      if (t - a.at < quiet || t - a.at > this.validityMs - this.marginMs) return false;
+      const last = this.lastUse.get(a.subHex);
+      return last === undefined || t - last >= quiet;
+    });
+    if (candidates.length === 0) return this.valid('replayed');
+    const a = this.prng.pick(candidates);
+    this.lastUse.set(a.subHex, t);
+    return {
+      requested: 'replayed',
+      scenario: 'replayed',
+      expect: { ...EXPECTATIONS.replayed },
+      payload: Buffer.from(a.text, 'latin1'),
+      codeId: a.codeId,
+      sub: a.subHex,
+      rider: a.rider,
+    };
+  }
+
+  private denied(): ScenarioFrame {
+    const list = this.pop.deniedRiders;
+    if (list.length === 0) return this.valid('denied');
+    const r = list[this.deniedCursor++ % list.length]!;
+    const c = this.pop.code(r, this.nowSec(this.now()));
+    return this.codeFrame('denied', 'denied', r, c.text, c.codeId);
+  }
+
+  private wrongMode(): ScenarioFrame {
+    const other = this.pop.riders.filter((r) => r.modes !== undefined && (r.modes & this.modeBit) === 0);
+    const r = other.length ? this.prng.pick(other) : this.pop.add({ modes: this.otherModeBit });
+    const c = this.pop.code(r, this.nowSec(this.now()));
+    return this.codeFrame('wrong-mode', 'wrong-mode', r, c.text, c.codeId);
+  }
+
+  private duplicate(): ScenarioFrame[] {
+    const t = this.now();
+    const last = this.accepted[this.accepted.length - 1];
+    const within = Math.min(1000, this.dupMs - this.marginMs);
+    if (last && t - last.at < within) return [this.resend(last, 0)];
+    const setup = this.valid('duplicate', 'setup');
+    const a = this.accepted[this.accepted.length - 1]!;
+    return [setup, this.resend(a, this.prng.int(100, Math.max(100, Math.min(500, within - 200))))];
+  }
+
+  private resend(a: Accepted, delayMs: number): ScenarioFrame {
+    const f: ScenarioFrame = {
+      requested: 'duplicate',
+      scenario: 'duplicate',
+      variant: 'resend',
+      expect: { ...EXPECTATIONS.duplicate },
+      payload: Buffer.from(a.text, 'latin1'),
+      codeId: a.codeId,
+      sub: a.subHex,
+      rider: a.rider,
+    };
+    if (delayMs > 0) f.delayMs = delayMs;
+    return f;
+  }
+
+  private garbage(): ScenarioFrame {
+    const x = this.prng.next();
+    const base: Omit<ScenarioFrame, 'payload' | 'variant'> = { requested: 'garbage', scenario: 'garbage', expect: { ...EXPECTATIONS.garbage } };
+    if (x < 0.5) {
+      const n = this.prng.int(6, 80);
+      return { ...base, variant: 'printable', payload: this.randomFrom(n, (b) => b >= 0x20 && b <= 0x7e) };
+    }
+    if (x < 0.7) {
+      const alphabet = Buffer.from(BASE45_ALPHABET, 'latin1');
+      const body = Buffer.alloc(this.prng.int(10, 200));
+      for (let i = 0; i < body.length; i++) body[i] = alphabet[this.prng.int(0, alphabet.length - 1)]!;
+      return { ...base, variant: 'fg1-junk', payload: Buffer.concat([Buffer.from('FG1:'), body]) };
+    }
+    const n = this.prng.int(4, 40);
+    const head = this.randomFrom(1, (b) => b < 0x20 || b >= 0x7f);
+    return { ...base, variant: 'bytes', expect: { ...base.expect, droppable: true }, payload: Buffer.concat([head, this.randomFrom(n - 1, () => true)]) };
+  }
+
+  /** A code that never reached the validator: not a candidate for replay or duplicate. */
+  forget(codeId: string): void {
+    this.accepted = this.accepted.filter((a) => a.codeId !== codeId);
+  }
+
+  /** `n` random bytes satisfying `ok` and not in the avoid set. */
+  randomFrom(n: number, ok: (b: number) => boolean): Buffer {
+    const out = Buffer.alloc(n);
+    for (let i = 0; i < n; i++) {
+      let b: number;
+      do b = this.prng.int(0, 255);
+      while (!ok(b) || this.avoid.has(b));
+      out[i] = b;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,373 @@
+/**
+ * ScannerSimulator: a synthetic QR scanner that reads the ride codes of a population of riders and
+ * writes them, framed the way a real serial scanner does, to a pty, a serial device or TCP clients.
+ * Every frame is announced with a 'sent' event that carries what the validator should answer.
+ */
+import { EventEmitter } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import type { Mode } from '../src/token/params.ts';
+import { createOutput, type Output, type OutputSpec } from './outputs.ts';
+import { loadDenyIds, loadIssuerKey, Population, type DenyIds, type IssuerKey } from './population.ts';
+import { Prng } from './prng.ts';
+import { DEFAULT_MIX_TEXT, parseMix, ScenarioGenerator, type Expectation, type Mix, type ScenarioFrame, type ScenarioKind } from './scenarios.ts';
+
+export const DEV_ISSUER_PATH = fileURLToPath(new URL('../config/dev/issuer-TEST-ONLY.jwk.json', import.meta.url));
+export const DEV_DENY_PATH = fileURLToPath(new URL('../config/dev/deny.json', import.meta.url));
+
+export type SuffixName = 'cr' | 'lf' | 'crlf' | 'none' | `custom:${string}`;
+
+/** Terminator bytes of a suffix option; throws on a bad `custom:HEX`. */
+export function suffixBytes(s: SuffixName): Buffer {
+  switch (s) {
+    case 'cr':
+      return Buffer.from('\r');
+    case 'lf':
+      return Buffer.from('\n');
+    case 'crlf':
+      return Buffer.from('\r\n');
+    case 'none':
+      return Buffer.alloc(0);
+    default: {
+      const hex = s.slice('custom:'.length);
+      if (!/^(?:[0-9a-fA-F]{2}){1,8}$/.test(hex)) throw new Error(`custom suffix must be 1..8 bytes of hex (got "${hex}")`);
+      return Buffer.from(hex, 'hex');
+    }
+  }
+}
+
+export const AIM_QR = ']Q1';
+
+/** Pause between the last frame and an unplug, so the frame is not lost in transit. */
+export const UNPLUG_DRAIN_MS = 100;
+
+export interface SimulatorOptions {
+  output?: OutputSpec;
+  /** Same seed, same riders and scenario sequence. Default: random (see `seed`). */
+  seed?: string;
+  /** Regular riders in the population (default 50). */
+  riders?: number;
+  /** Scenario mix: parsed or `valid=70,...` text (default {@link DEFAULT_MIX_TEXT}). */
+  mix?: Mix | string;
+  /** The service's mode (default bus). */
+  mode?: Mode;
+  /** Frames per second (default 1), unless `burst` is given. */
+  rate?: number;
+  /** `size` frames `gapMs` apart, every `everyMs`. */
+  burst?: { size: number; everyMs: number };
+  /** Pause between frames of a burst (default 20 ms; 150 ms with suffix none). */
+  gapMs?: number;
+  /** Stop after this many frames (noise bursts not counted). Default unlimited. */
+  count?: number;
+  suffix?: SuffixName;
+  /** Prefix each frame with the AIM identifier `]Q1`. */
+  aim?: boolean;
+  /** Write each frame in 2–4 chunks with 5–30 ms pauses. */
+  split?: boolean;
+  /** Probability of a burst of non-printable bytes (its own terminated frame) before a frame. */
+  noise?: number;
+  /** Unplug after every `every` frames for `forMs`. */
+  unplug?: { every: number; forMs: number };
+  issuer?: IssuerKey;
+  deny?: DenyIds;
+  issuerPath?: string;
+  denyPath?: string;
+  duplicateWindowSec?: number;
+  codeValiditySec?: number;
+  skewSec?: number;
+  marginMs?: number;
+  /** Wall clock in Unix ms (default Date.now). */
+  now?: () => number;
+}
+
+export const DEFAULT_OUTPUT: OutputSpec = { kind: 'pty' };
+
+export interface SentEvent {
+  /** 1-based frame number. */
+  n: number;
+  scenario: ScenarioKind;
+  requested: ScenarioKind;
+  variant?: string;
+  expect: Expectation;
+  codeId?: string;
+  sub?: string;
+  rider?: string;
+  /** Bytes on the wire (AIM prefix and suffix included). */
+  bytes: number;
+  /** Chunks the frame was written in (1 unless --split). */
+  chunks: number;
+  /** Receivers that got it (TCP clients; 1 for pty/device). */
+  receivers: number;
+  /** Send time, Unix ms. */
+  at: number;
+  /** The exact bytes written. Holds a whole ride code: do not log it. */
+  data: Buffer;
+}
+
+export interface SimulatorEvents {
+  ready: [info: { target: string; kind: Output['kind']; seed: string; riders: number; deniedRiders: number; mix: Mix }];
+  sent: [e: SentEvent];
+  noise: [e: { after: number; bytes: number; at: number; data: Buffer }];
+  /** Nothing reads the output yet (tcp: no client; pty: the service has not opened the port). */
+  waiting: [target: string];
+  /** The wait is over. */
+  reader: [target: string];
+  client: [remote: string];
+  'client-gone': [remote: string];
+  unplug: [e: { after: number; forMs: number }];
+  replug: [e: { target: string }];
+  info: [message: string];
+  done: [e: { sent: number }];
+}
+
+class Stopped extends Error {}
+
+export class ScannerSimulator extends EventEmitter<SimulatorEvents> {
+  readonly seed: string;
+  readonly mix: Mix;
+  readonly output: Output;
+  readonly population: Population;
+  readonly scenarios: ScenarioGenerator;
+  private readonly o: SimulatorOptions;
+  private readonly suffix: Buffer;
+  private readonly wire: Prng;
+  private readonly now: () => number;
+  private readonly abort = new AbortController();
+  private opened = false;
+  private loop: Promise<void> | undefined;
+  private sentCount = 0;
+  private unplugged = false;
+
+  constructor(o: SimulatorOptions = {}) {
+    super();
+    this.o = o;
+    this.seed = o.seed ?? Math.floor(Math.random() * 2 ** 32).toString(16).padStart(8, '0');
+    this.mix = typeof o.mix === 'string' ? parseMix(o.mix) : (o.mix ?? parseMix(DEFAULT_MIX_TEXT));
+    this.suffix = suffixBytes(o.suffix ?? 'cr');
+    this.now = o.now ?? Date.now;
+    if (o.rate !== undefined && !(o.rate > 0)) throw new Error('rate must be > 0');
+    if (o.noise !== undefined && !(o.noise >= 0 && o.noise <= 1)) throw new Error('noise must be a probability in 0..1');
+    const root = new Prng(this.seed);
+    this.wire = root.fork('wire');
+    this.population = new Population({
+      size: o.riders ?? 50,
+      prng: root.fork('population'),
+      issuer: o.issuer ?? loadIssuerKey(o.issuerPath ?? DEV_ISSUER_PATH),
+      deny: o.deny ?? loadDenyIds(o.denyPath ?? DEV_DENY_PATH),
+      nowSec: Math.floor(this.now() / 1000),
+    });
+    const sc: ConstructorParameters<typeof ScenarioGenerator>[0] = {
+      population: this.population,
+      prng: root.fork('scenarios'),
+      mode: o.mode ?? 'bus',
+      mix: this.mix,
+      now: this.now,
+      avoidBytes: this.suffix,
+    };
+    if (o.duplicateWindowSec !== undefined) sc.duplicateWindowSec = o.duplicateWindowSec;
+    if (o.codeValiditySec !== undefined) sc.codeValiditySec = o.codeValiditySec;
+    if (o.skewSec !== undefined) sc.skewSec = o.skewSec;
+    if (o.marginMs !== undefined) sc.marginMs = o.marginMs;
+    this.scenarios = new ScenarioGenerator(sc);
+    this.output = createOutput(o.output ?? DEFAULT_OUTPUT);
+    this.output.on('info', (m) => this.emit('info', m));
+    this.output.on('client', (r) => this.emit('client', r));
+    this.output.on('client-gone', (r) => this.emit('client-gone', r));
+  }
+
+  /** Where the service should read: the pty's scanner path, the device, or tcp://host:port. */
+  get target(): string {
+    return this.output.target;
+  }
+
+  get sent(): number {
+    return this.sentCount;
+  }
+
+  /** Opens the output (creates the pty / listens) without sending yet. Idempotent. */
+  async open(): Promise<string> {
+    if (!this.opened) {
+      await this.output.open();
+      this.opened = true;
+      this.emit('ready', {
+        target: this.output.target,
+        kind: this.output.kind,
+        seed: this.seed,
+        riders: this.population.riders.length,
+        deniedRiders: this.population.deniedRiders.length,
+        mix: this.mix,
+      });
+    }
+    return this.output.target;
+  }
+
+  /** Opens the output if needed and starts sending. Resolves once sending has started. */
+  async start(): Promise<void> {
+    await this.open();
+    if (!this.loop) this.loop = this.run().catch((e: unknown) => {
+      if (!(e instanceof Stopped)) throw e;
+    });
+  }
+
+  /** Resolves when the run ends by itself (--count reached) or is stopped; rejects on a write error. */
+  finished(): Promise<void> {
+    return this.loop ?? Promise.resolve();
+  }
+
+  /** Stops sending, closes the output (kills socat, closes the server). Safe to call twice. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    try {
+      await this.loop;
+    } catch {
+      /* reported through finished() */
+    }
+    if (this.opened) await new Promise((r) => setTimeout(r, UNPLUG_DRAIN_MS));
+    this.opened = false;
+    await this.output.close();
+  }
+
+  /** Synchronous last-resort clean-up for process exit. */
+  killSync(): void {
+    this.abort.abort();
+    this.output.killSync();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    const signal = this.abort.signal;
+    if (signal.aborted) return Promise.reject(new Stopped());
+    if (ms <= 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      const onAbort = () => {
+        clearTimeout(t);
+        reject(new Stopped());
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  private checkStopped(): void {
+    if (this.abort.signal.aborted) throw new Stopped();
+  }
+
+  private get remaining(): number {
+    return this.o.count === undefined ? Infinity : this.o.count - this.sentCount;
+  }
+
+  private async run(): Promise<void> {
+    const burst = this.o.burst;
+    const gapMs = this.o.gapMs ?? (this.suffix.length === 0 ? 150 : 20);
+    const interval = burst ? burst.everyMs : 1000 / (this.o.rate ?? 1);
+    let nextAt = this.now();
+    while (this.remaining > 0) {
+      await this.sleep(nextAt - this.now());
+      const slots = burst ? burst.size : 1;
+      for (let i = 0; i < slots && this.remaining > 0; i++) {
+        if (i > 0) await this.sleep(gapMs);
+        await this.slot(gapMs);
+      }
+      nextAt += interval;
+      if (nextAt < this.now() - interval) nextAt = this.now();
+      if (this.unplugged) {
+        this.unplugged = false;
+        nextAt = this.now();
+      }
+    }
+    this.emit('done', { sent: this.sentCount });
+  }
+
+  /** One scan: maybe a noise burst, then one frame (two for a duplicate pair), then maybe an unplug. */
+  private async slot(gapMs: number): Promise<void> {
+    await this.waitReady();
+    if (this.o.noise && this.wire.chance(this.o.noise)) await this.sendNoise(gapMs);
+    const frames = this.scenarios.next();
+    const before = this.sentCount;
+    for (const f of frames) {
+      if (this.remaining <= 0) break;
+      if (f.delayMs) await this.sleep(f.delayMs);
+      await this.sendFrame(f);
+    }
+    const u = this.o.unplug;
+    if (u && this.remaining > 0 && Math.floor(this.sentCount / u.every) > Math.floor(before / u.every)) await this.doUnplug(u.forMs);
+  }
+
+  private async waitReady(): Promise<void> {
+    this.checkStopped();
+    if (await this.output.isReady()) return;
+    this.checkStopped();
+    this.emit('waiting', this.output.target);
+    try {
+      await this.output.whenReady(this.abort.signal);
+    } catch {
+      throw new Stopped();
+    }
+    this.emit('reader', this.output.target);
+  }
+
+  private async doUnplug(forMs: number): Promise<void> {
+    // Let the last frame get through (socat forwards it asynchronously) before pulling the plug.
+    await this.sleep(UNPLUG_DRAIN_MS);
+    await this.output.unplug();
+    this.emit('unplug', { after: this.sentCount, forMs });
+    try {
+      await this.sleep(forMs);
+    } finally {
+      if (!this.abort.signal.aborted) {
+        await this.output.replug();
+        this.emit('replug', { target: this.output.target });
+      }
+    }
+    this.unplugged = true;
+  }
+
+  private async writeChunked(data: Buffer): Promise<{ chunks: number; receivers: number }> {
+    if (!this.o.split || data.length < 2) return { chunks: 1, receivers: await this.output.write(data) };
+    const k = Math.min(data.length, this.wire.int(2, 4));
+    const cuts = new Set<number>();
+    while (cuts.size < k - 1) cuts.add(this.wire.int(1, data.length - 1));
+    const bounds = [0, ...[...cuts].sort((a, b) => a - b), data.length];
+    let receivers = 0;
+    for (let i = 0; i < k; i++) {
+      if (i > 0) await this.sleep(this.wire.int(5, 30));
+      receivers = await this.output.write(data.subarray(bounds[i]!, bounds[i + 1]!));
+    }
+    return { chunks: k, receivers };
+  }
+
+  private async sendFrame(f: ScenarioFrame): Promise<void> {
+    this.checkStopped();
+    const data = Buffer.concat([this.o.aim ? Buffer.from(AIM_QR) : Buffer.alloc(0), f.payload, this.suffix]);
+    const { chunks, receivers } = await this.writeChunked(data);
+    // Nobody got it (a TCP client left meanwhile): it cannot be replayed or duplicated later.
+    if (receivers === 0 && f.codeId !== undefined && f.scenario === 'valid') this.scenarios.forget(f.codeId);
+    this.sentCount++;
+    const e: SentEvent = {
+      n: this.sentCount,
+      scenario: f.scenario,
+      requested: f.requested,
+      expect: f.expect,
+      bytes: data.length,
+      chunks,
+      receivers,
+      at: this.now(),
+      data,
+    };
+    if (f.variant !== undefined) e.variant = f.variant;
+    if (f.codeId !== undefined) e.codeId = f.codeId;
+    if (f.sub !== undefined) e.sub = f.sub;
+    if (f.rider !== undefined) e.rider = f.rider;
+    this.emit('sent', e);
+  }
+
+  private async sendNoise(gapMs: number): Promise<void> {
+    const n = this.wire.int(2, 24);
+    const body = this.scenarios.randomFrom(n, (b) => b < 0x20 || b >= 0x7f);
+    const data = Buffer.concat([body, this.suffix]);
+    await this.output.write(data);
+    this.emit('noise', { after: this.sentCount, bytes: data.length, at: this.now(), data });
+    await this.sleep(gapMs);
+  }
+}

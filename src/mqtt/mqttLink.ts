@@ -1,0 +1,142 @@
+/**
+ * The validator's MQTT link (mqtt.js 5): connects with the configured URL, credentials, TLS and
+ * protocol version (3.1.1 or 5); sets the retained status topic as the MQTT will
+ * (`{"online": false}`), publishes `{"online": true, …}` retained on every (re)connect, and a
+ * clean `{"online": false}` on shutdown. Other components publish and subscribe through it.
+ */
+import { readFileSync } from 'node:fs';
+import { EventEmitter } from 'node:events';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { MqttConfig } from '../config/schema.ts';
+import { topics } from '../contract/settlement.ts';
+import type { Logger } from '../platform/logger.ts';
+
+export type MessageHandler = (topic: string, payload: Buffer) => void;
+
+export interface MqttLinkEvents {
+  connected: [sessionPresent: boolean];
+  disconnected: [];
+}
+
+export class MqttLink extends EventEmitter<MqttLinkEvents> {
+  private client: MqttClient | undefined;
+  private readonly handlers = new Map<string, MessageHandler>();
+  readonly topics: ReturnType<typeof topics>;
+  private connectedFlag = false;
+  connects = 0;
+
+  constructor(
+    private readonly cfg: MqttConfig,
+    private readonly deviceId: string,
+    /** The status fields beyond `online`, read at each (re)connect and on `publishStatus`. */
+    private readonly statusFields: () => Record<string, unknown>,
+    private readonly log: Logger,
+  ) {
+    super();
+    this.topics = topics(cfg.topicPrefix, deviceId);
+  }
+
+  get connected(): boolean {
+    return this.connectedFlag;
+  }
+
+  /** The options mqtt.js gets; exported for tests of the mapping. */
+  clientOptions(): IClientOptions {
+    const c = this.cfg;
+    const o: IClientOptions = {
+      clientId: c.clientId ?? `faregate-${this.deviceId}`,
+      protocolVersion: c.protocolVersion,
+      keepalive: c.keepalive,
+      clean: false,
+      reconnectPeriod: c.reconnectPeriodMs,
+      connectTimeout: 10_000,
+      resubscribe: true,
+      will: { topic: this.topics.status, payload: Buffer.from(JSON.stringify({ online: false, deviceId: this.deviceId })), qos: 1, retain: true },
+    };
+    if (c.protocolVersion === 5) o.properties = { sessionExpiryInterval: 7 * 86400 };
+    if (c.username !== undefined) o.username = c.username;
+    if (c.passwordFile !== undefined) o.password = readFileSync(c.passwordFile, 'utf8').replace(/\r?\n$/, '');
+    if (c.tls) {
+      if (c.tls.ca) o.ca = readFileSync(c.tls.ca);
+      if (c.tls.cert) o.cert = readFileSync(c.tls.cert);
+      if (c.tls.key) o.key = readFileSync(c.tls.key);
+      if (c.tls.servername) o.servername = c.tls.servername;
+      o.rejectUnauthorized = c.tls.rejectUnauthorized;
+    }
+    return o;
+  }
+
+  start(): void {
+    const client = mqtt.connect(this.cfg.url, this.clientOptions());
+    this.client = client;
+    client.on('connect', (connack) => {
+      this.connectedFlag = true;
+      this.connects++;
+      this.log.info({ url: this.cfg.url, sessionPresent: connack.sessionPresent, protocolVersion: this.cfg.protocolVersion }, 'mqtt connected');
+      void this.publishStatus();
+      // Subscriptions are kept by the broker with a persistent session; renew them when it has none.
+      if (!connack.sessionPresent && this.handlers.size > 0)
+        client.subscribe([...this.handlers.keys()], { qos: 1 }, (err) => err && this.log.warn({ err: err.message }, 'subscribe failed'));
+      this.emit('connected', connack.sessionPresent ?? false);
+    });
+    client.on('close', () => {
+      if (this.connectedFlag) {
+        this.connectedFlag = false;
+        this.log.warn({ url: this.cfg.url }, 'mqtt disconnected');
+        this.emit('disconnected');
+      }
+    });
+    client.on('error', (err) => this.log.warn({ err: err.message }, 'mqtt error'));
+    client.on('message', (topic, payload) => {
+      const h = this.handlers.get(topic);
+      if (!h) return;
+      try {
+        h(topic, payload);
+      } catch (e) {
+        this.log.error({ topic, err: (e as Error).message }, 'message handler failed');
+      }
+    });
+  }
+
+  /** Subscribes (QoS 1) to an exact topic; the handler must not throw (errors are logged). */
+  subscribe(topic: string, handler: MessageHandler): void {
+    this.handlers.set(topic, handler);
+    if (this.client?.connected) this.client.subscribe(topic, { qos: 1 });
+  }
+
+  /** Publishes; resolves when the broker has it (QoS 1: PUBACK). Rejects when not connected. */
+  async publish(topic: string, payload: unknown, opts: { qos: 0 | 1; retain?: boolean }): Promise<void> {
+    const client = this.client;
+    if (!client || !this.connectedFlag) throw new Error('mqtt not connected');
+    await client.publishAsync(topic, JSON.stringify(payload), { qos: opts.qos, retain: opts.retain ?? false });
+  }
+
+  /** Publishes the retained status now (e.g. when an alarm changes). Never throws. */
+  async publishStatus(): Promise<void> {
+    if (!this.connectedFlag) return;
+    try {
+      await this.publish(this.topics.status, { online: true, deviceId: this.deviceId, ...this.statusFields() }, { qos: 1, retain: true });
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'status publish failed');
+    }
+  }
+
+  /** Publishes a clean offline status, then disconnects. */
+  async stop(): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    if (this.connectedFlag) {
+      try {
+        await Promise.race([
+          client.publishAsync(this.topics.status, JSON.stringify({ online: false, deviceId: this.deviceId, at: Date.now() }), { qos: 1, retain: true }),
+          new Promise((r) => setTimeout(r, 2000)),
+        ]);
+      } catch {
+        /* going down anyway */
+      }
+    }
+    await client.endAsync(false).catch(() => client.end(true));
+    this.client = undefined;
+    this.connectedFlag = false;
+  }
+}
