@@ -180,7 +180,7 @@ export class PtyOutput extends EventEmitter<OutputEvents> implements Output {
   private startSocat(): Promise<void> {
     this.removeLinks();
     const args = ['-d', '-d', `pty,raw,echo=0,link=${this.scannerPath}`, `pty,raw,echo=0,link=${this.simPath}`];
-    const child = spawn(this.socatBin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(this.socatBin, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     this.socat = child;
     let log = '';
     child.stderr!.setEncoding('utf8').on('data', (d: string) => {

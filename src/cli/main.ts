@@ -10,7 +10,16 @@ import { UsageError } from './usage.ts';
 
 type Command = (argv: string[], io: CliIo) => Promise<number>;
 
+const RUN_USAGE = 'faregate run --config FILE   (settings may be overridden by FAREGATE_* variables, e.g. FAREGATE_SCANNER__PATH)';
+
 const COMMANDS: Record<string, { run: Command; usage: string; summary: string }> = {
+  // Loaded on demand: the service pulls in serialport, SQLite and pino, which `verify` does not need.
+  run: { run: async (a, io) => (await import('./commands/run.ts')).runCommand(a, io), usage: RUN_USAGE, summary: 'run the validator service (scanner → decision → durable tap → gate)' },
+  backend: {
+    run: async (a, io) => (await import('./commands/backend.ts')).backendCommand(a, io),
+    usage: 'faregate backend --mqtt URL --db FILE [--prefix P] [--client-id ID] [--protocol 4|5] [--shared-group NAME | --no-shared] [--username U --password-file F] [--ca F --cert F --key F --servername S --insecure]\n           faregate backend report --db FILE [--json]',
+    summary: 'run the reference settlement backend (MQTT taps → SQLite, acks), or report what it settled',
+  },
   verify: { run: verifyCommand, usage: VERIFY_USAGE, summary: 'decide ride codes read from stdin (one JSON line each)' },
   keys: { run: keysCommand, usage: KEYS_USAGE, summary: 'generate an issuer or rider key pair (JWK)' },
   trust: { run: trustCommand, usage: TRUST_USAGE, summary: 'build a trust list (JWK Set) from issuer public keys' },

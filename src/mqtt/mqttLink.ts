@@ -23,6 +23,7 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
   private readonly handlers = new Map<string, MessageHandler>();
   readonly topics: ReturnType<typeof topics>;
   private connectedFlag = false;
+  private stopping = false;
   connects = 0;
 
   constructor(
@@ -80,7 +81,7 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
       this.emit('connected', connack.sessionPresent ?? false);
     });
     client.on('close', () => {
-      if (this.connectedFlag) {
+      if (this.connectedFlag && !this.stopping) {
         this.connectedFlag = false;
         this.log.warn({ url: this.cfg.url }, 'mqtt disconnected');
         this.emit('disconnected');
@@ -125,6 +126,7 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
   async stop(): Promise<void> {
     const client = this.client;
     if (!client) return;
+    this.stopping = true;
     if (this.connectedFlag) {
       try {
         await Promise.race([

@@ -77,16 +77,16 @@ const ReportArgs = z.object({
 
 export async function backendCommand(argv: string[], io: CliIo): Promise<number> {
   if (argv[0] === 'report') return reportCommand(argv.slice(1), io);
-  if (argv[0] !== undefined && !argv[0].startsWith('-')) throw new UsageError(`backend: unknown subcommand ${argv[0]}; usage: ${BACKEND_USAGE}`);
+  if (argv[0] !== undefined && !argv[0].startsWith('-')) throw new UsageError(`backend: unknown subcommand ${argv[0]}; run faregate backend --help`);
   const { values: a } = parseCommand('backend', argv, RUN_OPTIONS, RunArgs);
 
-  const password = a['password-file'] !== undefined ? readText(a['password-file'], 'password file').replace(/\r?\n$/, '') : undefined;
+  const password = a['password-file'] !== undefined ? readText(a['password-file'], 'backend: --password-file').replace(/\r?\n$/, '') : undefined;
   let tls: BackendTlsOptions | undefined;
   if (a.mqtt.startsWith('mqtts://')) {
     tls = { rejectUnauthorized: !a.insecure };
-    if (a.ca !== undefined) tls.ca = readText(a.ca, 'CA file');
-    if (a.cert !== undefined) tls.cert = readText(a.cert, 'certificate file');
-    if (a.key !== undefined) tls.key = readText(a.key, 'key file');
+    if (a.ca !== undefined) tls.ca = readText(a.ca, 'backend: --ca');
+    if (a.cert !== undefined) tls.cert = readText(a.cert, 'backend: --cert');
+    if (a.key !== undefined) tls.key = readText(a.key, 'backend: --key');
     if (a.servername !== undefined) tls.servername = a.servername;
   }
 

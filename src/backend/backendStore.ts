@@ -1,0 +1,328 @@
+/**
+ * The backend's store of settled taps (SQLite, WAL). The tap `id` is the idempotency key of
+ * settlement-mqtt-v1: a tap delivered again (a replayed or overlapping batch) is counted as a
+ * duplicate and not stored twice. Per-device counters of batches, malformed batches and
+ * duplicates are kept in the same file, updated in the same transaction as the taps.
+ *
+ * Durability: the backend acknowledges a batch only after `insertBatch` returned, and the
+ * validator then forgets those taps, so the default is `synchronous=FULL` (every commit waits
+ * for fsync; an acknowledged tap survives power loss). `NORMAL` survives a crash of the process.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { TapMessage } from '../contract/settlement.ts';
+import { silentLogger, type Logger } from '../platform/logger.ts';
+
+export interface BackendStoreOptions {
+  file: string;
+  /** Default FULL. */
+  synchronous?: 'NORMAL' | 'FULL';
+  logger?: Logger;
+  /** Open an existing file only (for reports): do not create it or its schema. */
+  readonly?: boolean;
+}
+
+export interface InsertResult {
+  /** Taps stored now for the first time. */
+  inserted: number;
+  /** Taps whose id was already held (replays), including repeats inside the same batch. */
+  duplicates: number;
+  /** Duplicates whose content differs from the stored tap (an id reused: a validator bug). */
+  conflicts: string[];
+}
+
+export interface DeviceCounters {
+  deviceId: string;
+  /** Valid batches received (replays included). */
+  batches: number;
+  /** Batches rejected as malformed (not acknowledged). */
+  malformed: number;
+  /** Taps stored. */
+  taps: number;
+  /** Taps received again after they were stored. */
+  duplicates: number;
+  /** Duplicates whose content differed from the stored tap. */
+  conflicts: number;
+  lastBatchAt: number | null;
+}
+
+export interface ReportRow {
+  /** UTC day of the tap's `at`, YYYY-MM-DD. */
+  day: string;
+  deviceId: string;
+  profile: number;
+  currency: string;
+  /** Settled taps. */
+  taps: number;
+  /** Taps that carried a fare (the others are priced later, e.g. metro tap-in). */
+  priced: number;
+  /** Sum of the fares carried, in the currency's minor unit. */
+  fareTotal: number;
+}
+
+export interface Report {
+  rows: ReportRow[];
+  devices: DeviceCounters[];
+  totals: { taps: number; priced: number; fareTotals: Record<string, number> };
+}
+
+const SCHEMA_VERSION = 1;
+
+/** Sentinel device for batches whose topic does not name a valid device id. */
+export const UNKNOWN_DEVICE = '?';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS settled_taps (
+  id          TEXT PRIMARY KEY,
+  device_id   TEXT NOT NULL,
+  at          INTEGER NOT NULL,
+  mode        TEXT NOT NULL,
+  place       TEXT NOT NULL,
+  direction   TEXT NOT NULL,
+  sub         TEXT NOT NULL,
+  cti         TEXT NOT NULL,
+  code_id     TEXT NOT NULL,
+  ts          INTEGER NOT NULL,
+  seq         INTEGER NOT NULL,
+  profile     INTEGER NOT NULL,
+  fare        INTEGER,
+  currency    TEXT NOT NULL,
+  flags       TEXT,
+  batch_id    TEXT,
+  received_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS settled_taps_device_at ON settled_taps(device_id, at);
+CREATE TABLE IF NOT EXISTS device_counters (
+  device_id     TEXT PRIMARY KEY,
+  batches       INTEGER NOT NULL DEFAULT 0,
+  malformed     INTEGER NOT NULL DEFAULT 0,
+  taps          INTEGER NOT NULL DEFAULT 0,
+  duplicates    INTEGER NOT NULL DEFAULT 0,
+  conflicts     INTEGER NOT NULL DEFAULT 0,
+  last_batch_at INTEGER
+) WITHOUT ROWID;
+`;
+
+interface TapRow {
+  device_id: string;
+  at: number;
+  mode: string;
+  place: string;
+  direction: string;
+  sub: string;
+  cti: string;
+  code_id: string;
+  ts: number;
+  seq: number;
+  profile: number;
+  fare: number | null;
+  currency: string;
+  flags: string | null;
+}
+
+function toRow(t: TapMessage): TapRow {
+  return {
+    device_id: t.deviceId,
+    at: t.at,
+    mode: t.mode,
+    place: t.place,
+    direction: t.direction,
+    sub: t.sub,
+    cti: t.cti,
+    code_id: t.codeId,
+    ts: t.ts,
+    seq: t.seq,
+    profile: t.profile,
+    fare: t.fare ?? null,
+    currency: t.currency,
+    flags: t.flags?.length ? JSON.stringify(t.flags) : null,
+  };
+}
+
+function sameTap(a: TapRow, b: TapRow): boolean {
+  // flags are local annotations and may change between re-sends; they are not compared.
+  return (
+    a.device_id === b.device_id &&
+    a.at === b.at &&
+    a.mode === b.mode &&
+    a.place === b.place &&
+    a.direction === b.direction &&
+    a.sub === b.sub &&
+    a.cti === b.cti &&
+    a.code_id === b.code_id &&
+    a.ts === b.ts &&
+    a.seq === b.seq &&
+    a.profile === b.profile &&
+    a.fare === b.fare &&
+    a.currency === b.currency
+  );
+}
+
+export class BackendStore {
+  private db: Database.Database | undefined;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: BackendStoreOptions) {
+    this.log = opts.logger ?? silentLogger;
+  }
+
+  open(): this {
+    if (this.db) return this;
+    if (this.opts.readonly) {
+      const db = new Database(this.opts.file, { readonly: true, fileMustExist: true });
+      db.pragma('busy_timeout = 5000');
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version !== SCHEMA_VERSION) {
+        db.close();
+        throw new Error(`${this.opts.file} is not a faregate backend store (schema ${version})`);
+      }
+      this.db = db;
+      return this;
+    }
+    mkdirSync(dirname(this.opts.file), { recursive: true });
+    const db = new Database(this.opts.file);
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${this.opts.synchronous ?? 'FULL'}`);
+      db.pragma('busy_timeout = 5000');
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version > SCHEMA_VERSION) throw new Error(`store ${this.opts.file} has schema ${version}, newer than this program (${SCHEMA_VERSION})`);
+      db.exec(SCHEMA);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    this.db = db;
+    this.log.info({ file: this.opts.file, synchronous: this.opts.synchronous ?? 'FULL', taps: this.count() }, 'backend store open');
+    return this;
+  }
+
+  private get conn(): Database.Database {
+    if (!this.db) throw new Error('backend store is not open');
+    return this.db;
+  }
+
+  private readonly statements = new Map<string, Database.Statement>();
+
+  private stmt(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.conn.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  /**
+   * Stores the taps idempotently in one transaction (INSERT OR IGNORE on the tap id) and
+   * updates the per-device counters (one batch per device present). Throws if it cannot commit;
+   * then nothing was stored.
+   */
+  insertBatch(taps: readonly TapMessage[], meta: { batchId?: string; receivedAt?: number } = {}): InsertResult {
+    const db = this.conn;
+    const insert = this.stmt(
+      `INSERT OR IGNORE INTO settled_taps
+         (id, device_id, at, mode, place, direction, sub, cti, code_id, ts, seq, profile, fare, currency, flags, batch_id, received_at)
+       VALUES (@id, @device_id, @at, @mode, @place, @direction, @sub, @cti, @code_id, @ts, @seq, @profile, @fare, @currency, @flags, @batch_id, @received_at)`,
+    );
+    const stored = this.stmt(
+      'SELECT device_id, at, mode, place, direction, sub, cti, code_id, ts, seq, profile, fare, currency, flags FROM settled_taps WHERE id = ?',
+    );
+    const bump = this.stmt(
+      `INSERT INTO device_counters (device_id, batches, taps, duplicates, conflicts, last_batch_at) VALUES (@d, 1, @taps, @dups, @conflicts, @now)
+       ON CONFLICT(device_id) DO UPDATE SET batches = batches + 1, taps = taps + @taps, duplicates = duplicates + @dups,
+         conflicts = conflicts + @conflicts, last_batch_at = @now`,
+    );
+    const now = meta.receivedAt ?? Date.now();
+    const tx = db.transaction((list: readonly TapMessage[]): InsertResult => {
+      const perDevice = new Map<string, { taps: number; dups: number; conflicts: number }>();
+      const result: InsertResult = { inserted: 0, duplicates: 0, conflicts: [] };
+      for (const t of list) {
+        const row = toRow(t);
+        const c = perDevice.get(t.deviceId) ?? { taps: 0, dups: 0, conflicts: 0 };
+        perDevice.set(t.deviceId, c);
+        if (insert.run({ ...row, id: t.id, batch_id: meta.batchId ?? null, received_at: now }).changes === 1) {
+          result.inserted++;
+          c.taps++;
+        } else {
+          result.duplicates++;
+          c.dups++;
+          const held = stored.get(t.id) as TapRow | undefined;
+          if (held && !sameTap(held, row)) {
+            result.conflicts.push(t.id);
+            c.conflicts++;
+          }
+        }
+      }
+      for (const [d, c] of perDevice) bump.run({ d, taps: c.taps, dups: c.dups, conflicts: c.conflicts, now });
+      return result;
+    });
+    return tx(taps);
+  }
+
+  /** Counts a malformed batch against the device named by its topic (or UNKNOWN_DEVICE). */
+  recordMalformed(deviceId: string): void {
+    this
+      .stmt(
+        `INSERT INTO device_counters (device_id, malformed) VALUES (?, 1)
+         ON CONFLICT(device_id) DO UPDATE SET malformed = malformed + 1`,
+      )
+      .run(deviceId);
+  }
+
+  /** Whether a tap id is held. */
+  has(id: string): boolean {
+    return this.stmt('SELECT 1 FROM settled_taps WHERE id = ?').get(id) !== undefined;
+  }
+
+  count(): number {
+    return (this.stmt('SELECT count(*) AS n FROM settled_taps').get() as { n: number }).n;
+  }
+
+  /** Every stored tap id (for tests and audits), in id order. */
+  tapIds(): string[] {
+    return (this.stmt('SELECT id FROM settled_taps ORDER BY id').pluck().all() as string[]);
+  }
+
+  devices(): DeviceCounters[] {
+    return (
+      this
+        .stmt(
+          `SELECT device_id AS deviceId, batches, malformed, taps, duplicates, conflicts, last_batch_at AS lastBatchAt
+           FROM device_counters ORDER BY device_id`,
+        )
+        .all() as DeviceCounters[]
+    );
+  }
+
+  /** Settled taps and fare sums per UTC day, device, profile and currency. */
+  report(): Report {
+    const rows = this
+      .stmt(
+        `SELECT strftime('%Y-%m-%d', at / 1000, 'unixepoch') AS day, device_id AS deviceId, profile, currency,
+                count(*) AS taps, count(fare) AS priced, coalesce(sum(fare), 0) AS fareTotal
+         FROM settled_taps
+         GROUP BY day, device_id, profile, currency
+         ORDER BY day, device_id, profile, currency`,
+      )
+      .all() as ReportRow[];
+    const fareTotals: Record<string, number> = {};
+    let taps = 0;
+    let priced = 0;
+    for (const r of rows) {
+      taps += r.taps;
+      priced += r.priced;
+      fareTotals[r.currency] = (fareTotals[r.currency] ?? 0) + r.fareTotal;
+    }
+    return { rows, devices: this.devices(), totals: { taps, priced, fareTotals } };
+  }
+
+  close(): void {
+    if (!this.db) return;
+    this.statements.clear();
+    this.db.close();
+    this.db = undefined;
+  }
+}
