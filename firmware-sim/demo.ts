@@ -137,6 +137,7 @@ async function main(): Promise<number> {
   }
   line(color(YELLOW, `faregate demo: broker ${url} (aedes, in-process), backend, ${portNo} validators; scanners over ${usePty ? 'pseudo-terminals (socat)' : 'TCP'}. Ctrl-C stops.`));
   line(color(YELLOW, `  stores in ${work}`));
+  line(color(YELLOW, `  watch the fleet in another terminal: npx faregate monitor --mqtt ${url}`));
   for (const g of gates) await g.sim.start();
 
   const summary = setInterval(() => {

@@ -20,6 +20,21 @@ const COMMANDS: Record<string, { run: Command; usage: string; summary: string }>
     usage: 'faregate backend --mqtt URL --db FILE [--prefix P] [--client-id ID] [--protocol 4|5] [--shared-group NAME | --no-shared] [--username U --password-file F] [--ca F --cert F --key F --servername S --insecure]\n           faregate backend report --db FILE [--json]',
     summary: 'run the reference settlement backend (MQTT taps → SQLite, acks), or report what it settled',
   },
+  monitor: {
+    run: async (a, io) => (await import('./commands/monitor.ts')).monitorCommand(a, io),
+    usage: 'faregate monitor --mqtt URL [--prefix P] [--protocol 4|5] [--once [--wait MS]] [--json] [--username U --password-file F] [--ca F] [--insecure]',
+    summary: 'live view of every gate on the broker (status, backlog, decisions/min, clock, alarms)',
+  },
+  cmd: {
+    run: async (a, io) => (await import('./commands/cmd.ts')).cmdCommand(a, io),
+    usage: 'faregate cmd send --mqtt URL --device D --cmd NAME [--args JSON] --key OPERATOR.jwk.json [--ttl S] [--prefix P] [--timeout S]',
+    summary: 'send a signed remote command to a validator and print its reply (docs/remote-commands.md)',
+  },
+  lists: {
+    run: async (a, io) => (await import('./commands/lists.ts')).listsCommand(a, io),
+    usage: 'faregate lists sign --type trust|deny --kind snapshot|delta --in FILE --version N [--base N] [--issued-at UNIX] --key ROOT.jwk.json --out FILE\n           faregate lists publish --mqtt URL --file SIGNED [--prefix P] [--protocol 4|5] [--username U --password-file F] [--retain-delta]',
+    summary: 'sign a trust or deny list with a root key, or publish one to the validators (docs/signed-lists.md)',
+  },
   verify: { run: verifyCommand, usage: VERIFY_USAGE, summary: 'decide ride codes read from stdin (one JSON line each)' },
   keys: { run: keysCommand, usage: KEYS_USAGE, summary: 'generate an issuer or rider key pair (JWK)' },
   trust: { run: trustCommand, usage: TRUST_USAGE, summary: 'build a trust list (JWK Set) from issuer public keys' },

@@ -102,9 +102,11 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   const abs = (p: string) => (isAbsolute(p) || p.startsWith('tcp://') ? p : resolve(base, p));
   config.trust.file = abs(config.trust.file);
   if (config.deny) config.deny.file = abs(config.deny.file);
+  if (config.lists) config.lists.rootKeys = abs(config.lists.rootKeys);
   config.dataDir = abs(config.dataDir);
   if (config.gate.driver === 'serial') config.gate.path = abs(config.gate.path);
   if (config.mqtt?.passwordFile) config.mqtt.passwordFile = abs(config.mqtt.passwordFile);
+  if (config.commands.operatorKeys) config.commands.operatorKeys = abs(config.commands.operatorKeys);
   const tls = config.mqtt?.tls;
   if (tls) for (const k of ['ca', 'cert', 'key'] as const) if (tls[k]) tls[k] = abs(tls[k]);
   if (!config.scanner.path.startsWith('tcp://')) config.scanner.path = abs(config.scanner.path);

@@ -131,6 +131,21 @@ export const SettlementSchema = z.strictObject({
   metricsIntervalMs: z.number().int().min(1000).default(60_000),
 });
 
+/** Signed trust and deny lists over MQTT (docs/signed-lists.md). */
+export const ListsSchema = z.strictObject({
+  /** JWK Set of the root public keys that sign the lists (the JWS `kid` picks one). */
+  rootKeys: z.string().min(1),
+  /** A list older than this (now − its issuedAt; a file's mtime) is stale. */
+  maxAgeSeconds: z
+    .strictObject({
+      trust: z.number().int().min(1).default(7 * 86_400),
+      deny: z.number().int().min(1).default(86_400),
+    })
+    .prefault({}),
+  /** accept_and_flag: accepted taps carry flags ["stale_lists"]; reject: accepts become rejects ('lists_stale', see staff). */
+  stalePolicy: z.enum(['accept_and_flag', 'reject']).default('accept_and_flag'),
+});
+
 export const ConfigSchema = z.strictObject({
   deviceId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1..64 of A-Z a-z 0-9 _ -'),
   mode: z.enum(['bus', 'metro']),
@@ -140,6 +155,8 @@ export const ConfigSchema = z.strictObject({
   scanner: ScannerSchema,
   trust: z.strictObject({ file: z.string().min(1) }),
   deny: z.strictObject({ file: z.string().min(1) }).optional(),
+  /** Signed lists from `P/trust` and `P/deny`; the files above are the bootstrap lists. */
+  lists: ListsSchema.optional(),
   dataDir: z.string().min(1),
   store: z
     .strictObject({
@@ -170,6 +187,39 @@ export const ConfigSchema = z.strictObject({
   /** The broker to settle taps through; without it taps stay in the local store. */
   mqtt: MqttSchema.optional(),
   settlement: SettlementSchema.prefault({}),
+  /** Signed remote commands on `P/gates/D/cmd` (docs/remote-commands.md). */
+  commands: z
+    .strictObject({
+      /** JWK Set file of the operator public keys commands must be signed with; absent = remote commands disabled. */
+      operatorKeys: z.string().min(1).optional(),
+      /** Clock tolerance for issuedAt/expiresAt, seconds. */
+      skewSeconds: seconds.max(600).default(30),
+      /** Longest accepted expiresAt − issuedAt, seconds (bounds how long seen ids are kept). */
+      maxLifetimeSeconds: z.number().int().min(1).max(7 * 86400).default(3600),
+    })
+    .prefault({}),
+  /** Gate policy (src/policy): metro anti-passback and exit matching. */
+  policy: z
+    .strictObject({
+      /** Metro `in` gates: the same account entering again at this station within this many seconds is refused; 0 disables. */
+      antiPassbackSeconds: z.number().int().nonnegative().default(600),
+      /** Metro `out` gates: how far back an entry in this store matches an exit (else the exit is flagged no_entry). */
+      maxJourneySeconds: z.number().int().min(60).default(14_400),
+    })
+    .prefault({}),
+  /** Health for systemd and Docker (src/health): an HTTP /healthz endpoint (off unless httpPort is set) and sd_notify. */
+  health: z
+    .strictObject({
+      /** Port of GET /healthz (200 healthy, 503 not); absent = no HTTP endpoint. */
+      httpPort: z.number().int().min(1).max(65535).optional(),
+      /** Address it listens on; keep it on loopback (Docker's HEALTHCHECK runs inside the container). */
+      host: z.string().min(1).default('127.0.0.1'),
+      /** A scanner that is not up counts as unhealthy only after this long (replug, USB reset). */
+      scannerGraceMs: ms.default(30_000),
+      /** Tell systemd READY/WATCHDOG/STOPPING when NOTIFY_SOCKET is set (uses the systemd-notify binary). */
+      sdNotify: z.boolean().default(true),
+    })
+    .prefault({}),
   log: z
     .strictObject({
       level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -196,3 +246,4 @@ export type GateConfig = Config['gate'];
 export type ScannerConfig = Config['scanner'];
 export type MqttConfig = NonNullable<Config['mqtt']>;
 export type SettlementConfig = Config['settlement'];
+export type ListsConfig = NonNullable<Config['lists']>;

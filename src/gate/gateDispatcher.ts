@@ -75,7 +75,9 @@ export class GateDispatcher {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await Promise.race([this.idle(), new Promise((r) => setTimeout(r, this.o.timeoutMs))]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.idle(), new Promise((r) => (timer = setTimeout(r, this.o.timeoutMs)))]);
+    clearTimeout(timer);
     await this.driver.stop();
   }
 }

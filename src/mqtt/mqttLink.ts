@@ -137,7 +137,21 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
         /* going down anyway */
       }
     }
-    await client.endAsync(false).catch(() => client.end(true));
+    // mqtt.js's end(false) first waits for the PUBACK of every QoS 1 message in flight, then for the
+    // broker to close the socket: with a broker that is gone or frozen that is forever (SIGTERM hung,
+    // or Node exited with code 13 before the store was closed). What is in flight is a tap batch (on
+    // disk, re-sent at the next start) or a status: drop it, and bound the wait for the socket.
+    for (const id of Object.keys(client.outgoing)) client.removeOutgoingMessage(Number(id));
+    let timer: NodeJS.Timeout | undefined;
+    const ended = await Promise.race([
+      client.endAsync(false).then(
+        () => true,
+        () => true,
+      ),
+      new Promise<false>((r) => (timer = setTimeout(() => r(false), 2000))),
+    ]);
+    clearTimeout(timer);
+    if (!ended) client.stream?.destroy();
     this.client = undefined;
     this.connectedFlag = false;
   }

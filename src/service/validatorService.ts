@@ -21,12 +21,21 @@ import { MqttLink } from '../mqtt/mqttLink.ts';
 import { Telemetry, type Alarm, type Backlog } from '../settlement/telemetry.ts';
 import { TapUploader, type UploaderStats } from '../settlement/uploader.ts';
 import { TapProcessor, type Outcome } from './tapProcessor.ts';
+import { ListSync, loadListSettings } from '../fleet/listSync.ts';
+import { GatePolicy } from '../policy/gatePolicy.ts';
+import type { ModesStatus } from '../policy/gateModes.ts';
+import type { CommandLedger } from '../fleet/commandLedger.ts';
+import type { RemoteCommands } from '../fleet/commands.ts';
+import { setupRemoteCommands } from '../fleet/commandsWiring.ts';
+import { HealthMonitor } from '../health/healthMonitor.ts';
 
 export interface ServicePlatform {
   clock?: Clock;
   logger: Logger;
   transport?: () => ByteTransport;
   gateDriver?: GateDriver;
+  /** The settings file the config came from (remote `reload_config` re-reads it). */
+  configFile?: string;
 }
 
 /** Lists that cannot be used at start: the service refuses to start (like a bad settings file). */
@@ -50,6 +59,11 @@ export interface ServiceStatus {
   alarms: Alarm[];
   mqtt: { configured: boolean; connected: boolean };
   upload?: UploaderStats;
+  /** Signed lists (versions, ages, staleness) when `lists` is configured. */
+  lists?: ReturnType<ListSync['status']>;
+  /** Remote-command modes (free pass, out of service) and metro policy. */
+  policy: ReturnType<GatePolicy['status']>;
+  commands: { enabled: boolean; accepted: number; refused: number };
 }
 
 export const STORE_FILE = 'faregate.sqlite';
@@ -68,8 +82,15 @@ export class ValidatorService {
   readonly link: MqttLink | undefined;
   readonly uploader: TapUploader | undefined;
   readonly telemetry: Telemetry;
+  /** Signed trust and deny lists over MQTT (`lists` settings). */
+  readonly listSync: ListSync | undefined;
+  /** /healthz and sd_notify (src/health). */
+  readonly health: HealthMonitor;
   private purgeTimer: NodeJS.Timeout | undefined;
   private readonly startedAt: number;
+  readonly policy: GatePolicy;
+  readonly commands: RemoteCommands | undefined;
+  private readonly commandLedger: CommandLedger;
 
   constructor(
     readonly config: Config,
@@ -94,7 +115,9 @@ export class ValidatorService {
         ? new SerialGate({ path: config.gate.path, baudRate: config.gate.baudRate, commands: config.gate.commands, lineEnding: config.gate.lineEnding }, gateLog)
         : new ConsoleGate(gateLog));
     this.gate = new GateDispatcher(driver, { timeoutMs: config.gate.timeoutMs }, gateLog);
+    this.policy = new GatePolicy(config);
     this.processor = new TapProcessor({
+      policy: this.policy,
       validator: this.validator,
       store: this.store,
       gate: this.gate,
@@ -102,6 +125,7 @@ export class ValidatorService {
       clock: this.clock,
       logger: this.log.child({ component: 'validator' }),
       onOutcome: (o) => this.outcomeListeners.forEach((l) => l(o)),
+      lists: { tapFlags: () => this.listSync?.tapFlags(), refusal: () => this.listSync?.refusal() },
     });
     // The scanner parts name their own component in the log.
     const scannerLog = this.log;
@@ -121,11 +145,53 @@ export class ValidatorService {
       this.uploader = new TapUploader(this.store, this.link, config.settlement, config.deviceId, this.clock, this.log.child({ component: 'uploader' }));
     }
     this.telemetry = new Telemetry(this.store, this.link, config.settlement, this.clock, this.log.child({ component: 'health' }), () => this.metricsBody());
+    if (config.lists) {
+      const ls = loadListSettings(config.lists, { trust: config.trust.file, deny: config.deny?.file });
+      if (ls.problems.length) throw new StartupError(ls.problems);
+      this.listSync = new ListSync({
+        cfg: config.lists,
+        dataDir: config.dataDir,
+        validator: this.validator,
+        roots: ls.roots!,
+        rootJwks: ls.rootJwks,
+        bootstrapIssuedAt: ls.bootstrapIssuedAt,
+        link: this.link,
+        event: (e) => this.telemetry.event(e),
+        statusChanged: () => void this.link?.publishStatus(),
+        clock: this.clock,
+        logger: this.log.child({ component: 'lists' }),
+      });
+    }
+    this.health = new HealthMonitor({
+      cfg: config.health,
+      clock: this.clock,
+      log: this.log.child({ component: 'health' }),
+      status: () => this.status(),
+      scanner: () => this.scannerState,
+      dataDir: config.dataDir,
+      storeFile: join(config.dataDir, STORE_FILE),
+    });
+    this.outcomeListeners.push((o) => this.health.noteOutcome(o));
+    const cmds = setupRemoteCommands({
+      config,
+      configFile: platform.configFile,
+      validator: this.validator,
+      policy: this.policy,
+      link: this.link,
+      telemetry: this.telemetry,
+      clock: this.clock,
+      rootLogger: this.log,
+      logger: this.log.child({ component: 'commands' }),
+      status: () => this.status(),
+    });
+    if (cmds.problems.length) throw new StartupError(cmds.problems);
+    this.commands = cmds.commands;
+    this.commandLedger = cmds.ledger;
     this.outcomeListeners.push((o) => {
       if (o.tap) this.uploader?.notify();
-      else if (o.decision.decision === 'reject' && this.link) {
+      else if ((o.decision.decision === 'reject' || o.storeError) && this.link) {
         const d = o.decision;
-        this.telemetry.event({ at: Math.floor(d.at * 1000), kind: 'reject', reason: o.storeError ? 'store_unavailable' : d.reason!, ...(d.codeId ? { codeId: d.codeId } : {}), ...(d.subHex ? { sub: d.subHex } : {}) });
+        this.telemetry.event({ at: Math.floor(d.at * 1000), kind: 'reject', reason: o.storeError ? 'store_unavailable' : (o.policyReason ?? o.listsReason ?? d.reason!), ...(o.freePass ? { freePass: true } : {}), ...(d.codeId ? { codeId: d.codeId } : {}), ...(d.subHex ? { sub: d.subHex } : {}) });
       }
     });
   }
@@ -141,8 +207,11 @@ export class ValidatorService {
       direction: c.direction,
       scanner: this.scannerState.state,
       backlog: this.telemetry.backlog,
-      alarms: this.telemetry.alarms.map((a) => a.alarm),
-      lists: { trustKeys: this.validator.trustList.size, denyEntries: this.validator.denyList.size },
+      alarms: [...this.telemetry.alarms.map((a) => a.alarm), ...(this.listSync?.alarms ?? [])],
+      lists: { trustKeys: this.validator.trustList.size, denyEntries: this.validator.denyList.size, ...this.listSync?.status() },
+      freePass: this.policy.freePass,
+      outOfService: this.policy.outOfService,
+      modes: this.policy.modes.status() satisfies ModesStatus,
     };
   }
 
@@ -177,6 +246,13 @@ export class ValidatorService {
     const since = this.clock.now() - replayRetention(this.validator.params) * 1000;
     const recent = this.store.acceptedSince(since);
     for (const t of recent) this.validator.replay.remember(t.codeId, t.sub, t.at / 1000);
+    // Modes (an evacuation survives a reboot) and metro entries are restored from the store too.
+    const restoredEntries = this.policy.attach(this.store.database, this.clock.now());
+    this.commandLedger.attach(this.store.database);
+    if (this.policy.modes.active().length) this.log.warn({ modes: this.policy.modes.status() }, 'modes restored from the store');
+    if (restoredEntries) this.log.info({ restoredMetroTaps: restoredEntries, entriesRemembered: this.policy.entries.size }, 'metro entries restored');
+    if (this.config.commands.operatorKeys && !this.link) this.log.warn({}, 'commands.operatorKeys is set but there is no mqtt broker: remote commands are off');
+    this.commands?.start();
     this.log.info(
       { mode: this.config.mode, place: this.config.place, direction: this.config.direction, restoredAccepts: recent.length, trustKeys: this.validator.trustList.size },
       'validator starting',
@@ -195,16 +271,21 @@ export class ValidatorService {
     this.purgeTimer.unref();
     this.telemetry.start();
     this.uploader?.start();
+    await this.listSync?.start();
     this.link?.start();
     await this.scanner.start();
+    await this.health.start();
   }
 
   /** Stops reading, lets the decision in flight finish (decisions are synchronous), drains the gate, closes the store. */
   async stop(): Promise<void> {
+    await this.health.stop();
     await this.scanner.stop();
     if (this.flushTimer) clearInterval(this.flushTimer);
     if (this.purgeTimer) clearInterval(this.purgeTimer);
     this.uploader?.stop();
+    await this.listSync?.stop();
+    this.commands?.stop();
     this.telemetry.stop();
     await this.link?.stop();
     await this.gate.stop();
@@ -226,6 +307,9 @@ export class ValidatorService {
       alarms: this.telemetry.alarms,
       mqtt: { configured: this.link !== undefined, connected: this.link?.connected ?? false },
       ...(this.uploader ? { upload: this.uploader.stats } : {}),
+      ...(this.listSync ? { lists: this.listSync.status() } : {}),
+      policy: this.policy.status(),
+      commands: { enabled: this.commands !== undefined, ...(this.commands?.stats ?? { accepted: 0, refused: 0 }) },
     };
   }
 }

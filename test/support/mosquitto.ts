@@ -26,6 +26,10 @@ export interface MosquittoOptions {
   extraConfig?: string[];
   /** Also listen with TLS on a second free loopback port (PEM files). */
   tls?: { cafile: string; certfile: string; keyfile: string; requireCertificate?: boolean };
+  /** A mosquitto_passwd file: clients must log in (anonymous access is refused). */
+  passwordFile?: string;
+  /** An ACL file (acl_file). */
+  aclFile?: string;
 }
 
 export interface Mosquitto {
@@ -74,7 +78,9 @@ function config(port: number, tlsPort: number | undefined, dir: string, o: Mosqu
   const lines = [
     // Listener settings (allow_anonymous) apply to all listeners unless per_listener_settings.
     `listener ${port} 127.0.0.1`,
-    'allow_anonymous true',
+    `allow_anonymous ${o.passwordFile ? 'false' : 'true'}`,
+    ...(o.passwordFile ? [`password_file ${o.passwordFile}`] : []),
+    ...(o.aclFile ? [`acl_file ${o.aclFile}`] : []),
     'persistence true',
     `persistence_location ${dir}/`,
     'persistence_file mosquitto.db',

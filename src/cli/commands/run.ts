@@ -27,7 +27,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   const logger = createLogger({ level: config.log.level, format: config.log.format, base: { deviceId: config.deviceId } });
   let service: ValidatorService;
   try {
-    service = new ValidatorService(config, { logger });
+    service = new ValidatorService(config, { logger, configFile: a.config });
   } catch (e) {
     if (e instanceof StartupError) {
       io.error(`faregate: refusing to start: configuration ${a.config} has ${e.problems.length} problem(s):\n${e.problems.map((p) => `  - ${p}`).join('\n')}`);

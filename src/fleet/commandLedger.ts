@@ -1,0 +1,49 @@
+/**
+ * The ids of remote commands this validator has accepted, kept in the store's SQLite database
+ * with their expiry: a replayed command (same id) does nothing, also after a restart. An id is
+ * kept until its command has expired (plus the clock skew); after that a replay is refused as
+ * expired anyway.
+ */
+import type Database from 'better-sqlite3';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS command_ids (
+  id         TEXT PRIMARY KEY,
+  expires_at INTEGER NOT NULL,
+  seen_at    INTEGER NOT NULL,
+  cmd        TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS command_ids_expiry ON command_ids(expires_at);
+`;
+
+export class CommandLedger {
+  private db: Database.Database | undefined;
+
+  attach(db: Database.Database): void {
+    db.exec(SCHEMA);
+    this.db = db;
+  }
+
+  private get conn(): Database.Database {
+    if (!this.db) throw new Error('command ledger is not attached');
+    return this.db;
+  }
+
+  /** Records an id; false when it was seen before (a replay). Durable when this returns. */
+  claim(id: string, expiresAtSec: number, nowMs: number, cmd: string): boolean {
+    return this.conn.prepare('INSERT OR IGNORE INTO command_ids (id, expires_at, seen_at, cmd) VALUES (?, ?, ?, ?)').run(id, expiresAtSec, Math.floor(nowMs), cmd).changes === 1;
+  }
+
+  seen(id: string): boolean {
+    return this.conn.prepare('SELECT 1 FROM command_ids WHERE id = ?').get(id) !== undefined;
+  }
+
+  /** Forgets ids whose commands expired more than `skewSec` before `nowSec`. */
+  purge(nowSec: number, skewSec: number): number {
+    return this.conn.prepare('DELETE FROM command_ids WHERE expires_at < ?').run(Math.floor(nowSec - skewSec) - 1).changes;
+  }
+
+  get size(): number {
+    return (this.conn.prepare('SELECT count(*) AS n FROM command_ids').get() as { n: number }).n;
+  }
+}

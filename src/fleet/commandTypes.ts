@@ -1,0 +1,93 @@
+/**
+ * Signed remote commands (docs/remote-commands.md): the payload inside the operator's JWS, the
+ * arguments of each command, and the reply on `P/gates/D/cmd/reply`.
+ */
+import { z } from 'zod';
+import { signFlattenedJws, type FlattenedJws, type JwsSigner } from './jws.ts';
+
+/** The JWS `typ` of a command (a signed list or other document cannot pass as a command). */
+export const COMMAND_TYP = 'faregate-cmd+json';
+
+export const COMMAND_NAMES = ['free_pass', 'out_of_service', 'reload_config', 'status', 'log_level'] as const;
+export type CommandName = (typeof COMMAND_NAMES)[number];
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+export const COMMAND_ID = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1..128 of A-Z a-z 0-9 . _ : -');
+
+/** The JWS payload. */
+export const CommandPayloadSchema = z.object({
+  id: COMMAND_ID,
+  /** The target validator, or "*" for every validator that receives it. */
+  deviceId: z.string().regex(/^([A-Za-z0-9_-]{1,64}|\*)$/, 'must be a device id or *'),
+  cmd: z.string().min(1).max(64),
+  args: z.record(z.string(), z.unknown()).default({}),
+  /** Unix seconds. */
+  issuedAt: z.number().int().nonnegative(),
+  expiresAt: z.number().int().nonnegative(),
+});
+export type CommandPayload = z.infer<typeof CommandPayloadSchema>;
+
+const onOff = z.strictObject({ on: z.boolean({ error: 'must be true or false' }) });
+
+export const COMMAND_ARGS = {
+  free_pass: onOff,
+  out_of_service: onOff,
+  reload_config: z.strictObject({}),
+  status: z.strictObject({}),
+  log_level: z.strictObject({ level: z.enum(LOG_LEVELS) }),
+} satisfies Record<CommandName, z.ZodType>;
+
+/** Why a command was refused (the reply's `error`). */
+export type CommandError =
+  | 'malformed' // not a flattened JWS / not JSON
+  | 'wrong_typ'
+  | 'unsupported_alg'
+  | 'unknown_kid'
+  | 'alg_mismatch'
+  | 'key_not_valid'
+  | 'bad_signature'
+  | 'bad_payload'
+  | 'wrong_device'
+  | 'expired'
+  | 'not_yet_valid'
+  | 'lifetime_too_long'
+  | 'replayed'
+  | 'unknown_command'
+  | 'bad_args'
+  | 'failed';
+
+export interface CommandReplyOk {
+  id: string;
+  ok: true;
+  deviceId: string;
+  cmd: CommandName;
+  at: number;
+  result: Record<string, unknown>;
+}
+
+export interface CommandReplyRefused {
+  id: string;
+  ok: false;
+  deviceId: string;
+  cmd?: string;
+  at: number;
+  error: CommandError;
+  detail: string;
+}
+
+export type CommandReply = CommandReplyOk | CommandReplyRefused;
+
+export const CommandReplySchema = z.looseObject({
+  id: z.string(),
+  ok: z.boolean(),
+  deviceId: z.string(),
+  error: z.string().optional(),
+  detail: z.string().optional(),
+  result: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** Signs a command payload as a flattened JWS with `typ` faregate-cmd+json. */
+export function signCommand(payload: CommandPayload | Record<string, unknown>, signer: JwsSigner): FlattenedJws {
+  return signFlattenedJws(payload, signer, { typ: COMMAND_TYP });
+}

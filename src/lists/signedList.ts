@@ -1,0 +1,390 @@
+/**
+ * Signed trust and deny lists (docs/signed-lists.md): a JWS (RFC 7515) in the flattened JSON
+ * serialization `{"protected", "payload", "signature"}`, alg EdDSA or ES256 (raw r||s), signed by
+ * a root key pinned in the validator's settings (`lists.rootKeys`, a JWK Set; the JWS header's
+ * `kid` picks the key). The payload is JSON:
+ *
+ *   {"type": "trust"|"deny", "version": N, "issuedAt": UNIX, "kind": "snapshot"|"delta",
+ *    "baseVersion"?: N,                                    (deltas)
+ *    "keys": [JWK, ...],                                   (trust snapshot)
+ *    "sub": [ID...], "cti": [ID...],                       (deny snapshot; ID = "hex" | {"id": "hex", "exp"?: UNIX})
+ *    "add": {"sub": [ID...], "cti": [ID...]}, "remove": {"sub": ["hex"...], "cti": ["hex"...]}}  (deny delta)
+ *
+ * Pure: no I/O (keys, bytes and the time come from the caller). The same functions run on the
+ * main thread for small documents and in a worker for large ones (signedListWorker.ts).
+ */
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { z } from 'zod';
+import { ALG_EDDSA, ALG_ES256, signData, verifySignature, type SupportedAlg } from '../token/cose.ts';
+import { algOfKey } from '../token/coseKey.ts';
+import type { TrustList } from '../token/trustList.ts';
+import { formatIssues } from './issues.ts';
+import { applyCompactDelta, buildCompactDeny, type CompactDenyData, type DenyIds } from './signedListDeny.ts';
+import { ListFileError, trustListFromJson } from './trustFile.ts';
+
+export type ListType = 'trust' | 'deny';
+export const LIST_TYPES: readonly ListType[] = ['trust', 'deny'];
+export const JWS_TYP = 'faregate-list+json';
+
+/** Why a signed list was not applied (the `reason` of a `list_refused` event). */
+export type RefusalReason =
+  | 'malformed'
+  | 'bad_signature'
+  | 'unknown_root_kid'
+  | 'wrong_type'
+  | 'rollback'
+  | 'missing_base';
+
+export class ListRefused extends Error {
+  override readonly name = 'ListRefused';
+  constructor(
+    readonly reason: RefusalReason,
+    detail: string,
+    /** Header fields, when they could be read (after the signature was verified). */
+    readonly header?: ListHeader,
+  ) {
+    super(detail);
+  }
+}
+
+// ---- root keys ---------------------------------------------------------------------------------
+
+export interface RootKey {
+  kid: string;
+  alg: SupportedAlg;
+  key: KeyObject;
+}
+export type RootKeySet = ReadonlyMap<string, RootKey>;
+
+const b64u = z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be base64url without padding');
+
+export const RootKeySetSchema = z
+  .object({
+    keys: z
+      .array(
+        z.looseObject({
+          kty: z.enum(['OKP', 'EC']),
+          crv: z.enum(['Ed25519', 'P-256']),
+          x: b64u,
+          y: b64u.optional(),
+          alg: z.enum(['EdDSA', 'ES256']).optional(),
+          kid: z.string().min(1).max(128),
+          d: z.undefined({ error: 'a root key file holds public keys only (remove "d")' }).optional(),
+        }),
+      )
+      .min(1, 'at least one root key'),
+  })
+  .superRefine((v, ctx) => {
+    const seen = new Set<string>();
+    v.keys.forEach((k, i) => {
+      if (seen.has(k.kid)) ctx.addIssue({ code: 'custom', path: ['keys', i, 'kid'], message: `repeated kid ${k.kid}` });
+      seen.add(k.kid);
+    });
+  });
+
+/** Reads a root key JWK Set; throws ListFileError listing every problem. */
+export function rootKeysFromJson(json: unknown): RootKeySet {
+  const r = RootKeySetSchema.safeParse(json);
+  if (!r.success) throw new ListFileError(formatIssues(r.error.issues));
+  const out = new Map<string, RootKey>();
+  const problems: string[] = [];
+  r.data.keys.forEach((k, i) => {
+    try {
+      const key = createPublicKey({ key: { kty: k.kty, crv: k.crv, x: k.x, ...(k.y ? { y: k.y } : {}) } as JsonWebKey, format: 'jwk' });
+      const alg = algOfKey(key);
+      if (k.alg !== undefined && (k.alg === 'EdDSA') !== (alg === ALG_EDDSA)) throw new Error(`alg ${k.alg} does not match the ${k.crv} key`);
+      out.set(k.kid, { kid: k.kid, alg, key });
+    } catch (e) {
+      problems.push(`keys.${i}: key cannot be imported (${(e as Error).message})`);
+    }
+  });
+  if (problems.length) throw new ListFileError(problems.join('; '));
+  return out;
+}
+
+// ---- envelope ------------------------------------------------------------------------------------
+
+export interface FlattenedJws {
+  protected: string;
+  payload: string;
+  signature: string;
+}
+
+const JWS_ALG = { EdDSA: ALG_EDDSA, ES256: ALG_ES256 } as const;
+const algNameOf = (a: SupportedAlg): 'EdDSA' | 'ES256' => (a === ALG_EDDSA ? 'EdDSA' : 'ES256');
+
+export interface Signer {
+  alg: SupportedAlg;
+  kid: string;
+  privateKey: KeyObject;
+}
+
+function signingInput(protectedB64: string, payloadB64: string): Buffer {
+  const out = Buffer.allocUnsafe(protectedB64.length + 1 + payloadB64.length);
+  out.write(protectedB64, 0, 'latin1');
+  out[protectedB64.length] = 0x2e; // '.'
+  out.write(payloadB64, protectedB64.length + 1, 'latin1');
+  return out;
+}
+
+/** Signs a payload (an object, serialized as compact JSON, or the exact bytes). */
+export function signList(payload: unknown, signer: Signer): FlattenedJws {
+  const header = { alg: algNameOf(signer.alg), kid: signer.kid, typ: JWS_TYP };
+  const protectedB64 = Buffer.from(JSON.stringify(header)).toString('base64url');
+  const bytes = payload instanceof Uint8Array ? payload : Buffer.from(JSON.stringify(payload));
+  const payloadB64 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
+  const sig = signData(signer.alg, signer.privateKey, signingInput(protectedB64, payloadB64));
+  return { protected: protectedB64, payload: payloadB64, signature: Buffer.from(sig).toString('base64url') };
+}
+
+const EnvelopeSchema = z.strictObject({ protected: b64u, payload: b64u, signature: b64u });
+const HeaderSchema = z.looseObject({
+  alg: z.string(),
+  kid: z.string().min(1),
+  typ: z.string().optional(),
+  crit: z.undefined({ error: 'crit is not supported' }).optional(),
+});
+
+export interface VerifiedEnvelope {
+  kid: string;
+  payload: Buffer;
+  /** The signature (base64url): identifies the document (duplicates are recognized by it). */
+  signature: string;
+}
+
+function textOf(doc: Uint8Array | string): string {
+  return typeof doc === 'string' ? doc : Buffer.from(doc.buffer, doc.byteOffset, doc.byteLength).toString('utf8');
+}
+
+/** Checks the envelope and its signature with the pinned root keys; returns the payload bytes. */
+export function verifyEnvelope(doc: Uint8Array | string, roots: RootKeySet): VerifiedEnvelope {
+  let env: unknown;
+  try {
+    env = JSON.parse(textOf(doc));
+  } catch (e) {
+    throw new ListRefused('malformed', `envelope is not JSON (${(e as Error).message})`);
+  }
+  const e = EnvelopeSchema.safeParse(env);
+  if (!e.success) throw new ListRefused('malformed', `envelope: ${formatIssues(e.error.issues)} (expected the JWS flattened JSON serialization)`);
+  let header: unknown;
+  try {
+    header = JSON.parse(Buffer.from(e.data.protected, 'base64url').toString('utf8'));
+  } catch {
+    throw new ListRefused('malformed', 'protected header is not base64url JSON');
+  }
+  const h = HeaderSchema.safeParse(header);
+  if (!h.success) throw new ListRefused('malformed', `protected header: ${formatIssues(h.error.issues)}`);
+  const alg = JWS_ALG[h.data.alg as keyof typeof JWS_ALG];
+  if (alg === undefined) throw new ListRefused('bad_signature', `alg ${h.data.alg} is not accepted (EdDSA or ES256)`);
+  const root = roots.get(h.data.kid);
+  if (!root) throw new ListRefused('unknown_root_kid', `kid ${h.data.kid} is not a pinned root key`);
+  if (root.alg !== alg) throw new ListRefused('bad_signature', `alg ${h.data.alg} does not match root key ${root.kid}`);
+  const sig = Buffer.from(e.data.signature, 'base64url');
+  if (!verifySignature(alg, root.key, signingInput(e.data.protected, e.data.payload), sig))
+    throw new ListRefused('bad_signature', `signature does not verify with root key ${root.kid}`);
+  return { kid: root.kid, payload: Buffer.from(e.data.payload, 'base64url'), signature: e.data.signature };
+}
+
+// ---- payload -----------------------------------------------------------------------------------
+
+const version = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+const HeaderFields = {
+  type: z.enum(['trust', 'deny']),
+  version,
+  issuedAt: z.number().int().nonnegative(),
+  kind: z.enum(['snapshot', 'delta']),
+  baseVersion: version.optional(),
+};
+/** The fields every payload has (checked with zod; the bulky arrays are checked by hand). */
+const PayloadHeaderSchema = z.looseObject(HeaderFields).superRefine((p, ctx) => {
+  if (p.kind === 'delta' && p.baseVersion === undefined) ctx.addIssue({ code: 'custom', path: ['baseVersion'], message: 'a delta needs baseVersion' });
+  if (p.kind === 'snapshot' && p.baseVersion !== undefined) ctx.addIssue({ code: 'custom', path: ['baseVersion'], message: 'only deltas have baseVersion' });
+  if (p.baseVersion !== undefined && p.baseVersion >= p.version) ctx.addIssue({ code: 'custom', path: ['baseVersion'], message: 'must be below version' });
+  if (p.type === 'trust' && p.kind === 'delta') ctx.addIssue({ code: 'custom', path: ['kind'], message: 'trust lists are snapshots only' });
+});
+
+export interface ListHeader {
+  type: ListType;
+  version: number;
+  issuedAt: number;
+  kind: 'snapshot' | 'delta';
+  baseVersion?: number;
+}
+
+const ALLOWED: Record<string, readonly string[]> = {
+  'trust/snapshot': ['keys'],
+  'deny/snapshot': ['sub', 'cti'],
+  'deny/delta': ['add', 'remove'],
+};
+
+const HEX = /^(?:[0-9a-fA-F]{2}){1,64}$/;
+const MAX_EXP = 0xffffffff;
+
+function bad(path: string, msg: string): never {
+  throw new ListRefused('malformed', `${path}: ${msg}`);
+}
+
+/** Reads `[ID...]` (ID = "hex" | {"id": "hex", "exp"?: UNIX}) without zod (10⁶ entries). */
+export function readDenyIds(v: unknown, path: string): DenyIds {
+  if (v === undefined) return { ids: [], exps: new Uint32Array(0) };
+  if (!Array.isArray(v)) bad(path, 'must be an array');
+  const n = v.length;
+  const ids = new Array<string>(n);
+  const exps = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const e: unknown = v[i];
+    if (typeof e === 'string') {
+      if (!HEX.test(e)) bad(`${path}.${i}`, 'must be hex (1..64 bytes)');
+      ids[i] = e;
+    } else if (typeof e === 'object' && e !== null && !Array.isArray(e)) {
+      const o = e as Record<string, unknown>;
+      for (const k in o) if (k !== 'id' && k !== 'exp') bad(`${path}.${i}.${k}`, 'unknown field');
+      if (typeof o.id !== 'string' || !HEX.test(o.id)) bad(`${path}.${i}.id`, 'must be hex (1..64 bytes)');
+      ids[i] = o.id;
+      if (o.exp !== undefined) {
+        if (typeof o.exp !== 'number' || !Number.isInteger(o.exp) || o.exp < 1 || o.exp > MAX_EXP) bad(`${path}.${i}.exp`, 'must be Unix seconds (1..2^32-1)');
+        exps[i] = o.exp;
+      }
+    } else bad(`${path}.${i}`, 'must be a hex string or {"id", "exp"?}');
+  }
+  return { ids, exps };
+}
+
+function readHexList(v: unknown, path: string): string[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) bad(path, 'must be an array');
+  for (let i = 0; i < v.length; i++) if (typeof v[i] !== 'string' || !HEX.test(v[i] as string)) bad(`${path}.${i}`, 'must be hex (1..64 bytes)');
+  return v as string[];
+}
+
+function readGroup(v: unknown, path: string): Record<string, unknown> {
+  if (v === undefined) return {};
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) bad(path, 'must be an object');
+  for (const k of Object.keys(v)) if (k !== 'sub' && k !== 'cti') bad(`${path}.${k}`, 'unknown field');
+  return v as Record<string, unknown>;
+}
+
+export type ListPayload =
+  | { header: ListHeader & { type: 'trust' }; keys: unknown[] }
+  | { header: ListHeader & { type: 'deny'; kind: 'snapshot' }; sub: DenyIds; cti: DenyIds }
+  | {
+      header: ListHeader & { type: 'deny'; kind: 'delta'; baseVersion: number };
+      add: { sub: DenyIds; cti: DenyIds };
+      remove: { sub: string[]; cti: string[] };
+    };
+
+/** Parses the header only (version checks come before the bulky part). */
+export function parsePayloadHeader(json: unknown): ListHeader {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) bad('(root)', 'payload must be a JSON object');
+  const r = PayloadHeaderSchema.safeParse(json);
+  if (!r.success) throw new ListRefused('malformed', formatIssues(r.error.issues));
+  const allowed = ALLOWED[`${r.data.type}/${r.data.kind}`]!;
+  for (const k of Object.keys(json)) if (!(k in HeaderFields) && !allowed.includes(k)) bad(k, `unknown field for a ${r.data.type} ${r.data.kind}`);
+  const h: ListHeader = { type: r.data.type, version: r.data.version, issuedAt: r.data.issuedAt, kind: r.data.kind };
+  if (r.data.baseVersion !== undefined) h.baseVersion = r.data.baseVersion;
+  return h;
+}
+
+/** Parses a whole payload (already JSON-parsed). Throws ListRefused('malformed'). */
+export function parsePayload(json: unknown): ListPayload {
+  const header = parsePayloadHeader(json);
+  return parsePayloadBody(header, json as Record<string, unknown>);
+}
+
+function parsePayloadBody(header: ListHeader, o: Record<string, unknown>): ListPayload {
+  if (header.type === 'trust') {
+    if (!Array.isArray(o.keys)) bad('keys', 'a trust snapshot needs "keys": [JWK, ...]');
+    return { header: header as ListHeader & { type: 'trust' }, keys: o.keys };
+  }
+  if (header.kind === 'snapshot')
+    return { header: header as ListHeader & { type: 'deny'; kind: 'snapshot' }, sub: readDenyIds(o.sub, 'sub'), cti: readDenyIds(o.cti, 'cti') };
+  const add = readGroup(o.add, 'add');
+  const remove = readGroup(o.remove, 'remove');
+  return {
+    header: header as ListHeader & { type: 'deny'; kind: 'delta'; baseVersion: number },
+    add: { sub: readDenyIds(add.sub, 'add.sub'), cti: readDenyIds(add.cti, 'add.cti') },
+    remove: { sub: readHexList(remove.sub, 'remove.sub'), cti: readHexList(remove.cti, 'remove.cti') },
+  };
+}
+
+// ---- processing (verify → header → version rules → body → build) -------------------------------
+
+/** What the validator holds of one list type. */
+export interface HeldList {
+  /** 0 = the bootstrap list from the settings' file (no signed list held). */
+  version: number;
+  /** Signature of the held signed document (duplicates are recognized by it). */
+  signature?: string;
+}
+
+export type Processed<T> =
+  | { outcome: 'applied'; header: ListHeader; kid: string; signature: string; list: T }
+  | { outcome: 'duplicate'; header: ListHeader };
+
+function verifiedHeader(doc: Uint8Array | string, roots: RootKeySet, type: ListType, held: HeldList) {
+  const env = verifyEnvelope(doc, roots);
+  let json: unknown;
+  try {
+    json = JSON.parse(env.payload.toString('utf8'));
+  } catch (e) {
+    throw new ListRefused('malformed', `payload is not JSON (${(e as Error).message})`);
+  }
+  const header = parsePayloadHeader(json);
+  if (header.type !== type) throw new ListRefused('wrong_type', `a ${header.type} list on the ${type} topic`, header);
+  if (header.version === held.version && env.signature === held.signature) return { env, json, header, duplicate: true };
+  if (header.version <= held.version)
+    throw new ListRefused('rollback', `version ${header.version} is not above the held version ${held.version}`, header);
+  if (header.kind === 'delta' && header.baseVersion !== held.version)
+    throw new ListRefused('missing_base', `delta on version ${header.baseVersion}, but version ${held.version} is held`, header);
+  return { env, json, header, duplicate: false };
+}
+
+function withHeader<T>(header: ListHeader, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof ListRefused && !e.header) throw new ListRefused(e.reason, e.message, header);
+    throw e;
+  }
+}
+
+/** Verifies and builds a trust list. Throws ListRefused. */
+export function processTrustDocument(doc: Uint8Array | string, roots: RootKeySet, held: HeldList): Processed<TrustList> {
+  const { env, json, header, duplicate } = verifiedHeader(doc, roots, 'trust', held);
+  if (duplicate) return { outcome: 'duplicate', header };
+  return withHeader(header, () => {
+    const p = parsePayloadBody(header, json as Record<string, unknown>) as Extract<ListPayload, { keys: unknown[] }>;
+    let list: TrustList;
+    try {
+      list = trustListFromJson({ keys: p.keys });
+    } catch (e) {
+      if (e instanceof ListFileError) throw new ListRefused('malformed', e.message);
+      throw e;
+    }
+    return { outcome: 'applied', header, kid: env.kid, signature: env.signature, list };
+  });
+}
+
+/**
+ * Verifies a deny document and builds the compact list: a snapshot from scratch, a delta on the
+ * held data (`held.data`, which must be the list of `held.version`). Throws ListRefused.
+ */
+export function processDenyDocument(
+  doc: Uint8Array | string,
+  roots: RootKeySet,
+  held: HeldList & { data?: CompactDenyData },
+  nowSec: number,
+): Processed<CompactDenyData> {
+  const { env, json, header, duplicate } = verifiedHeader(doc, roots, 'deny', held);
+  if (duplicate) return { outcome: 'duplicate', header };
+  return withHeader(header, () => {
+    const p = parsePayloadBody(header, json as Record<string, unknown>);
+    let data: CompactDenyData;
+    if ('sub' in p) data = buildCompactDeny(p.sub, p.cti);
+    else if ('add' in p) {
+      if (!held.data) throw new ListRefused('missing_base', `delta on version ${header.baseVersion}, but no signed deny list is held`);
+      data = applyCompactDelta(held.data, p.add, p.remove, nowSec);
+    } else throw new ListRefused('malformed', 'not a deny list');
+    return { outcome: 'applied', header, kid: env.kid, signature: env.signature, list: data };
+  });
+}

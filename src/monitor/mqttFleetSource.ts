@@ -1,0 +1,81 @@
+/**
+ * The MQTT side of the monitor: a non-persistent (clean session) client that subscribes to the
+ * fleet's status, metrics and events and hands every message to a FleetModel. Works on MQTT
+ * 3.1.1 and 5, against Mosquitto and aedes. It only reads; a broker with ACLs needs an account
+ * that may read `P/gates/+/status`, `P/gates/+/metrics` and `P/gates/+/events`.
+ */
+import { randomBytes } from 'node:crypto';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { FleetModel } from './fleetModel.ts';
+
+export interface FleetSourceOptions {
+  url: string;
+  prefix: string;
+  protocolVersion: 4 | 5;
+  username?: string;
+  password?: string;
+  ca?: string;
+  rejectUnauthorized?: boolean;
+  connectTimeoutMs?: number;
+}
+
+export class MqttFleetSource {
+  private client: MqttClient | undefined;
+
+  constructor(
+    private readonly o: FleetSourceOptions,
+    readonly model: FleetModel,
+    private readonly onChange: () => void = () => {},
+  ) {}
+
+  /** Connects and subscribes; rejects when the first connection or the subscription fails. */
+  async start(): Promise<void> {
+    const opts: IClientOptions = {
+      clientId: `faregate-monitor-${randomBytes(4).toString('hex')}`,
+      protocolVersion: this.o.protocolVersion,
+      clean: true,
+      connectTimeout: this.o.connectTimeoutMs ?? 5000,
+      reconnectPeriod: 2000,
+      resubscribe: true,
+    };
+    if (this.o.username !== undefined) opts.username = this.o.username;
+    if (this.o.password !== undefined) opts.password = this.o.password;
+    if (this.o.ca !== undefined) opts.ca = this.o.ca;
+    if (this.o.rejectUnauthorized !== undefined) opts.rejectUnauthorized = this.o.rejectUnauthorized;
+    const client = mqtt.connect(this.o.url, opts);
+    this.client = client;
+    client.on('message', (topic, payload) => {
+      if (this.model.handle(topic, payload)) this.onChange();
+    });
+    await new Promise<void>((resolve, reject) => {
+      let lastError: Error | undefined;
+      const onError = (err: Error) => (lastError = err);
+      const fail = (err: Error) => {
+        client.removeListener('connect', ok);
+        client.removeListener('close', onClose);
+        reject(err);
+      };
+      // The first attempt ended without a CONNACK (refused, unreachable, bad credentials): fail
+      // fast instead of retrying; once connected, mqtt.js reconnects on its own.
+      const onClose = () => fail(lastError ?? new Error(`cannot connect to ${this.o.url}`));
+      const ok = () => {
+        client.removeListener('close', onClose);
+        resolve();
+      };
+      client.once('connect', ok);
+      client.on('error', onError);
+      client.once('close', onClose);
+      setTimeout(() => fail(new Error(`no connection to ${this.o.url} within ${opts.connectTimeout} ms`)), (opts.connectTimeout ?? 5000) + 100).unref();
+    });
+    const granted = await client.subscribeAsync(FleetModel.subscriptions(this.o.prefix), { qos: 1 });
+    // 0x80 and above: refused (e.g. by an ACL on MQTT 5; Mosquitto answers 0x80 on 3.1.1 too).
+    const refused = granted.filter((g) => g.qos >= 0x80);
+    if (refused.length === granted.length) throw new Error(`the broker refused every subscription (${refused.map((g) => g.topic).join(', ')})`);
+  }
+
+  async stop(): Promise<void> {
+    const c = this.client;
+    this.client = undefined;
+    if (c) await c.endAsync(true).catch(() => undefined);
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Operating modes a remote command switches (src/fleet/commands.ts), kept in the store's SQLite
+ * database so they survive a restart or power loss: an evacuation (free pass) stays on until it
+ * is lifted by a command, whatever happens to the process in between.
+ *
+ * - `free_pass`: emergency evacuation; the gate opens for every frame (valid codes are recorded as
+ *   taps with fare 0 and flag `free_pass`). Takes precedence over `out_of_service`.
+ * - `out_of_service`: every frame is turned away (reason `out_of_service`); nothing is recorded as a tap.
+ */
+import type Database from 'better-sqlite3';
+
+export const MODE_NAMES = ['free_pass', 'out_of_service'] as const;
+export type ModeName = (typeof MODE_NAMES)[number];
+
+export interface ModeState {
+  on: boolean;
+  /** When the mode last changed (Unix ms); absent when it never changed on this device. */
+  since?: number;
+  /** The id of the command that last changed it. */
+  by?: string;
+}
+
+export type ModesStatus = Record<ModeName, ModeState>;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS gate_modes (
+  name  TEXT PRIMARY KEY,
+  is_on INTEGER NOT NULL,
+  since INTEGER NOT NULL,
+  by    TEXT
+);
+`;
+
+export class GateModes {
+  private db: Database.Database | undefined;
+  private readonly state: ModesStatus = { free_pass: { on: false }, out_of_service: { on: false } };
+
+  /** Opens the table in the store's database and loads the persisted modes. */
+  attach(db: Database.Database): void {
+    db.exec(SCHEMA);
+    this.db = db;
+    const rows = db.prepare('SELECT name, is_on, since, by FROM gate_modes').all() as { name: string; is_on: number; since: number; by: string | null }[];
+    for (const r of rows) {
+      if (!(MODE_NAMES as readonly string[]).includes(r.name)) continue;
+      const s: ModeState = { on: r.is_on === 1, since: r.since };
+      if (r.by !== null) s.by = r.by;
+      this.state[r.name as ModeName] = s;
+    }
+  }
+
+  get freePass(): boolean {
+    return this.state.free_pass.on;
+  }
+
+  get outOfService(): boolean {
+    return this.state.out_of_service.on;
+  }
+
+  /** Switches a mode and persists it (synchronously, before the caller answers). Returns whether it changed (no change: nothing written). */
+  set(name: ModeName, on: boolean, atMs: number, by?: string): boolean {
+    if (this.state[name].on === on) return false;
+    const next: ModeState = { on, since: atMs };
+    if (by !== undefined) next.by = by;
+    this.db
+      ?.prepare('INSERT INTO gate_modes (name, is_on, since, by) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET is_on = excluded.is_on, since = excluded.since, by = excluded.by')
+      .run(name, on ? 1 : 0, next.since, next.by ?? null);
+    this.state[name] = next;
+    return true;
+  }
+
+  status(): ModesStatus {
+    return { free_pass: { ...this.state.free_pass }, out_of_service: { ...this.state.out_of_service } };
+  }
+
+  /** The names of the modes that are on (for the retained status and logs). */
+  active(): ModeName[] {
+    return MODE_NAMES.filter((n) => this.state[n].on);
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * The ACL shipped in docs/deploy/mosquitto/acl, on the real Mosquitto with a password file made
+ * by mosquitto_passwd (as the deployment guide says): a gate may publish only its own topics and
+ * read only its own acks/commands and the lists; the backend reads every gate's taps.
+ *
+ * "Nothing arrives" is checked with a sentinel: after the forbidden publishes the same client
+ * publishes an allowed message; Mosquitto forwards one client's messages in order, so once the
+ * sentinel has arrived, anything before it would have too.
+ * MQTT 3.1.1: the broker drops a forbidden publish silently (PUBACK as usual).
+ * MQTT 5: the PUBACK carries reason 0x87 (not authorized), which mqtt.js reports as an error.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../support/cli.ts';
+import { startMosquitto, type Mosquitto } from '../support/mosquitto.ts';
+import { waitFor } from '../support/pty.ts';
+
+const ACL = join(REPO_ROOT, 'docs/deploy/mosquitto/acl');
+const P = 'faregate/v1';
+const USERS: Record<string, string> = { 'gate-a': 'pw-a', 'gate-b': 'pw-b', backend: 'pw-backend', operator: 'pw-operator', monitor: 'pw-monitor' };
+
+let broker: Mosquitto;
+let dir: string;
+const clients: MqttClient[] = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'faregate-acl-'));
+  const passwd = join(dir, 'passwd');
+  let first = true;
+  for (const [user, pw] of Object.entries(USERS)) {
+    // The documented command: mosquitto_passwd [-c] -b FILE USER PASSWORD
+    execFileSync('mosquitto_passwd', [...(first ? ['-c'] : []), '-b', passwd, user, pw]);
+    first = false;
+  }
+  broker = await startMosquitto({ passwordFile: passwd, aclFile: ACL });
+});
+
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.endAsync(true).catch(() => undefined)));
+  await broker?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+interface Client {
+  c: MqttClient;
+  got: { topic: string; body: string }[];
+  seen(topic: string, body?: string): boolean;
+}
+
+async function connect(user: string, protocolVersion: 4 | 5, password = USERS[user]): Promise<Client> {
+  const c = await mqtt.connectAsync(broker.url, {
+    clientId: `${user}-${protocolVersion}-${Math.random().toString(36).slice(2, 8)}`,
+    username: user,
+    password: password!,
+    protocolVersion,
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+  });
+  clients.push(c);
+  const got: Client['got'] = [];
+  c.on('message', (topic, payload) => got.push({ topic, body: payload.toString() }));
+  return { c, got, seen: (t, b) => got.some((m) => m.topic === t && (b === undefined || m.body === b)) };
+}
+
+/** Publishes QoS 1; resolves 'ok' or the broker's refusal. */
+async function publish(cl: Client, topic: string, body: string, retain = false): Promise<'ok' | string> {
+  try {
+    await cl.c.publishAsync(topic, body, { qos: 1, retain });
+    return 'ok';
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+describe.each([4, 5] as const)('the shipped Mosquitto ACL (MQTT %s)', (v) => {
+  it('refuses clients without a valid password', async () => {
+    await expect(connect('gate-a', v, 'wrong')).rejects.toThrow(/not authori[sz]ed|bad user name or password/i);
+  });
+
+  it('a gate cannot publish another gate’s taps nor the lists; it can publish its own taps, and the backend reads all taps', async () => {
+    const backend = await connect('backend', v);
+    const operator = await connect('operator', v);
+    const gateB = await connect('gate-b', v);
+    await backend.c.subscribeAsync(`${P}/gates/+/taps`, { qos: 1 });
+    // `faregate backend` on MQTT 5 uses a shared subscription by default: the ACL must allow it too.
+    const shared = v === 5 ? await connect('backend', v) : undefined;
+    if (shared) await shared.c.subscribeAsync(`$share/faregate-backend/${P}/gates/+/taps`, { qos: 1 });
+    await operator.c.subscribeAsync([`${P}/trust`, `${P}/deny`], { qos: 1 });
+    await gateB.c.subscribeAsync([`${P}/trust`, `${P}/deny`], { qos: 1 });
+    const gateA = await connect('gate-a', v);
+    const forged = `forged-${v}`;
+    const results = [
+      await publish(gateA, `${P}/gates/gate-b/taps`, forged),
+      await publish(gateA, `${P}/trust`, forged, true),
+      await publish(gateA, `${P}/deny`, forged, true),
+      await publish(gateA, `${P}/gates/gate-b/acks`, forged),
+      await publish(gateA, `${P}/gates/gate-b/cmd`, forged),
+    ];
+    if (v === 5) for (const r of results) expect(r).toMatch(/not authori[sz]ed|0x87|135/i);
+    else expect(results).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']); // silently dropped
+    // Allowed, after the forbidden ones: the sentinel.
+    expect(await publish(gateA, `${P}/gates/gate-a/taps`, `own-${v}`)).toBe('ok');
+    expect(await publish(gateB, `${P}/gates/gate-b/taps`, `own-b-${v}`)).toBe('ok');
+    await waitFor(() => backend.seen(`${P}/gates/gate-a/taps`, `own-${v}`) && backend.seen(`${P}/gates/gate-b/taps`, `own-b-${v}`), 'both gates’ own taps at the backend');
+    if (shared) await waitFor(() => shared.seen(`${P}/gates/gate-a/taps`, `own-${v}`), 'gate A’s taps on the shared subscription');
+    expect([...backend.got, ...(shared?.got ?? [])].filter((m) => m.body === forged)).toEqual([]);
+    // The lists: the operator may publish them, the gates read them; the forged ones never arrived.
+    expect(await publish(operator, `${P}/trust`, `signed-trust-${v}`, true)).toBe('ok');
+    await waitFor(() => gateB.seen(`${P}/trust`, `signed-trust-${v}`) && operator.seen(`${P}/trust`, `signed-trust-${v}`), 'the operator’s trust list');
+    expect([...operator.got, ...gateB.got].filter((m) => m.body === forged)).toEqual([]);
+    // Nothing forged was retained either: a new subscriber gets the operator's list.
+    const late = await connect('gate-a', v);
+    await late.c.subscribeAsync([`${P}/trust`, `${P}/deny`], { qos: 1 });
+    await waitFor(() => late.seen(`${P}/trust`, `signed-trust-${v}`), 'the retained trust list for gate A');
+    expect(late.got.filter((m) => m.body === forged)).toEqual([]);
+  });
+
+  it('a gate reads its own acks and the lists but not another gate’s acks', async () => {
+    const gateA = await connect('gate-a', v);
+    const gateB = await connect('gate-b', v);
+    const operator = await connect('operator', v);
+    // A tries for its own acks, B's acks, and everyone's (wildcard).
+    await gateA.c.subscribeAsync([`${P}/gates/gate-a/acks`, `${P}/gates/gate-b/acks`, `${P}/gates/+/acks`, `${P}/deny`], { qos: 1 });
+    await gateB.c.subscribeAsync(`${P}/gates/gate-b/acks`, { qos: 1 });
+    const backend = await connect('backend', v);
+    const ackB = JSON.stringify({ batchId: `b-${v}`, tapIds: ['t1'] });
+    const ackA = JSON.stringify({ batchId: `a-${v}`, tapIds: ['t2'] });
+    expect(await publish(backend, `${P}/gates/gate-b/acks`, ackB)).toBe('ok');
+    expect(await publish(backend, `${P}/gates/gate-a/acks`, ackA)).toBe('ok');
+    expect(await publish(operator, `${P}/deny`, `signed-deny-${v}`, true)).toBe('ok');
+    await waitFor(() => gateA.seen(`${P}/gates/gate-a/acks`, ackA) && gateB.seen(`${P}/gates/gate-b/acks`, ackB), 'each gate’s own ack');
+    await waitFor(() => gateA.seen(`${P}/deny`, `signed-deny-${v}`), 'the deny list at gate A');
+    expect(gateA.got.filter((m) => m.body === ackB)).toEqual([]);
+    expect(gateB.got.filter((m) => m.body === ackA)).toEqual([]);
+  });
+
+  it('the read-only monitor account sees statuses but cannot publish anything', async () => {
+    const mon = await connect('monitor', v);
+    await mon.c.subscribeAsync(`${P}/gates/+/status`, { qos: 1 });
+    const gateA = await connect('gate-a', v);
+    expect(await publish(mon, `${P}/gates/gate-a/status`, '{"online":false}', true)).toEqual(v === 5 ? expect.stringMatching(/not authori[sz]ed|0x87|135/i) : 'ok');
+    expect(await publish(gateA, `${P}/gates/gate-a/status`, `{"online":true,"v":${v}}`, true)).toBe('ok');
+    await waitFor(() => mon.seen(`${P}/gates/gate-a/status`, `{"online":true,"v":${v}}`), 'gate A status at the monitor');
+    expect(mon.got.filter((m) => m.body === '{"online":false}')).toEqual([]);
+  });
+});
