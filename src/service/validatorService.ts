@@ -77,6 +77,7 @@ export class ValidatorService {
   readonly scanner: ScannerInput;
   private readonly log: Logger;
   private flushTimer: NodeJS.Timeout | undefined;
+  private lastFrameAt = 0;
   private scannerState: ServiceStatus['scanner'];
   private readonly outcomeListeners: ((o: Outcome) => void)[] = [];
   readonly link: MqttLink | undefined;
@@ -172,6 +173,9 @@ export class ValidatorService {
       storeFile: join(config.dataDir, STORE_FILE),
     });
     this.outcomeListeners.push((o) => this.health.noteOutcome(o));
+    this.outcomeListeners.push(() => {
+      this.lastFrameAt = this.clock.now();
+    });
     const cmds = setupRemoteCommands({
       config,
       configFile: platform.configFile,
@@ -264,7 +268,18 @@ export class ValidatorService {
       this.scannerState = { state, detail, since: this.clock.now() };
       void this.link?.publishStatus();
     });
-    this.flushTimer = setInterval(() => this.store.flushEvents(), 1000);
+    // Housekeeping between riders: decision events, and the WAL checkpoint (so a rider's commit
+    // does not pay for it) once no frame has arrived for a moment.
+    this.flushTimer = setInterval(() => {
+      this.store.flushEvents();
+      if (this.clock.now() - this.lastFrameAt >= 300) {
+        try {
+          this.store.checkpoint();
+        } catch (e) {
+          this.log.warn({ err: (e as Error).message }, 'checkpoint failed');
+        }
+      }
+    }, 1000);
     this.flushTimer.unref();
     this.purge();
     this.purgeTimer = setInterval(() => this.purge(), 3_600_000);
