@@ -106,12 +106,24 @@ export function sigStructure1(protectedBytes: Uint8Array, externalAad: Uint8Arra
 }
 
 const ES256_OPTIONS = { dsaEncoding: 'ieee-p1363' } as const;
+type Es256Key = { key: KeyObject; dsaEncoding: 'ieee-p1363' };
+/** One options object per ES256 key, so the hot path allocates none per verification. */
+const es256Keys = new WeakMap<KeyObject, Es256Key>();
+
+function es256Key(key: KeyObject): Es256Key {
+  let k = es256Keys.get(key);
+  if (!k) {
+    k = { key, ...ES256_OPTIONS };
+    es256Keys.set(key, k);
+  }
+  return k;
+}
 
 /** Verifies a raw signature; never throws (a primitive error is a failed verification). */
 export function verifySignature(alg: SupportedAlg, key: KeyObject, data: Uint8Array, signature: Uint8Array): boolean {
   try {
     if (alg === ALG_EDDSA) return cryptoVerify(null, data, key, signature);
-    return cryptoVerify('sha256', data, { key, ...ES256_OPTIONS }, signature);
+    return cryptoVerify('sha256', data, es256Key(key), signature);
   } catch {
     return false;
   }
