@@ -4,12 +4,12 @@
  * the replay memory still catches the codes accepted before the kill.
  */
 import Database from 'better-sqlite3';
-import { SerialPort } from 'serialport';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openPtyWriter, sleep, startPtyPair, stopAllPtyPairs, waitFor } from '../support/pty.ts';
+import { readGateLines } from '../support/gateReader.ts';
 import { makeRider } from '../support/riders.ts';
 import { busSettings, killAllServices, ServiceProcess } from '../support/serviceProcess.ts';
 import { codeIdOfText } from '../support/riders.ts';
@@ -19,20 +19,6 @@ afterAll(async () => {
   await stopAllPtyPairs();
 });
 
-function readGateLines(path: string): { lines: string[]; close: () => Promise<void> } {
-  const lines: string[] = [];
-  let buf = '';
-  const port = new SerialPort({ path, baudRate: 9600 });
-  port.on('data', (d: Buffer) => {
-    buf += d.toString('latin1');
-    let i;
-    while ((i = buf.indexOf('\r\n')) >= 0) {
-      lines.push(buf.slice(0, i));
-      buf = buf.slice(i + 2);
-    }
-  });
-  return { lines, close: () => new Promise((r) => (port.isOpen ? port.close(() => r()) : r())) };
-}
 
 describe('SIGKILL right after a decision', () => {
   it('loses no accepted tap, and replays are still caught after the restart', async () => {

@@ -4,12 +4,12 @@
  * simulator labelled it; the scanner being unplugged mid-stream is recovered without a restart.
  */
 import Database from 'better-sqlite3';
-import { SerialPort } from 'serialport';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ScannerSimulator, type SentEvent } from '../../firmware-sim/simulator.ts';
+import { readGateLines } from '../support/gateReader.ts';
 import { startPtyPair, stopAllPtyPairs, waitFor } from '../support/pty.ts';
 import { busSettings, killAllServices, ServiceProcess, type LogLine } from '../support/serviceProcess.ts';
 
@@ -20,20 +20,6 @@ afterAll(async () => {
   await stopAllPtyPairs();
 });
 
-function gateReader(path: string): { lines: string[]; close: () => Promise<void> } {
-  const lines: string[] = [];
-  let buf = '';
-  const port = new SerialPort({ path, baudRate: 9600 });
-  port.on('data', (d: Buffer) => {
-    buf += d.toString('latin1');
-    let i;
-    while ((i = buf.indexOf('\r\n')) >= 0) {
-      lines.push(buf.slice(0, i));
-      buf = buf.slice(i + 2);
-    }
-  });
-  return { lines, close: () => new Promise((r) => (port.isOpen ? port.close(() => r()) : r())) };
-}
 
 /** Pairs each labelled frame with the service's decision on the same codeId, in order. */
 function checkLabels(sent: SentEvent[], decisions: LogLine[]): { accepted: number; garbage: number } {
@@ -81,7 +67,7 @@ async function runScenario(o: { unplug?: { every: number; forMs: number }; count
   const settings = busSettings(port, join(dir, 'data'), {
     gate: { driver: 'serial', path: gatePty.a, commands: { open: 'OPEN {tapId}', reject: 'REJECT {message}' }, timeoutMs: 500 },
   });
-  const gate = gateReader(gatePty.b);
+  const gate = readGateLines(gatePty.b);
   const svc = ServiceProcess.start(dir, settings);
   await svc.waitForLine((l) => l.msg === 'scanner up', 'scanner up');
   await sim.start();
