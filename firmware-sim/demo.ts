@@ -151,6 +151,9 @@ async function main(): Promise<number> {
     line(color(YELLOW, '── ' + parts.join('\n── ')));
   }, 5000);
 
+  // socat runs in its own process group (so Ctrl-C reaches the demo first): never leave it behind.
+  process.on('exit', () => gates.forEach((g) => g.sim.killSync()));
+
   let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;
