@@ -41,13 +41,17 @@ const PinnedJwkSchema = z.looseObject({
 
 export const JwkSetSchema = z.object({ keys: z.array(PinnedJwkSchema).min(1, 'must hold at least one key') });
 
-export interface PinnedKey {
+/** What verification needs of a pinned key (command operator keys, list root keys). */
+export interface VerifyKey {
   kid: string;
   alg: SupportedAlg;
-  algName: JwsAlgName;
   key: KeyObject;
   nbf?: number;
   exp?: number;
+}
+
+export interface PinnedKey extends VerifyKey {
+  algName: JwsAlgName;
 }
 
 /** Pinned public keys by `kid`. */
@@ -102,7 +106,7 @@ export function loadKeySetFile(file: string): JwsKeySet {
 export type JwsFailure = 'malformed' | 'wrong_typ' | 'unsupported_alg' | 'unknown_kid' | 'alg_mismatch' | 'key_not_valid' | 'bad_signature';
 
 export type JwsResult =
-  | { ok: true; payload: Buffer; header: Record<string, unknown>; key: PinnedKey }
+  | { ok: true; payload: Buffer; header: Record<string, unknown>; key: VerifyKey }
   | { ok: false; error: JwsFailure; detail: string; header?: Record<string, unknown> };
 
 const B64U_STRICT = /^[A-Za-z0-9_-]*$/;
@@ -121,7 +125,7 @@ export interface VerifyOptions {
 }
 
 /** Verifies a flattened JWS (an object, or its JSON text) against the pinned keys. Never throws. */
-export function verifyFlattenedJws(input: unknown, keys: JwsKeySet, o: VerifyOptions = {}): JwsResult {
+export function verifyFlattenedJws(input: unknown, keys: ReadonlyMap<string, VerifyKey>, o: VerifyOptions = {}): JwsResult {
   const { nowSec, skewSec = 0 } = o;
   let obj = input;
   if (typeof input === 'string' || Buffer.isBuffer(input)) {
@@ -149,7 +153,7 @@ export function verifyFlattenedJws(input: unknown, keys: JwsKeySet, o: VerifyOpt
   if (typeof header.kid !== 'string') return { ok: false, error: 'unknown_kid', detail: 'protected header has no kid', header };
   const key = keys.get(header.kid);
   if (!key) return { ok: false, error: 'unknown_kid', detail: `kid ${header.kid.slice(0, 64)} is not pinned`, header };
-  if (ALG_OF_NAME[algName] !== key.alg) return { ok: false, error: 'alg_mismatch', detail: `alg ${algName} does not match key ${key.kid} (${key.algName})`, header };
+  if (ALG_OF_NAME[algName] !== key.alg) return { ok: false, error: 'alg_mismatch', detail: `alg ${algName} does not match key ${key.kid} (${key.alg === ALG_EDDSA ? 'EdDSA' : 'ES256'})`, header };
   if (nowSec !== undefined && ((key.nbf !== undefined && nowSec < key.nbf - skewSec) || (key.exp !== undefined && nowSec > key.exp + skewSec)))
     return { ok: false, error: 'key_not_valid', detail: `key ${key.kid} is outside its validity`, header };
   let sig: Buffer;

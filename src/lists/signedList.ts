@@ -15,7 +15,8 @@
  */
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import { ALG_EDDSA, ALG_ES256, signData, verifySignature, type SupportedAlg } from '../token/cose.ts';
+import { signFlattenedJws, verifyFlattenedJws, type FlattenedJws, type JwsFailure } from '../fleet/jws.ts';
+import { ALG_EDDSA, ALG_ES256, type SupportedAlg } from '../token/cose.ts';
 import { algOfKey } from '../token/coseKey.ts';
 import type { TrustList } from '../token/trustList.ts';
 import { formatIssues } from './issues.ts';
@@ -103,15 +104,10 @@ export function rootKeysFromJson(json: unknown): RootKeySet {
 }
 
 // ---- envelope ------------------------------------------------------------------------------------
+// A flattened JWS (src/fleet/jws.ts does the signing and the signature check, for commands too);
+// here: the stricter envelope lists require and the list refusal reasons.
 
-export interface FlattenedJws {
-  protected: string;
-  payload: string;
-  signature: string;
-}
-
-const JWS_ALG = { EdDSA: ALG_EDDSA, ES256: ALG_ES256 } as const;
-const algNameOf = (a: SupportedAlg): 'EdDSA' | 'ES256' => (a === ALG_EDDSA ? 'EdDSA' : 'ES256');
+export type { FlattenedJws };
 
 export interface Signer {
   alg: SupportedAlg;
@@ -119,31 +115,12 @@ export interface Signer {
   privateKey: KeyObject;
 }
 
-function signingInput(protectedB64: string, payloadB64: string): Buffer {
-  const out = Buffer.allocUnsafe(protectedB64.length + 1 + payloadB64.length);
-  out.write(protectedB64, 0, 'latin1');
-  out[protectedB64.length] = 0x2e; // '.'
-  out.write(payloadB64, protectedB64.length + 1, 'latin1');
-  return out;
-}
-
 /** Signs a payload (an object, serialized as compact JSON, or the exact bytes). */
 export function signList(payload: unknown, signer: Signer): FlattenedJws {
-  const header = { alg: algNameOf(signer.alg), kid: signer.kid, typ: JWS_TYP };
-  const protectedB64 = Buffer.from(JSON.stringify(header)).toString('base64url');
-  const bytes = payload instanceof Uint8Array ? payload : Buffer.from(JSON.stringify(payload));
-  const payloadB64 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
-  const sig = signData(signer.alg, signer.privateKey, signingInput(protectedB64, payloadB64));
-  return { protected: protectedB64, payload: payloadB64, signature: Buffer.from(sig).toString('base64url') };
+  return signFlattenedJws(payload, signer, { typ: JWS_TYP });
 }
 
 const EnvelopeSchema = z.strictObject({ protected: b64u, payload: b64u, signature: b64u });
-const HeaderSchema = z.looseObject({
-  alg: z.string(),
-  kid: z.string().min(1),
-  typ: z.string().optional(),
-  crit: z.undefined({ error: 'crit is not supported' }).optional(),
-});
 
 export interface VerifiedEnvelope {
   kid: string;
@@ -156,6 +133,17 @@ function textOf(doc: Uint8Array | string): string {
   return typeof doc === 'string' ? doc : Buffer.from(doc.buffer, doc.byteOffset, doc.byteLength).toString('utf8');
 }
 
+/** JWS failures as list refusals: an unknown root is its own reason; any other signature problem is bad_signature. */
+const REFUSAL_OF: Record<JwsFailure, RefusalReason> = {
+  malformed: 'malformed',
+  wrong_typ: 'malformed',
+  unsupported_alg: 'bad_signature',
+  unknown_kid: 'unknown_root_kid',
+  alg_mismatch: 'bad_signature',
+  key_not_valid: 'bad_signature',
+  bad_signature: 'bad_signature',
+};
+
 /** Checks the envelope and its signature with the pinned root keys; returns the payload bytes. */
 export function verifyEnvelope(doc: Uint8Array | string, roots: RootKeySet): VerifiedEnvelope {
   let env: unknown;
@@ -166,23 +154,9 @@ export function verifyEnvelope(doc: Uint8Array | string, roots: RootKeySet): Ver
   }
   const e = EnvelopeSchema.safeParse(env);
   if (!e.success) throw new ListRefused('malformed', `envelope: ${formatIssues(e.error.issues)} (expected the JWS flattened JSON serialization)`);
-  let header: unknown;
-  try {
-    header = JSON.parse(Buffer.from(e.data.protected, 'base64url').toString('utf8'));
-  } catch {
-    throw new ListRefused('malformed', 'protected header is not base64url JSON');
-  }
-  const h = HeaderSchema.safeParse(header);
-  if (!h.success) throw new ListRefused('malformed', `protected header: ${formatIssues(h.error.issues)}`);
-  const alg = JWS_ALG[h.data.alg as keyof typeof JWS_ALG];
-  if (alg === undefined) throw new ListRefused('bad_signature', `alg ${h.data.alg} is not accepted (EdDSA or ES256)`);
-  const root = roots.get(h.data.kid);
-  if (!root) throw new ListRefused('unknown_root_kid', `kid ${h.data.kid} is not a pinned root key`);
-  if (root.alg !== alg) throw new ListRefused('bad_signature', `alg ${h.data.alg} does not match root key ${root.kid}`);
-  const sig = Buffer.from(e.data.signature, 'base64url');
-  if (!verifySignature(alg, root.key, signingInput(e.data.protected, e.data.payload), sig))
-    throw new ListRefused('bad_signature', `signature does not verify with root key ${root.kid}`);
-  return { kid: root.kid, payload: Buffer.from(e.data.payload, 'base64url'), signature: e.data.signature };
+  const r = verifyFlattenedJws(e.data, roots);
+  if (!r.ok) throw new ListRefused(REFUSAL_OF[r.error], r.detail);
+  return { kid: r.key.kid, payload: r.payload, signature: e.data.signature };
 }
 
 // ---- payload -----------------------------------------------------------------------------------
