@@ -128,13 +128,16 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
     if (!client) return;
     this.stopping = true;
     if (this.connectedFlag) {
+      let wait: NodeJS.Timeout | undefined;
       try {
         await Promise.race([
           client.publishAsync(this.topics.status, JSON.stringify({ online: false, deviceId: this.deviceId, at: Date.now() }), { qos: 1, retain: true }),
-          new Promise((r) => setTimeout(r, 2000)),
+          new Promise((r) => (wait = setTimeout(r, 2000))),
         ]);
       } catch {
         /* going down anyway */
+      } finally {
+        clearTimeout(wait);
       }
     }
     // mqtt.js's end(false) first waits for the PUBACK of every QoS 1 message in flight, then for the

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigSchema, type Config } from '../../src/config/schema.ts';
 import type { GateDriver, GateSignal } from '../../src/gate/types.ts';
-import { DEV_DENY, DEV_TRUST } from '../support/serviceProcess.ts';
+import { busSettings } from '../support/serviceProcess.ts';
 import { makeRider, type TestRider } from '../support/riders.ts';
 import { hrnow, percentile, type Samples } from './stats.ts';
 
@@ -65,20 +65,9 @@ export class RiderPool {
 
 /** A bus reader's settings through the real schema (defaults filled in); `extra` overrides. */
 export function benchConfig(scannerPath: string, dataDir: string, extra: Record<string, unknown> = {}): Config {
-  return ConfigSchema.parse({
-    deviceId: 'bench-bus-1',
-    mode: 'bus',
-    place: 'route-bench',
-    direction: 'board',
-    scanner: { path: scannerPath, reconnect: { initialDelayMs: 100, maxDelayMs: 500 } },
-    trust: { file: DEV_TRUST },
-    deny: { file: DEV_DENY },
-    dataDir,
-    fare: { currency: 'CNY', bus: { adult: 200, child: 100, student: 100, senior: 0 } },
-    gate: { driver: 'console' },
-    log: { level: 'silent' },
-    ...extra,
-  });
+  return ConfigSchema.parse(
+    busSettings(scannerPath, dataDir, { deviceId: 'bench-bus-1', place: 'route-bench', log: { level: 'silent' }, ...extra }),
+  );
 }
 
 /** A synthetic clock (Unix ms) the benchmark sets before each call. */
