@@ -6,9 +6,12 @@
  * ≤ 255 for a trailing pair). Anything else is a {@link Base45Error}.
  */
 
+import { scratch } from './scratch.ts';
+
 export const BASE45_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:';
 
-const DECODE = new Int8Array(128).fill(-1);
+/** Digit value of each latin1 code unit; -1 outside the alphabet. */
+const DECODE = new Int8Array(256).fill(-1);
 for (let i = 0; i < BASE45_ALPHABET.length; i++) DECODE[BASE45_ALPHABET.charCodeAt(i)] = i;
 
 export class Base45Error extends Error {
@@ -20,22 +23,34 @@ export class Base45Error extends Error {
 
 function digit(text: string, i: number): number {
   const c = text.charCodeAt(i);
-  const v = c < 128 ? (DECODE[c] as number) : -1;
+  const v = c < 256 ? (DECODE[c] as number) : -1;
   if (v < 0) throw new Base45Error(`character at ${i} is not in the base45 alphabet`);
   return v;
 }
 
-/** Decodes `text` from index `start` to the end. */
+/** Decodes `text` from index `start` to the end, into scratch memory (see scratch.ts). */
 export function base45Decode(text: string, start = 0): Uint8Array {
   const n = text.length - start;
   if (n < 0) throw new Base45Error('start beyond end of text');
   if (n % 3 === 1) throw new Base45Error(`length ${n} is not a valid base45 length`);
-  const out = new Uint8Array(Math.floor(n / 3) * 2 + (n % 3 === 2 ? 1 : 0));
+  const out = scratch(Math.floor(n / 3) * 2 + (n % 3 === 2 ? 1 : 0));
   let o = 0;
   let i = start;
   const end = text.length;
   for (; i + 3 <= end; i += 3) {
-    const v = digit(text, i) + digit(text, i + 1) * 45 + digit(text, i + 2) * 2025;
+    // One test per group on the fast path; `digit` names the bad character when it fails.
+    const c0 = text.charCodeAt(i);
+    const c1 = text.charCodeAt(i + 1);
+    const c2 = text.charCodeAt(i + 2);
+    const a = DECODE[c0 & 0xff] as number;
+    const b = DECODE[c1 & 0xff] as number;
+    const c = DECODE[c2 & 0xff] as number;
+    if ((a | b | c) < 0 || (c0 | c1 | c2) > 0xff) {
+      digit(text, i);
+      digit(text, i + 1);
+      digit(text, i + 2);
+    }
+    const v = a + b * 45 + c * 2025;
     if (v > 0xffff) throw new Base45Error(`group at ${i} exceeds 65535`);
     out[o++] = v >> 8;
     out[o++] = v & 0xff;
@@ -48,20 +63,29 @@ export function base45Decode(text: string, start = 0): Uint8Array {
   return out;
 }
 
+const ENCODE = Uint8Array.from(BASE45_ALPHABET, (c) => c.charCodeAt(0));
+
+/**
+ * Encodes into one flat string (built as bytes, then decoded as latin1), not a rope of
+ * concatenations: a rope is flattened, at a cost, the first time anything reads it.
+ */
 export function base45Encode(bytes: Uint8Array): string {
-  let s = '';
+  const out = Buffer.allocUnsafe(Math.floor(bytes.length / 2) * 3 + (bytes.length % 2) * 2);
+  let o = 0;
   let i = 0;
   for (; i + 2 <= bytes.length; i += 2) {
     let v = ((bytes[i] as number) << 8) | (bytes[i + 1] as number);
     const c = v % 45;
     v = (v - c) / 45;
     const d = v % 45;
-    const e = (v - d) / 45;
-    s += BASE45_ALPHABET[c]! + BASE45_ALPHABET[d]! + BASE45_ALPHABET[e]!;
+    out[o++] = ENCODE[c] as number;
+    out[o++] = ENCODE[d] as number;
+    out[o++] = ENCODE[(v - d) / 45] as number;
   }
   if (i < bytes.length) {
     const v = bytes[i] as number;
-    s += BASE45_ALPHABET[v % 45]! + BASE45_ALPHABET[Math.floor(v / 45)]!;
+    out[o++] = ENCODE[v % 45] as number;
+    out[o++] = ENCODE[Math.floor(v / 45)] as number;
   }
-  return s;
+  return out.toString('latin1', 0, o);
 }

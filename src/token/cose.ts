@@ -3,6 +3,7 @@
  * Pure: uses only node:crypto for the signature primitive.
  */
 import { verify as cryptoVerify, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { scratch } from './scratch.ts';
 import { CborError, CborTag, cborDecode, cborEncode, type CborMap, type CborValue } from './cbor.ts';
 
 export const ALG_EDDSA = -8;
@@ -84,14 +85,14 @@ function writeBstrHead(out: Uint8Array, o: number, n: number): number {
 // 0x84 (array of 4), 0x6a "Signature1"
 const SIG1_PREFIX = Uint8Array.from([0x84, 0x6a, ...new TextEncoder().encode('Signature1')]);
 
-/** Sig_structure for COSE_Sign1: ["Signature1", protected, external_aad, payload], encoded. */
+/** Sig_structure for COSE_Sign1: ["Signature1", protected, external_aad, payload], encoded, in scratch memory (see scratch.ts). */
 export function sigStructure1(protectedBytes: Uint8Array, externalAad: Uint8Array, payload: Uint8Array): Uint8Array {
   const size =
     SIG1_PREFIX.length +
     headLen(protectedBytes.length) + protectedBytes.length +
     headLen(externalAad.length) + externalAad.length +
     headLen(payload.length) + payload.length;
-  const out = new Uint8Array(size);
+  const out = scratch(size);
   out.set(SIG1_PREFIX, 0);
   let o = SIG1_PREFIX.length;
   o = writeBstrHead(out, o, protectedBytes.length);

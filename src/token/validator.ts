@@ -77,6 +77,14 @@ export interface ValidatorStats {
   credentialCacheMisses: number;
 }
 
+/**
+ * A credential fit to be kept: its byte fields are parsed as views into pooled scratch buffers
+ * (Buffer.allocUnsafe), which a long-lived view would pin whole; the cache keeps own copies.
+ */
+function compact(cred: Credential): Credential {
+  return { ...cred, toBeSigned: new Uint8Array(cred.toBeSigned), signature: new Uint8Array(cred.signature) };
+}
+
 function isSupported(alg: AlgValue): alg is SupportedAlg {
   return alg === ALG_EDDSA || alg === ALG_ES256;
 }
@@ -196,7 +204,7 @@ export class RideCodeValidator {
     if (cached?.verifiedWith !== tk) {
       if (!verifySignature(tk.alg, tk.key, cred.toBeSigned, cred.signature)) return this.reject(d, 'bad_issuer_signature');
       if (cached) cached.verifiedWith = tk;
-      else this.credentials.set(cacheKey, { cred, verifiedWith: tk });
+      else this.credentials.set(cacheKey, { cred: compact(cred), verifiedWith: tk });
     }
     // 7, 8. credential validity
     if (cred.nbf !== undefined && cred.nbf > now + skew) return this.reject(d, 'credential_not_yet_valid');

@@ -8,6 +8,8 @@ import { decodeSign1, sigStructure1, signData } from '../../src/token/cose.ts';
 import { coseKeyFromPublic } from '../../src/token/coseKey.ts';
 import { DenyList } from '../../src/token/denyList.ts';
 import { MESSAGE_CLASS, REASONS, REASON_CODES, type Reason } from '../../src/token/reasons.ts';
+import type { Lru } from '../../src/token/lru.ts';
+import type { Credential } from '../../src/token/rideCode.ts';
 import type { Decision } from '../../src/token/validator.ts';
 import {
   ALG_EDDSA,
@@ -923,6 +925,21 @@ describe('credential cache (a cache hit never skips time, trust or deny checks)'
     const d = v.decide(rideCode({ credential: cred, seq: 2, ts: t + 5, signature: corrupt }).text, t + 5);
     expectDecision(d, reject('bad_code_signature'));
     expect(d.credentialCached).toBe(true);
+  });
+
+  it('a cached credential owns its bytes: it does not pin the 8 KiB scratch slab its code was parsed in', () => {
+    const v = makeValidator();
+    v.decide(code(1, t), t);
+    const cache = (v as unknown as { credentials: Lru<string, { cred: Credential }> }).credentials;
+    const [key] = [...cache.keys()];
+    const held = cache.get(key!)!.cred;
+    for (const bytes of [held.toBeSigned, held.signature]) {
+      expect(bytes.byteOffset).toBe(0);
+      expect(bytes.buffer.byteLength).toBe(bytes.byteLength);
+    }
+    // and what it holds still verifies: a new key object for the same kid makes it re-check
+    v.setTrustList(defaultTrust());
+    expect(v.decide(code(2, t + 5), t + 5)).toMatchObject({ decision: 'accept', credentialCached: true });
   });
 
   it('a credential that failed its issuer signature is not cached', () => {
