@@ -82,7 +82,11 @@ export interface ValidatorStats {
  * (Buffer.allocUnsafe), which a long-lived view would pin whole; the cache keeps own copies.
  */
 function compact(cred: Credential): Credential {
-  return { ...cred, toBeSigned: new Uint8Array(cred.toBeSigned), signature: new Uint8Array(cred.signature) };
+  const n = cred.toBeSigned.length;
+  const own = new Uint8Array(n + cred.signature.length); // one ArrayBuffer for both
+  own.set(cred.toBeSigned, 0);
+  own.set(cred.signature, n);
+  return { ...cred, toBeSigned: own.subarray(0, n), signature: own.subarray(n) };
 }
 
 function isSupported(alg: AlgValue): alg is SupportedAlg {
