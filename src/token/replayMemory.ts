@@ -6,7 +6,8 @@
  * Lookups are two Maps; expiry walks a queue of acceptances in the order they were remembered,
  * from its old end, so pruning costs O(1) per acceptance. (Deleting from the front of a Map and
  * iterating it from the start, the short way, skips every deleted slot still in the table:
- * several µs per acceptance once thousands are held.)
+ * several µs per acceptance once thousands are held.) Each Map slot points at the acceptance
+ * that last wrote it, and only that acceptance, when it leaves the queue, removes the slot.
  */
 
 export type Recall = 'duplicate' | 'replay' | undefined;
@@ -18,11 +19,16 @@ export interface AcceptedCode {
   at: number;
 }
 
+interface Held extends AcceptedCode {
+  /** The rider's latest acceptance time as of this one (the later of the two if the clock went back). */
+  subAt: number;
+}
+
 export class ReplayMemory {
-  private readonly codes = new Map<string, number>();
-  private readonly subs = new Map<string, number>();
+  private readonly codes = new Map<string, Held>();
+  private readonly subs = new Map<string, Held>();
   /** Acceptances in the order remembered; `head` is the oldest not yet pruned. */
-  private queue: AcceptedCode[] = [];
+  private queue: Held[] = [];
   private head = 0;
   /** Entries dropped for capacity before their retention ran out (a replay could then pass). */
   forcedEvictions = 0;
@@ -41,28 +47,28 @@ export class ReplayMemory {
   /** Check 16, then check 17. */
   recall(codeId: string, subHex: string, now: number): Recall {
     const dw = this.duplicateWindow;
-    const t = this.codes.get(codeId);
+    const t = this.codes.get(codeId)?.at;
     if (t !== undefined && now - t < dw) return 'duplicate';
-    const s = this.subs.get(subHex);
+    const s = this.subs.get(subHex)?.subAt;
     if (s !== undefined && now - s < dw) return 'duplicate';
     if (t !== undefined) return 'replay';
     return undefined;
   }
 
   remember(codeId: string, subHex: string, at: number): void {
-    this.codes.set(codeId, at);
     const prev = this.subs.get(subHex);
-    this.subs.set(subHex, prev === undefined ? at : Math.max(prev, at));
-    this.queue.push({ codeId, subHex, at });
+    const e: Held = { codeId, subHex, at, subAt: prev === undefined ? at : Math.max(prev.subAt, at) };
+    this.codes.set(codeId, e);
+    this.subs.set(subHex, e);
+    this.queue.push(e);
     this.prune(at);
   }
 
   /**
-   * Drops what is older than the retention, and the oldest acceptances beyond the capacity.
-   * Queue entries are walked in the order remembered; one superseded by a later acceptance of
-   * the same codeId or rider (the Map holds another time) removes nothing. Riders are held as
-   * long as their codes: with a clock that went back, an old acceptance is still "within the
-   * window" (now − t < duplicateWindow), and must still be found.
+   * Drops what is older than the retention, and the oldest acceptances beyond the capacity,
+   * walking the queue in the order remembered. An acceptance expires when the rider's latest
+   * time as of it does, so after a clock step back a rider is still found within the window
+   * (now − t < duplicateWindow), and its codes are held that much longer, never shorter.
    */
   prune(now: number): void {
     const limit = now - this.retention;
@@ -70,13 +76,13 @@ export class ReplayMemory {
     let h = this.head;
     while (h < q.length) {
       const e = q[h]!;
-      const expired = e.at < limit;
+      const expired = e.subAt < limit; // subAt ≥ at: the rider's time keeps its code too
       if (!expired && this.codes.size <= this.capacity && q.length - h <= 2 * this.capacity) break;
-      if (this.codes.get(e.codeId) === e.at) {
+      if (this.codes.get(e.codeId) === e) {
         if (!expired) this.forcedEvictions++;
         this.codes.delete(e.codeId);
       }
-      if (this.subs.get(e.subHex) === e.at) this.subs.delete(e.subHex);
+      if (this.subs.get(e.subHex) === e) this.subs.delete(e.subHex);
       h++;
     }
     // Drop the walked prefix now and then: amortised O(1), and the array never holds more
@@ -90,6 +96,6 @@ export class ReplayMemory {
 
   /** Accepted codes still held, in the order first remembered (for persistence and inspection). */
   *entries(): IterableIterator<[codeId: string, at: number]> {
-    yield* this.codes;
+    for (const [id, e] of this.codes) yield [id, e.at];
   }
 }

@@ -39,6 +39,16 @@ describe('ReplayMemory', () => {
     expect(m.recall('c2', 's1', 2101)).toBeUndefined();
   });
 
+  it('a rider accepted before and after a clock step back stays in the window when the earlier acceptance is evicted', () => {
+    const m = new ReplayMemory(RETENTION, WINDOW, 2);
+    m.remember('c1', 's1', 2000);
+    m.remember('c2', 's1', 1500); // clock stepped back: the rider's latest time is still 2000
+    m.remember('c3', 's3', 2001); // over capacity: c1 goes
+    expect(m.forcedEvictions).toBe(1);
+    expect(m.recall('c1', 's9', 2001)).toBeUndefined();
+    expect(m.recall('c9', 's1', 2001)).toBe('duplicate'); // not charged again 1 s after 2000
+  });
+
   it('a code remembered again is held from its later time', () => {
     const m = new ReplayMemory(RETENTION, WINDOW, 1000);
     m.remember('c1', 's1', 1000);
