@@ -43,6 +43,8 @@ export interface Credential {
   modes?: number;
   cv?: number;
   riderKey: RiderKey;
+  /** The rider key's material as a cache key (CoseKeyMaterial.id). */
+  riderKeyId: string;
 }
 
 /** Level 2: the ride code shown on the phone. */
@@ -200,6 +202,7 @@ export function parseCredential(
     exp,
     profile,
     riderKey,
+    riderKeyId: material.id,
   };
   if (typeof issV === 'string') cred.iss = issV;
   if (nbf !== undefined) cred.nbf = nbf;

@@ -102,13 +102,8 @@ export class RideCodeValidator {
   private readonly riderKeys: Lru<string, RiderKey>;
   readonly replay: ReplayMemory;
   readonly stats: ValidatorStats = { credentialCacheHits: 0, credentialCacheMisses: 0 };
-  private readonly importKey = (k: CoseKeyMaterial): RiderKey => {
-    const hit = this.riderKeys.get(k.id);
-    if (hit) return hit;
-    const key = importCoseKey(k);
-    this.riderKeys.set(k.id, key);
-    return key;
-  };
+  /** A rider key enters the cache only once an issuer signature vouched for it (check 6). */
+  private readonly importKey = (k: CoseKeyMaterial): RiderKey => this.riderKeys.get(k.id) ?? importCoseKey(k);
 
   constructor(opts: ValidatorOptions = {}) {
     this.params = { ...DEFAULT_PARAMS, ...opts.params };
@@ -208,7 +203,11 @@ export class RideCodeValidator {
     if (cached?.verifiedWith !== tk) {
       if (!verifySignature(tk.alg, tk.key, cred.toBeSigned, cred.signature)) return this.reject(d, 'bad_issuer_signature');
       if (cached) cached.verifiedWith = tk;
-      else this.credentials.set(cacheKey, { cred: compact(cred), verifiedWith: tk });
+      else {
+        this.credentials.set(cacheKey, { cred: compact(cred), verifiedWith: tk });
+        // Forged credentials cost an import each (check 1 comes first) but never evict real riders' keys.
+        this.riderKeys.set(cred.riderKeyId, cred.riderKey);
+      }
     }
     // 7, 8. credential validity
     if (cred.nbf !== undefined && cred.nbf > now + skew) return this.reject(d, 'credential_not_yet_valid');

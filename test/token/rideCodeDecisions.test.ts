@@ -940,6 +940,16 @@ describe('credential cache (a cache hit never skips time, trust or deny checks)'
     expect(v.decide(code(2, t + 5), t + 5)).toMatchObject({ decision: 'accept', credentialCached: true });
   });
 
+  it('only a credential whose issuer signature holds puts its rider key in the key cache', () => {
+    const v = makeValidator();
+    const riderKeys = (v as unknown as { riderKeys: Lru<string, unknown> }).riderKeys;
+    const forged = credential({ issuer: FORGER });
+    expectDecision(v.decide(rideCode({ credential: forged, seq: 1 }).text, t), reject('bad_issuer_signature'));
+    expect(riderKeys.size).toBe(0);
+    expectDecision(v.decide(code(1, t), t), accept);
+    expect(riderKeys.size).toBe(1);
+  });
+
   it('a credential that failed its issuer signature is not cached', () => {
     const v = makeValidator();
     const forged = credential({ issuer: FORGER });
