@@ -565,6 +565,7 @@ export async function hotPathBench(opts: HotPathOptions = {}): Promise<BenchRepo
       ['cached p50 / bare p50', ...results.map((r) => r.ratios.cachedP50OverBareP50.toFixed(2))],
       ['cached p99 / bare p50', ...results.map((r) => r.ratios.cachedP99OverBareP50.toFixed(2))],
       ['cached p99 / bare p99 (info)', ...results.map((r) => r.ratios.cachedP99OverBareP99.toFixed(2))],
+      ['bare p99 / bare p50 (info: the host noise the p99 target sits on)', ...results.map((r) => (r.baseline.p99Us / r.baseline.p50Us).toFixed(2))],
       ['cached p99.9 / bare p50 (info)', ...results.map((r) => r.ratios.cachedP999OverBareP50.toFixed(2))],
       [
         'cached p50 / bare p50 per round min..max',
