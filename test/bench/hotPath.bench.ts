@@ -13,10 +13,10 @@
  *  - cold/new:     decide() on codes of a new credential with a new rider key (two signature
  *                  checks plus a key import).
  *
- * Every code text is made before timing, as a flat string decoded from bytes like a scanner frame;
- * each timed call is one decide() with a synthetic
- * clock (nowSec) that advances 10 ms per decision, and every decision must be an accept with
- * the expected cache state, or the benchmark throws.
+ * Every code text is made before timing, as a flat string decoded from bytes like a scanner
+ * frame; each timed call is one decide() with a synthetic clock (nowSec) that advances 10 ms per
+ * decision, and every decision must be an accept with the expected cache state, or the
+ * benchmark throws.
  */
 import { randomBytes, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import os from 'node:os';
