@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { formatIssues } from '../lists/issues.ts';
 
 /** Unusable arguments or files: one line on stderr, exit code 2. */
@@ -8,6 +8,12 @@ export class UsageError extends Error {
 }
 
 type Options = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * A number given on the command line: decimal digits, optionally with a fraction. Stricter than
+ * `Number()`, which takes "" as 0 and " 0x3e8" as 1000 without a word.
+ */
+export const numberArg = z.string().regex(/^\d+(\.\d+)?$/, 'must be a number').transform(Number);
 
 /** Parses argv with node:util, then validates the values with a zod schema. */
 export function parseCommand<S extends z.ZodType>(

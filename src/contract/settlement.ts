@@ -8,6 +8,12 @@ export const DEFAULT_TOPIC_PREFIX = 'faregate/v1';
 export const DEVICE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 const hex = z.string().regex(/^[0-9a-f]+$/, 'must be lower-case hex');
+/**
+ * A ride code's unsigned integer (ts, seq, profile) as a JSON number. The ride code allows any
+ * uint, so this takes whole numbers past 2^53 too (zod's `.int()` stops at safe integers): one
+ * rider's odd but valid `seq` must not make a whole batch unacceptable, and it is never acked.
+ */
+const codeUint = z.number().nonnegative().refine(Number.isInteger, 'must be a whole number');
 
 export const TapSchema = z.object({
   id: z.string().min(1).max(64),
@@ -19,9 +25,9 @@ export const TapSchema = z.object({
   sub: hex.min(2).max(64),
   cti: hex.min(2).max(32),
   codeId: hex.length(32),
-  ts: z.number().int().nonnegative(),
-  seq: z.number().int().nonnegative(),
-  profile: z.number().int().nonnegative(),
+  ts: codeUint,
+  seq: codeUint,
+  profile: codeUint,
   fare: z.number().int().nonnegative().optional(),
   currency: z.string().regex(/^[A-Z]{3}$/),
   /** Local annotations (e.g. `stale_lists`); not in the v1 table, ignored by backends that do not know it. */

@@ -24,6 +24,7 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
   readonly topics: ReturnType<typeof topics>;
   private connectedFlag = false;
   private stopping = false;
+  private subscribedThisRun = false;
   connects = 0;
 
   constructor(
@@ -75,9 +76,13 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
       this.connects++;
       this.log.info({ url: this.cfg.url, sessionPresent: connack.sessionPresent, protocolVersion: this.cfg.protocolVersion }, 'mqtt connected');
       void this.publishStatus();
-      // Subscriptions are kept by the broker with a persistent session; renew them when it has none.
-      if (!connack.sessionPresent && this.handlers.size > 0)
+      // The broker keeps subscriptions in a persistent session, but a session left by an earlier
+      // run may lack topics this run handles (new settings): subscribe to all on the first
+      // connect, and again whenever the broker has no session.
+      if ((!connack.sessionPresent || !this.subscribedThisRun) && this.handlers.size > 0) {
+        this.subscribedThisRun = true;
         client.subscribe([...this.handlers.keys()], { qos: 1 }, (err) => err && this.log.warn({ err: err.message }, 'subscribe failed'));
+      }
       this.emit('connected', connack.sessionPresent ?? false);
     });
     client.on('close', () => {

@@ -94,6 +94,8 @@ describe('faregate verify', () => {
     [['verify', '--trust', 'missing.json'], /trust list missing\.json: no such file/],
     [['verify', '--trust', 'trust.json', '--mode', 'tram'], /--mode/],
     [['verify', '--trust', 'trust.json', '--now', 'soon'], /--now/],
+    [['verify', '--trust', 'trust.json', '--now', ''], /--now: must be a number/],
+    [['verify', '--trust', 'trust.json', '--skew', ' 0x3e8'], /--skew: must be a number/],
     [['verify', '--trust', 'trust.json', '--bogus'], /Unknown option '--bogus'/],
     [['verify', '--trust', 'dup.json'], /repeated kid/],
     [['verify', '--trust', 'trust.json', '--deny', 'baddeny.json'], /deny list baddeny\.json is unusable: sub\.0/],

@@ -13,7 +13,7 @@ import { COMMAND_NAMES, CommandReplySchema, signCommand } from '../../fleet/comm
 import type { CliIo } from '../io.ts';
 import { loadJwk } from '../keyFiles.ts';
 import { readText } from '../files.ts';
-import { parseCommand, UsageError } from '../usage.ts';
+import { numberArg, parseCommand, UsageError } from '../usage.ts';
 
 export const CMD_USAGE =
   'faregate cmd send --mqtt URL --device D --cmd ' +
@@ -27,9 +27,9 @@ const Args = z
     cmd: z.string({ error: 'is required' }).min(1).max(64),
     args: z.string().default('{}'),
     key: z.string({ error: 'is required' }).min(1),
-    ttl: z.coerce.number({ error: 'must be a number of seconds' }).int('must be whole seconds').min(1).max(7 * 86400).default(60),
+    ttl: numberArg.pipe(z.number().int('must be whole seconds').min(1).max(7 * 86400)).default(60),
     prefix: z.string().regex(/^[^#+\s]+$/, 'must not contain wildcards or spaces').default(DEFAULT_TOPIC_PREFIX),
-    timeout: z.coerce.number({ error: 'must be a number of seconds' }).positive().default(10),
+    timeout: numberArg.pipe(z.number().positive()).default(10),
     id: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1..128 of A-Z a-z 0-9 . _ : -').optional(),
     username: z.string().min(1).optional(),
     'password-file': z.string().min(1).optional(),

@@ -12,7 +12,7 @@ import { MqttFleetSource, type FleetSourceOptions } from '../../monitor/mqttFlee
 import { renderFleet } from '../../monitor/render.ts';
 import { readText } from '../files.ts';
 import type { CliIo } from '../io.ts';
-import { parseCommand } from '../usage.ts';
+import { numberArg, parseCommand } from '../usage.ts';
 
 export const MONITOR_USAGE =
   'faregate monitor --mqtt URL [--prefix faregate/v1] [--protocol 4|5] [--once [--wait MS]] [--json] [--username U --password-file F] [--ca F] [--insecure]';
@@ -40,7 +40,7 @@ const Args = z
       .default(DEFAULT_TOPIC_PREFIX),
     protocol: z.enum(['4', '5'], { error: 'must be 4 (MQTT 3.1.1) or 5' }).default('4'),
     once: z.boolean().default(false),
-    wait: z.coerce.number<string>().int().min(100).max(600_000).default(2000),
+    wait: numberArg.pipe(z.number().int().min(100).max(600_000)).default(2000),
     json: z.boolean().default(false),
     username: z.string().min(1).optional(),
     'password-file': z.string().min(1).optional(),

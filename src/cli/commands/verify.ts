@@ -10,10 +10,10 @@ import { REASONS } from '../../token/reasons.ts';
 import { RideCodeValidator, type Decision } from '../../token/validator.ts';
 import { readJson } from '../files.ts';
 import { readLines } from '../lineReader.ts';
-import { parseCommand, UsageError } from '../usage.ts';
+import { numberArg, parseCommand, UsageError } from '../usage.ts';
 import type { CliIo } from '../io.ts';
 
-const seconds = z.coerce.number<string>().refine(Number.isFinite, 'must be a number').pipe(z.number().nonnegative());
+const seconds = numberArg;
 
 const VerifyArgs = z.object({
   trust: z.string({ error: 'is required' }),
