@@ -59,7 +59,7 @@ describe('backend connects over TLS', () => {
     try {
       const batch = makeBatch('gate-tls', 1);
       await gate.publish('gate-tls', batch);
-      await gate.waitForAck(batch.batchId);
+      expect((await gate.waitForAck(batch.batchId)).ack.tapIds).toEqual(batch.taps.map((t) => t.id));
     } finally {
       await b.stop();
     }

@@ -150,22 +150,3 @@ export async function startBackend(
   };
 }
 
-/** A Logger that keeps every line (to check that payloads are never logged). */
-export function capturingLogger(): { logger: Logger; lines: string[] } {
-  const lines: string[] = [];
-  const make = (bindings: Record<string, unknown>): Logger => {
-    const at = (level: string) => (obj: object | string, msg?: string) => {
-      lines.push(JSON.stringify({ level, ...bindings, ...(typeof obj === 'string' ? { msg: obj } : obj), ...(msg !== undefined ? { msg } : {}) }));
-    };
-    return {
-      trace: at('trace'),
-      debug: at('debug'),
-      info: at('info'),
-      warn: at('warn'),
-      error: at('error'),
-      fatal: at('fatal'),
-      child: (b) => make({ ...bindings, ...b }),
-    };
-  };
-  return { logger: make({}), lines };
-}

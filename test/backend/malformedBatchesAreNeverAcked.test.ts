@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.ts';
-import { capturingLogger, FakeGate, makeBatch, makeTap, sleep, startBackend, until } from './fakeGate.ts';
+import { captureLogger } from '../support/captureLogger.ts';
+import { FakeGate, makeBatch, makeTap, sleep, startBackend, until } from './fakeGate.ts';
 
 const SECRET = 'deadbeefcafe0123456789feedface00'; // hex, appears only inside malformed payloads
 
@@ -14,11 +15,11 @@ describe('malformed batches are never acked', () => {
   let broker: Mosquitto;
   let gate: FakeGate;
   let b: Awaited<ReturnType<typeof startBackend>>;
-  const log = capturingLogger();
+  const log = captureLogger();
 
   beforeAll(async () => {
     broker = await startMosquitto();
-    b = await startBackend(broker.url, { logger: log.logger, maxPayloadBytes: 1024 * 1024 });
+    b = await startBackend(broker.url, { logger: log, maxPayloadBytes: 1024 * 1024 });
     gate = await FakeGate.connect(broker.url);
   });
   afterAll(async () => {
@@ -107,9 +108,10 @@ describe('malformed batches are never acked', () => {
       'payload too large',
       'topic is not P/gates/D/taps with a valid device id',
     ]);
-    const warnings = log.lines.filter((l) => l.includes('malformed batch'));
+    const lines = log.lines.map((l) => JSON.stringify(l));
+    const warnings = lines.filter((l) => l.includes('malformed batch'));
     expect(warnings).toHaveLength(cases.length);
-    for (const line of log.lines) {
+    for (const line of lines) {
       expect(line).not.toContain(SECRET);
       expect(line.length).toBeLessThan(2000);
     }

@@ -59,6 +59,7 @@ for (const policy of ['accept_and_flag', 'reject'] as const) {
       expect(gate.svc.status().lists?.trust.stale).toBe(false);
       const raised = await waitFor(() => events.events.find((e) => e.alarm === 'lists_stale' && e.state === 'raised'), 'alarm raised', 3000);
       expect(raised).toMatchObject({ kind: 'alarm', lists: ['deny'], policy });
+      const tapsBefore = gate.svc.store.counts().taps;
       const tap = await gate.tap(rider.code());
       if (policy === 'accept_and_flag') {
         expect(tap).toMatchObject({ decision: 'accept', flags: ['stale_lists'] });
@@ -68,6 +69,7 @@ for (const policy of ['accept_and_flag', 'reject'] as const) {
         expect(tap).toMatchObject({ decision: 'reject', reason: 'lists_stale' });
         expect(gate.svc.processor.counters.byReason.lists_stale).toBe(1);
         expect(gate.svc.gate.stats).toBeDefined();
+        expect(gate.svc.store.counts().taps).toBe(tapsBefore); // turned away: nothing to charge
       }
 
       // A fresh list: the alarm clears, taps are normal again.

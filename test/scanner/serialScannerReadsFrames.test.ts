@@ -6,7 +6,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ScannerInput } from '../../src/scanner/scannerInput.ts';
 import { SerialTransport } from '../../src/scanner/serialTransport.ts';
 import type { DropReason, FramingOptions, ScannerState } from '../../src/scanner/types.ts';
-import type { Logger } from '../../src/platform/logger.ts';
+import { captureLogger } from '../support/captureLogger.ts';
 import { openPtyWriter, removeDir, startPtyPair, stopAllPtyPairs, waitFor, type PtyPair, type PtyWriter } from '../support/pty.ts';
 
 const CODE_A = 'FG1:6BFOXN*TS0BI$ZD4N9:9S6RCVN5+O30K3/XIV0W23NTDEXWK G2EP4J0BGJLFX3R3VHXK';
@@ -23,30 +23,14 @@ interface Harness {
 
 let h: Harness | undefined;
 
-/** Every log line as JSON, to check that frame contents never reach the logs. */
-const logLines: string[] = [];
-function recordingLogger(bindings: Record<string, unknown> = {}): Logger {
-  const at =
-    (level: string) =>
-    (obj: object | string, msg?: string): void => {
-      logLines.push(JSON.stringify({ level, ...bindings, obj, msg }));
-    };
-  return {
-    trace: at('trace'),
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    fatal: at('fatal'),
-    child: (more) => recordingLogger({ ...bindings, ...more }),
-  };
-}
+/** Every log line, to check that frame contents never reach the logs. */
+const logLines: Record<string, unknown>[] = [];
 
 async function setUp(framing: Partial<FramingOptions> = {}): Promise<Harness> {
   const pty = await startPtyPair();
   const input = new ScannerInput({
-    transportFactory: () => new SerialTransport({ path: pty.a, baudRate: 9600, pollMs: 200, logger: recordingLogger() }),
-    logger: recordingLogger(),
+    transportFactory: () => new SerialTransport({ path: pty.a, baudRate: 9600, pollMs: 200, logger: captureLogger(logLines) }),
+    logger: captureLogger(logLines),
     framing: { suffix: 'auto', staleFrameMs: 1500, ...framing },
     initialDelayMs: 50,
     maxDelayMs: 500,
@@ -77,8 +61,9 @@ afterEach(async () => {
 afterAll(async () => {
   await stopAllPtyPairs();
   // State changes were logged, frame contents never.
-  expect(logLines.some((l) => l.includes('"scanner up"') && l.includes('scanner-input'))).toBe(true);
-  for (const line of logLines) expect(line).not.toMatch(/FG1|garbage|XXXX|stalled/);
+  const lines = logLines.map((l) => JSON.stringify(l));
+  expect(lines.some((l) => l.includes('"scanner up"') && l.includes('scanner-input'))).toBe(true);
+  for (const line of lines) expect(line).not.toMatch(/FG1|garbage|XXXX|stalled/);
 });
 
 describe('serial scanner reads frames from a pseudo-terminal', () => {

@@ -13,6 +13,7 @@ import { IndependentBackend } from '../support/independentBackend.ts';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.ts';
 import { startPtyPair, stopAllPtyPairs, waitFor } from '../support/pty.ts';
 import {
+  acceptedTapIds,
   captureLogger,
   collect,
   expectExactlyOnce,
@@ -88,7 +89,7 @@ describe('backend down while the gates work', () => {
       WAIT,
     );
     await new Promise((r) => setTimeout(r, 500));
-    const acceptIds = log.lines.filter((l) => l.decision === 'accept').map((l) => l.tapId as string);
+    const acceptIds = acceptedTapIds(log.lines);
     const r = expectExactlyOnce(readStore(dataDir), backend, acceptIds);
     expect(r.accepted).toBe(45);
     expect(r.duplicateReceipts).toBeGreaterThan(0);

@@ -12,6 +12,7 @@ import { IndependentBackend } from '../support/independentBackend.ts';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.ts';
 import { startPtyPair, stopAllPtyPairs, waitFor } from '../support/pty.ts';
 import {
+  acceptedTapIds,
   captureLogger,
   collect,
   DEVICE,
@@ -79,7 +80,7 @@ describe('backlog alarm after failed re-sends', () => {
     expect(st2).toMatchObject({ online: true, alarms: [] });
     expect(alarmEvents().map((m) => m.body.state)).toEqual(['raised', 'cleared']);
 
-    const acceptIds = log.lines.filter((l) => l.decision === 'accept').map((l) => l.tapId as string);
+    const acceptIds = acceptedTapIds(log.lines);
     const r = expectExactlyOnce(rows, backend, acceptIds);
     expect(r.accepted).toBe(8);
     expect(r.duplicateReceipts).toBeGreaterThanOrEqual(8);

@@ -12,7 +12,7 @@ import { ValidatorService } from '../../src/service/validatorService.ts';
 import { IndependentBackend } from '../support/independentBackend.ts';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.ts';
 import { startPtyPair, stopAllPtyPairs, waitFor } from '../support/pty.ts';
-import { captureLogger, expectExactlyOnce, Feeder, PREFIX, readStore, report, settlementSettings, tempDir, waitRetained, waitStoreSettled, WAIT } from './harness.ts';
+import { acceptedTapIds, captureLogger, expectExactlyOnce, Feeder, PREFIX, readStore, report, settlementSettings, tempDir, waitRetained, waitStoreSettled, WAIT } from './harness.ts';
 
 let broker: Mosquitto;
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -58,7 +58,7 @@ describe('both protocol versions', () => {
       const before = svc.processor.counters.accept;
       await feeder.feed(riders, 10);
       await waitFor(() => svc.processor.counters.accept >= before + riders, `${riders} accepts`, WAIT);
-      const acceptIds = log.lines.filter((l) => l.decision === 'accept').map((l) => l.tapId as string);
+      const acceptIds = acceptedTapIds(log.lines);
       await waitStoreSettled(dataDir, acceptIds.length, WAIT);
       await svc.stop();
       const offline = await waitRetained(broker.url, statusTopic, (m) => m.online === false, 'offline status after a clean stop', WAIT);

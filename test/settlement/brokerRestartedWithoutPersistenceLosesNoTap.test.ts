@@ -10,7 +10,7 @@ import { IndependentBackend } from '../support/independentBackend.ts';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.ts';
 import { startPtyPair, stopAllPtyPairs, waitFor } from '../support/pty.ts';
 import { killAllServices, ServiceProcess } from '../support/serviceProcess.ts';
-import { DEVICE, expectExactlyOnce, Feeder, readRetained, readStore, report, settlementSettings, STATUS_TOPIC, tempDir, waitRetained, waitStoreSettled, WAIT } from './harness.ts';
+import { acceptedTapIds, DEVICE, expectExactlyOnce, Feeder, readRetained, readStore, report, settlementSettings, STATUS_TOPIC, tempDir, waitRetained, waitStoreSettled, WAIT } from './harness.ts';
 
 let broker: Mosquitto | undefined;
 let backend: IndependentBackend | undefined;
@@ -21,7 +21,6 @@ afterAll(async () => {
   await broker?.stop();
 });
 
-const acceptIds = (svc: ServiceProcess) => svc.decisions().filter((l) => l.decision === 'accept').map((l) => l.tapId as string);
 
 describe('broker restarted without persistence', () => {
   it.each([4, 5] as const)('MQTT %i: loses no tap accepted while it was down, and the status topic tells online / offline', async (v) => {
@@ -42,14 +41,14 @@ describe('broker restarted without persistence', () => {
 
     // 10 taps with the broker up: settled.
     await feeder.feed(10);
-    await waitFor(() => acceptIds(svc).length >= 10, '10 accepts', WAIT);
+    await waitFor(() => acceptedTapIds(svc.decisions()).length >= 10, '10 accepts', WAIT);
     await waitStoreSettled(dataDir, 10, WAIT);
 
     // Broker down: 25 more riders pass the gate; their taps wait in the store.
     await broker.kill('SIGTERM');
     await svc.waitForLine((l) => l.msg === 'mqtt disconnected', 'mqtt disconnected', WAIT);
     await feeder.feed(25);
-    await waitFor(() => acceptIds(svc).length >= 35, '35 accepts', WAIT);
+    await waitFor(() => acceptedTapIds(svc.decisions()).length >= 35, '35 accepts', WAIT);
     const whileDown = readStore(dataDir);
     expect(whileDown.length).toBe(35);
     expect(whileDown.filter((r) => r.settled === 0).length).toBe(25);
@@ -64,7 +63,7 @@ describe('broker restarted without persistence', () => {
       rows.map((r) => r.id),
       WAIT,
     );
-    const r = expectExactlyOnce(readStore(dataDir), backend, acceptIds(svc));
+    const r = expectExactlyOnce(readStore(dataDir), backend, acceptedTapIds(svc.decisions()));
     expect(r.accepted).toBe(35);
 
     // The retained status was lost with the database and is back: online again.

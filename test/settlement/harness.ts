@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { expect } from 'vitest';
 import { ConfigSchema, type Config } from '../../src/config/schema.ts';
-import type { Logger } from '../../src/platform/logger.ts';
 import type { IndependentBackend } from '../support/independentBackend.ts';
 import { openPtyWriter, sleep, type PtyWriter } from '../support/pty.ts';
 import { makeRider, type TestRider } from '../support/riders.ts';
@@ -101,24 +100,11 @@ export class Feeder {
   }
 }
 
-/** A Logger that keeps every line (with its bindings) for in-process services. */
-export function captureLogger(lines: Record<string, unknown>[] = [], bindings: Record<string, unknown> = {}): Logger & { lines: Record<string, unknown>[] } {
-  const at =
-    (level: string) =>
-    (obj: object | string, msg?: string): void => {
-      if (typeof obj === 'string') lines.push({ level, ...bindings, msg: obj });
-      else lines.push({ level, ...bindings, ...(obj as Record<string, unknown>), msg });
-    };
-  return {
-    lines,
-    trace: at('trace'),
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    fatal: at('fatal'),
-    child: (b) => captureLogger(lines, { ...bindings, ...b }),
-  };
+export { captureLogger } from '../support/captureLogger.ts';
+
+/** The tap ids of the accepted decisions among log lines (a service's decision lines or a captured log). */
+export function acceptedTapIds(lines: readonly Record<string, unknown>[]): string[] {
+  return lines.filter((l) => l.decision === 'accept').map((l) => l.tapId as string);
 }
 
 /** The retained message on `topic`, read with a fresh client (undefined when none arrives within `waitMs`). */

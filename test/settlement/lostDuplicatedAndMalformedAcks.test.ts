@@ -11,7 +11,7 @@ import { IndependentBackend } from '../support/independentBackend.ts';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.ts';
 import { startPtyPair, stopAllPtyPairs, waitFor } from '../support/pty.ts';
 import { killAllServices, ServiceProcess } from '../support/serviceProcess.ts';
-import { collect, DEVICE, expectExactlyOnce, Feeder, METRICS_TOPIC, readStore, report, settlementSettings, tempDir, waitStoreSettled, WAIT } from './harness.ts';
+import { acceptedTapIds, collect, DEVICE, expectExactlyOnce, Feeder, METRICS_TOPIC, readStore, report, settlementSettings, tempDir, waitStoreSettled, WAIT } from './harness.ts';
 
 let broker: Mosquitto | undefined;
 let backend: IndependentBackend | undefined;
@@ -22,7 +22,6 @@ afterAll(async () => {
   await broker?.stop();
 });
 
-const acceptIds = (svc: ServiceProcess) => svc.decisions().filter((l) => l.decision === 'accept').map((l) => l.tapId as string);
 
 describe('lost, duplicated and malformed acks', () => {
   it('lose no tap, settle none twice, and do not disturb the validator', async () => {
@@ -42,7 +41,7 @@ describe('lost, duplicated and malformed acks', () => {
     const feeder = await Feeder.open(scanner.b);
 
     await feeder.feed(30, 10);
-    await waitFor(() => acceptIds(svc).length >= 30, '30 accepts', WAIT);
+    await waitFor(() => acceptedTapIds(svc.decisions()).length >= 30, '30 accepts', WAIT);
     await waitStoreSettled(dataDir, 30, WAIT);
     expect(backend.counters.acksDropped).toBe(3);
 
@@ -55,7 +54,7 @@ describe('lost, duplicated and malformed acks', () => {
     await feeder.feed(30, 10);
     backend.replayOldAck(1);
     backend.sendMalformedAcks(DEVICE);
-    await waitFor(() => acceptIds(svc).length >= 60, '60 accepts', WAIT);
+    await waitFor(() => acceptedTapIds(svc.decisions()).length >= 60, '60 accepts', WAIT);
     const rows = await waitStoreSettled(dataDir, 60, WAIT);
     await backend.waitSettled(
       rows.map((r) => r.id),
@@ -74,10 +73,10 @@ describe('lost, duplicated and malformed acks', () => {
     // Still running and deciding: one more rider is accepted and settled.
     expect(svc.lines.filter((l) => l.level !== undefined && (l.level as number) >= 50)).toEqual([]);
     await feeder.feed(1);
-    await waitFor(() => acceptIds(svc).length >= 61, 'one more accept', WAIT);
+    await waitFor(() => acceptedTapIds(svc.decisions()).length >= 61, 'one more accept', WAIT);
     await waitStoreSettled(dataDir, 61, WAIT);
     await new Promise((r) => setTimeout(r, 500));
-    const r = expectExactlyOnce(readStore(dataDir), backend, acceptIds(svc));
+    const r = expectExactlyOnce(readStore(dataDir), backend, acceptedTapIds(svc.decisions()));
     expect(r.accepted).toBe(61);
     expect(r.duplicateReceipts).toBeGreaterThan(0); // the taps of the dropped acks came again
 

@@ -10,7 +10,7 @@ import { IndependentBackend } from '../support/independentBackend.ts';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.ts';
 import { startPtyPair, stopAllPtyPairs, waitFor } from '../support/pty.ts';
 import { killAllServices, ServiceProcess } from '../support/serviceProcess.ts';
-import { DEVICE, expectExactlyOnce, Feeder, readStore, report, settlementSettings, STATUS_TOPIC, tempDir, waitRetained, waitStoreSettled, WAIT } from './harness.ts';
+import { acceptedTapIds, DEVICE, expectExactlyOnce, Feeder, readStore, report, settlementSettings, STATUS_TOPIC, tempDir, waitRetained, waitStoreSettled, WAIT } from './harness.ts';
 
 let broker: Mosquitto | undefined;
 let backend: IndependentBackend | undefined;
@@ -21,7 +21,6 @@ afterAll(async () => {
   await broker?.stop();
 });
 
-const acceptIds = (svc: ServiceProcess) => svc.decisions().filter((l) => l.decision === 'accept').map((l) => l.tapId as string);
 
 describe('validator SIGKILLed mid-upload', () => {
   it('settles every accepted tap exactly once after a restart on the same data dir', async () => {
@@ -48,7 +47,7 @@ describe('validator SIGKILLed mid-upload', () => {
     const written1 = await feeding;
     await new Promise((r) => setTimeout(r, 200)); // let the dead process's last log lines drain from the pipe
     const receivedAtKill = backend.settled.size;
-    const accepted1 = acceptIds(svc1);
+    const accepted1 = acceptedTapIds(svc1.decisions());
 
     const atKill = readStore(dataDir);
     const unsettledAtKill = atKill.filter((r) => r.settled === 0);
@@ -68,8 +67,8 @@ describe('validator SIGKILLed mid-upload', () => {
     const rest = TOTAL - written1;
     await feeder.feed(rest, 5);
     const accepted2Want = rest;
-    await waitFor(() => acceptIds(svc2).length >= accepted2Want, `${accepted2Want} accepts after the restart`, WAIT);
-    const accepted = [...accepted1, ...acceptIds(svc2)];
+    await waitFor(() => acceptedTapIds(svc2.decisions()).length >= accepted2Want, `${accepted2Want} accepts after the restart`, WAIT);
+    const accepted = [...accepted1, ...acceptedTapIds(svc2.decisions())];
 
     const rows = await waitStoreSettled(dataDir, accepted.length, WAIT);
     await backend.waitSettled(

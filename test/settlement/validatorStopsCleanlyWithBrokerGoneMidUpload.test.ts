@@ -14,7 +14,7 @@ import { IndependentBackend } from '../support/independentBackend.ts';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.ts';
 import { startPtyPair, stopAllPtyPairs, waitFor } from '../support/pty.ts';
 import { killAllServices, ServiceProcess } from '../support/serviceProcess.ts';
-import { expectExactlyOnce, Feeder, readStore, report, settlementSettings, tempDir, WAIT, waitStoreSettled } from './harness.ts';
+import { acceptedTapIds, expectExactlyOnce, Feeder, readStore, report, settlementSettings, tempDir, WAIT, waitStoreSettled } from './harness.ts';
 
 const brokers: Mosquitto[] = [];
 const backends: IndependentBackend[] = [];
@@ -28,7 +28,6 @@ afterAll(async () => {
   }
 });
 
-const acceptIds = (svc: ServiceProcess) => svc.decisions().filter((l) => l.decision === 'accept').map((l) => l.tapId as string);
 
 describe('validator stops cleanly with the broker gone mid-upload', () => {
   it.each(['killed', 'frozen'] as const)('broker %s', async (how) => {
@@ -52,7 +51,7 @@ describe('validator stops cleanly with the broker gone mid-upload', () => {
     const pid = broker.pid!;
     process.kill(pid, 'SIGSTOP');
     await feeder.feed(5);
-    await waitFor(() => acceptIds(svc).length >= 10, '10 accepts', WAIT);
+    await waitFor(() => acceptedTapIds(svc.decisions()).length >= 10, '10 accepts', WAIT);
     await svc.waitForLine((l) => l.msg === 'no ack for batch: its taps will be re-sent', 'a batch without ack', WAIT);
     if (how === 'killed') {
       process.kill(pid, 'SIGKILL');
@@ -79,7 +78,7 @@ describe('validator stops cleanly with the broker gone mid-upload', () => {
       WAIT,
     );
     await new Promise((r) => setTimeout(r, 300));
-    const r = expectExactlyOnce(readStore(dataDir), backend, acceptIds(svc));
+    const r = expectExactlyOnce(readStore(dataDir), backend, acceptedTapIds(svc.decisions()));
     expect(r.accepted).toBe(10);
     await svc2.kill('SIGTERM');
     expect((await svc2.exited).code).toBe(0);

@@ -962,6 +962,28 @@ describe('credential cache (a cache hit never skips time, trust or deny checks)'
   });
 });
 
+describe('reason numbers', () => {
+  it('are the numbers of the checks in qr-token-v1 §4 (9 and 10 share reasons with 2 and 4)', () => {
+    expect(REASONS).toEqual({
+      malformed: 1,
+      unsupported_alg: 2,
+      unknown_key: 3,
+      alg_mismatch: 4,
+      key_not_valid: 5,
+      bad_issuer_signature: 6,
+      credential_not_yet_valid: 7,
+      credential_expired: 8,
+      bad_code_signature: 11,
+      code_from_future: 12,
+      code_expired: 13,
+      denied: 14,
+      mode_not_allowed: 15,
+      duplicate: 16,
+      replay: 17,
+    });
+  });
+});
+
 describe('message classes', () => {
   it.each<[Reason | 'accept', string]>([
     ['accept', 'go'],
@@ -973,6 +995,13 @@ describe('message classes', () => {
     ['credential_expired', 'renew_in_app'],
     ['mode_not_allowed', 'not_valid_here'],
     ['bad_code_signature', 'invalid_code'],
+    ['unsupported_alg', 'invalid_code'],
+    ['unknown_key', 'invalid_code'],
+    ['alg_mismatch', 'invalid_code'],
+    ['key_not_valid', 'invalid_code'],
+    ['bad_issuer_signature', 'invalid_code'],
+    ['credential_not_yet_valid', 'renew_in_app'],
+    ['code_from_future', 'refresh_code'],
   ])('%s -> %s', (reason, cls) => {
     if (reason === 'accept') {
       expect(makeValidator().decide(text(), NOW).message).toBe(cls);
