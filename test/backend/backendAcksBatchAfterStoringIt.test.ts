@@ -3,43 +3,29 @@
  * names every tap id of the batch.
  */
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AckSchema } from '../../src/contract/settlement.ts';
-import { startMosquitto, type Mosquitto } from '../support/mosquitto.ts';
-import { FakeGate, makeBatch, makeTap, PREFIX, startBackend } from './fakeGate.ts';
+import { backendWithGate, makeBatch, makeTap, PREFIX } from './fakeGate.ts';
 
 describe('backend acks a batch only after storing it', () => {
-  let broker: Mosquitto;
-  let gate: FakeGate;
-  let b: Awaited<ReturnType<typeof startBackend>>;
-
-  beforeAll(async () => {
-    broker = await startMosquitto();
-    b = await startBackend(broker.url);
-    gate = await FakeGate.connect(broker.url);
-  });
-  afterAll(async () => {
-    await gate?.close();
-    await b?.stop();
-    await broker?.stop();
-  });
+  const env = backendWithGate();
 
   it('the taps are in the SQLite file when the ack arrives, and the ack lists all tap ids', async () => {
     const batch = makeBatch('gate-7', [makeTap('gate-7'), makeTap('gate-7', { fare: undefined, mode: 'metro', direction: 'in', place: 'station-3' }), makeTap('gate-7', { flags: ['stale_lists'] })]);
     // A separate connection to the file, read the instant the ack is delivered.
-    const reader = new Database(b.dbFile, { readonly: true });
+    const reader = new Database(env.b.dbFile, { readonly: true });
     const seenAtAck: string[][] = [];
-    gate.onAck = (a) => {
+    env.gate.onAck = (a) => {
       if (a.ack.batchId !== batch.batchId) return;
       seenAtAck.push((reader.prepare('SELECT id FROM settled_taps WHERE id IN (?, ?, ?)').pluck().all(...batch.taps.map((t) => t.id)) as string[]).sort());
     };
     let storedBeforeBatchEvent = -1;
-    b.backend.once('batch', (e) => {
-      if (e.batchId === batch.batchId) storedBeforeBatchEvent = batch.taps.filter((t) => b.store.has(t.id)).length;
+    env.b.backend.once('batch', (e) => {
+      if (e.batchId === batch.batchId) storedBeforeBatchEvent = batch.taps.filter((t) => env.b.store.has(t.id)).length;
     });
 
-    await gate.publish('gate-7', batch);
-    const ack = await gate.waitForAck(batch.batchId);
+    await env.gate.publish('gate-7', batch);
+    const ack = await env.gate.waitForAck(batch.batchId);
     reader.close();
 
     expect(ack.topic).toBe(`${PREFIX}/gates/gate-7/acks`);
@@ -48,16 +34,16 @@ describe('backend acks a batch only after storing it', () => {
     expect(ack.ack.tapIds).toEqual(batch.taps.map((t) => t.id));
     expect(seenAtAck).toEqual([batch.taps.map((t) => t.id).sort()]);
     expect(storedBeforeBatchEvent).toBe(3);
-    expect(b.backend.counters).toMatchObject({ batches: 1, tapsInserted: 3, duplicates: 0, malformed: 0 });
-    expect(b.store.devices()).toEqual([expect.objectContaining({ deviceId: 'gate-7', batches: 1, taps: 3, duplicates: 0, malformed: 0 })]);
+    expect(env.b.backend.counters).toMatchObject({ batches: 1, tapsInserted: 3, duplicates: 0, malformed: 0 });
+    expect(env.b.store.devices()).toEqual([expect.objectContaining({ deviceId: 'gate-7', batches: 1, taps: 3, duplicates: 0, malformed: 0 })]);
   });
 
   it('stores every field of the tap (fare absent stays absent)', async () => {
     const t = makeTap('gate-8', { fare: undefined, mode: 'metro', direction: 'out', place: 'station-9', profile: 2 });
     const batch = makeBatch('gate-8', [t]);
-    await gate.publish('gate-8', batch);
-    await gate.waitForAck(batch.batchId);
-    const db = new Database(b.dbFile, { readonly: true });
+    await env.gate.publish('gate-8', batch);
+    await env.gate.waitForAck(batch.batchId);
+    const db = new Database(env.b.dbFile, { readonly: true });
     const row = db.prepare('SELECT * FROM settled_taps WHERE id = ?').get(t.id) as Record<string, unknown>;
     db.close();
     expect(row).toMatchObject({

@@ -11,6 +11,8 @@ import { AckSchema, DEFAULT_TOPIC_PREFIX, topics, type Ack, type TapBatch, type 
 import { BackendStore } from '../../src/backend/backendStore.ts';
 import { SettlementBackend, type SettlementBackendOptions } from '../../src/backend/settlementBackend.ts';
 import type { Logger } from '../../src/platform/logger.ts';
+import { afterAll, beforeAll } from 'vitest';
+import { startMosquitto, type Mosquitto } from '../support/mosquitto.ts';
 
 export const PREFIX = DEFAULT_TOPIC_PREFIX;
 
@@ -148,5 +150,24 @@ export async function startBackend(
       tmp?.cleanup();
     },
   };
+}
+
+/**
+ * A Mosquitto broker, a backend on it and a fake gate, started before the tests of the calling
+ * describe block and stopped after them. The fields are set once `beforeAll` has run.
+ */
+export function backendWithGate(): { broker: Mosquitto; b: Awaited<ReturnType<typeof startBackend>>; gate: FakeGate } {
+  const env = {} as { broker: Mosquitto; b: Awaited<ReturnType<typeof startBackend>>; gate: FakeGate };
+  beforeAll(async () => {
+    env.broker = await startMosquitto();
+    env.b = await startBackend(env.broker.url);
+    env.gate = await FakeGate.connect(env.broker.url);
+  });
+  afterAll(async () => {
+    await env.gate?.close();
+    await env.b?.stop();
+    await env.broker?.stop();
+  });
+  return env;
 }
 
