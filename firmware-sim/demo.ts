@@ -15,7 +15,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { BackendStore } from '../src/backend/backendStore.ts';
@@ -23,11 +22,12 @@ import { SettlementBackend } from '../src/backend/settlementBackend.ts';
 import { ConfigSchema, type ConfigInput } from '../src/config/schema.ts';
 import { createLogger } from '../src/platform/pinoLogger.ts';
 import { silentLogger } from '../src/platform/logger.ts';
+import { packagePath } from '../src/platform/packageRoot.ts';
 import type { Outcome } from '../src/service/tapProcessor.ts';
 import { ValidatorService } from '../src/service/validatorService.ts';
 import { ScannerSimulator, type SentEvent } from './simulator.ts';
 
-const DEV = fileURLToPath(new URL('../config/dev/', import.meta.url));
+const DEV = packagePath('config', 'dev') + '/';
 
 const Args = z.object({
   rate: z.coerce.number<string>().positive().max(50).default(1),

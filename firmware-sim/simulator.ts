@@ -4,15 +4,15 @@
  * Every frame is announced with a 'sent' event that carries what the validator should answer.
  */
 import { EventEmitter } from 'node:events';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../src/platform/packageRoot.ts';
 import type { Mode } from '../src/token/params.ts';
 import { createOutput, type Output, type OutputSpec } from './outputs.ts';
 import { loadDenyIds, loadIssuerKey, Population, type DenyIds, type IssuerKey } from './population.ts';
 import { Prng } from './prng.ts';
 import { DEFAULT_MIX_TEXT, parseMix, ScenarioGenerator, type Expectation, type Mix, type ScenarioFrame, type ScenarioKind } from './scenarios.ts';
 
-export const DEV_ISSUER_PATH = fileURLToPath(new URL('../config/dev/issuer-TEST-ONLY.jwk.json', import.meta.url));
-export const DEV_DENY_PATH = fileURLToPath(new URL('../config/dev/deny.json', import.meta.url));
+export const DEV_ISSUER_PATH = packagePath('config', 'dev', 'issuer-TEST-ONLY.jwk.json');
+export const DEV_DENY_PATH = packagePath('config', 'dev', 'deny.json');
 
 export type SuffixName = 'cr' | 'lf' | 'crlf' | 'none' | `custom:${string}`;
 

@@ -39,7 +39,10 @@ export interface DenyJobResult {
   workerHeapBytes?: number;
 }
 
-const WORKER_URL = new URL('./signedListWorker.mjs', import.meta.url);
+// Compiled (dist/…/signedListWorker.js), the worker is plain JavaScript. From the TypeScript
+// sources (tests, tsx), the worker gets no loader from this thread: signedListWorker.mjs
+// registers tsx (a development dependency) and then loads signedListWorker.ts.
+const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './signedListWorker.mjs' : './signedListWorker.js', import.meta.url);
 
 /** One worker thread at a time, started on demand, replaced after each job. */
 export class ListWorkerPool {

@@ -1,9 +1,9 @@
-/** Runs the real `faregate` command (the package's bin) as a child process. */
+/** Runs the real `faregate` command (the package's bin, compiled by test/buildOnce.ts) as a child process. */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const FAREGATE_BIN = fileURLToPath(new URL('../../src/cli/faregate.mjs', import.meta.url));
+export const FAREGATE_BIN = fileURLToPath(new URL('../../dist/src/cli/faregate.js', import.meta.url));
 
 export interface RunResult {
   code: number | null;

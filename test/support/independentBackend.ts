@@ -1,6 +1,6 @@
 /**
  * An independent settlement backend for fault tests, written only from the contract
- * (/work/shared/spec/settlement-mqtt-v1.md), never from src/backend: a plain mqtt.js client that
+ * (docs/spec/settlement-mqtt-v1.md), never from src/backend: a plain mqtt.js client that
  * subscribes to `P/gates/+/taps` at QoS 1, parses tap batches with plain JSON (no project code,
  * no project schemas), treats the tap `id` as the idempotency key and acknowledges on
  * `P/gates/D/acks` at QoS 1 with `{"batchId", "tapIds"}`.

@@ -1,5 +1,5 @@
 /**
- * An FG1 minter written only from shared/spec/qr-token-v1.md, with the cbor2 package and
+ * An FG1 minter written only from docs/spec/qr-token-v1.md, with the cbor2 package and
  * node:crypto. It shares no code with src/ (no src/mint, no src/token/cbor.ts, no base45),
  * so a misreading of the spec in src/ does not hide itself in the tests.
  */

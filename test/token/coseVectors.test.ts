@@ -1,6 +1,6 @@
 /**
  * COSE Working Group examples (cose-wg/Examples, public domain) and RFC 8392 A.3, from
- * ../shared/vectors/cose-wg next to the repository.
+ * test/vectors/cose-wg (copied from the COSE WG Examples repository, with its LICENSE).
  */
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -20,7 +20,7 @@ import {
 } from '../../src/token/cose.ts';
 import { bytes, toHex } from '../support/fixtures.ts';
 
-const VECTORS = path.resolve(import.meta.dirname, '../../../shared/vectors/cose-wg');
+const VECTORS = path.resolve(import.meta.dirname, '../vectors/cose-wg');
 
 interface VectorKey {
   kty: string;

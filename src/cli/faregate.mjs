@@ -1,8 +1,0 @@
-#!/usr/bin/env node
-// Launcher for the `faregate` command: runs the TypeScript sources through tsx, so a checkout
-// works right after `npm ci` with no build step.
-import { register } from 'tsx/esm/api';
-
-register();
-const { main } = await import('./main.ts');
-process.exitCode = await main(process.argv.slice(2));
