@@ -7,7 +7,7 @@
  * 10⁶-entry document leaves the worker's heap at a few hundred MB, which ending the thread gives
  * back, and the spare is already loaded when the next large list comes.
  */
-import { Worker } from 'node:worker_threads';
+import { isMarkedAsUntransferable, Worker } from 'node:worker_threads';
 import { ListRefused, processDenyDocument, type HeldList, type ListHeader, type Processed, type RefusalReason, type RootKeySet } from './signedList.ts';
 import type { CompactDenyData } from './signedListDeny.ts';
 
@@ -116,8 +116,11 @@ export async function runDenyJob(
     return { result, doc, via: 'inline', ms: performance.now() - started };
   }
   // Transfer the document's memory when it is a whole ArrayBuffer, else send a copy.
-  const whole = doc.byteOffset === 0 && doc.byteLength === doc.buffer.byteLength && doc.buffer instanceof ArrayBuffer;
-  const payload = whole ? doc : doc.slice();
+  // Node marks some Buffer memory untransferable (its allocation pool, and on Node 24 the memory
+  // of Buffer.from(string)): such a document goes as a copy too.
+  const whole =
+    doc.byteOffset === 0 && doc.byteLength === doc.buffer.byteLength && doc.buffer instanceof ArrayBuffer && !isMarkedAsUntransferable(doc.buffer);
+  const payload = whole ? doc : new Uint8Array(doc);
   const req: WorkerRequest = { doc: payload, rootJwks, held: { version: held.version }, nowSec };
   if (held.signature !== undefined) req.held.signature = held.signature;
   // The held list stays in use on this thread: the worker gets a copy (12 bytes per entry).
