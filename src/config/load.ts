@@ -32,6 +32,11 @@ export function envPath(name: string): string[] {
     .map((seg) => seg.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()));
 }
 
+/** ['scanner', 'baudRate'] → `FAREGATE_SCANNER__BAUD_RATE` (the inverse of envPath). */
+export function envName(path: readonly string[]): string {
+  return ENV_PREFIX + path.map((seg) => seg.replace(/([A-Z])/g, '_$1').toUpperCase()).join('__');
+}
+
 function envValue(raw: string): unknown {
   if (/^(true|false|null|-?\d+(\.\d+)?)$/.test(raw)) return JSON.parse(raw);
   if (raw.startsWith('{') || raw.startsWith('[')) {
