@@ -23,6 +23,8 @@ export interface SettingEntry {
   description: string;
   reload: Reload;
   reloadNote?: string;
+  /** The field's own JSON Schema (bounds, allowed values). */
+  schema: JsonSchema;
 }
 
 export interface SectionEntry {
@@ -147,6 +149,7 @@ export function settingsCatalog(schema: JsonSchema = rawSettingsJsonSchema()): S
         description: p.schema.description,
         reload,
         ...(typeof note === 'string' ? { reloadNote: note } : {}),
+        schema: p.schema,
       });
     }
   };

@@ -121,7 +121,7 @@ export function settingsMarkdown(): string {
   const { sections, settings } = settingsCatalog();
   const header = '| Key | Type | Default | reload_config | Meaning |\n|---|---|---|---|---|';
   const parts = [INTRO];
-  const group = (prefix: string) => settings.filter((e) => e.path.slice(0, e.path.lastIndexOf('.')) === prefix);
+  const group = (prefix: string) => settings.filter((e) => e.path.slice(0, Math.max(0, e.path.lastIndexOf('.'))) === prefix);
   parts.push(`### Top level\n\n${header}\n${group('').map(row).join('\n')}\n`);
   for (const s of sections) {
     const rows = group(s.path);
