@@ -6,9 +6,12 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
+import { ENV_PREFIX, envName, envPath } from './envNames.ts';
 import { ConfigSchema, type Config } from './schema.ts';
+import { settingsProblems } from './settingsProblems.ts';
 
 export const EXIT_CONFIG = 3;
+export { envName, envPath };
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -20,22 +23,8 @@ export class ConfigError extends Error {
   }
 }
 
-const ENV_PREFIX = 'FAREGATE_';
 /** Variables with the prefix that are not setting overrides. */
 const ENV_NOT_SETTINGS = new Set(['FAREGATE_CONFIG']);
-
-/** `SCANNER__BAUD_RATE` → ['scanner', 'baudRate']. */
-export function envPath(name: string): string[] {
-  return name
-    .slice(ENV_PREFIX.length)
-    .split('__')
-    .map((seg) => seg.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()));
-}
-
-/** ['scanner', 'baudRate'] → `FAREGATE_SCANNER__BAUD_RATE` (the inverse of envPath). */
-export function envName(path: readonly string[]): string {
-  return ENV_PREFIX + path.map((seg) => seg.replace(/([A-Z])/g, '_$1').toUpperCase()).join('__');
-}
 
 function envValue(raw: string): unknown {
   if (/^(true|false|null|-?\d+(\.\d+)?)$/.test(raw)) return JSON.parse(raw);
@@ -96,11 +85,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   if (!r.success)
     throw new ConfigError(
       file,
-      r.error.issues.map((i) => {
-        const path = i.path.join('.') || '(root)';
-        const env = envOverrides.find((n) => envPath(n).join('.') === path);
-        return `${path}: ${i.message}${env ? ` (from ${env})` : ''}`;
-      }),
+      settingsProblems(r.error.issues, (path) => envOverrides.find((n) => envPath(n).join('.') === path)),
     );
   const config = r.data;
   const base = dirname(resolve(file));

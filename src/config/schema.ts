@@ -36,9 +36,9 @@ export const ScannerSchema = section(
       'restart',
     ),
     baudRate: setting(z.number().int().positive().default(9600), 'Serial speed in bits per second; must match the scanner (often 9600 or 115200). Ignored for tcp://.', 'restart'),
-    dataBits: setting(z.union([z.literal(5), z.literal(6), z.literal(7), z.literal(8)]).default(8), 'Serial data bits; almost always 8.', 'restart'),
+    dataBits: setting(z.union([z.literal(5), z.literal(6), z.literal(7), z.literal(8)], { error: 'must be 5, 6, 7 or 8' }).default(8), 'Serial data bits; almost always 8.', 'restart'),
     parity: setting(z.enum(['none', 'even', 'odd', 'mark', 'space']).default('none'), 'Serial parity; almost always none.', 'restart'),
-    stopBits: setting(z.union([z.literal(1), z.literal(1.5), z.literal(2)]).default(1), 'Serial stop bits; almost always 1.', 'restart'),
+    stopBits: setting(z.union([z.literal(1), z.literal(1.5), z.literal(2)], { error: 'must be 1, 1.5 or 2' }).default(1), 'Serial stop bits; almost always 1.', 'restart'),
     framing: section(
       z
         .strictObject({
@@ -136,7 +136,7 @@ export const MqttSchema = section(
       'TLS options for an mqtts:// broker. Certificate paths are relative to the settings file.',
     ),
     keepalive: setting(z.number().int().min(5).max(3600).default(30), 'MQTT keepalive in seconds: how soon a dead connection is noticed (and the broker publishes the offline will).', 'restart'),
-    protocolVersion: setting(z.union([z.literal(4), z.literal(5)]).default(4), 'MQTT protocol: 4 = MQTT 3.1.1, 5 = MQTT 5.', 'restart'),
+    protocolVersion: setting(z.union([z.literal(4), z.literal(5)], { error: 'must be 4 (MQTT 3.1.1) or 5 (MQTT 5)' }).default(4), 'MQTT protocol: 4 = MQTT 3.1.1, 5 = MQTT 5.', 'restart'),
     topicPrefix: setting(
       z
         .string()

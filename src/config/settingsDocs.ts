@@ -3,7 +3,8 @@
  * yaml-language-server) and docs/settings.md (for people), both from src/config/schema.ts.
  * Written by `npm run settings:generate` (writeSettingsDocs.ts); test/config checks they are current.
  */
-import { EXIT_CONFIG, envName } from './load.ts';
+import { envName } from './envNames.ts';
+import { EXIT_CONFIG } from './load.ts';
 import { RELOAD_KEY, RELOAD_NOTE_KEY } from './settingMeta.ts';
 import { rawSettingsJsonSchema, reloadInWords, settingsCatalog, type JsonSchema, type SettingEntry } from './settingsCatalog.ts';
 
