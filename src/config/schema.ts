@@ -214,6 +214,18 @@ export const ListsSchema = section(
   'Signed trust and deny lists received over MQTT on P/trust and P/deny (docs/signed-lists.md). Needs mqtt; the trust and deny files are then only the bootstrap lists.',
 );
 
+export const HealthSchema = section(
+  z
+    .strictObject({
+      httpPort: setting(z.number().int().min(1).max(65535).optional(), 'Port of GET /healthz (200 healthy, 503 not) for Docker or a monitor; absent = no HTTP endpoint.', 'restart'),
+      host: setting(z.string().min(1).default('127.0.0.1'), 'Address /healthz listens on; keep it on loopback (Docker\'s HEALTHCHECK runs inside the container).', 'restart'),
+      scannerGraceMs: setting(ms.default(30_000), 'A scanner that is not up counts as unhealthy only after this many milliseconds (replug, USB reset).', 'restart'),
+      sdNotify: setting(z.boolean().default(true), 'Tell systemd READY, WATCHDOG and STOPPING when NOTIFY_SOCKET is set (uses the systemd-notify binary).', 'restart'),
+    })
+    .prefault({}),
+  'Health for systemd and Docker: an HTTP /healthz endpoint (off unless httpPort is set) and sd_notify.',
+);
+
 const listFileNote =
   'unless signed lists (the lists section) are configured: then the file is only the bootstrap list for the next start and a change needs a restart. The file is re-read on every reload_config, even under the same name.';
 
@@ -338,17 +350,7 @@ export const ConfigSchema = z
         .prefault({}),
       'Gate policy: metro anti-passback and exit matching.',
     ),
-    health: section(
-      z
-        .strictObject({
-          httpPort: setting(z.number().int().min(1).max(65535).optional(), 'Port of GET /healthz (200 healthy, 503 not) for Docker or a monitor; absent = no HTTP endpoint.', 'restart'),
-          host: setting(z.string().min(1).default('127.0.0.1'), 'Address /healthz listens on; keep it on loopback (Docker\'s HEALTHCHECK runs inside the container).', 'restart'),
-          scannerGraceMs: setting(ms.default(30_000), 'A scanner that is not up counts as unhealthy only after this many milliseconds (replug, USB reset).', 'restart'),
-          sdNotify: setting(z.boolean().default(true), 'Tell systemd READY, WATCHDOG and STOPPING when NOTIFY_SOCKET is set (uses the systemd-notify binary).', 'restart'),
-        })
-        .prefault({}),
-      'Health for systemd and Docker: an HTTP /healthz endpoint (off unless httpPort is set) and sd_notify.',
-    ),
+    health: HealthSchema,
     log: section(
       z
         .strictObject({
