@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { ENV_PREFIX, envName, envPath } from './envNames.ts';
-import { ConfigSchema, type Config } from './schema.ts';
+import { ConfigSchema, modeProblems, type Config } from './schema.ts';
 import { settingsProblems } from './settingsProblems.ts';
 
 export const EXIT_CONFIG = 3;
@@ -82,11 +82,15 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   const obj = raw as Record<string, unknown>;
   const envOverrides = applyEnvOverrides(obj, env);
   const r = ConfigSchema.safeParse(obj);
-  if (!r.success)
-    throw new ConfigError(
-      file,
-      settingsProblems(r.error.issues, (path) => envOverrides.find((n) => envPath(n).join('.') === path)),
-    );
+  if (!r.success) {
+    const problems = settingsProblems(r.error.issues, (path) => envOverrides.find((n) => envPath(n).join('.') === path));
+    // zod skips the checks across fields when a field is wrong; they are problems all the same.
+    for (const p of modeProblems(obj)) {
+      const line = `${p.path.join('.')}: ${p.message}`;
+      if (!problems.includes(line)) problems.push(line);
+    }
+    throw new ConfigError(file, problems);
+  }
   const config = r.data;
   const base = dirname(resolve(file));
   const abs = (p: string) => (isAbsolute(p) || p.startsWith('tcp://') ? p : resolve(base, p));

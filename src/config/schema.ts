@@ -61,6 +61,8 @@ export const ScannerSchema = section(
         .refine((f) => f.suffix !== 'custom' || f.customSuffix !== undefined, {
           message: 'customSuffix is required when suffix is custom',
           path: ['customSuffix'],
+          // Also when another framing field is wrong: every problem is listed at once.
+          when: () => true,
         }),
       'How scans are cut out of the scanner\'s byte stream.',
     ),
@@ -362,16 +364,24 @@ export const ConfigSchema = z
     ),
   })
   .superRefine((c, ctx) => {
-    const ok = c.mode === 'bus' ? c.direction === 'board' : c.direction === 'in' || c.direction === 'out';
-    if (!ok)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['direction'],
-        message: c.mode === 'bus' ? 'a bus reader has direction board' : 'a metro gate has direction in or out',
-      });
-    if (c.mode === 'bus' && c.fare.bus === undefined)
-      ctx.addIssue({ code: 'custom', path: ['fare', 'bus'], message: 'a bus reader needs a fare table (fare.bus.adult at least)' });
+    for (const p of modeProblems(c)) ctx.addIssue({ code: 'custom', ...p });
   });
+
+/**
+ * Checks across fields: the direction fits the mode, a bus reader has fares. Looks only at
+ * values that are valid themselves, so the loader also runs it on the raw file when other fields
+ * are wrong (zod skips this refinement then) and every problem is listed at once.
+ */
+export function modeProblems(c: unknown): { path: string[]; message: string }[] {
+  if (typeof c !== 'object' || c === null) return [];
+  const { mode, direction, fare } = c as { mode?: unknown; direction?: unknown; fare?: unknown };
+  const out: { path: string[]; message: string }[] = [];
+  if (mode === 'bus' && (direction === 'in' || direction === 'out')) out.push({ path: ['direction'], message: 'a bus reader has direction board' });
+  if (mode === 'metro' && direction === 'board') out.push({ path: ['direction'], message: 'a metro gate has direction in or out' });
+  const bus = typeof fare === 'object' && fare !== null ? (fare as { bus?: unknown }).bus : fare === undefined ? undefined : null;
+  if (mode === 'bus' && bus === undefined) out.push({ path: ['fare', 'bus'], message: 'a bus reader needs a fare table (fare.bus.adult at least)' });
+  return out;
+}
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;

@@ -7,12 +7,18 @@ import type { z } from 'zod';
 import { envName } from './envNames.ts';
 import { settingsCatalog } from './settingsCatalog.ts';
 
-/** Edit distance, for "did you mean". */
+/** Edit distance (a swap of two neighbours counts as one), for "did you mean". */
 function distance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  let before = prev;
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      // Two letters swapped count as one mistake.
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) cur[j] = Math.min(cur[j]!, before[j - 2]! + 1);
+    }
+    before = prev;
     prev = cur;
   }
   return prev[b.length]!;
@@ -38,7 +44,7 @@ export function didYouMean(section: string, key: string): string | undefined {
   let best: { k: string; d: number } | undefined;
   for (const k of keysOf(section)) {
     const d = norm(k) === norm(key) ? 0 : distance(k.toLowerCase(), key.toLowerCase());
-    if (d <= Math.max(1, Math.floor(k.length / 4)) && (!best || d < best.d)) best = { k, d };
+    if (d <= (k.length <= 4 ? 1 : 2) && (!best || d < best.d)) best = { k, d };
   }
   return best?.k;
 }
@@ -63,6 +69,7 @@ export function settingsProblems(issues: readonly z.core.$ZodIssue[], envVarOf: 
         line(full, `unknown setting${hint ? `; did you mean ${hint}?` : ''}`);
       }
     } else if (i.code === 'invalid_type' && /received undefined$/.test(i.message)) line(path, `missing: this setting is required (${i.expected})`);
+    else if (i.code === 'invalid_type' && i.expected === 'int') line(path, 'must be a whole number');
     else line(path, i.message);
   }
   return out;

@@ -129,6 +129,17 @@ surprise: true
     expect(problems(file('add2.yaml', GOOD), { FAREGATE_MQTT__KEEPALIVE: '10' })).toEqual(['mqtt.url: missing: this setting is required (string)']);
   });
 
+  it('checks across fields are listed even when other fields are wrong', () => {
+    const got = problems(file('cross.yaml', GOOD.replace('direction: board', 'direction: in').replace('adult: 200', 'adult: 2.5')), { FAREGATE_LOG__LEVEL: 'loud' });
+    expect(got).toEqual([
+      'fare.bus.adult: must be a whole number',
+      expect.stringMatching(/^log\.level: .*\(from FAREGATE_LOG__LEVEL\)$/),
+      'direction: a bus reader has direction board',
+    ]);
+    const noFare = problems(file('nofare.yaml', GOOD.replace('fare: { bus: { adult: 200 } }', 'scanner: { path: /dev/ttyACM0, parity: maybe }').replace('scanner: { path: /dev/ttyACM0 }\n', '')));
+    expect(noFare).toEqual([expect.stringMatching(/^scanner\.parity: /), 'fare.bus: a bus reader needs a fare table (fare.bus.adult at least)']);
+  });
+
   it('checks that direction fits the mode and that a bus has fares', () => {
     const got = problems(file('dir.yaml', GOOD.replace('direction: board', 'direction: in').replace('fare: { bus: { adult: 200 } }', '')));
     expect(got).toEqual(['direction: a bus reader has direction board', 'fare.bus: a bus reader needs a fare table (fare.bus.adult at least)']);
