@@ -105,6 +105,8 @@ interface Reloaded {
   next: Config;
   validator: RideCodeValidator;
   result: ReloadResult;
+  /** Rewrites the file as `to` and reloads again into the same running service. */
+  again(to: Record<string, unknown>): ReloadResult;
 }
 
 /** Starts from `from` (as at start-up), rewrites the file as `to` and reloads it the way reload_config does. */
@@ -117,19 +119,20 @@ function reload(from: Record<string, unknown>, to: Record<string, unknown>): Rel
   const validator = new RideCodeValidator({ trust: lists.trust!, deny: lists.deny!, params: { ...running.token, mode: running.mode } });
   writeFileSync(file, JSON.stringify(to));
   const next = loadConfig(file, {}).config;
-  const result = reloadSettings(
-    file,
-    {
-      config: running,
-      validator,
-      setLogLevel: () => {},
-      setOperatorKeys: () => {},
-      policyChanged: () => {},
-      signedListsActive: running.lists !== undefined,
-    },
-    {},
-  );
-  return { before, running, next, validator, result };
+  const targets = {
+    config: running,
+    validator,
+    setLogLevel: () => {},
+    setOperatorKeys: () => {},
+    policyChanged: () => {},
+    signedListsActive: running.lists !== undefined,
+  };
+  const result = reloadSettings(file, targets, {});
+  const again = (later: Record<string, unknown>) => {
+    writeFileSync(file, JSON.stringify(later));
+    return reloadSettings(file, targets, {});
+  };
+  return { before, running, next, validator, result, again };
 }
 
 const { settings } = settingsCatalog();
@@ -175,13 +178,19 @@ describe('each setting reloads as its reload flag says', () => {
     expect(r.running.trust.file).toBe(r.before.trust.file);
   });
 
-  it('raising token.skew, or token.codeValidity beyond 3600 s, needs a restart', () => {
+  it('raising token.skew above its value at start, or token.codeValidity beyond 3600 s, needs a restart', () => {
     const from = base();
     expect(reload(from, { ...from, token: { skew: 31 } }).result.needsRestart).toEqual(['token.skew']);
     expect(reload(from, { ...from, token: { codeValidity: 3600 } }).result.applied).toEqual(['token.codeValidity']);
     const r = reload(from, { ...from, token: { codeValidity: 3601 } });
     expect(r.result.needsRestart).toEqual(['token.codeValidity']);
     expect(r.validator.params.codeValidity).toBe(60);
+    // Lowered, then raised back to the value at start: both live.
+    const back = reload(from, { ...from, token: { skew: 10 } });
+    expect(back.result.applied).toEqual(['token.skew']);
+    expect(back.again(from).applied).toEqual(['token.skew']);
+    expect(back.validator.params.skew).toBe(30);
+    expect(back.again({ ...from, token: { skew: 31 } }).needsRestart).toEqual(['token.skew']);
   });
 
   it('turning remote commands on or off needs a restart', () => {
