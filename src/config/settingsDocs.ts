@@ -21,7 +21,8 @@ export function settingsJsonSchemaText(): string {
     const reload = s[RELOAD_KEY];
     if ((reload === 'live' || reload === 'restart') && typeof s.description === 'string') {
       const note = s[RELOAD_NOTE_KEY];
-      s.description = `${s.description} On reload_config: ${reloadInWords({ reload, ...(typeof note === 'string' ? { reloadNote: note } : {}) })}.`;
+      const words = reloadInWords({ reload, ...(typeof note === 'string' ? { reloadNote: note } : {}) }).replace(/\.$/, '');
+      s.description = `${s.description} On reload_config: ${words}.`;
     }
     Object.values(s).forEach(decorate);
   };
@@ -87,7 +88,9 @@ read and before it is checked: \`FAREGATE_\` + the dotted path with each level i
 case and \`__\` between levels. \`scanner.path\` is \`FAREGATE_SCANNER__PATH\`,
 \`scanner.baudRate\` is \`FAREGATE_SCANNER__BAUD_RATE\`,
 \`settlement.alarms.storeCapacity\` is \`FAREGATE_SETTLEMENT__ALARMS__STORE_CAPACITY\`. The
-reference below gives each variable's name.
+reference below gives each variable's name. Every variable starting with \`FAREGATE_\` except
+\`FAREGATE_CONFIG\` is taken as an override, so a misspelt one is reported as an unknown
+setting (\`scanner.stopbits: unknown setting; did you mean FAREGATE_SCANNER__STOP_BITS?\`).
 
 Values: \`true\`, \`false\`, \`null\` and numbers (\`115200\`, \`-1\`, \`0.5\`) are read as such;
 a value starting with \`{\` or \`[\` is read as JSON when it is valid JSON
@@ -102,7 +105,7 @@ The file is checked as a whole before anything starts. On any problem \`faregate
 \`refusing to start\` with every problem at once, one a line, each with the dotted path of the
 bad field, and exits with code ${EXIT_CONFIG}. Under systemd the problems are in
 \`journalctl -u faregate\`, under Docker in \`docker logs\`. Unusable list or key files (missing,
-not JSON, a private key where a public one belongs) are reported the same way.
+not valid JSON, unusable content such as a private key in a public key set) are reported the same way.
 
 ## Changing settings while running
 
