@@ -40,10 +40,28 @@ export function settingsJsonSchemaText(): string {
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const code = (v: unknown) => `\`${typeof v === 'string' ? v : JSON.stringify(v)}\``;
 
+/** The unit of a duration setting, from its name. */
+function unitOf(path: string): number | undefined {
+  const key = path.slice(path.lastIndexOf('.') + 1);
+  if (key.endsWith('Ms')) return 0.001;
+  if (key.endsWith('Seconds') || path.startsWith('lists.maxAgeSeconds.') || ['token.skew', 'token.codeValidity', 'token.duplicateWindow', 'mqtt.keepalive'].includes(path)) return 1;
+  return undefined;
+}
+
+/** `604800` → ` (7 days)`: long durations also in words. */
+function inWords(path: string, v: unknown): string {
+  const unit = unitOf(path);
+  if (unit === undefined || typeof v !== 'number') return '';
+  const s = v * unit;
+  for (const [n, name] of [[86_400, 'day'], [3600, 'hour'], [60, 'minute']] as const)
+    if (s >= n && s % n === 0) return ` (${s / n} ${name}${s / n === 1 ? '' : 's'})`;
+  return unit < 1 && s >= 1 && Number.isInteger(s) ? ` (${s} s)` : '';
+}
+
 function row(e: SettingEntry): string {
   const key = `${code(e.path)}<br>${code(envName(e.path.split('.')))}`;
   const type = e.allowed ? `${e.type}: ${e.allowed}` : e.type;
-  const def = e.default !== undefined ? code(e.default) : e.required ? '**required**' : '(absent)';
+  const def = e.default !== undefined ? code(e.default) + inWords(e.path, e.default) : e.required ? '**required**' : '(absent)';
   const reload = e.reload === 'live' ? (e.reloadNote ? `live ${e.reloadNote}` : 'live') : 'restart';
   const meaning = e.onlyWith ? `(with ${code(e.onlyWith)}) ${e.description}` : e.description;
   return `| ${[key, type, def, reload, meaning].map(cell).join(' | ')} |`;
