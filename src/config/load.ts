@@ -6,9 +6,12 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
-import { ConfigSchema, type Config } from './schema.ts';
+import { ENV_PREFIX, envName, envPath } from './envNames.ts';
+import { ConfigSchema, modeProblems, type Config } from './schema.ts';
+import { settingsProblems } from './settingsProblems.ts';
 
 export const EXIT_CONFIG = 3;
+export { envName, envPath };
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -20,17 +23,8 @@ export class ConfigError extends Error {
   }
 }
 
-const ENV_PREFIX = 'FAREGATE_';
 /** Variables with the prefix that are not setting overrides. */
 const ENV_NOT_SETTINGS = new Set(['FAREGATE_CONFIG']);
-
-/** `SCANNER__BAUD_RATE` → ['scanner', 'baudRate']. */
-export function envPath(name: string): string[] {
-  return name
-    .slice(ENV_PREFIX.length)
-    .split('__')
-    .map((seg) => seg.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()));
-}
 
 function envValue(raw: string): unknown {
   if (/^(true|false|null|-?\d+(\.\d+)?)$/.test(raw)) return JSON.parse(raw);
@@ -88,15 +82,15 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   const obj = raw as Record<string, unknown>;
   const envOverrides = applyEnvOverrides(obj, env);
   const r = ConfigSchema.safeParse(obj);
-  if (!r.success)
-    throw new ConfigError(
-      file,
-      r.error.issues.map((i) => {
-        const path = i.path.join('.') || '(root)';
-        const env = envOverrides.find((n) => envPath(n).join('.') === path);
-        return `${path}: ${i.message}${env ? ` (from ${env})` : ''}`;
-      }),
-    );
+  if (!r.success) {
+    const problems = settingsProblems(r.error.issues, (path) => envOverrides.find((n) => envPath(n).join('.') === path));
+    // zod skips the checks across fields when a field is wrong; they are problems all the same.
+    for (const p of modeProblems(obj)) {
+      const line = `${p.path.join('.')}: ${p.message}`;
+      if (!problems.includes(line)) problems.push(line);
+    }
+    throw new ConfigError(file, problems);
+  }
   const config = r.data;
   const base = dirname(resolve(file));
   const abs = (p: string) => (isAbsolute(p) || p.startsWith('tcp://') ? p : resolve(base, p));

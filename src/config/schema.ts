@@ -1,244 +1,387 @@
 /**
  * The validator's settings (one YAML or JSON file, FAREGATE_* environment overrides).
  * Validated at start-up; on error the service refuses to start and lists every problem.
+ *
+ * Every field carries its meaning and its reload behaviour (`setting(…)`, src/config/settingMeta.ts);
+ * defaults live here only. `npm run settings:generate` turns this file into
+ * config/settings.schema.json and docs/settings.md (test/config checks they are in sync, and that
+ * the reload flags match what src/fleet/commandsReload.ts applies).
  */
 import { z } from 'zod';
+import { DEFAULT_TOPIC_PREFIX } from '../contract/settlement.ts';
 import { parseTcpTarget } from '../scanner/createTransport.ts';
-import { DEFAULT_PARAMS } from '../token/params.ts';
+import { DEFAULT_PARAMS, MAX_CODE_VALIDITY } from '../token/params.ts';
+import { section, setting } from './settingMeta.ts';
 
 const seconds = z.number().nonnegative();
 const ms = z.number().int().nonnegative();
 const minorUnits = z.number().int().nonnegative();
 
-export const ScannerSchema = z.strictObject({
-  /** Device path (e.g. /dev/serial/by-id/usb-…), or tcp://host:port for a network scanner. */
-  path: z
-    .string()
-    .min(1)
-    .superRefine((p, ctx) => {
-      if (/^[a-z][a-z0-9+.-]*:\/\//i.test(p)) {
-        try {
-          parseTcpTarget(p);
-        } catch (e) {
-          ctx.addIssue({ code: 'custom', message: (e as Error).message });
-        }
-      }
-    }),
-  baudRate: z.number().int().positive().default(9600),
-  dataBits: z.union([z.literal(5), z.literal(6), z.literal(7), z.literal(8)]).default(8),
-  parity: z.enum(['none', 'even', 'odd', 'mark', 'space']).default('none'),
-  stopBits: z.union([z.literal(1), z.literal(1.5), z.literal(2)]).default(1),
-  framing: z
-    .strictObject({
-      suffix: z.enum(['auto', 'cr', 'lf', 'crlf', 'custom', 'none']).default('auto'),
-      customSuffix: z.string().min(1).optional(),
-      interByteTimeoutMs: ms.default(50),
-      staleFrameMs: ms.default(2000),
-      maxFrameLength: z.number().int().min(16).max(65536).default(2048),
-      stripAim: z.boolean().default(true),
-    })
-    .prefault({})
-    .refine((f) => f.suffix !== 'custom' || f.customSuffix !== undefined, {
-      message: 'customSuffix is required when suffix is custom',
-      path: ['customSuffix'],
-    }),
-  reconnect: z
-    .strictObject({ initialDelayMs: ms.default(250), maxDelayMs: ms.default(5000) })
-    .prefault({}),
-});
-
-const FareTable = z.strictObject({
-  adult: minorUnits,
-  child: minorUnits.optional(),
-  student: minorUnits.optional(),
-  senior: minorUnits.optional(),
-  disabled: minorUnits.optional(),
-  staff: minorUnits.optional(),
-});
-
-export const GateSchema = z.discriminatedUnion('driver', [
-  z.strictObject({ driver: z.literal('console'), timeoutMs: ms.default(500) }),
+export const ScannerSchema = section(
   z.strictObject({
-    driver: z.literal('serial'),
-    timeoutMs: ms.default(500),
-    /** The relay or display board's serial port. */
-    path: z.string().min(1),
-    baudRate: z.number().int().positive().default(9600),
-    /** Lines written for each outcome; `{message}`, `{text}`, `{fare}` and `{tapId}` are replaced. */
-    commands: z
-      .strictObject({
-        open: z.string().default('OPEN {message}'),
-        reject: z.string().default('REJECT {message}'),
-        silent: z.string().optional(),
-      })
-      .prefault({}),
-    lineEnding: z.enum(['cr', 'lf', 'crlf']).default('crlf'),
+    path: setting(
+      z
+        .string()
+        .min(1)
+        .superRefine((p, ctx) => {
+          if (/^[a-z][a-z0-9+.-]*:\/\//i.test(p)) {
+            try {
+              parseTcpTarget(p);
+            } catch (e) {
+              ctx.addIssue({ code: 'custom', message: (e as Error).message });
+            }
+          }
+        }),
+      'Where the QR scanner is: a serial device path (prefer the stable /dev/serial/by-id/usb-… name, which survives replugging into another USB port) or tcp://host:port for a network scanner. Relative paths are relative to the settings file.',
+      'restart',
+    ),
+    baudRate: setting(z.number().int().positive().default(9600), 'Serial speed in bits per second; must match the scanner (often 9600 or 115200). Ignored for tcp://.', 'restart'),
+    dataBits: setting(z.union([z.literal(5), z.literal(6), z.literal(7), z.literal(8)], { error: 'must be 5, 6, 7 or 8' }).default(8), 'Serial data bits; almost always 8.', 'restart'),
+    parity: setting(z.enum(['none', 'even', 'odd', 'mark', 'space']).default('none'), 'Serial parity; almost always none.', 'restart'),
+    stopBits: setting(z.union([z.literal(1), z.literal(1.5), z.literal(2)], { error: 'must be 1, 1.5 or 2' }).default(1), 'Serial stop bits; almost always 1.', 'restart'),
+    framing: section(
+      z
+        .strictObject({
+          suffix: setting(
+            z.enum(['auto', 'cr', 'lf', 'crlf', 'custom', 'none']).default('auto'),
+            'What ends one scan in the byte stream: auto accepts CR, LF or CRLF; custom uses customSuffix; none ends a scan after interByteTimeoutMs of silence. Set it to what the scanner is configured to send.',
+            'restart',
+          ),
+          customSuffix: setting(z.string().min(1).optional(), 'The bytes that end a scan when suffix is custom (e.g. "\\u0003"). Required with suffix: custom.', 'restart'),
+          interByteTimeoutMs: setting(ms.default(50), 'With suffix: none, the silence in milliseconds that ends a scan. Raise it for a slow link.', 'restart'),
+          staleFrameMs: setting(ms.default(2000), 'A partial scan older than this many milliseconds is dropped (a half-read code never mixes with the next one).', 'restart'),
+          maxFrameLength: setting(
+            z.number().int().min(16).max(65536).default(2048),
+            'Longest scan in bytes; longer input is discarded, never buffered. Ride codes are well below the default.',
+            'restart',
+          ),
+          stripAim: setting(z.boolean().default(true), 'Remove an AIM symbology prefix such as ]Q1 that some scanners put before the code.', 'restart'),
+        })
+        .prefault({})
+        .refine((f) => f.suffix !== 'custom' || f.customSuffix !== undefined, {
+          message: 'customSuffix is required when suffix is custom',
+          path: ['customSuffix'],
+          // Also when another framing field is wrong: every problem is listed at once.
+          when: () => true,
+        }),
+      'How scans are cut out of the scanner\'s byte stream.',
+    ),
+    reconnect: section(
+      z
+        .strictObject({
+          initialDelayMs: setting(ms.default(250), 'First wait in milliseconds before reopening a scanner that went away (unplugged, USB reset, TCP drop); doubles per failed try.', 'restart'),
+          maxDelayMs: setting(ms.default(5000), 'Longest wait in milliseconds between two tries to reopen the scanner.', 'restart'),
+        })
+        .prefault({}),
+      'Reopening the scanner after it went away, with capped backoff.',
+    ),
   }),
-]);
+  'The QR scanner the riders present their ride codes to.',
+);
 
-export const MqttSchema = z.strictObject({
-  /** mqtt://host:1883 or mqtts://host:8883 */
-  url: z.string().regex(/^mqtts?:\/\/[^\s/]+(:\d+)?\/?$/, 'must be mqtt://host[:port] or mqtts://host[:port]'),
-  /** Default: faregate-<deviceId>. */
-  clientId: z.string().min(1).max(128).optional(),
-  username: z.string().optional(),
-  /** A file holding the password (keeps it out of the settings file). */
-  passwordFile: z.string().optional(),
-  tls: z
-    .strictObject({
-      ca: z.string().optional(),
-      cert: z.string().optional(),
-      key: z.string().optional(),
-      servername: z.string().optional(),
-      rejectUnauthorized: z.boolean().default(true),
-    })
-    .optional(),
-  keepalive: z.number().int().min(5).max(3600).default(30),
-  /** 4 = MQTT 3.1.1, 5 = MQTT 5. */
-  protocolVersion: z.union([z.literal(4), z.literal(5)]).default(4),
-  topicPrefix: z
-    .string()
-    .regex(/^[^#+\s]+$/, 'must not contain wildcards or spaces')
-    .refine((p) => !p.endsWith('/') && !p.startsWith('/'), 'must not start or end with /')
-    .default('faregate/v1'),
-  reconnectPeriodMs: ms.default(2000),
+const fareAmount = (who: string) =>
+  setting(minorUnits.optional(), `Fare for the ${who} profile in minor units (fen, cents); absent = the adult fare.`, 'live');
+const FareTable = z.strictObject({
+  adult: setting(minorUnits, 'Fare for the adult profile in minor units (fen, cents). Required in a fare table.', 'live'),
+  child: fareAmount('child'),
+  student: fareAmount('student'),
+  senior: fareAmount('senior'),
+  disabled: fareAmount('disabled'),
+  staff: fareAmount('staff'),
 });
 
-export const SettlementSchema = z.strictObject({
-  /** Taps in one batch. */
-  batchSize: z.number().int().min(1).max(1000).default(100),
-  /** How long a new tap waits for others to share its batch. */
-  lingerMs: ms.default(200),
-  /** Time to wait for an ack before a batch's taps may be re-sent; doubles per failed attempt. */
-  ackTimeoutMs: z.number().int().min(100).default(10_000),
-  maxBackoffMs: z.number().int().min(100).default(300_000),
-  /** Batches waiting for an ack at once. */
-  maxInFlight: z.number().int().min(1).max(64).default(4),
-  /** Upper bound on upload rate (taps/s), so a week's backlog drains without starving decisions. */
-  maxTapsPerSecond: z.number().int().min(1).default(2000),
-  /** Settled taps are purged after this many days, keeping at least `keepRecent` taps. */
-  retentionDays: z.number().min(0).default(30),
-  keepRecent: z.number().int().min(0).default(30_000),
-  alarms: z
-    .strictObject({
-      unsettledCount: z.number().int().min(1).default(10_000),
-      oldestUnsettledSeconds: z.number().int().min(1).default(3600),
-      failedAttempts: z.number().int().min(1).default(5),
-      /** Unsettled taps the store is sized for; an alarm is raised at 90 %. Taps are never dropped. */
-      storeCapacity: z.number().int().min(1).default(1_000_000),
-    })
-    .prefault({}),
-  metricsIntervalMs: z.number().int().min(1000).default(60_000),
-});
+const gateTimeout = setting(ms.default(500), 'Longest wait in milliseconds for the gate or display to take a signal; a slow or dead board never holds up the next rider.', 'restart');
+export const GateSchema = section(
+  z.discriminatedUnion('driver', [
+    z.strictObject({ driver: setting(z.literal('console'), 'console: outcomes are only logged (no relay or display board).', 'restart'), timeoutMs: gateTimeout }),
+    z.strictObject({
+      driver: setting(z.literal('serial'), 'serial: a relay or display board on a serial port gets one text line per outcome.', 'restart'),
+      timeoutMs: gateTimeout,
+      path: setting(z.string().min(1), 'The relay or display board\'s serial port (prefer /dev/serial/by-id/…). Relative paths are relative to the settings file.', 'restart'),
+      baudRate: setting(z.number().int().positive().default(9600), 'Serial speed of the board in bits per second.', 'restart'),
+      commands: section(
+        z
+          .strictObject({
+            open: setting(z.string().default('OPEN {message}'), 'Line sent when the gate opens for a rider. {message} (go, refresh_code, see_staff, …), {text}, {fare} and {tapId} are replaced.', 'restart'),
+            reject: setting(z.string().default('REJECT {message}'), 'Line sent when a rider is turned away (same placeholders as open).', 'restart'),
+            silent: setting(z.string().optional(), 'Line sent for an ignored second read of the same code; absent = nothing is sent.', 'restart'),
+          })
+          .prefault({}),
+        'The text lines written to the board for each outcome.',
+      ),
+      lineEnding: setting(z.enum(['cr', 'lf', 'crlf']).default('crlf'), 'What ends each line sent to the board.', 'restart'),
+    }),
+  ]),
+  'What opens the gate or shows the outcome to the rider: driver console (log only) or serial (a board on a serial port).',
+);
 
-/** Signed trust and deny lists over MQTT (docs/signed-lists.md). */
-export const ListsSchema = z.strictObject({
-  /** JWK Set of the root public keys that sign the lists (the JWS `kid` picks one). */
-  rootKeys: z.string().min(1),
-  /** A list older than this (now − its issuedAt; a file's mtime) is stale. */
-  maxAgeSeconds: z
-    .strictObject({
-      trust: z.number().int().min(1).default(7 * 86_400),
-      deny: z.number().int().min(1).default(86_400),
-    })
-    .prefault({}),
-  /** accept_and_flag: accepted taps carry flags ["stale_lists"]; reject: accepts become rejects ('lists_stale', see staff). */
-  stalePolicy: z.enum(['accept_and_flag', 'reject']).default('accept_and_flag'),
-});
+export const MqttSchema = section(
+  z.strictObject({
+    url: setting(
+      z.string().regex(/^mqtts?:\/\/[^\s/]+(:\d+)?\/?$/, 'must be mqtt://host[:port] or mqtts://host[:port]'),
+      'The broker: mqtt://host:1883, or mqtts://host:8883 for TLS. Required in the mqtt section.',
+      'restart',
+    ),
+    clientId: setting(z.string().min(1).max(128).optional(), 'MQTT client id; absent = faregate-<deviceId>. Two validators must never share one.', 'restart'),
+    username: setting(z.string().optional(), 'Broker user name (often the deviceId, so broker ACLs keep gates apart).', 'restart'),
+    passwordFile: setting(z.string().optional(), 'A file holding the broker password (keeps it out of the settings file and the environment). Relative paths are relative to the settings file.', 'restart'),
+    tls: section(
+      z
+        .strictObject({
+          ca: setting(z.string().optional(), 'PEM file of the CA that signed the broker\'s certificate; absent = the system CAs.', 'restart'),
+          cert: setting(z.string().optional(), 'PEM file of this validator\'s client certificate (when the broker wants client certificates).', 'restart'),
+          key: setting(z.string().optional(), 'PEM file of the private key of cert. Keep it readable by the service only.', 'restart'),
+          servername: setting(z.string().optional(), 'Host name to check the broker\'s certificate against when it differs from the url\'s host.', 'restart'),
+          rejectUnauthorized: setting(z.boolean().default(true), 'Refuse a broker whose certificate does not check out. Set false only on a test bench.', 'restart'),
+        })
+        .optional(),
+      'TLS options for an mqtts:// broker. Certificate paths are relative to the settings file.',
+    ),
+    keepalive: setting(z.number().int().min(5).max(3600).default(30), 'MQTT keepalive in seconds: how soon a dead connection is noticed (and the broker publishes the offline will).', 'restart'),
+    protocolVersion: setting(z.union([z.literal(4), z.literal(5)], { error: 'must be 4 (MQTT 3.1.1) or 5 (MQTT 5)' }).default(4), 'MQTT protocol: 4 = MQTT 3.1.1, 5 = MQTT 5.', 'restart'),
+    topicPrefix: setting(
+      z
+        .string()
+        .regex(/^[^#+\s]+$/, 'must not contain wildcards or spaces')
+        .refine((p) => !p.endsWith('/') && !p.startsWith('/'), 'must not start or end with /')
+        .default(DEFAULT_TOPIC_PREFIX),
+      'First part of every topic (settlement-mqtt-v1 `P`); must match the backend\'s.',
+      'restart',
+    ),
+    reconnectPeriodMs: setting(ms.default(2000), 'Wait in milliseconds between two tries to reach the broker.', 'restart'),
+  }),
+  'The broker taps are settled through (settlement-mqtt-v1). Without this section taps stay in the local store, and remote commands and signed lists are off.',
+);
 
-export const ConfigSchema = z.strictObject({
-  deviceId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1..64 of A-Z a-z 0-9 _ -'),
-  mode: z.enum(['bus', 'metro']),
-  /** Route id (bus) or station id (metro). */
-  place: z.string().min(1).max(64),
-  direction: z.enum(['board', 'in', 'out']),
-  scanner: ScannerSchema,
-  trust: z.strictObject({ file: z.string().min(1) }),
-  deny: z.strictObject({ file: z.string().min(1) }).optional(),
-  /** Signed lists from `P/trust` and `P/deny`; the files above are the bootstrap lists. */
-  lists: ListsSchema.optional(),
-  dataDir: z.string().min(1),
-  store: z
+export const SettlementSchema = section(
+  z.strictObject({
+    batchSize: setting(z.number().int().min(1).max(1000).default(100), 'Most taps in one upload batch.', 'restart'),
+    lingerMs: setting(ms.default(200), 'How long in milliseconds a new tap waits for others to share its batch (fewer messages, slightly later settlement).', 'restart'),
+    ackTimeoutMs: setting(
+      z.number().int().min(100).default(10_000),
+      'Wait in milliseconds for the backend\'s ack before a batch\'s taps may be sent again; doubles per failed attempt up to maxBackoffMs.',
+      'restart',
+    ),
+    maxBackoffMs: setting(z.number().int().min(100).default(300_000), 'Longest wait in milliseconds between two attempts to settle the same taps.', 'restart'),
+    maxInFlight: setting(z.number().int().min(1).max(64).default(4), 'Batches waiting for an ack at once.', 'restart'),
+    maxTapsPerSecond: setting(
+      z.number().int().min(1).default(2000),
+      'Upper bound on the upload rate in taps per second, so a week\'s backlog drains without starving decisions at the gate.',
+      'restart',
+    ),
+    retentionDays: setting(z.number().min(0).default(30), 'Settled taps are deleted from the local store after this many days (keeping at least keepRecent taps). Unsettled taps are never deleted.', 'restart'),
+    keepRecent: setting(z.number().int().min(0).default(30_000), 'Newest taps always kept in the local store, settled or not, whatever their age.', 'restart'),
+    alarms: section(
+      z
+        .strictObject({
+          unsettledCount: setting(z.number().int().min(1).default(10_000), 'Raise the backlog alarm when more taps than this wait for settlement.', 'restart'),
+          oldestUnsettledSeconds: setting(z.number().int().min(1).default(3600), 'Raise the backlog-age alarm when the oldest unsettled tap is older than this many seconds.', 'restart'),
+          failedAttempts: setting(z.number().int().min(1).default(5), 'Raise the upload-failing alarm when a tap failed to settle this many times.', 'restart'),
+          storeCapacity: setting(
+            z.number().int().min(1).default(1_000_000),
+            'Unsettled taps the store is sized for; an alarm is raised at 90 % of it. Taps are never dropped.',
+            'restart',
+          ),
+        })
+        .prefault({}),
+      'When the validator raises alarms (events and status, seen in faregate monitor).',
+    ),
+    metricsIntervalMs: setting(z.number().int().min(1000).default(60_000), 'How often in milliseconds the validator publishes metrics (counters, backlog, memory).', 'restart'),
+  }),
+  'Uploading taps to the backend and keeping the local store tidy (used with mqtt).',
+);
+
+export const ListsSchema = section(
+  z.strictObject({
+    rootKeys: setting(
+      z.string().min(1),
+      'JWK Set file of the root public keys that sign the lists (the JWS kid picks one). Required in the lists section. Relative paths are relative to the settings file.',
+      'restart',
+    ),
+    maxAgeSeconds: section(
+      z
+        .strictObject({
+          trust: setting(z.number().int().min(1).default(7 * 86_400), 'A trust list older than this many seconds (now − its issuedAt; for a file, its modification time) is stale.', 'restart'),
+          deny: setting(z.number().int().min(1).default(86_400), 'A deny list older than this many seconds is stale.', 'restart'),
+        })
+        .prefault({}),
+      'How old a list may be before it counts as stale (see stalePolicy).',
+    ),
+    stalePolicy: setting(
+      z.enum(['accept_and_flag', 'reject']).default('accept_and_flag'),
+      'With a stale list: accept_and_flag decides as usual and flags accepted taps "stale_lists"; reject turns away riders who would be accepted (reason lists_stale, "see staff").',
+      'restart',
+    ),
+  }),
+  'Signed trust and deny lists received over MQTT on P/trust and P/deny (docs/signed-lists.md). Needs mqtt; the trust and deny files are then only the bootstrap lists.',
+);
+
+export const HealthSchema = section(
+  z
     .strictObject({
-      /** NORMAL survives a process crash; FULL also survives power loss (one fsync per tap). */
-      synchronous: z.enum(['NORMAL', 'FULL']).default('NORMAL'),
+      httpPort: setting(z.number().int().min(1).max(65535).optional(), 'Port of GET /healthz (200 healthy, 503 not) for Docker or a monitor; absent = no HTTP endpoint.', 'restart'),
+      host: setting(z.string().min(1).default('127.0.0.1'), 'Address /healthz listens on; keep it on loopback (Docker\'s HEALTHCHECK runs inside the container).', 'restart'),
+      scannerGraceMs: setting(ms.default(30_000), 'A scanner that is not up counts as unhealthy only after this many milliseconds (replug, USB reset).', 'restart'),
+      sdNotify: setting(z.boolean().default(true), 'Tell systemd READY, WATCHDOG and STOPPING when NOTIFY_SOCKET is set (uses the systemd-notify binary).', 'restart'),
     })
     .prefault({}),
-  token: z
-    .strictObject({
-      skew: seconds.default(DEFAULT_PARAMS.skew),
-      codeValidity: z.number().positive().default(DEFAULT_PARAMS.codeValidity),
-      duplicateWindow: seconds.default(DEFAULT_PARAMS.duplicateWindow),
-      credentialCacheSize: z.number().int().nonnegative().default(DEFAULT_PARAMS.credentialCacheSize),
-      riderKeyCacheSize: z.number().int().nonnegative().default(DEFAULT_PARAMS.riderKeyCacheSize),
-      replayCapacity: z.number().int().positive().default(DEFAULT_PARAMS.replayCapacity),
-    })
-    .prefault({}),
-  fare: z
-    .strictObject({
-      currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as CNY').default('CNY'),
-      /** Bus: flat fare per profile in minor units; a profile not listed pays the adult fare. */
-      bus: FareTable.optional(),
-      /** Metro exit: a flat fare where the validator prices the journey; absent = the backend prices it. */
-      metroOut: FareTable.optional(),
-    })
-    .prefault({}),
-  gate: GateSchema.default({ driver: 'console', timeoutMs: 500 }),
-  /** The broker to settle taps through; without it taps stay in the local store. */
-  mqtt: MqttSchema.optional(),
-  settlement: SettlementSchema.prefault({}),
-  /** Signed remote commands on `P/gates/D/cmd` (docs/remote-commands.md). */
-  commands: z
-    .strictObject({
-      /** JWK Set file of the operator public keys commands must be signed with; absent = remote commands disabled. */
-      operatorKeys: z.string().min(1).optional(),
-      /** Clock tolerance for issuedAt/expiresAt, seconds. */
-      skewSeconds: seconds.max(600).default(30),
-      /** Longest accepted expiresAt − issuedAt, seconds (bounds how long seen ids are kept). */
-      maxLifetimeSeconds: z.number().int().min(1).max(7 * 86400).default(3600),
-    })
-    .prefault({}),
-  /** Gate policy (src/policy): metro anti-passback and exit matching. */
-  policy: z
-    .strictObject({
-      /** Metro `in` gates: the same account entering again at this station within this many seconds is refused; 0 disables. */
-      antiPassbackSeconds: z.number().int().nonnegative().default(600),
-      /** Metro `out` gates: how far back an entry in this store matches an exit (else the exit is flagged no_entry). */
-      maxJourneySeconds: z.number().int().min(60).default(14_400),
-    })
-    .prefault({}),
-  /** Health for systemd and Docker (src/health): an HTTP /healthz endpoint (off unless httpPort is set) and sd_notify. */
-  health: z
-    .strictObject({
-      /** Port of GET /healthz (200 healthy, 503 not); absent = no HTTP endpoint. */
-      httpPort: z.number().int().min(1).max(65535).optional(),
-      /** Address it listens on; keep it on loopback (Docker's HEALTHCHECK runs inside the container). */
-      host: z.string().min(1).default('127.0.0.1'),
-      /** A scanner that is not up counts as unhealthy only after this long (replug, USB reset). */
-      scannerGraceMs: ms.default(30_000),
-      /** Tell systemd READY/WATCHDOG/STOPPING when NOTIFY_SOCKET is set (uses the systemd-notify binary). */
-      sdNotify: z.boolean().default(true),
-    })
-    .prefault({}),
-  log: z
-    .strictObject({
-      level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-      /** json: one JSON object a line (journald, Docker); pretty: readable at a terminal. */
-      format: z.enum(['json', 'pretty']).default('json'),
-    })
-    .prefault({}),
-})
+  'Health for systemd and Docker: an HTTP /healthz endpoint (off unless httpPort is set) and sd_notify.',
+);
+
+const listFileNote =
+  'unless signed lists (the lists section) are configured: then the file is only the bootstrap list for the next start and a change needs a restart. The file is re-read on every reload_config, even under the same name.';
+
+export const ConfigSchema = z
+  .strictObject({
+    deviceId: setting(
+      z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1..64 of A-Z a-z 0-9 _ -'),
+      'This validator\'s name, unique in the fleet: 1..64 of A-Z a-z 0-9 _ -. It names the device in MQTT topics and on every tap.',
+      'restart',
+    ),
+    mode: setting(z.enum(['bus', 'metro']), 'bus: a reader on a bus (flat fares); metro: a station gate (entry/exit).', 'restart'),
+    place: setting(z.string().min(1).max(64), 'Route id (bus) or station id (metro), as the backend knows it; recorded on every tap.', 'restart'),
+    direction: setting(z.enum(['board', 'in', 'out']), 'A bus reader has board; a metro gate has in (entry) or out (exit).', 'restart'),
+    scanner: ScannerSchema,
+    trust: section(
+      z.strictObject({
+        file: setting(
+          z.string().min(1),
+          'JSON file with the trust list: the JWK Set of the issuer public keys ride codes are checked against. Relative paths are relative to the settings file.',
+          'live',
+          listFileNote,
+        ),
+      }),
+      'The issuer keys this validator trusts (from the operator).',
+    ),
+    deny: section(
+      z
+        .strictObject({
+          file: setting(
+            z.string().min(1),
+            'JSON file with the deny list: {"sub": [...], "cti": [...]} of blocked accounts and credentials. Relative paths are relative to the settings file.',
+            'live',
+            listFileNote,
+          ),
+        })
+        .optional(),
+      'The blocked accounts and credentials; absent = nobody is blocked (until signed lists bring a deny list).',
+    ),
+    lists: ListsSchema.optional(),
+    dataDir: setting(z.string().min(1), 'Folder of the local tap store (SQLite) and the command ledger; must be writable and survive restarts.', 'restart'),
+    store: section(
+      z
+        .strictObject({
+          synchronous: setting(
+            z.enum(['NORMAL', 'FULL']).default('NORMAL'),
+            'How durable a committed tap is: NORMAL survives a crash or kill of the process; FULL also survives power loss (one fsync per tap, slower on SD cards). Use FULL without a UPS.',
+            'restart',
+          ),
+        })
+        .prefault({}),
+      'The local tap store.',
+    ),
+    token: section(
+      z
+        .strictObject({
+          skew: setting(
+            seconds.default(DEFAULT_PARAMS.skew),
+            'Clock tolerance in seconds between the rider\'s phone and this validator.',
+            'live',
+            'up to the value the service started with; more needs a restart, since the replay memory would have to hold codes longer (exactly: while max(codeValidity, 3600) + 2 × skew stays within its value at start).',
+          ),
+          codeValidity: setting(
+            z.number().positive().default(DEFAULT_PARAMS.codeValidity),
+            'How long in seconds a ride code is valid when its credential carries no validity (cv) of its own.',
+            'live',
+            `up to ${MAX_CODE_VALIDITY} s, or up to the value the service started with if that was larger; more needs a restart, since the replay memory would have to hold codes longer (exactly: while max(codeValidity, ${MAX_CODE_VALIDITY}) + 2 × skew stays within its value at start).`,
+          ),
+          duplicateWindow: setting(seconds.default(DEFAULT_PARAMS.duplicateWindow), 'A second read of the same code or rider within this many seconds is ignored silently (a rider holding the phone on the reader).', 'restart'),
+          credentialCacheSize: setting(z.number().int().nonnegative().default(DEFAULT_PARAMS.credentialCacheSize), 'Verified credentials kept in memory to skip a second signature check; 0 disables the cache.', 'restart'),
+          riderKeyCacheSize: setting(z.number().int().nonnegative().default(DEFAULT_PARAMS.riderKeyCacheSize), 'Imported rider phone keys kept in memory; 0 disables the cache.', 'restart'),
+          replayCapacity: setting(z.number().int().positive().default(DEFAULT_PARAMS.replayCapacity), 'Accepted ride codes remembered to catch a replayed (copied) code; bounds memory. Raise it for very busy gates.', 'restart'),
+        })
+        .prefault({}),
+      'Ride-code checks (qr-token-v1 device parameters). The defaults are the spec\'s; change them only on the operator\'s instruction.',
+    ),
+    fare: section(
+      z
+        .strictObject({
+          currency: setting(z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as CNY').default('CNY'), 'ISO 4217 currency code of the fares, e.g. CNY.', 'live'),
+          bus: section(FareTable.optional(), 'Bus: flat fare per fare profile in minor units, capped by the credential\'s cap; a profile not listed pays the adult fare. Required on a bus reader.'),
+          metroOut: section(FareTable.optional(), 'Metro exit gates: a flat fare when the validator prices the journey itself; absent = the backend prices it from entry and exit.'),
+        })
+        .prefault({}),
+      'What a tap costs.',
+    ),
+    gate: GateSchema.prefault({ driver: 'console' }),
+    mqtt: MqttSchema.optional(),
+    settlement: SettlementSchema.prefault({}),
+    commands: section(
+      z
+        .strictObject({
+          operatorKeys: setting(
+            z.string().min(1).optional(),
+            'JWK Set file of the operator public keys remote commands must be signed with; absent = remote commands disabled. Relative paths are relative to the settings file.',
+            'live',
+            'when it names another key file (the file is re-read on every reload_config); turning remote commands on or off needs a restart.',
+          ),
+          skewSeconds: setting(seconds.max(600).default(30), 'Clock tolerance in seconds for a command\'s issuedAt and expiresAt (at most 600).', 'live'),
+          maxLifetimeSeconds: setting(
+            z.number().int().min(1).max(7 * 86400).default(3600),
+            'Longest accepted expiresAt − issuedAt of a command in seconds (bounds how long seen command ids are kept).',
+            'live',
+          ),
+        })
+        .prefault({}),
+      'Signed remote commands on P/gates/D/cmd (docs/remote-commands.md). Need mqtt.',
+    ),
+    policy: section(
+      z
+        .strictObject({
+          antiPassbackSeconds: setting(
+            z.number().int().nonnegative().default(600),
+            'Metro in gates: the same account entering again at this station within this many seconds is refused (one ride code cannot let two people in); 0 disables.',
+            'live',
+          ),
+          maxJourneySeconds: setting(
+            z.number().int().min(60).default(14_400),
+            'Metro out gates: how far back in seconds an entry in this store matches an exit (else the exit is flagged no_entry).',
+            'live',
+          ),
+        })
+        .prefault({}),
+      'Gate policy: metro anti-passback and exit matching.',
+    ),
+    health: HealthSchema,
+    log: section(
+      z
+        .strictObject({
+          level: setting(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'), 'Least severe log messages written. debug and trace are for diagnosis only.', 'live'),
+          format: setting(z.enum(['json', 'pretty']).default('json'), 'json: one JSON object a line (journald, Docker); pretty: readable at a terminal.', 'restart'),
+        })
+        .prefault({}),
+      'Logging. Logs never contain whole ride codes or keys.',
+    ),
+  })
   .superRefine((c, ctx) => {
-    const ok = c.mode === 'bus' ? c.direction === 'board' : c.direction === 'in' || c.direction === 'out';
-    if (!ok)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['direction'],
-        message: c.mode === 'bus' ? 'a bus reader has direction board' : 'a metro gate has direction in or out',
-      });
-    if (c.mode === 'bus' && c.fare.bus === undefined)
-      ctx.addIssue({ code: 'custom', path: ['fare', 'bus'], message: 'a bus reader needs a fare table (fare.bus.adult at least)' });
+    for (const p of modeProblems(c)) ctx.addIssue({ code: 'custom', ...p });
   });
+
+/**
+ * Checks across fields: the direction fits the mode, a bus reader has fares. Looks only at
+ * values that are valid themselves, so the loader also runs it on the raw file when other fields
+ * are wrong (zod skips this refinement then) and every problem is listed at once.
+ */
+export function modeProblems(c: unknown): { path: string[]; message: string }[] {
+  if (typeof c !== 'object' || c === null) return [];
+  const { mode, direction, fare } = c as { mode?: unknown; direction?: unknown; fare?: unknown };
+  const out: { path: string[]; message: string }[] = [];
+  if (mode === 'bus' && (direction === 'in' || direction === 'out')) out.push({ path: ['direction'], message: 'a bus reader has direction board' });
+  if (mode === 'metro' && direction === 'board') out.push({ path: ['direction'], message: 'a metro gate has direction in or out' });
+  const bus = typeof fare === 'object' && fare !== null ? (fare as { bus?: unknown }).bus : fare === undefined ? undefined : null;
+  if (mode === 'bus' && bus === undefined) out.push({ path: ['fare', 'bus'], message: 'a bus reader needs a fare table (fare.bus.adult at least)' });
+  return out;
+}
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;

@@ -16,7 +16,7 @@
 import { accessSync, constants as fsc, existsSync, statfsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Config } from '../config/schema.ts';
+import { HealthSchema, type Config } from '../config/schema.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { Clock } from '../token/validator.ts';
 import { SdNotifier } from './sdNotify.ts';
@@ -53,7 +53,7 @@ export class HealthMonitor {
 
   constructor(private readonly d: HealthDeps) {
     // Settings built without the schema (older tests, embedders) get the schema's defaults.
-    d.cfg = { host: '127.0.0.1', scannerGraceMs: 30_000, sdNotify: true, ...(d.cfg as Partial<HealthConfig> | undefined) };
+    d.cfg = { ...HealthSchema.parse(undefined), ...(d.cfg as Partial<HealthConfig> | undefined) };
     this.notifier = d.notifier ?? new SdNotifier({ log: d.log });
   }
 

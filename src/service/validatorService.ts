@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import type { Config } from '../config/schema.ts';
+import { settingFileProblems } from '../config/settingFiles.ts';
 import { ConsoleGate } from '../gate/consoleGate.ts';
 import { GateDispatcher } from '../gate/gateDispatcher.ts';
 import { SerialGate } from '../gate/serialGate.ts';
@@ -100,7 +101,8 @@ export class ValidatorService {
     this.clock = platform.clock ?? systemClock;
     this.log = platform.logger;
     const lists = loadListFiles(config.trust.file, config.deny?.file);
-    if (lists.problems.length) throw new StartupError(lists.problems);
+    const problems = [...lists.problems, ...settingFileProblems(config)];
+    if (problems.length) throw new StartupError(problems);
 
     this.store = new TapStore({ file: join(config.dataDir, STORE_FILE), synchronous: config.store.synchronous, logger: this.log.child({ component: 'store' }) });
     this.validator = new RideCodeValidator({
