@@ -21,6 +21,14 @@ export const CODE_START_BYTES: readonly Buffer[] = Object.freeze(
 /** Longest start plus an AIM identifier: how many trailing bytes `matchCodeStartAtEnd` looks at. */
 export const CODE_START_WINDOW = AIM_LENGTH + Math.max(...CODE_START_BYTES.map((s) => s.length));
 
+const START_ENDS = new Uint8Array(256);
+for (const s of CODE_START_BYTES) START_ENDS[s[s.length - 1]!] = 1;
+
+/** Whether byte `b` is the last byte of some start (a cheap test before `matchCodeStartAtEnd`). */
+export function endsCodeStart(b: number): boolean {
+  return START_ENDS[b] === 1;
+}
+
 function isAimAt(b: Uint8Array, i: number): boolean {
   if (i < 0) return false;
   const letter = b[i + 1]!;

@@ -32,7 +32,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { stripFrame } from '../token/frame.ts';
-import { beginsWithCodeStart, CODE_START_WINDOW, matchCodeStartAtEnd } from './codeStarts.ts';
+import { beginsWithCodeStart, CODE_START_WINDOW, endsCodeStart, matchCodeStartAtEnd } from './codeStarts.ts';
 import type { DropEnd, DropReason, FramingOptions } from './types.ts';
 
 export interface FramerEvents {
@@ -94,6 +94,8 @@ export class Framer extends EventEmitter<FramerEvents> {
   private readonly suffix: Buffer | undefined;
   private readonly buf: Buffer;
   private len = 0;
+  /** The frame in `buf` begins with a recognisable code start (never split; no more checks). */
+  private frameIsCode = false;
   /** Suffix bytes matched so far (held back from `buf`). */
   private matched = 0;
   /** Skipping an overlong frame: bytes skipped so far (0 = not skipping). */
@@ -240,16 +242,22 @@ export class Framer extends EventEmitter<FramerEvents> {
       this.skipWindow(b);
       return;
     }
+    if (this.len === 0) this.frameIsCode = false;
     this.buf[this.len++] = b;
-    this.resyncInFrame();
+    if (!this.frameIsCode && endsCodeStart(b)) this.resyncInFrame();
   }
 
   /** A partial frame that is not a ride code and now ends with a code start: the code begins here. */
   private resyncInFrame(): void {
     const at = matchCodeStartAtEnd(this.buf, this.len);
-    if (at <= 0 || beginsWithCodeStart(this.buf, this.len)) return;
+    if (at < 0) return;
+    if (at === 0 || beginsWithCodeStart(this.buf, this.len)) {
+      this.frameIsCode = true;
+      return;
+    }
     this.buf.copy(this.buf, 0, at, this.len);
     this.len -= at;
+    this.frameIsCode = true;
     this.emit('dropped', 'junk', at, 'next_frame');
   }
 
@@ -268,6 +276,7 @@ export class Framer extends EventEmitter<FramerEvents> {
     this.skipped = 0;
     w.copy(this.buf, 0, at, this.windowLen);
     this.len = startLength;
+    this.frameIsCode = true;
     this.windowLen = 0;
     this.emit('dropped', 'overlong', length, 'next_frame');
   }
