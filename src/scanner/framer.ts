@@ -27,7 +27,8 @@
  * Stale partial frame (decided here): a read that stalled with text in it is answered
  * `scan_again` after `staleFrameMs` (the rider's code may have been cut off and they are likely
  * still at the gate); the partial text never prefixes the next frame. A drop is reported when
- * its line ends, with the number of bytes discarded.
+ * its line ends or the next frame starts, with the number of bytes discarded; a lost link
+ * (`reset`) drops a partial frame as `stale`, ended by `link`.
  * Frames are ASCII and decoded as latin1. The framer never logs.
  */
 import { EventEmitter } from 'node:events';
