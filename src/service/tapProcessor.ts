@@ -197,8 +197,11 @@ export class TapProcessor {
     if (policy?.freePass) {
       outcome.freePass = true;
       gate.signal({ action: 'open', message: 'go', text: MESSAGE_TEXT.go });
-    } else if (policy?.outOfService) gate.signal({ action: 'reject', message: 'see_staff', text: MESSAGE_TEXT.see_staff });
-    else gate.signal({ action: 'reject', message: d.message, text: MESSAGE_TEXT[d.message] });
+    } else if (policy?.outOfService) {
+      d.message = POLICY_SIGNAL.out_of_service.message;
+      outcome.policyReason = 'out_of_service';
+      gate.signal({ action: 'reject', message: d.message, text: POLICY_SIGNAL.out_of_service.text });
+    } else gate.signal({ action: 'reject', message: d.message, text: MESSAGE_TEXT[d.message] });
     this.log.info({ decision: 'reject', reason: 'malformed', dropped: reason, length, endedBy, answered: true, ...(outcome.freePass ? { freePass: true } : {}) }, 'reject');
     this.deps.onOutcome?.(outcome);
     return outcome;
