@@ -6,24 +6,39 @@
  * `nextDeadline()` tells the owner when a timeout could next fire. Rules:
  * - suffix `auto`: CR, LF or CRLF ends a frame (CRLF is one terminator, also when split across
  *   chunks); `cr` / `lf` / `crlf` / `custom`: exactly that byte sequence; `none`: a frame ends
- *   after `interByteTimeoutMs` of silence.
+ *   after `interByteTimeoutMs` of silence (that silence is then the terminator).
  * - a byte outside printable ASCII (0x20..0x7E) that is not part of the terminator is noise: the
- *   partial frame is discarded (`dropped('noise')`, once per run of noise bytes) and a new frame
- *   starts after it.
- * - at most `maxFrameLength` bytes are held (in a fixed buffer); longer input is skipped up to
- *   the next terminator (or silence) and reported once as `dropped('overlong', totalLength)`.
- * - with a suffix, a partial frame with no new byte for `staleFrameMs` is `dropped('stale')`.
+ *   partial frame and the run of noise are discarded and a new frame starts after it.
+ * - at most `maxFrameLength` bytes are held (in a fixed buffer); longer input is skipped and
+ *   reported once as `dropped('overlong', totalLength)`.
+ * - resynchronisation: in input that cannot be a ride code (an overlong run, or a partial frame
+ *   that does not begin with a recognisable start), a recognisable code start (src/scanner/
+ *   codeStarts.ts: `FG1:`, optionally after an AIM identifier such as `]Q1`) begins a new frame
+ *   at once, so a code that follows junk without a terminator in between is not lost. The junk
+ *   before it is `dropped('overlong' | 'junk', …, 'next_frame')`. A frame that itself begins with
+ *   a start is never split (the start's characters are base45 characters).
+ * - with a suffix, a partial frame with no new byte for `staleFrameMs` is `dropped('stale')`
+ *   (an overlong run: `dropped('overlong')`; only noise: `dropped('noise')`), ended by `silence`.
  * - empty frames (a lone terminator) are ignored silently; a frame that is only an AIM
  *   identifier is `dropped('empty')`.
+ * Every drop says what ended it (`DropEnd`), so the service can answer the rider
+ * (src/scanner/dropAnswer.ts): a junk line that a terminator ends is answered `scan_again`;
+ * junk that runs into the next frame, noise that trails off, and a lost link stay silent.
+ * Stale partial frame (decided here): a read that stalled with text in it is answered
+ * `scan_again` after `staleFrameMs` (the rider's code may have been cut off and they are likely
+ * still at the gate); the partial text never prefixes the next frame. A drop is reported when
+ * its line ends or the next frame starts, with the number of bytes discarded; a lost link
+ * (`reset`) drops a partial frame as `stale`, ended by `link`.
  * Frames are ASCII and decoded as latin1. The framer never logs.
  */
 import { EventEmitter } from 'node:events';
 import { stripFrame } from '../token/frame.ts';
-import type { DropReason, FramingOptions } from './types.ts';
+import { beginsWithCodeStart, CODE_START_WINDOW, endsCodeStart, matchCodeStartAtEnd } from './codeStarts.ts';
+import type { DropEnd, DropReason, FramingOptions } from './types.ts';
 
 export interface FramerEvents {
   frame: [text: string, receivedAt: number];
-  dropped: [reason: DropReason, length: number];
+  dropped: [reason: DropReason, length: number, endedBy: DropEnd];
 }
 
 export const DEFAULT_FRAMING: Readonly<FramingOptions> = Object.freeze({
@@ -80,11 +95,18 @@ export class Framer extends EventEmitter<FramerEvents> {
   private readonly suffix: Buffer | undefined;
   private readonly buf: Buffer;
   private len = 0;
+  /** The frame in `buf` begins with a recognisable code start (never split; no more checks). */
+  private frameIsCode = false;
   /** Suffix bytes matched so far (held back from `buf`). */
   private matched = 0;
   /** Skipping an overlong frame: bytes skipped so far (0 = not skipping). */
   private skipped = 0;
-  /** Inside a run of noise bytes (already reported). */
+  /** While skipping: the last bytes seen, to find a code start in the skipped run. */
+  private readonly window = Buffer.alloc(CODE_START_WINDOW);
+  private windowLen = 0;
+  /** Bytes discarded for noise in the current line, not yet reported (0 = none). */
+  private noise = 0;
+  /** The last content byte was noise. */
   private inNoise = false;
   /** `auto`: the last terminator was CR, so an LF right after it belongs to it. */
   private afterCr = false;
@@ -125,7 +147,7 @@ export class Framer extends EventEmitter<FramerEvents> {
     const at = this.lastByteAt;
     this.lastByteAt = undefined;
     if (style === 'none') this.endFrame(at);
-    else this.discardPartial('stale');
+    else this.discardPartial('silence');
   }
 
   /** When `tick` could next change something, or undefined when nothing is pending. */
@@ -141,16 +163,16 @@ export class Framer extends EventEmitter<FramerEvents> {
 
   /**
    * Forgets any incomplete input (the link went away): a partial frame is reported as
-   * `dropped('stale')`, never emitted as a frame.
+   * `dropped('stale', n, 'link')`, never emitted as a frame.
    */
   reset(): void {
     this.lastByteAt = undefined;
-    this.discardPartial('stale');
+    this.discardPartial('link');
     this.afterCr = false;
   }
 
   private hasPending(): boolean {
-    return this.len > 0 || this.matched > 0 || this.skipped > 0 || this.inNoise;
+    return this.len > 0 || this.matched > 0 || this.skipped > 0 || this.noise > 0;
   }
 
   private byte(b: number, now: number): void {
@@ -194,33 +216,91 @@ export class Framer extends EventEmitter<FramerEvents> {
     this.afterCr = false;
     if (this.skipped > 0) {
       this.skipped++;
+      this.skipWindow(b);
       return;
     }
     if (!isPrintable(b)) {
       if (!this.inNoise) {
-        const length = this.len + 1;
+        this.noise += this.len;
         this.len = 0;
         this.inNoise = true;
-        this.emit('dropped', 'noise', length);
       }
+      this.noise++;
       return;
     }
-    this.inNoise = false;
+    if (this.inNoise) {
+      // Printable text after noise starts a new frame: the noise before it is dropped silently.
+      this.inNoise = false;
+      this.reportNoise('next_frame');
+    }
     if (this.len === this.buf.length) {
       this.skipped = this.len + 1;
+      // Keep the tail: a code start may straddle the point where the frame became overlong.
+      const keep = Math.min(this.len, CODE_START_WINDOW - 1);
+      this.buf.copy(this.window, 0, this.len - keep, this.len);
+      this.windowLen = keep;
       this.len = 0;
+      this.skipWindow(b);
       return;
     }
+    if (this.len === 0) this.frameIsCode = false;
     this.buf[this.len++] = b;
+    if (!this.frameIsCode && endsCodeStart(b)) this.resyncInFrame();
+  }
+
+  /** A partial frame that is not a ride code and now ends with a code start: the code begins here. */
+  private resyncInFrame(): void {
+    const at = matchCodeStartAtEnd(this.buf, this.len);
+    if (at < 0) return;
+    if (at === 0 || beginsWithCodeStart(this.buf, this.len)) {
+      this.frameIsCode = true;
+      return;
+    }
+    this.buf.copy(this.buf, 0, at, this.len);
+    this.len -= at;
+    this.frameIsCode = true;
+    this.emit('dropped', 'junk', at, 'next_frame');
+  }
+
+  /** Skipping an overlong run: a code start in it ends the run and begins a frame. */
+  private skipWindow(b: number): void {
+    const w = this.window;
+    if (this.windowLen === w.length) {
+      w.copy(w, 0, 1);
+      this.windowLen--;
+    }
+    w[this.windowLen++] = b;
+    const at = matchCodeStartAtEnd(w, this.windowLen);
+    if (at < 0) return;
+    const startLength = this.windowLen - at;
+    const length = this.skipped - startLength;
+    this.skipped = 0;
+    w.copy(this.buf, 0, at, this.windowLen);
+    this.len = startLength;
+    this.frameIsCode = true;
+    this.windowLen = 0;
+    this.emit('dropped', 'overlong', length, 'next_frame');
+  }
+
+  private reportNoise(endedBy: DropEnd, extra = 0): void {
+    const length = this.noise + extra;
+    this.noise = 0;
+    this.inNoise = false;
+    if (length > 0) this.emit('dropped', 'noise', length, endedBy);
   }
 
   /** A terminator (or, with `none`, silence) ends the current frame. */
   private endFrame(at: number): void {
-    this.inNoise = false;
     if (this.skipped > 0) {
       const length = this.skipped;
       this.skipped = 0;
-      this.emit('dropped', 'overlong', length);
+      this.windowLen = 0;
+      this.emit('dropped', 'overlong', length, 'terminator');
+      return;
+    }
+    if (this.inNoise) {
+      // The line ended in noise: nothing readable after it.
+      this.reportNoise('terminator');
       return;
     }
     if (this.len === 0) return;
@@ -228,24 +308,28 @@ export class Framer extends EventEmitter<FramerEvents> {
     this.len = 0;
     const text = this.options.stripAim ? stripFrame(raw) : raw;
     if (text.length === 0) {
-      this.emit('dropped', 'empty', raw.length);
+      this.emit('dropped', 'empty', raw.length, 'terminator');
       return;
     }
     this.emit('frame', text, at);
   }
 
-  private discardPartial(reason: DropReason): void {
-    this.inNoise = false;
+  private discardPartial(endedBy: DropEnd): void {
+    const matched = this.matched;
+    this.matched = 0;
     if (this.skipped > 0) {
-      const length = this.skipped + this.matched;
+      const length = this.skipped + matched;
       this.skipped = 0;
-      this.matched = 0;
-      this.emit('dropped', 'overlong', length);
+      this.windowLen = 0;
+      this.emit('dropped', 'overlong', length, endedBy);
       return;
     }
-    const length = this.len + this.matched;
+    if (this.inNoise) {
+      this.reportNoise(endedBy, matched);
+      return;
+    }
+    const length = this.len + matched;
     this.len = 0;
-    this.matched = 0;
-    if (length > 0) this.emit('dropped', reason, length);
+    if (length > 0) this.emit('dropped', 'stale', length, endedBy);
   }
 }

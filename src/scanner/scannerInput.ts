@@ -79,7 +79,7 @@ export class ScannerInput extends EventEmitter<ScannerEvents> {
   private _detail = 'not started';
   private bytes = 0;
   private frames = 0;
-  private readonly dropped: Record<DropReason, number> = { overlong: 0, noise: 0, stale: 0, empty: 0 };
+  private readonly dropped: Record<DropReason, number> = { overlong: 0, noise: 0, stale: 0, empty: 0, junk: 0 };
   private reconnects = 0;
   private failedAttempts = 0;
 
@@ -179,11 +179,11 @@ export class ScannerInput extends EventEmitter<ScannerEvents> {
       this.frames++;
       this.emit('frame', text, at);
     });
-    framer.on('dropped', (reason, length) => {
+    framer.on('dropped', (reason, length, endedBy) => {
       if (!this.running) return;
       this.dropped[reason]++;
-      this.log.debug({ reason, length }, 'scanner input dropped');
-      this.emit('dropped', reason, length);
+      this.log.debug({ reason, length, endedBy }, 'scanner input dropped');
+      this.emit('dropped', reason, length, endedBy);
     });
     return framer;
   }

@@ -33,12 +33,25 @@ export interface FramingOptions {
 
 export type ScannerState = 'starting' | 'up' | 'down' | 'stopped';
 
-export type DropReason = 'overlong' | 'noise' | 'stale' | 'empty';
+/**
+ * Why input was not a frame: `overlong` (over maxFrameLength), `noise` (bytes outside printable
+ * ASCII), `stale` (a partial frame that stalled or was cut off by a lost link), `empty` (only an
+ * AIM identifier), `junk` (printable text right before a recognisable code start, no terminator
+ * in between).
+ */
+export type DropReason = 'overlong' | 'noise' | 'stale' | 'empty' | 'junk';
+
+/**
+ * What ended the dropped input: a `terminator` (with suffix `none`: the inter-byte silence),
+ * `silence` (staleFrameMs with no byte), the `next_frame` starting right after it (a
+ * recognisable code start, or printable text after noise), or the `link` going away.
+ */
+export type DropEnd = 'terminator' | 'silence' | 'next_frame' | 'link';
 
 export interface ScannerEvents {
   /** A cleaned frame (terminator and AIM prefix removed), ready for the validator. */
   frame: [text: string, receivedAt: number];
   /** Input that was not a frame: counted as `malformed` by the service. Never carries the bytes. */
-  dropped: [reason: DropReason, length: number];
+  dropped: [reason: DropReason, length: number, endedBy: DropEnd];
   state: [state: ScannerState, detail: string];
 }

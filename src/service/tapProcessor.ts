@@ -7,10 +7,11 @@ import type { Config } from '../config/schema.ts';
 import { fareFor } from '../fare/fare.ts';
 import type { GateDispatcher } from '../gate/gateDispatcher.ts';
 import type { Logger } from '../platform/logger.ts';
-import type { DropReason } from '../scanner/types.ts';
+import { dropTellsRider } from '../scanner/dropAnswer.ts';
+import type { DropEnd, DropReason } from '../scanner/types.ts';
 import type { TapStore, Tap } from '../store/tapStore.ts';
 import { uuidv7 } from '../store/uuidv7.ts';
-import { MESSAGE_CLASS, MESSAGE_TEXT, type Reason } from '../token/reasons.ts';
+import { MESSAGE_CLASS, MESSAGE_TEXT, REASONS, type Reason } from '../token/reasons.ts';
 import type { Clock, Decision, RideCodeValidator } from '../token/validator.ts';
 import { FLAG_FREE_PASS, POLICY_SIGNAL, type GatePolicy, type PolicyReason } from '../policy/gatePolicy.ts';
 
@@ -173,12 +174,36 @@ export class TapProcessor {
     return outcome;
   }
 
-  /** Scanner input that was not a frame: counted as malformed, kept as an event. */
-  handleDropped(reason: DropReason, length: number): void {
+  /**
+   * Scanner input that was not a frame: counted as malformed, kept as an event. A junk line the
+   * rider made (src/scanner/dropAnswer.ts) is answered like a malformed frame, `scan_again`
+   * (reason 1), so the rider tries again; it stores no tap. Other drops stay silent.
+   */
+  handleDropped(reason: DropReason, length: number, endedBy: DropEnd): Outcome | undefined {
+    const { clock, store, gate } = this.deps;
+    const nowMs = clock.now();
     this.counters.reject++;
     this.count('malformed');
     this.counters.dropped[reason] = (this.counters.dropped[reason] ?? 0) + 1;
-    this.deps.store.recordEvent({ at: Math.floor(this.deps.clock.now()), kind: 'dropped', reason: `malformed:${reason}` });
-    this.log.info({ decision: 'reject', reason: 'malformed', dropped: reason, length }, 'reject');
+    store.recordEvent({ at: Math.floor(nowMs), kind: 'dropped', reason: `malformed:${reason}` });
+    if (!dropTellsRider(reason, endedBy)) {
+      this.log.info({ decision: 'reject', reason: 'malformed', dropped: reason, length, endedBy, answered: false }, 'reject');
+      return undefined;
+    }
+    const d: Decision = { decision: 'reject', reason: 'malformed', reasonNumber: REASONS.malformed, message: MESSAGE_CLASS.malformed, at: nowMs / 1000, detail: `scanner input dropped: ${reason}` };
+    const policy = this.deps.policy;
+    const outcome: Outcome = { decision: d };
+    // The same answer a malformed frame gets: free pass opens, out of service says see staff.
+    if (policy?.freePass) {
+      outcome.freePass = true;
+      gate.signal({ action: 'open', message: 'go', text: MESSAGE_TEXT.go });
+    } else if (policy?.outOfService) {
+      d.message = POLICY_SIGNAL.out_of_service.message;
+      outcome.policyReason = 'out_of_service';
+      gate.signal({ action: 'reject', message: d.message, text: POLICY_SIGNAL.out_of_service.text });
+    } else gate.signal({ action: 'reject', message: d.message, text: MESSAGE_TEXT[d.message] });
+    this.log.info({ decision: 'reject', reason: 'malformed', dropped: reason, length, endedBy, answered: true, ...(outcome.freePass ? { freePass: true } : {}) }, 'reject');
+    this.deps.onOutcome?.(outcome);
+    return outcome;
   }
 }

@@ -265,7 +265,7 @@ export class ValidatorService {
     );
     await this.gate.start();
     this.scanner.on('frame', (text) => this.processor.handleFrame(text));
-    this.scanner.on('dropped', (reason, length) => this.processor.handleDropped(reason, length));
+    this.scanner.on('dropped', (reason, length, endedBy) => this.processor.handleDropped(reason, length, endedBy));
     this.scanner.on('state', (state, detail) => {
       this.scannerState = { state, detail, since: this.clock.now() };
       void this.link?.publishStatus();

@@ -1,19 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { Framer, FramingOptionsError } from '../../src/scanner/framer.ts';
-import type { DropReason, FramingOptions } from '../../src/scanner/types.ts';
+import type { DropEnd, DropReason, FramingOptions } from '../../src/scanner/types.ts';
 
 const CODE = 'FG1:6BFOXN*TS0BI$ZD4N9:9S6RCVN5+O30K3/XIV0W23NTDEXWK G2EP4J0BGJLFX3R3VHXK.PJ:2DPF6R:5SVBHABVCNN95SWMPHQUHQN%A0SOE+QQAB-HQ/HQ7IR.SQEEOK9SAI4- 7Y15KBPD34  QWSP0WRGTQFVRPQP7TEPG9C1*KNH5';
 
 interface Out {
   frames: [string, number][];
-  drops: [DropReason, number][];
+  drops: [DropReason, number, DropEnd][];
 }
 
 function framer(options: Partial<FramingOptions> = {}): { f: Framer; out: Out } {
   const f = new Framer({ suffix: 'auto', interByteTimeoutMs: 50, staleFrameMs: 1000, maxFrameLength: 1100, stripAim: true, ...options });
   const out: Out = { frames: [], drops: [] };
   f.on('frame', (text, at) => out.frames.push([text, at]));
-  f.on('dropped', (reason, length) => out.drops.push([reason, length]));
+  f.on('dropped', (reason, length, endedBy) => out.drops.push([reason, length, endedBy]));
   return { f, out };
 }
 
@@ -55,7 +55,7 @@ describe('framer: suffix styles', () => {
     f.push(b('one\rtwo\n'), 1);
     f.push(b('three\r'), 2);
     expect(texts(out)).toEqual(['one', 'three']);
-    expect(out.drops).toEqual([['noise', 4]]);
+    expect(out.drops).toEqual([['noise', 4, 'next_frame']]);
   });
 
   it('lf only ends frames at LF', () => {
@@ -72,7 +72,7 @@ describe('framer: suffix styles', () => {
     expect(texts(out)).toEqual(['one', 'two']);
     f.push(b('bad\rthree\r\n'), 3);
     expect(texts(out)).toEqual(['one', 'two', 'three']);
-    expect(out.drops).toEqual([['noise', 4]]);
+    expect(out.drops).toEqual([['noise', 4, 'next_frame']]);
   });
 
   it('custom suffix \\x03 ends frames; CR and LF are noise there', () => {
@@ -82,8 +82,11 @@ describe('framer: suffix styles', () => {
       [CODE, 5],
       ['second', 5],
     ]);
+    // 'x' and CR LF (noise here): reported when the line ends.
     f.push(b('x\r\n'), 6);
-    expect(out.drops).toEqual([['noise', 2]]);
+    expect(out.drops).toEqual([]);
+    f.push(b('\x03'), 7);
+    expect(out.drops).toEqual([['noise', 3, 'terminator']]);
   });
 
   it('custom multi-byte suffix is matched across chunks and after a partial match', () => {
@@ -129,7 +132,7 @@ describe('framer: bad input', () => {
     expect(heapGrowth).toBeLessThan(5 * 1024 * 1024);
     expect(out.drops).toEqual([]);
     f.push(b(`\r${CODE}\r`), 2);
-    expect(out.drops).toEqual([['overlong', total]]);
+    expect(out.drops).toEqual([['overlong', total, 'terminator']]);
     expect(out.frames).toEqual([[CODE, 2]]);
   });
 
@@ -137,20 +140,20 @@ describe('framer: bad input', () => {
     const { f, out } = framer({ maxFrameLength: 8 });
     f.push(b('12345678\r123456789\rok\n'), 1);
     expect(texts(out)).toEqual(['12345678', 'ok']);
-    expect(out.drops).toEqual([['overlong', 9]]);
+    expect(out.drops).toEqual([['overlong', 9, 'terminator']]);
   });
 
-  it('noise before a valid frame discards the partial once; the frame after the noise arrives', () => {
+  it('noise before a valid frame discards the partial and the noise once, silently; the frame after the noise arrives', () => {
     const { f, out } = framer();
     f.push(b(`garbage\x00\x00${CODE}\r`), 7);
     expect(out.frames).toEqual([[CODE, 7]]);
-    expect(out.drops).toEqual([['noise', 8]]);
+    expect(out.drops).toEqual([['noise', 9, 'next_frame']]);
     f.push(b('\xff\x1b'), 8);
     f.push(b('ok\r'), 8);
     expect(texts(out)).toEqual([CODE, 'ok']);
     expect(out.drops).toEqual([
-      ['noise', 8],
-      ['noise', 1],
+      ['noise', 9, 'next_frame'],
+      ['noise', 2, 'next_frame'],
     ]);
   });
 
@@ -158,7 +161,7 @@ describe('framer: bad input', () => {
     const on = framer();
     on.f.push(b(`]Q1${CODE}\r\n]Q1\r`), 1);
     expect(texts(on.out)).toEqual([CODE]);
-    expect(on.out.drops).toEqual([['empty', 3]]);
+    expect(on.out.drops).toEqual([['empty', 3, 'terminator']]);
     const off = framer({ stripAim: false });
     off.f.push(b(`]Q1${CODE}\r`), 1);
     expect(texts(off.out)).toEqual([`]Q1${CODE}`]);
@@ -171,7 +174,7 @@ describe('framer: bad input', () => {
     expect(out.drops).toEqual([]);
     expect(f.nextDeadline()).toBe(1100);
     f.tick(1100);
-    expect(out.drops).toEqual([['stale', 8]]);
+    expect(out.drops).toEqual([['stale', 8, 'silence']]);
     expect(f.nextDeadline()).toBeUndefined();
     f.push(b('FG1:ABC\r'), 1200);
     expect(texts(out)).toEqual(['FG1:ABC']);
@@ -180,8 +183,8 @@ describe('framer: bad input', () => {
     f.push(b('new\r'), 5000);
     expect(texts(out)).toEqual(['FG1:ABC', 'new']);
     expect(out.drops).toEqual([
-      ['stale', 8],
-      ['stale', 3],
+      ['stale', 8, 'silence'],
+      ['stale', 3, 'silence'],
     ]);
   });
 
@@ -191,6 +194,6 @@ describe('framer: bad input', () => {
     f.reset();
     f.push(b('lf\r'), 2);
     expect(texts(out)).toEqual(['lf']);
-    expect(out.drops).toEqual([['stale', 6]]);
+    expect(out.drops).toEqual([['stale', 6, 'link']]);
   });
 });

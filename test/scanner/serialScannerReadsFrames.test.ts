@@ -76,7 +76,7 @@ describe('serial scanner reads frames from a pseudo-terminal', () => {
     expect(states).toEqual(['starting', 'up']);
     const c = input.counters;
     expect(c.frames).toBe(4);
-    expect(c.dropped).toEqual({ overlong: 0, noise: 0, stale: 0, empty: 0 });
+    expect(c.dropped).toEqual({ overlong: 0, noise: 0, stale: 0, empty: 0, junk: 0 });
     expect(c.reconnects).toBe(0);
     expect(c.target).toBe(h!.pty.a);
   });
@@ -105,8 +105,9 @@ describe('serial scanner reads frames from a pseudo-terminal', () => {
     await writer.write('\r\n\n');
     await waitFor(() => frames.length >= 3, '3 frames');
     expect(frames).toEqual([CODE_A, CODE_B, CODE_A]);
+    // 'garbage' and the two noise bytes: 9 bytes discarded.
     expect(drops).toEqual([
-      ['noise', 8],
+      ['noise', 9],
       ['overlong', 5000],
     ]);
     const c = input.counters;
