@@ -21,7 +21,7 @@ const GREY = 90;
 const CYAN = 36;
 const YELLOW = 33;
 
-const W = { mark: 10, gate: 7, n: 5, scenario: 10, rider: 5, story: 36, expect: 24 };
+const W = { mark: 10, gate: 6, n: 5, scenario: 10, rider: 5, story: 34, expect: 26 };
 
 export class DemoView {
   private readonly labels: Map<string, string>;
@@ -55,7 +55,7 @@ export class DemoView {
     return [
       this.note('Each line is one frame a simulated scanner sent and what that validator answered:'),
       this.note(`  MARK      ${this.paint(GREEN, 'ok')} when the answer is what the journey model expected, ${this.paint(RED, 'UNEXPECTED')} (and why) when not`),
-      this.note(`  GATE      ${this.gates.map((g) => `${g.label} = ${g.what}`).join('; ')}`),
+      ...this.gates.map((g, i) => this.note(`  ${i === 0 ? 'GATE' : ''.padEnd(4)}      ${g.label.padEnd(W.gate)} ${g.what}`)),
       this.note('  #         the frame\'s number at that gate; FRAME the scenario; RIDER a simulated rider (codes are never shown)'),
       this.note(`  JOURNEY   where the rider is: metro entry gates refuse a second entry within ${antiPassbackSeconds} s (anti_passback);`),
       this.note('            an exit gate never sees the entry (each validator has its own store), so exits carry [no_entry] for the backend'),

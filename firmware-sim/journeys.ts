@@ -18,7 +18,7 @@
  */
 import type { Mode } from '../src/token/params.ts';
 import { FLAG_NO_ENTRY } from '../src/policy/gatePolicy.ts';
-import { allowsMode, MODE_BUS, MODE_METRO, type Population, type Rider } from './population.ts';
+import { allowsMode, MODE_BUS, MODE_METRO, PROFILE_NAMES, type Population, type Rider } from './population.ts';
 import type { Prng } from './prng.ts';
 import { EXPECTATIONS, parseMix, ScenarioGenerator, type FrameSource, type Mix, type ScenarioFrame, type ScenarioKind } from './scenarios.ts';
 
@@ -46,7 +46,7 @@ export interface JourneyOptions {
   skewSec?: number;
   /** Safety margin on every time window (default 1000 ms). */
   marginMs?: number;
-  /** Shortest ride between an entry and an exit (default 2000 ms). */
+  /** Shortest ride between an entry and an exit (default 5000 ms); each ride lasts 1–4 times this. */
   minRideMs?: number;
   avoidBytes?: Iterable<number>;
 }
@@ -71,7 +71,7 @@ interface GateMemory {
 
 /** Where a rider is: in the street (last seen at a station or route), or inside the metro since an entry. */
 interface Whereabouts {
-  inside?: { station: string; gate: string; since: number };
+  inside?: { station: string; gate: string; since: number; rideMs: number };
   lastStation?: string;
 }
 
@@ -99,7 +99,7 @@ export class JourneyModel {
     this.windowMs = (o.antiPassbackSeconds ?? 600) * 1000;
     this.maxJourneyMs = (o.maxJourneySeconds ?? 14_400) * 1000;
     this.marginMs = o.marginMs ?? 1000;
-    this.minRideMs = o.minRideMs ?? 2000;
+    this.minRideMs = o.minRideMs ?? 5000;
     for (const g of o.gates) {
       if (this.gates.has(g.id)) throw new Error(`gate ${g.id} given twice`);
       const sc: ConstructorParameters<typeof ScenarioGenerator>[0] = { population: this.pop, prng: o.prng.fork(`gate/${g.id}`), mode: g.mode, mix: this.mix, now: this.now };
@@ -211,11 +211,13 @@ export class JourneyModel {
     let story: string | undefined;
     if (g.mode === 'bus') {
       r = this.findRider(m, (x) => !this.whereabouts(x).inside && this.quietAt(m, x, t));
-      story = 'boards the bus';
+      story = r ? `boards the bus (${PROFILE_NAMES[r.profile] ?? 'adult'})` : undefined;
     } else if (g.direction === 'in') {
+      // Riders come back from where they left the metro (or start here): nobody leaves at B and enters at A at once.
       const free = (x: Rider) => {
+        const w = this.whereabouts(x);
         const e = m.entries.get(x.subHex);
-        return !this.whereabouts(x).inside && this.quietAt(m, x, t) && (e === undefined || t - e >= this.windowMs + this.marginMs);
+        return !w.inside && (w.lastStation === undefined || w.lastStation === g.place) && this.quietAt(m, x, t) && (e === undefined || t - e >= this.windowMs + this.marginMs);
       };
       r = this.findRider(m, free, (x) => this.whereabouts(x).lastStation === g.place);
       const back = r && this.whereabouts(r).lastStation === g.place;
@@ -223,9 +225,14 @@ export class JourneyModel {
     } else {
       const rode = (x: Rider) => {
         const w = this.whereabouts(x).inside;
-        return w !== undefined && t - w.since >= this.minRideMs && this.quietAt(m, x, t);
+        return w !== undefined && t - w.since >= w.rideMs && this.quietAt(m, x, t);
       };
       r = this.findRider(m, rode, (x) => this.whereabouts(x).inside!.station !== g.place);
+      // Busy exit: whoever has been inside a little while, rather than nobody.
+      r ??= this.findRider(m, (x) => {
+        const w = this.whereabouts(x).inside;
+        return w !== undefined && t - w.since >= 2000 && this.quietAt(m, x, t);
+      });
       if (r) {
         const w = this.whereabouts(r).inside!;
         story = `entered ${w.station} ${this.secondsAgo(t, w.since)}, leaves`;
@@ -237,7 +244,7 @@ export class JourneyModel {
     }
     if (!r) {
       r = this.pop.add({ modes: MODE_BUS | MODE_METRO });
-      story = g.mode === 'bus' ? 'new rider boards the bus' : g.direction === 'in' ? `new rider enters at ${g.place}` : 'entered before the demo, leaves';
+      story = g.mode === 'bus' ? `new rider boards the bus (${PROFILE_NAMES[r.profile] ?? 'adult'})` : g.direction === 'in' ? `new rider enters at ${g.place}` : 'entered before the demo, leaves';
     }
     const c = this.pop.code(r, Math.floor(t / 1000));
     const f = this.frame(requested, 'valid', r, c.text, c.codeId, story, variant);
@@ -247,7 +254,7 @@ export class JourneyModel {
     const w = this.moved(r);
     if (g.mode === 'metro' && g.direction === 'in') {
       m.entries.set(r.subHex, t);
-      w.inside = { station: g.place, gate: g.id, since: t };
+      w.inside = { station: g.place, gate: g.id, since: t, rideMs: this.prng.int(this.minRideMs, 4 * this.minRideMs) };
     } else if (g.mode === 'metro') {
       m.entries.delete(r.subHex);
       delete w.inside;
