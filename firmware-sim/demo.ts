@@ -1,10 +1,13 @@
 /**
  * The zero-setup demo (`npm run demo`): in one process tree, an in-process MQTT broker (aedes,
- * MQTT 3.1.1), the reference backend, a bus validator and a metro entry gate, and a scanner
- * simulator for each gate. It shows decisions live, and every few seconds each gate's backlog
- * and what the backend has settled. Ctrl-C stops everything cleanly.
+ * MQTT 3.1.1), the reference backend, five validators (a bus reader, an entry and an exit gate at
+ * each of two stations) and a scanner simulator for each. The simulators share one population of
+ * riders making journeys (firmware-sim/journeys.ts), which also says what each validator must
+ * answer. Each frame is printed with its answer (firmware-sim/decisionLedger.ts, demoView.ts), and
+ * every 5 s and at the end `N of N decisions as expected`. Ctrl-C stops everything cleanly; with
+ * `--seconds N` the demo stops by itself and exits 0 only if every decision was as expected.
  *
- *   npm run demo [-- --rate 1 --seconds 0 --tcp]
+ *   npm run demo [-- --rate 1 --seconds 0 --tcp --seed S]
  *
  * The simulators write to pseudo-terminals (socat) when socat is installed, else over TCP.
  * Everything uses the TEST-ONLY keys in config/dev/.
