@@ -37,8 +37,16 @@ import { DEV_DENY_PATH, DEV_ISSUER_PATH, ScannerSimulator } from './simulator.ts
 const DEV = packagePath('config', 'dev') + '/';
 
 const Args = z.object({
-  rate: z.coerce.number<string>().positive().max(50).default(1),
-  seconds: z.coerce.number<string>().int().nonnegative().default(0),
+  rate: z.coerce
+    .number<string>({ error: 'must be a number of frames per second' })
+    .positive({ error: 'must be more than 0 frames per second' })
+    .max(50, { error: 'must be at most 50 frames per second (per gate)' })
+    .default(1),
+  seconds: z.coerce
+    .number<string>({ error: 'must be a whole number of seconds' })
+    .int({ error: 'must be a whole number of seconds' })
+    .nonnegative({ error: 'must be 0 (run until Ctrl-C) or more' })
+    .default(0),
   tcp: z.boolean().default(false),
   seed: z.string().min(1).optional(),
 });
@@ -77,7 +85,8 @@ async function main(): Promise<number> {
   try {
     parsed = Args.parse(parseArgs({ args: process.argv.slice(2), options: { rate: { type: 'string' }, seconds: { type: 'string' }, tcp: { type: 'boolean' }, seed: { type: 'string' } } }).values);
   } catch (e) {
-    process.stderr.write(`demo: ${(e as Error).message.replace(/\s+/g, ' ')}\nusage: npm run demo -- [--rate FRAMES_PER_S_PER_GATE] [--seconds N] [--tcp] [--seed S]\n`);
+    const problems = e instanceof z.ZodError ? e.issues.map((i) => `--${i.path.join('.')}: ${i.message}`) : [(e as Error).message.replace(/\s+/g, ' ')];
+    process.stderr.write(`${problems.map((p) => `demo: ${p}\n`).join('')}usage: npm run demo -- [--rate FRAMES_PER_S_PER_GATE (≤ 50)] [--seconds N] [--tcp] [--seed S]\n`);
     return 2;
   }
   const usePty = !parsed.tcp && hasSocat();

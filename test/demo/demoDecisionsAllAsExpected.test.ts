@@ -95,6 +95,14 @@ describe('npm run demo', () => {
     expect(expectTruthful(r).length).toBe(5 * 25);
   }, 30_000);
 
+  it('lists every bad option at once and starts nothing', async () => {
+    const r = await runDemo(['--rate', 'abc', '--seconds=-1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('demo: --rate: must be a number of frames per second');
+    expect(r.stderr).toContain('demo: --seconds: must be 0 (run until Ctrl-C) or more');
+    expect(r.stdout).toBe('');
+  });
+
   it('stops cleanly on Ctrl-C, settling every frame sent', async () => {
     const r = await runDemo(['--rate', '4', '--tcp'], { interruptAfterLines: 30 });
     expect(r.stdout).toContain('stopping…');
