@@ -83,11 +83,16 @@ export class GateLedger {
     readonly gate: string,
     private readonly verdict: (v: Verdict) => void,
     /** A frame with no answer after this long is settled (dropped or unanswered). */
-    private readonly settleMs = 3000,
+    private readonly settleMs = 5000,
   ) {}
 
   get pending(): number {
     return this.waiting.length;
+  }
+
+  /** Frames waiting that must get an answer (not counting ones that may be dropped as noise). */
+  get awaitingAnswer(): number {
+    return this.waiting.filter((x) => x.frame.expect.droppable !== true).length;
   }
 
   /** The simulator is about to write a frame. */

@@ -196,16 +196,17 @@ async function main(): Promise<number> {
     line(view.note('stopping…'));
     // No new frames; let the ones in transit be answered, then settle what is left.
     await Promise.all(gates.map((g) => g.sim.halt()));
-    const until = Date.now() + 3000;
-    while (gates.some((g) => g.ledger.pending > 0) && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 300));
+    const until = Date.now() + 5000;
+    while (gates.some((g) => g.ledger.awaitingAnswer > 0) && Date.now() < until) {
       await new Promise((r) => setTimeout(r, 50));
       const now = Date.now();
       for (const g of gates) g.ledger.tick(now);
     }
     clearInterval(settle);
     for (const g of gates) g.ledger.flush();
-    for (const g of gates) await g.service.stop();
-    for (const g of gates) await g.sim.stop();
+    await Promise.all(gates.map((g) => g.service.stop()));
+    await Promise.all(gates.map((g) => g.sim.stop()));
     await backend.stop();
     backendStore.close();
     await new Promise<void>((r) => broker.close(() => r()));
