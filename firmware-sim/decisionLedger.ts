@@ -61,8 +61,9 @@ export function judge(expect: Expectation, answer: Answer | undefined): { ok: bo
   if (!answer) return expect.droppable ? { ok: true } : { ok: false, why: 'no answer' };
   // A noisy frame may be answered as not a ride code at all (malformed, or "scan again").
   if (expect.droppable && answer.decision === 'reject' && (answer.reason === 'malformed' || answer.message === 'scan_again')) return { ok: true };
-  if (answer.decision !== expect.decision) return { ok: false, why: `decision ${answer.decision}, expected ${expect.decision}` };
-  if ((answer.reason ?? '') !== (expect.reason ?? '')) return { ok: false, why: `reason ${answer.reason ?? 'none'}, expected ${expect.reason ?? 'none'}` };
+  const said = (d: string, r?: string) => (r ? `${d} ${r}` : d);
+  if (answer.decision !== expect.decision || (answer.reason ?? '') !== (expect.reason ?? ''))
+    return { ok: false, why: `got ${said(answer.decision, answer.reason)}, expected ${said(expect.decision, expect.reason)}` };
   const want = [...(expect.flags ?? [])].sort().join(',');
   const got = [...answer.flags].sort().join(',');
   if (want !== got) return { ok: false, why: `flags [${got}], expected [${want}]` };
