@@ -179,9 +179,9 @@ async function main(): Promise<number> {
     const parts = gates.map((g) => {
       const s = g.service.status();
       const onBackend = settled.rows.filter((r) => r.deviceId === g.spec.id).reduce((n, r) => n + r.taps, 0);
-      return `${g.spec.label} ${s.decisions.accept}/${s.decisions.reject}/${s.decisions.ignore} settled ${onBackend}${s.mqtt.connected ? '' : ' mqtt down'}${s.scanner.state === 'up' ? '' : ` scanner ${s.scanner.state}`}`;
+      return `${g.spec.label} ${s.decisions.accept} (${onBackend})${s.mqtt.connected ? '' : ' mqtt down'}${s.scanner.state === 'up' ? '' : ` scanner ${s.scanner.state}`}`;
     });
-    line(view.note(`── ${journeys.insideCount} riders inside the metro | accepted/rejected/ignored, taps settled at the backend: ${parts.join(' | ')}`));
+    line(view.note(`── ${journeys.insideCount} riders inside the metro; taps accepted (settled at the backend): ${parts.join(', ')}`));
     line('── ' + view.tally(ok, total));
   }, 5000);
 
