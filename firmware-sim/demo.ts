@@ -1,10 +1,13 @@
 /**
  * The zero-setup demo (`npm run demo`): in one process tree, an in-process MQTT broker (aedes,
- * MQTT 3.1.1), the reference backend, a bus validator and a metro entry gate, and a scanner
- * simulator for each gate. It shows decisions live, and every few seconds each gate's backlog
- * and what the backend has settled. Ctrl-C stops everything cleanly.
+ * MQTT 3.1.1), the reference backend, five validators (a bus reader, an entry and an exit gate at
+ * each of two stations) and a scanner simulator for each. The simulators share one population of
+ * riders making journeys (firmware-sim/journeys.ts), which also says what each validator must
+ * answer. Each frame is printed with its answer (firmware-sim/decisionLedger.ts, demoView.ts), and
+ * every 5 s and at the end `N of N decisions as expected`. Ctrl-C stops everything cleanly; with
+ * `--seconds N` the demo stops by itself and exits 0 only if every decision was as expected.
  *
- *   npm run demo [-- --rate 1 --seconds 0 --tcp]
+ *   npm run demo [-- --rate 1 --seconds 0 --tcp --seed S]
  *
  * The simulators write to pseudo-terminals (socat) when socat is installed, else over TCP.
  * Everything uses the TEST-ONLY keys in config/dev/.
@@ -23,24 +26,30 @@ import { ConfigSchema, type ConfigInput } from '../src/config/schema.ts';
 import { createLogger } from '../src/platform/pinoLogger.ts';
 import { silentLogger } from '../src/platform/logger.ts';
 import { packagePath } from '../src/platform/packageRoot.ts';
-import type { Outcome } from '../src/service/tapProcessor.ts';
 import { ValidatorService } from '../src/service/validatorService.ts';
-import { ScannerSimulator, type SentEvent } from './simulator.ts';
+import { GateLedger, type Verdict } from './decisionLedger.ts';
+import { DemoView, type ViewGate } from './demoView.ts';
+import { JourneyModel, type JourneyGate } from './journeys.ts';
+import { loadDenyIds, loadIssuerKey, Population } from './population.ts';
+import { Prng, randomSeed } from './prng.ts';
+import { DEV_DENY_PATH, DEV_ISSUER_PATH, ScannerSimulator } from './simulator.ts';
 
 const DEV = packagePath('config', 'dev') + '/';
 
 const Args = z.object({
-  rate: z.coerce.number<string>().positive().max(50).default(1),
-  seconds: z.coerce.number<string>().int().nonnegative().default(0),
+  rate: z.coerce
+    .number<string>({ error: 'must be a number of frames per second' })
+    .positive({ error: 'must be more than 0 frames per second' })
+    .max(50, { error: 'must be at most 50 frames per second (per gate)' })
+    .default(1),
+  seconds: z.coerce
+    .number<string>({ error: 'must be a whole number of seconds' })
+    .int({ error: 'must be a whole number of seconds' })
+    .nonnegative({ error: 'must be 0 (run until Ctrl-C) or more' })
+    .default(0),
   tcp: z.boolean().default(false),
+  seed: z.string().min(1).optional(),
 });
-
-const color = process.stdout.isTTY ? (c: number, s: string) => `\x1b[${c}m${s}\x1b[0m` : (_c: number, s: string) => s;
-const GREEN = 32;
-const RED = 31;
-const GREY = 90;
-const CYAN = 36;
-const YELLOW = 33;
 
 function line(s: string): void {
   process.stdout.write(s + '\n');
@@ -50,39 +59,40 @@ function hasSocat(): boolean {
   return spawnSync('socat', ['-V'], { stdio: 'ignore' }).status === 0;
 }
 
+interface GateSpec extends JourneyGate, ViewGate {}
+
+/** Bus reader, and an entry and an exit gate at each of two stations: riders enter at one, leave at the other, come back. */
+const GATES: GateSpec[] = [
+  { id: 'demo-bus-42', label: 'bus-42', what: 'bus reader on route-42', mode: 'bus', place: 'route-42', direction: 'board' },
+  { id: 'demo-A-in', label: 'A-in', what: 'entry gate at station-A', mode: 'metro', place: 'station-A', direction: 'in' },
+  { id: 'demo-A-out', label: 'A-out', what: 'exit gate at station-A', mode: 'metro', place: 'station-A', direction: 'out' },
+  { id: 'demo-B-in', label: 'B-in', what: 'entry gate at station-B', mode: 'metro', place: 'station-B', direction: 'in' },
+  { id: 'demo-B-out', label: 'B-out', what: 'exit gate at station-B', mode: 'metro', place: 'station-B', direction: 'out' },
+];
+
+/** Journeys first; every token-level reject kind stays in the mix. */
+export const DEMO_MIX = 'valid=62,passback=6,duplicate=4,replayed=4,expired=4,forged=4,denied=4,wrong-mode=4,garbage=8';
+
 interface Gate {
-  id: string;
+  spec: GateSpec;
   service: ValidatorService;
   sim: ScannerSimulator;
-}
-
-function describeOutcome(gate: string, o: Outcome): string {
-  const d = o.decision;
-  const who = d.subHex ? ` sub=${d.subHex.slice(0, 8)}…` : '';
-  if (o.tap) {
-    const fare = o.tap.fare === undefined ? 'fare at exit' : `${(o.tap.fare / 100).toFixed(2)} ${o.tap.currency}`;
-    return `${color(CYAN, gate.padEnd(16))} ${color(GREEN, 'ACCEPT ')} ${fare.padEnd(14)}${who}`;
-  }
-  if (d.decision === 'ignore') return `${color(CYAN, gate.padEnd(16))} ${color(GREY, 'ignore  duplicate (silent)')}${who}`;
-  const reason = o.storeError ? 'store_unavailable' : d.reason;
-  return `${color(CYAN, gate.padEnd(16))} ${color(RED, 'REJECT ')} ${String(reason).padEnd(22)} "${d.message}"${who}`;
-}
-
-function describeSent(gate: string, e: SentEvent): string {
-  const expect = e.expect.decision + (e.expect.reason ? ` ${e.expect.reason}` : '');
-  return color(GREY, `${gate.padEnd(16)} sim #${String(e.n).padEnd(4)} ${e.scenario.padEnd(10)} → expect ${expect}`);
+  ledger: GateLedger;
 }
 
 async function main(): Promise<number> {
   let parsed;
   try {
-    parsed = Args.parse(parseArgs({ args: process.argv.slice(2), options: { rate: { type: 'string' }, seconds: { type: 'string' }, tcp: { type: 'boolean' } } }).values);
+    parsed = Args.parse(parseArgs({ args: process.argv.slice(2), options: { rate: { type: 'string' }, seconds: { type: 'string' }, tcp: { type: 'boolean' }, seed: { type: 'string' } } }).values);
   } catch (e) {
-    process.stderr.write(`demo: ${(e as Error).message.replace(/\s+/g, ' ')}\nusage: npm run demo -- [--rate FRAMES_PER_S] [--seconds N] [--tcp]\n`);
+    const problems = e instanceof z.ZodError ? e.issues.map((i) => `--${i.path.join('.')}: ${i.message}`) : [(e as Error).message.replace(/\s+/g, ' ')];
+    process.stderr.write(`${problems.map((p) => `demo: ${p}\n`).join('')}usage: npm run demo -- [--rate FRAMES_PER_S_PER_GATE (≤ 50)] [--seconds N] [--tcp] [--seed S]\n`);
     return 2;
   }
   const usePty = !parsed.tcp && hasSocat();
   const work = mkdtempSync(join(tmpdir(), 'faregate-demo-'));
+  const view = new DemoView(GATES, process.stdout.isTTY === true);
+  const policy = { antiPassbackSeconds: 600, maxJourneySeconds: 14_400 };
 
   // 1. The broker (in-process aedes, MQTT 3.1.1).
   const broker = await Aedes.createBroker();
@@ -96,19 +106,34 @@ async function main(): Promise<number> {
   const backend = new SettlementBackend({ url, store: backendStore, clientId: 'demo-backend', protocolVersion: 4, sharedGroup: false, logger: silentLogger });
   await backend.start();
 
-  // 3. Two validators, each fed by its own simulator.
+  // 3. One population of riders and their journeys, shared by every gate's scanner.
+  const seed = parsed.seed ?? randomSeed();
+  const root = new Prng(seed);
+  const population = new Population({
+    size: 40,
+    prng: root.fork('population'),
+    issuer: loadIssuerKey(DEV_ISSUER_PATH),
+    deny: loadDenyIds(DEV_DENY_PATH),
+    nowSec: Math.floor(Date.now() / 1000),
+  });
+  const journeys = new JourneyModel({ population, prng: root.fork('journeys'), gates: GATES, mix: DEMO_MIX, avoidBytes: [0x0d], ...policy });
+
+  // 4. The validators, each fed by its own simulated scanner; each frame is paired with its answer.
+  let ok = 0;
+  let total = 0;
+  const verdict = (v: Verdict): void => {
+    total++;
+    if (v.ok) ok++;
+    line(view.line(v));
+  };
   const gates: Gate[] = [];
-  const specs: { id: string; mode: 'bus' | 'metro'; place: string; direction: 'board' | 'in' }[] = [
-    { id: 'demo-bus-1', mode: 'bus', place: 'route-42', direction: 'board' },
-    { id: 'demo-metro-in-1', mode: 'metro', place: 'station-0215', direction: 'in' },
-  ];
-  let portNo = 0;
-  for (const g of specs) {
+  for (const g of GATES) {
     const sim = new ScannerSimulator({
       output: usePty ? { kind: 'pty' } : { kind: 'tcp', port: 0 },
       mode: g.mode,
       rate: parsed.rate,
-      riders: 40,
+      population,
+      source: journeys.source(g.id),
       ...(parsed.seconds ? { count: Math.max(1, Math.round(parsed.seconds * parsed.rate)) } : {}),
     });
     const target = await sim.open();
@@ -125,30 +150,39 @@ async function main(): Promise<number> {
       gate: { driver: 'console' },
       mqtt: { url, protocolVersion: 4, clientId: `faregate-${g.id}` },
       settlement: { lingerMs: 300, metricsIntervalMs: 5000 },
+      policy,
       log: { level: 'warn', format: 'pretty' },
     };
     const config = ConfigSchema.parse(input);
     const service = new ValidatorService(config, { logger: createLogger({ level: 'warn', format: 'pretty', base: { gate: g.id } }) });
-    service.onOutcome((o) => line(describeOutcome(g.id, o)));
-    sim.on('sent', (e) => line(describeSent(g.id, e)));
+    const ledger = new GateLedger(g.id, verdict);
+    sim.on('sending', (e) => ledger.sending(e));
+    // Registered before the service's own listener: the text is known when its outcome arrives.
+    service.scanner.on('frame', (text) => ledger.frame(text));
+    service.scanner.on('dropped', (reason) => ledger.dropped(reason));
+    service.onOutcome((o) => ledger.outcome(o));
     await service.start();
-    gates.push({ id: g.id, service, sim });
-    portNo++;
+    gates.push({ spec: g, service, sim, ledger });
   }
-  line(color(YELLOW, `faregate demo: broker ${url} (aedes, in-process), backend, ${portNo} validators; scanners over ${usePty ? 'pseudo-terminals (socat)' : 'TCP'}. Ctrl-C stops.`));
-  line(color(YELLOW, `  stores in ${work}`));
-  line(color(YELLOW, `  watch the fleet in another terminal: npx faregate monitor --mqtt ${url}`));
+  line(view.note(`faregate demo: broker ${url} (aedes, in-process), backend, ${gates.length} validators; scanners over ${usePty ? 'pseudo-terminals (socat)' : 'TCP'}; ${parsed.rate} frame/s per gate; seed ${seed}. Ctrl-C stops.`));
+  line(view.note(`  stores in ${work}`));
+  line(view.note(`  watch the fleet in another terminal: npx faregate monitor --mqtt ${url}`));
+  for (const l of view.legend(policy.antiPassbackSeconds)) line(l);
   for (const g of gates) await g.sim.start();
 
+  const settle = setInterval(() => {
+    const now = Date.now();
+    for (const g of gates) g.ledger.tick(now);
+  }, 250);
   const summary = setInterval(() => {
     const settled = backendStore.report();
     const parts = gates.map((g) => {
       const s = g.service.status();
-      const d = s.decisions;
-      const onBackend = settled.rows.filter((r) => r.deviceId === g.id).reduce((n, r) => n + r.taps, 0);
-      return `${g.id}: ${d.accept} accepted, ${d.reject} rejected, ${d.ignore} ignored | backlog ${s.backlog.unsettled} | settled at backend ${onBackend} | mqtt ${s.mqtt.connected ? 'up' : 'down'} | scanner ${s.scanner.state}`;
+      const onBackend = settled.rows.filter((r) => r.deviceId === g.spec.id).reduce((n, r) => n + r.taps, 0);
+      return `${g.spec.label} ${s.decisions.accept} (${onBackend})${s.mqtt.connected ? '' : ' mqtt down'}${s.scanner.state === 'up' ? '' : ` scanner ${s.scanner.state}`}`;
     });
-    line(color(YELLOW, '── ' + parts.join('\n── ')));
+    line(view.note(`── ${journeys.insideCount} riders inside the metro; taps accepted (settled at the backend): ${parts.join(', ')}`));
+    line('── ' + view.tally(ok, total));
   }, 5000);
 
   // socat runs in its own process group (so Ctrl-C reaches the demo first): never leave it behind.
@@ -159,26 +193,39 @@ async function main(): Promise<number> {
     if (stopping) return;
     stopping = true;
     clearInterval(summary);
-    line(color(YELLOW, 'stopping…'));
-    for (const g of gates) await g.service.stop();
-    for (const g of gates) await g.sim.stop();
+    line(view.note('stopping…'));
+    // No new frames; let the ones in transit be answered, then settle what is left.
+    await Promise.all(gates.map((g) => g.sim.halt()));
+    await new Promise((r) => setTimeout(r, 300));
+    const until = Date.now() + 5000;
+    while (gates.some((g) => g.ledger.awaitingAnswer > 0) && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 50));
+      const now = Date.now();
+      for (const g of gates) g.ledger.tick(now);
+    }
+    clearInterval(settle);
+    for (const g of gates) g.ledger.flush();
+    await Promise.all(gates.map((g) => g.service.stop()));
+    await Promise.all(gates.map((g) => g.sim.stop()));
     await backend.stop();
     backendStore.close();
     await new Promise<void>((r) => broker.close(() => r()));
     await new Promise<void>((r) => server.close(() => r()));
     rmSync(work, { recursive: true, force: true });
+    const sent = gates.reduce((n, g) => n + g.sim.sent, 0);
+    line(view.note(`${sent} frames sent to ${gates.length} validators`));
+    line(view.tally(ok, total));
   };
   await new Promise<void>((resolveDone) => {
     process.once('SIGINT', () => void stop().then(resolveDone));
     process.once('SIGTERM', () => void stop().then(resolveDone));
     if (parsed.seconds) {
       void Promise.all(gates.map((g) => g.sim.finished()))
-        .then(() => new Promise((r) => setTimeout(r, 2000)))
         .then(() => stop())
         .then(resolveDone);
     }
   });
-  return 0;
+  return ok === total && total > 0 ? 0 : 1;
 }
 
 process.exitCode = await main();

@@ -5,18 +5,21 @@
  * replay memory of a validator with the spec's defaults.
  */
 import type { Mode } from '../src/token/params.ts';
+import type { PolicyReason } from '../src/policy/gatePolicy.ts';
 import type { DecisionKind, Reason } from '../src/token/reasons.ts';
 import { BASE45_ALPHABET } from '../src/token/base45.ts';
 import { allowsMode, MODE_BUS, MODE_METRO, type Population, type Rider } from './population.ts';
 import type { Prng } from './prng.ts';
 
-export const SCENARIO_KINDS = ['valid', 'expired', 'forged', 'replayed', 'denied', 'wrong-mode', 'garbage', 'duplicate'] as const;
+export const SCENARIO_KINDS = ['valid', 'expired', 'forged', 'replayed', 'denied', 'wrong-mode', 'garbage', 'duplicate', 'passback'] as const;
 export type ScenarioKind = (typeof SCENARIO_KINDS)[number];
 
 export interface Expectation {
   decision: DecisionKind;
-  /** Absent on accept. */
-  reason?: Reason;
+  /** Absent on accept. A token reason (qr-token-v1 §4) or a gate-policy reason (src/policy). */
+  reason?: Reason | PolicyReason;
+  /** Flags the accepted tap carries (e.g. `no_entry` at a metro exit); absent means none. */
+  flags?: string[];
   /** Not printable: a scanner layer may drop it as noise instead of passing it on as `malformed`. */
   droppable?: boolean;
 }
@@ -30,6 +33,7 @@ export const EXPECTATIONS: Record<ScenarioKind, Expectation> = {
   'wrong-mode': { decision: 'reject', reason: 'mode_not_allowed' },
   garbage: { decision: 'reject', reason: 'malformed' },
   duplicate: { decision: 'ignore', reason: 'duplicate' },
+  passback: { decision: 'reject', reason: 'anti_passback' },
 };
 
 export type Mix = ReadonlyArray<{ kind: ScenarioKind; weight: number }>;
@@ -78,6 +82,17 @@ export interface ScenarioFrame {
   rider?: string;
   /** Wait this long before sending (the resend of a duplicate pair). */
   delayMs?: number;
+  /** Where the rider is in a journey, for people reading the demo (e.g. `entered A 12 s ago`). */
+  story?: string;
+}
+
+/** What a simulator sends: the next frame(s) of one scanner. */
+export interface FrameSource {
+  next(): ScenarioFrame[];
+  /** A code that never reached the validator (nobody read it). */
+  forget(codeId: string): void;
+  /** `n` random bytes satisfying `ok`, never a terminator byte (for noise bursts). */
+  randomFrom(n: number, ok: (b: number) => boolean): Buffer;
 }
 
 export interface ScenarioOptions {
@@ -106,7 +121,7 @@ interface Accepted {
   at: number;
 }
 
-export class ScenarioGenerator {
+export class ScenarioGenerator implements FrameSource {
   private readonly pop: Population;
   private readonly prng: Prng;
   private readonly mix: Mix;
@@ -172,6 +187,9 @@ export class ScenarioGenerator {
         return [this.garbage()];
       case 'duplicate':
         return this.duplicate();
+      case 'passback':
+        // Needs journeys across gates (firmware-sim/journeys.ts); a lone scanner sends a valid code.
+        return [this.valid('passback')];
     }
   }
 

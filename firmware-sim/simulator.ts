@@ -9,7 +9,7 @@ import type { Mode } from '../src/token/params.ts';
 import { createOutput, type Output, type OutputSpec } from './outputs.ts';
 import { loadDenyIds, loadIssuerKey, Population, type DenyIds, type IssuerKey } from './population.ts';
 import { Prng } from './prng.ts';
-import { DEFAULT_MIX_TEXT, parseMix, ScenarioGenerator, type Expectation, type Mix, type ScenarioFrame, type ScenarioKind } from './scenarios.ts';
+import { DEFAULT_MIX_TEXT, parseMix, ScenarioGenerator, type Expectation, type FrameSource, type Mix, type ScenarioFrame, type ScenarioKind } from './scenarios.ts';
 
 export const DEV_ISSUER_PATH = packagePath('config', 'dev', 'issuer-TEST-ONLY.jwk.json');
 export const DEV_DENY_PATH = packagePath('config', 'dev', 'deny.json');
@@ -77,6 +77,10 @@ export interface SimulatorOptions {
   marginMs?: number;
   /** Wall clock in Unix ms (default Date.now). */
   now?: () => number;
+  /** Riders shared with other simulators (default: a population of its own, see `riders`). */
+  population?: Population;
+  /** Where frames come from instead of this simulator's own scenario mix (e.g. a gate of a JourneyModel). */
+  source?: FrameSource;
 }
 
 export const DEFAULT_OUTPUT: OutputSpec = { kind: 'pty' };
@@ -103,8 +107,26 @@ export interface SentEvent {
   data: Buffer;
 }
 
+/** A frame about to be written: announced before its first byte, so nothing the service answers can come before it. */
+export interface SendingEvent {
+  n: number;
+  scenario: ScenarioKind;
+  requested: ScenarioKind;
+  variant?: string;
+  expect: Expectation;
+  codeId?: string;
+  sub?: string;
+  rider?: string;
+  story?: string;
+  /** Announcement time, Unix ms. */
+  at: number;
+  /** What the scanner read (no AIM prefix, no terminator). Holds a whole ride code: do not log it. */
+  payload: Buffer;
+}
+
 export interface SimulatorEvents {
   ready: [info: { target: string; kind: Output['kind']; seed: string; riders: number; deniedRiders: number; mix: Mix }];
+  sending: [e: SendingEvent];
   sent: [e: SentEvent];
   noise: [e: { after: number; bytes: number; at: number; data: Buffer }];
   /** Nothing reads the output yet (tcp: no client; pty: the service has not opened the port). */
@@ -127,6 +149,7 @@ export class ScannerSimulator extends EventEmitter<SimulatorEvents> {
   readonly output: Output;
   readonly population: Population;
   readonly scenarios: ScenarioGenerator;
+  private readonly source: FrameSource;
   private readonly o: SimulatorOptions;
   private readonly suffix: Buffer;
   private readonly wire: Prng;
@@ -148,13 +171,15 @@ export class ScannerSimulator extends EventEmitter<SimulatorEvents> {
     if (o.noise !== undefined && !(o.noise >= 0 && o.noise <= 1)) throw new Error('noise must be a probability in 0..1');
     const root = new Prng(this.seed);
     this.wire = root.fork('wire');
-    this.population = new Population({
-      size: o.riders ?? 50,
-      prng: root.fork('population'),
-      issuer: o.issuer ?? loadIssuerKey(o.issuerPath ?? DEV_ISSUER_PATH),
-      deny: o.deny ?? loadDenyIds(o.denyPath ?? DEV_DENY_PATH),
-      nowSec: Math.floor(this.now() / 1000),
-    });
+    this.population =
+      o.population ??
+      new Population({
+        size: o.riders ?? 50,
+        prng: root.fork('population'),
+        issuer: o.issuer ?? loadIssuerKey(o.issuerPath ?? DEV_ISSUER_PATH),
+        deny: o.deny ?? loadDenyIds(o.denyPath ?? DEV_DENY_PATH),
+        nowSec: Math.floor(this.now() / 1000),
+      });
     const sc: ConstructorParameters<typeof ScenarioGenerator>[0] = {
       population: this.population,
       prng: root.fork('scenarios'),
@@ -168,6 +193,7 @@ export class ScannerSimulator extends EventEmitter<SimulatorEvents> {
     if (o.skewSec !== undefined) sc.skewSec = o.skewSec;
     if (o.marginMs !== undefined) sc.marginMs = o.marginMs;
     this.scenarios = new ScenarioGenerator(sc);
+    this.source = o.source ?? this.scenarios;
     this.output = createOutput(o.output ?? DEFAULT_OUTPUT);
     this.output.on('info', (m) => this.emit('info', m));
     this.output.on('client', (r) => this.emit('client', r));
@@ -213,14 +239,19 @@ export class ScannerSimulator extends EventEmitter<SimulatorEvents> {
     return this.loop ?? Promise.resolve();
   }
 
-  /** Stops sending, closes the output (kills socat, closes the server). Safe to call twice. */
-  async stop(): Promise<void> {
+  /** Stops sending but keeps the output open (frames in transit still arrive). Safe to call twice. */
+  async halt(): Promise<void> {
     this.abort.abort();
     try {
       await this.loop;
     } catch {
       /* reported through finished() */
     }
+  }
+
+  /** Stops sending, closes the output (kills socat, closes the server). Safe to call twice. */
+  async stop(): Promise<void> {
+    await this.halt();
     if (this.opened) await new Promise((r) => setTimeout(r, UNPLUG_DRAIN_MS));
     this.opened = false;
     await this.output.close();
@@ -283,7 +314,7 @@ export class ScannerSimulator extends EventEmitter<SimulatorEvents> {
   private async slot(gapMs: number): Promise<void> {
     await this.waitReady();
     if (this.o.noise && this.wire.chance(this.o.noise)) await this.sendNoise(gapMs);
-    const frames = this.scenarios.next();
+    const frames = this.source.next();
     const before = this.sentCount;
     for (const f of frames) {
       if (this.remaining <= 0) break;
@@ -340,9 +371,16 @@ export class ScannerSimulator extends EventEmitter<SimulatorEvents> {
   private async sendFrame(f: ScenarioFrame): Promise<void> {
     this.checkStopped();
     const data = Buffer.concat([this.o.aim ? Buffer.from(AIM_QR) : Buffer.alloc(0), f.payload, this.suffix]);
+    const sending: SendingEvent = { n: this.sentCount + 1, scenario: f.scenario, requested: f.requested, expect: f.expect, at: this.now(), payload: f.payload };
+    if (f.variant !== undefined) sending.variant = f.variant;
+    if (f.codeId !== undefined) sending.codeId = f.codeId;
+    if (f.sub !== undefined) sending.sub = f.sub;
+    if (f.rider !== undefined) sending.rider = f.rider;
+    if (f.story !== undefined) sending.story = f.story;
+    this.emit('sending', sending);
     const { chunks, receivers } = await this.writeChunked(data);
     // Nobody got it (a TCP client left meanwhile): it cannot be replayed or duplicated later.
-    if (receivers === 0 && f.codeId !== undefined && f.scenario === 'valid') this.scenarios.forget(f.codeId);
+    if (receivers === 0 && f.codeId !== undefined && f.scenario === 'valid') this.source.forget(f.codeId);
     this.sentCount++;
     const e: SentEvent = {
       n: this.sentCount,
@@ -364,7 +402,7 @@ export class ScannerSimulator extends EventEmitter<SimulatorEvents> {
 
   private async sendNoise(gapMs: number): Promise<void> {
     const n = this.wire.int(2, 24);
-    const body = this.scenarios.randomFrom(n, (b) => b < 0x20 || b >= 0x7f);
+    const body = this.source.randomFrom(n, (b) => b < 0x20 || b >= 0x7f);
     const data = Buffer.concat([body, this.suffix]);
     await this.output.write(data);
     this.emit('noise', { after: this.sentCount, bytes: data.length, at: this.now(), data });
