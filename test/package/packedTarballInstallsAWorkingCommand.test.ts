@@ -43,11 +43,15 @@ beforeAll(() => {
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('npm pack + npm install -g', () => {
-  it('packs compiled JavaScript and the docs, without test-only keys, sources or tests', () => {
+  it('packs compiled JavaScript, the docs and the example settings, without test-only keys, secrets, sources or tests', () => {
     expect(listed).toContain('dist/src/cli/faregate.js');
     expect(listed).toContain('LICENSE');
     expect(listed).toContain('docs/spec/qr-token-v1.md');
-    expect(listed.filter((f) => /TEST-ONLY|^config\/dev\/|^test\/|^src\/|\.ts$|tsbuildinfo/.test(f))).toEqual([]);
+    expect(listed).toContain('config/bus-reader.example.yaml');
+    expect(listed).toContain('config/settings.schema.json');
+    expect(listed).toContain('docs/deploy/faregate.service');
+    const forbidden = /TEST-ONLY|^config\/dev\/|\.jwk\.json$|\.password$|mosquitto\/passwd$|\.sqlite|^test\/|^src\/|\.ts$|\.map$|tsbuildinfo/;
+    expect(listed.filter((f) => forbidden.test(f))).toEqual([]);
   });
 
   it('puts a faregate on PATH that prints its version', () => {
