@@ -42,13 +42,16 @@ async function helpFor(words: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const spec = entry.subcommands?.[sub];
-  if (!spec) {
-    io.error(`faregate help: ${name} has no subcommand ${sub}${didYouMean(sub, Object.keys(entry.subcommands ?? {}))}`);
-    io.error(entryHelp(entry));
-    return EXIT_USAGE;
-  }
+  if (!spec) return unknownSubcommand(entry, sub, io);
   await io.writeLine(commandHelp(spec));
   return 0;
+}
+
+function unknownSubcommand(entry: CommandEntry, word: string, io: CliIo): number {
+  const subs = Object.keys(entry.subcommands ?? {});
+  io.error(`faregate ${entry.name}: unknown subcommand ${word}${didYouMean(word, subs) || ` (${subs.join(', ')})`}`);
+  for (const s of Object.values(entry.subcommands ?? {})) io.error(usageReminder(s));
+  return EXIT_USAGE;
 }
 
 function unknownCommand(name: string, io: CliIo): number {
@@ -70,21 +73,20 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   const entry = findCommand(name);
   if (!entry) return unknownCommand(name, io);
   const spec = specOf(entry, rest);
-  if (!spec || (entry.subcommands && !entry.spec && rest[0] === undefined)) {
+  if (!spec) {
     // A group (keys, trust, lists, cmd) without a known subcommand.
-    if (rest.some(isHelp) || rest.length === 0) {
-      if (rest.length === 0) {
-        io.error(`faregate ${name}: missing subcommand (${Object.keys(entry.subcommands ?? {}).join(', ')})`);
-        io.error(entryHelp(entry));
-        return EXIT_USAGE;
-      }
+    if (rest[0] === undefined) {
+      io.error(`faregate ${name}: missing subcommand (${Object.keys(entry.subcommands ?? {}).join(', ')})`);
+      for (const s of Object.values(entry.subcommands ?? {})) io.error(usageReminder(s));
+      return EXIT_USAGE;
+    }
+    if (isHelp(rest[0])) {
       await io.writeLine(entryHelp(entry));
       return 0;
     }
-    io.error(`faregate ${name}: unknown subcommand ${rest[0]}${didYouMean(rest[0]!, Object.keys(entry.subcommands ?? {}))}`);
-    io.error(entryHelp(entry));
-    return EXIT_USAGE;
+    return unknownSubcommand(entry, rest[0], io);
   }
+  if (entry.subcommands && spec === entry.spec && rest[0] !== undefined && !rest[0].startsWith('-')) return unknownSubcommand(entry, rest[0], io);
   if (rest.some(isHelp)) {
     await io.writeLine(spec === entry.spec ? entryHelp(entry) : commandHelp(spec));
     return 0;

@@ -12,7 +12,7 @@ import { openReader } from './taps.ts';
 
 const Args = z.object({
   'data-dir': z.string().min(1),
-  limit: numberArg.pipe(z.number().int('must be a whole number').min(1).max(100_000)),
+  limit: numberArg.pipe(z.number().int('must be a whole number').min(1, 'must be 1 or more').max(100_000, 'must be 100000 or less')),
   json: z.boolean(),
 });
 

@@ -25,7 +25,8 @@ export function decodeProblem(e: unknown, level: 'ride code' | 'credential'): st
     KeyFormatError: 'rider key unusable',
   };
   const what = layer[err.name];
-  if (what) return `${level}: ${what} (${err.message})`;
+  const detail = err.message.replace(/^(base45|cbor|cose):\s*/i, '');
+  if (what) return `${level}: ${what} (${detail})`;
   if (err.name === 'MalformedError') return `${level}: not an FG1 ${level} (${err.message})`;
   return `${level}: ${err.message}`;
 }

@@ -11,7 +11,7 @@ import { numberArg, parseCommand, UsageError } from '../usage.ts';
 
 const Args = z.object({
   'data-dir': z.string().min(1),
-  limit: numberArg.pipe(z.number().int('must be a whole number').min(1).max(100_000)),
+  limit: numberArg.pipe(z.number().int('must be a whole number').min(1, 'must be 1 or more').max(100_000, 'must be 100000 or less')),
   unsettled: z.boolean(),
   json: z.boolean(),
 });

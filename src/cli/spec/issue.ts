@@ -6,7 +6,7 @@ export const ISSUE: CommandSpec = {
   options: {
     issuer: { type: 'string', value: 'FILE', required: true, help: "the issuer's private key (JWK)" },
     rider: { type: 'string', value: 'FILE', required: true, help: "the rider's (phone's) public key (JWK)" },
-    sub: { type: 'string', value: 'HEX', required: true, help: 'the rider account id, 1..32 bytes in hex (pseudonymous)' },
+    sub: { type: 'string', value: 'HEX', required: true, help: 'the rider account id, 1..32 bytes in hex, pseudonymous' },
     cti: { type: 'string', value: 'HEX', defaultHelp: '8 random bytes', help: 'credential id, 1..16 bytes in hex' },
     exp: { type: 'string', value: 'UNIX', defaultHelp: 'iat + --valid-for', help: 'expiry time (not with --valid-for)' },
     'valid-for': { type: 'string', value: 'S', defaultHelp: '604800 (7 days)', help: 'validity from iat, seconds (not with --exp)' },
