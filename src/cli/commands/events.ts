@@ -4,6 +4,7 @@
  * gate modes (free pass, out of service). Read-only, safe while the service runs.
  */
 import { z } from 'zod';
+import { MODE_NAMES } from '../../policy/gateModes.ts';
 import type { CliIo } from '../io.ts';
 import { EVENTS } from '../spec/storeViews.ts';
 import { table, utcTime } from '../table.ts';
@@ -29,9 +30,10 @@ export async function eventsCommand(argv: string[], io: CliIo): Promise<number> 
     await io.writeLine(JSON.stringify({ store: reader.file, modes: view.modes, events: view.events }));
     return 0;
   }
-  const modes = view.modes.length
-    ? view.modes.map((m) => `${m.name} ${m.on ? 'ON' : 'off'} since ${utcTime(m.since)}${m.by ? ` (${m.by})` : ''}`).join('; ')
-    : 'free_pass off, out_of_service off (never changed)';
+  const modes = MODE_NAMES.map((name) => {
+    const m = view.modes.find((x) => x.name === name);
+    return m ? `${name} ${m.on ? 'ON' : 'off'} since ${utcTime(m.since)}${m.by ? ` (${m.by})` : ''}` : `${name} off`;
+  }).join('; ');
   await io.writeLine(`${reader.file}: modes: ${modes}`);
   if (view.events.length === 0) {
     await io.writeLine('no events');
