@@ -27,7 +27,6 @@ const VerifyArgs = z.object({
 
 const JsonLine = z.object({ qr: z.string(), at: z.number().refine(Number.isFinite).optional() });
 
-
 /** The spec's output object: decision, reason (absent on accept), codeId, sub, cti, profile. */
 export function decisionLine(d: Decision): string {
   const o: Record<string, unknown> = { decision: d.decision };
