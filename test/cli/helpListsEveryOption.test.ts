@@ -39,6 +39,7 @@ describe('help lists every declared option', () => {
         if (o.required) expect(block).toContain('required');
       }
       expect(opts).toContain('--help');
+      expect(r.stdout.split('\n').filter((l) => l.length > 100)).toEqual([]);
     }
     // Help text for the whole command carries the synopsis with every option too.
     const usage = viaFlag.stdout.slice(viaFlag.stdout.indexOf('usage:'), viaFlag.stdout.indexOf('\n\n', viaFlag.stdout.indexOf('usage:')));

@@ -6,7 +6,7 @@ export const SHARED_GROUP = 'faregate-backend';
 
 export const BACKEND: CommandSpec = {
   path: 'backend',
-  summary: 'the reference settlement backend (MQTT taps → SQLite, acks), until SIGINT/SIGTERM',
+  summary: 'the reference settlement backend (MQTT taps → SQLite, acks), until stopped',
   options: {
     mqtt: mqttUrl,
     db: { type: 'string', value: 'FILE', required: true, help: "the backend's SQLite file (created if missing)" },

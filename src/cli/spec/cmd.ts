@@ -6,7 +6,7 @@ export const KNOWN_COMMANDS = ['free_pass', 'out_of_service', 'reload_config', '
 
 export const CMD_SEND: CommandSpec = {
   path: 'cmd send',
-  summary: 'send a signed remote command to a validator, print its reply (docs/remote-commands.md)',
+  summary: 'send a signed remote command to a validator, print its reply',
   options: {
     mqtt: mqttUrl,
     device: { type: 'string', value: 'D', required: true, help: "the validator's deviceId" },
@@ -22,5 +22,5 @@ export const CMD_SEND: CommandSpec = {
     ca,
     insecure,
   },
-  notes: ['Exit 0 when the validator did it; 1 when it refused or did not reply in time.'],
+  notes: ['Exit 0 when the validator did it; 1 when it refused or did not reply in time. See docs/remote-commands.md.'],
 };

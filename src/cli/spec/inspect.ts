@@ -7,7 +7,7 @@ export const INSPECT: CommandSpec = {
   positionals: { usage: '[RIDE-CODE ...]', help: 'ride codes to decode; without any, one per line from stdin' },
   notes: [
     'No signature is checked and no list is consulted; the output never holds the whole code.',
-    'Exit 1 when a code does not decode (the reason is on stderr: not base45, not CBOR, not a COSE_Sign1, ...),',
-    'exit 2 when there is no ride code at all (no argument and nothing on stdin).',
+    'Exit 1 when a code does not decode: stderr says why (not base45, not CBOR, not a COSE_Sign1, ...).',
+    'Exit 2 when there is no ride code at all (no argument, nothing on stdin).',
   ],
 };
