@@ -35,4 +35,10 @@ describe('the command line start', () => {
     expect([...packages].filter((p) => !['node:fs', 'node:path', 'node:url', 'node:util', 'node:events'].includes(p))).toEqual([]);
   });
 
+  it('the bin imports nothing before it knows the command (--version reads only package.json)', () => {
+    const { files, packages } = staticClosure(join(REPO_ROOT, 'dist/src/cli/faregate.js'));
+    expect([...files].map((f) => f.slice(REPO_ROOT.length))).toEqual(['dist/src/cli/faregate.js']);
+    expect([...packages]).toEqual([]);
+  });
+
 });
