@@ -4,11 +4,22 @@
  * view is one short read transaction (a WAL reader never blocks the writer).
  */
 import Database from 'better-sqlite3';
-import { existsSync } from 'node:fs';
+import { chownSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** = STORE_FILE of src/service/validatorService.ts (a test keeps them equal; that module loads the whole service). */
 export const STORE_FILE_NAME = 'faregate.sqlite';
+
+/** A file SQLite created next to the store belongs to the store's owner (when run as root). */
+function giveToStoreOwner(store: string, created: string): void {
+  if (process.getuid?.() !== 0 || !existsSync(created)) return;
+  try {
+    const st = statSync(store);
+    chownSync(created, st.uid, st.gid);
+  } catch {
+    // Best effort: the service running as root needs nothing.
+  }
+}
 
 export class NoStoreError extends Error {
   override readonly name = 'NoStoreError';
@@ -65,14 +76,30 @@ export class StoreReader {
     private readonly db: Database.Database,
   ) {}
 
-  /** Opens `dataDir/faregate.sqlite` read-only; NoStoreError when there is none (nothing is created). */
+  /**
+   * Opens `dataDir/faregate.sqlite` read-only; NoStoreError when there is none (nothing is
+   * created). While a service has the store open (its WAL file is there), the file itself is
+   * opened read-only: WAL readers never block the writer. When no WAL file is there (the last
+   * service closed the store cleanly), a private in-memory copy of the file is read instead, so
+   * nothing is created next to the store: a `-shm` made by another user (say root) would lock
+   * the service out of its own store at its next start.
+   */
   static open(dataDir: string): StoreReader {
     const file = join(dataDir, STORE_FILE_NAME);
     if (!existsSync(file)) throw new NoStoreError(`no store in ${dataDir} (no ${STORE_FILE_NAME} there)`);
     let db: Database.Database;
     try {
-      db = new Database(file, { readonly: true, fileMustExist: true });
-      db.pragma('busy_timeout = 2000');
+      if (existsSync(`${file}-wal`)) {
+        const hadShm = existsSync(`${file}-shm`);
+        db = new Database(file, { readonly: true, fileMustExist: true });
+        db.pragma('busy_timeout = 2000');
+        if (!hadShm) giveToStoreOwner(file, `${file}-shm`);
+      } else {
+        const image = readFileSync(file);
+        // The memory copy cannot be in WAL mode (header bytes 18-19 = 2): mark it a rollback-journal file.
+        if (image.length >= 100 && image[18] === 2) image[18] = image[19] = 1;
+        db = new Database(image, { readonly: true });
+      }
       db.prepare('SELECT count(*) FROM sqlite_master').get();
     } catch (e) {
       throw new NoStoreError(`${file}: not a readable store (${(e as Error).message})`);

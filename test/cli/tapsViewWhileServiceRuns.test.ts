@@ -95,7 +95,15 @@ describe('taps and events while the service runs', () => {
     for (const out of [table.stdout, unsettled.stdout, ev.stdout, ...views.map((v) => JSON.stringify(v))])
       for (const c of codes) expect(out).not.toContain(c.slice(4, 40));
 
+    // After a clean stop the views still work and leave no file next to the store.
     await svc.kill('SIGTERM');
+    const before = readdirSync(dataDir).sort();
+    const stopped = await runFaregate(['taps', '--data-dir', dataDir, '--json', '--limit', '1']);
+    expect(stopped.code, stopped.stderr).toBe(0);
+    expect((JSON.parse(stopped.stdout) as TapsDoc).counts).toEqual({ total: 40, unsettled: 40, settled: 0, rejected: 1 });
+    expect((await runFaregate(['events', '--data-dir', dataDir])).code).toBe(0);
+    expect(readdirSync(dataDir).sort()).toEqual(before);
+    expect(before).not.toContain('faregate.sqlite-shm');
   }, 90_000);
 
   it('a dir without a store: exit 2 "no store in DIR", and nothing is created', async () => {

@@ -26,7 +26,12 @@ export function openReader(command: string, dataDir: string): StoreReader {
 }
 
 function settledText(t: TapView): string {
-  if (t.settled) return t.settledAt !== null ? `yes ${utcTime(t.settledAt).slice(11)}` : 'yes';
+  if (t.settled) {
+    if (t.settledAt === null) return 'yes';
+    const when = utcTime(t.settledAt);
+    // The time alone when settled the day of the tap (the usual case), else date and time.
+    return `yes ${when.slice(0, 10) === utcTime(t.at).slice(0, 10) ? when.slice(11) : when}`;
+  }
   return t.attempts > 0 ? `no (sent ${t.attempts}×)` : 'no';
 }
 
