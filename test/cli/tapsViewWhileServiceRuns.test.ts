@@ -40,7 +40,7 @@ describe('taps and events while the service runs', () => {
       for (const c of codes) {
         await writer.write(c + '\r');
         written++;
-        await sleep(40);
+        await sleep(80);
       }
     })();
 
@@ -61,8 +61,10 @@ describe('taps and events while the service runs', () => {
     await svc.waitForDecisions(codes.length, 15_000);
     // The writer was never blocked: every rider got in.
     expect(svc.decisions().map((d) => d.decision)).toEqual(codes.map(() => 'accept'));
-    expect(views.length).toBeGreaterThan(1);
-    expect(views.at(-1)!.counts.total).toBeGreaterThan(views[0]!.counts.total);
+    // At least one view was read mid-stream, and the views only grow.
+    expect(views.some((v) => v.counts.total < codes.length)).toBe(true);
+    const totals = views.map((v) => v.counts.total);
+    expect([...totals].sort((a, b) => a - b)).toEqual(totals);
 
     // A rejected code shows in events (flushed within about a second) and in the taps counts.
     writer.write(riders[0]!.code(Math.floor(Date.now() / 1000) - 3600) + '\r');
