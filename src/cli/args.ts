@@ -84,14 +84,17 @@ export function readArgs(spec: CommandSpec, argv: string[], env: NodeJS.ProcessE
     else if (values[t.name] !== undefined) fail(`--${t.name} is given more than once`);
     else values[t.name] = v;
   }
+  // Every missing option at once (the first wrong token above stops there: what follows it may be misread).
+  const missing: string[] = [];
   for (const [name, o] of Object.entries(spec.options)) {
     if (values[name] !== undefined) continue;
     const fromEnv = o.env !== undefined ? env[o.env] : undefined;
     if (fromEnv !== undefined && fromEnv !== '') values[name] = fromEnv;
     else if (o.default !== undefined) values[name] = o.default;
     else if (o.type === 'boolean') values[name] = false;
-    else if (o.required) fail(`missing --${name}${o.env ? ` and ${o.env} is not set` : ''} (${o.help})`);
+    else if (o.required) missing.push(`missing --${name}${o.env ? ` and ${o.env} is not set` : ''} (${o.help})`);
   }
+  if (missing.length) fail(missing.join('; '));
   return { values, positionals };
 }
 

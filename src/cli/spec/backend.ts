@@ -9,7 +9,7 @@ export const BACKEND: CommandSpec = {
   summary: 'the reference settlement backend (MQTT taps → SQLite, acks), until stopped',
   options: {
     mqtt: mqttUrl,
-    db: { type: 'string', value: 'FILE', required: true, help: "the backend's SQLite file (created if missing)" },
+    db: { type: 'string', value: 'FILE', required: true, help: "the backend's SQLite file, created if missing" },
     prefix,
     'client-id': { type: 'string', value: 'ID', defaultHelp: 'faregate-backend-<hostname>', help: 'MQTT client id' },
     protocol: protocol('5'),

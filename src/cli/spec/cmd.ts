@@ -12,7 +12,7 @@ export const CMD_SEND: CommandSpec = {
     device: { type: 'string', value: 'D', required: true, help: "the validator's deviceId" },
     cmd: { type: 'string', value: 'NAME', required: true, help: `the command: ${KNOWN_COMMANDS.join(', ')}` },
     args: { type: 'string', value: 'JSON', default: '{}', help: "the command's arguments, a JSON object" },
-    key: { type: 'string', value: 'FILE', required: true, help: 'the operator private key (JWK with kid)' },
+    key: { type: 'string', value: 'FILE', required: true, help: 'the operator private key, JWK with kid' },
     ttl: { type: 'string', value: 'S', default: '60', help: 'the command expires after this, seconds' },
     prefix,
     timeout: { type: 'string', value: 'S', default: '10', help: 'how long to wait for the reply, seconds' },

@@ -4,8 +4,8 @@ export const ISSUE: CommandSpec = {
   path: 'issue',
   summary: 'mint a rider credential (level 1), written as base64url',
   options: {
-    issuer: { type: 'string', value: 'FILE', required: true, help: "the issuer's private key (JWK)" },
-    rider: { type: 'string', value: 'FILE', required: true, help: "the rider's (phone's) public key (JWK)" },
+    issuer: { type: 'string', value: 'FILE', required: true, help: "the issuer's private key, JWK" },
+    rider: { type: 'string', value: 'FILE', required: true, help: "the rider's public key, JWK; the phone keeps the private part" },
     sub: { type: 'string', value: 'HEX', required: true, help: 'the rider account id, 1..32 bytes in hex, pseudonymous' },
     cti: { type: 'string', value: 'HEX', defaultHelp: '8 random bytes', help: 'credential id, 1..16 bytes in hex' },
     exp: { type: 'string', value: 'UNIX', defaultHelp: 'iat + --valid-for', help: 'expiry time (not with --valid-for)' },

@@ -1,6 +1,6 @@
 import type { CommandSpec } from './types.ts';
 
-const dataDir = { type: 'string', value: 'DIR', required: true, help: "the gate's dataDir (holds faregate.sqlite)" } as const;
+const dataDir = { type: 'string', value: 'DIR', required: true, help: "the gate's dataDir, which holds faregate.sqlite" } as const;
 
 export const TAPS: CommandSpec = {
   path: 'taps',
