@@ -22,5 +22,5 @@ export const EVENTS: CommandSpec = {
     limit: { type: 'string', value: 'N', default: '20', help: 'how many events to show' },
     json: { type: 'boolean', help: 'one JSON document {store, modes, events} instead of a table' },
   },
-  notes: ['Decision events reach the store in batches (within a few seconds); the newest may not be there yet.'],
+  notes: ['Decision events reach the store in batches, about once a second: the newest may not be there yet.'],
 };
