@@ -1,78 +1,111 @@
-/** `faregate` command line: dispatches to one command; unusable arguments or files exit 2. */
-import { codeCommand, CODE_USAGE } from './commands/code.ts';
-import { inspectCommand, INSPECT_USAGE } from './commands/inspect.ts';
-import { issueCommand, ISSUE_USAGE } from './commands/issue.ts';
-import { keysCommand, KEYS_USAGE } from './commands/keys.ts';
-import { trustCommand, TRUST_USAGE } from './commands/trust.ts';
-import { verifyCommand, VERIFY_USAGE } from './commands/verify.ts';
+/**
+ * `faregate` command line: `--version`, `help [command]`, then one command, whose module is
+ * imported only then (so help and --version load no command, no zod, no crypto).
+ * Exit codes: src/cli/spec/exitCodes.ts.
+ */
+import { didYouMean } from './args.ts';
+import { COMMANDS, findCommand } from './commandTable.ts';
+import { ArgumentError, UsageError } from './errors.ts';
+import { commandHelp, entryHelp, topHelp, usageReminder } from './help.ts';
 import { processIo, type CliIo } from './io.ts';
-import { UsageError } from './usage.ts';
+import { EXIT_FAILURE, EXIT_USAGE } from './spec/exitCodes.ts';
+import type { CommandEntry, CommandSpec } from './spec/types.ts';
+import { packageVersion } from '../platform/packageRoot.ts';
 
-type Command = (argv: string[], io: CliIo) => Promise<number>;
+export { EXIT_USAGE };
 
-const RUN_USAGE = 'faregate run --config FILE   (settings may be overridden by FAREGATE_* variables, e.g. FAREGATE_SCANNER__PATH)';
+const isHelp = (a: string | undefined) => a === '--help' || a === '-h';
 
-const COMMANDS: Record<string, { run: Command; usage: string; summary: string }> = {
-  // Loaded on demand: the service pulls in serialport, SQLite and pino, which `verify` does not need.
-  run: { run: async (a, io) => (await import('./commands/run.ts')).runCommand(a, io), usage: RUN_USAGE, summary: 'run the validator service (scanner → decision → durable tap → gate)' },
-  backend: {
-    run: async (a, io) => (await import('./commands/backend.ts')).backendCommand(a, io),
-    usage: 'faregate backend --mqtt URL --db FILE [--prefix P] [--client-id ID] [--protocol 4|5] [--shared-group NAME | --no-shared] [--username U --password-file F] [--ca F --cert F --key F --servername S --insecure]\n           faregate backend report --db FILE [--json]',
-    summary: 'run the reference settlement backend (MQTT taps → SQLite, acks), or report what it settled',
-  },
-  monitor: {
-    run: async (a, io) => (await import('./commands/monitor.ts')).monitorCommand(a, io),
-    usage: 'faregate monitor --mqtt URL [--prefix P] [--protocol 4|5] [--once [--wait MS]] [--json] [--username U --password-file F] [--ca F] [--insecure]',
-    summary: 'live view of every gate on the broker (status, backlog, decisions/min, clock, alarms)',
-  },
-  cmd: {
-    run: async (a, io) => (await import('./commands/cmd.ts')).cmdCommand(a, io),
-    usage: 'faregate cmd send --mqtt URL --device D --cmd NAME [--args JSON] --key OPERATOR.jwk.json [--ttl S] [--prefix P] [--timeout S]',
-    summary: 'send a signed remote command to a validator and print its reply (docs/remote-commands.md)',
-  },
-  lists: {
-    run: async (a, io) => (await import('./commands/lists.ts')).listsCommand(a, io),
-    usage: 'faregate lists sign --type trust|deny --kind snapshot|delta --in FILE --version N [--base N] [--issued-at UNIX] --key ROOT.jwk.json --out FILE\n           faregate lists publish --mqtt URL --file SIGNED [--prefix P] [--protocol 4|5] [--username U --password-file F] [--retain-delta]',
-    summary: 'sign a trust or deny list with a root key, or publish one to the validators (docs/signed-lists.md)',
-  },
-  verify: { run: verifyCommand, usage: VERIFY_USAGE, summary: 'decide ride codes read from stdin (one JSON line each)' },
-  keys: { run: keysCommand, usage: KEYS_USAGE, summary: 'generate an issuer or rider key pair (JWK)' },
-  trust: { run: trustCommand, usage: TRUST_USAGE, summary: 'build a trust list (JWK Set) from issuer public keys' },
-  issue: { run: issueCommand, usage: ISSUE_USAGE, summary: 'mint a rider credential (level 1)' },
-  code: { run: codeCommand, usage: CODE_USAGE, summary: 'make a ride code (level 2) from a credential' },
-  inspect: { run: inspectCommand, usage: INSPECT_USAGE, summary: 'decode a ride code without trusting it' },
-};
+/** The declaration an argv is for: the subcommand's when argv starts with one, else the command's own. */
+function specOf(entry: CommandEntry, rest: string[]): CommandSpec | undefined {
+  const sub = rest[0] !== undefined ? entry.subcommands?.[rest[0]] : undefined;
+  return sub ?? entry.spec;
+}
 
-export const EXIT_USAGE = 2;
+function specByPath(path: string): CommandSpec | undefined {
+  const [name, sub] = path.split(' ');
+  const e = findCommand(name!);
+  return sub ? e?.subcommands?.[sub] : e?.spec;
+}
 
-function help(): string {
-  const lines = ['faregate: QR fare validator', '', 'Commands:'];
-  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(8)} ${c.summary}`, `           ${c.usage}`);
-  return lines.join('\n');
+/** `faregate help X [Y]`. */
+async function helpFor(words: string[], io: CliIo): Promise<number> {
+  const [name, sub] = words;
+  if (name === undefined) {
+    await io.writeLine(topHelp(COMMANDS, packageVersion()));
+    return 0;
+  }
+  const entry = findCommand(name);
+  if (!entry) return unknownCommand(name, io);
+  if (sub === undefined) {
+    await io.writeLine(entryHelp(entry));
+    return 0;
+  }
+  const spec = entry.subcommands?.[sub];
+  if (!spec) return unknownSubcommand(entry, sub, io);
+  await io.writeLine(commandHelp(spec));
+  return 0;
+}
+
+function unknownSubcommand(entry: CommandEntry, word: string, io: CliIo): number {
+  const subs = Object.keys(entry.subcommands ?? {});
+  io.error(`faregate ${entry.name}: unknown subcommand ${word}${didYouMean(word, subs) || ` (${subs.join(', ')})`}`);
+  for (const s of Object.values(entry.subcommands ?? {})) io.error(usageReminder(s));
+  return EXIT_USAGE;
+}
+
+function unknownCommand(name: string, io: CliIo): number {
+  io.error(`faregate: unknown command ${name}${didYouMean(name, COMMANDS.map((c) => c.name))} (faregate help lists the commands)`);
+  return EXIT_USAGE;
 }
 
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
-    await io.writeLine(help());
-    return name === undefined ? EXIT_USAGE : 0;
+  if (name === '--version' || name === '-V') {
+    await io.writeLine(packageVersion());
+    return 0;
   }
-  const cmd = COMMANDS[name];
-  if (!cmd) {
-    io.error(`faregate: unknown command ${name}; run faregate help`);
+  if (name === undefined) {
+    io.error(topHelp(COMMANDS, packageVersion()));
     return EXIT_USAGE;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
-    await io.writeLine(cmd.usage);
+  if (name === 'help' || isHelp(name)) return helpFor(rest, io);
+  const entry = findCommand(name);
+  if (!entry) return unknownCommand(name, io);
+  const spec = specOf(entry, rest);
+  if (!spec) {
+    // A group (keys, trust, lists, cmd) without a known subcommand.
+    if (rest[0] === undefined) {
+      io.error(`faregate ${name}: missing subcommand (${Object.keys(entry.subcommands ?? {}).join(', ')})`);
+      for (const s of Object.values(entry.subcommands ?? {})) io.error(usageReminder(s));
+      return EXIT_USAGE;
+    }
+    if (isHelp(rest[0])) {
+      await io.writeLine(entryHelp(entry));
+      return 0;
+    }
+    return unknownSubcommand(entry, rest[0], io);
+  }
+  if (entry.subcommands && spec === entry.spec && rest[0] !== undefined && !rest[0].startsWith('-')) return unknownSubcommand(entry, rest[0], io);
+  if (rest.some(isHelp)) {
+    await io.writeLine(spec === entry.spec ? entryHelp(entry) : commandHelp(spec));
     return 0;
   }
   try {
-    return await cmd.run(rest, io);
+    const run = await entry.load();
+    return await run(rest, io);
   } catch (e) {
+    if (e instanceof ArgumentError) {
+      io.error(`faregate ${e.message}`);
+      const s = specByPath(e.path);
+      if (s) io.error(usageReminder(s));
+      return EXIT_USAGE;
+    }
     if (e instanceof UsageError) {
       io.error(`faregate ${e.message}`);
       return EXIT_USAGE;
     }
-    throw e;
+    io.error(`faregate ${name}: failed: ${(e as Error).message ?? String(e)}`);
+    return EXIT_FAILURE;
   }
 }

@@ -1,13 +1,10 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { z } from 'zod';
 import { formatIssues } from '../lists/issues.ts';
+import { readArgs } from './args.ts';
+import { ArgumentError, UsageError } from './errors.ts';
+import type { CommandSpec } from './spec/types.ts';
 
-/** Unusable arguments or files: one line on stderr, exit code 2. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
-
-type Options = NonNullable<ParseArgsConfig['options']>;
+export { ArgumentError, UsageError };
 
 /**
  * A number given on the command line: decimal digits, optionally with a fraction. Stricter than
@@ -15,21 +12,14 @@ type Options = NonNullable<ParseArgsConfig['options']>;
  */
 export const numberArg = z.string().regex(/^\d+(\.\d+)?$/, 'must be a number').transform(Number);
 
-/** Parses argv with node:util, then validates the values with a zod schema. */
-export function parseCommand<S extends z.ZodType>(
-  command: string,
-  argv: string[],
-  options: Options,
-  schema: S,
-  allowPositionals = false,
-): { values: z.infer<S>; positionals: string[] } {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals });
-  } catch (e) {
-    throw new UsageError(`${command}: ${(e as Error).message.replace(/\s*\n\s*/g, " ")}`);
-  }
-  const r = schema.safeParse(parsed.values);
-  if (!r.success) throw new UsageError(`${command}: ${formatIssues(r.error.issues).replace(/(^|; )([\w-]+):/g, '$1--$2:')}`);
-  return { values: r.data, positionals: parsed.positionals };
+/**
+ * Reads argv against the command's declaration (unknown, missing, repeated options, choices),
+ * then checks what the values mean with a zod schema. Any problem: an ArgumentError (one line,
+ * then the usage, exit 2).
+ */
+export function parseCommand<S extends z.ZodType>(spec: CommandSpec, argv: string[], schema: S): { values: z.infer<S>; positionals: string[] } {
+  const { values, positionals } = readArgs(spec, argv);
+  const r = schema.safeParse(values);
+  if (!r.success) throw new ArgumentError(spec.path, formatIssues(r.error.issues).replace(/(^|; )([\w-]+):/g, '$1--$2:'));
+  return { values: r.data, positionals };
 }

@@ -7,36 +7,13 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { BackendStore, type Report } from '../../backend/backendStore.ts';
 import { DEFAULT_SHARED_GROUP, SettlementBackend, type BackendTlsOptions } from '../../backend/settlementBackend.ts';
-import { DEFAULT_TOPIC_PREFIX } from '../../contract/settlement.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { createLogger } from '../../platform/pinoLogger.ts';
 import { readText } from '../files.ts';
+import { table } from '../table.ts';
 import type { CliIo } from '../io.ts';
+import { BACKEND, BACKEND_REPORT } from '../spec/backend.ts';
 import { parseCommand, UsageError } from '../usage.ts';
-
-export const BACKEND_USAGE = [
-  'faregate backend --mqtt URL --db FILE [--prefix faregate/v1] [--client-id ID] [--protocol 4|5] [--shared-group NAME | --no-shared]',
-  '                 [--username U --password-file F] [--ca F] [--cert F --key F] [--servername S] [--insecure] [--log-level info]',
-  '         faregate backend report --db FILE [--json]',
-].join('\n');
-
-const RUN_OPTIONS = {
-  mqtt: { type: 'string' },
-  db: { type: 'string' },
-  prefix: { type: 'string' },
-  'client-id': { type: 'string' },
-  protocol: { type: 'string' },
-  'shared-group': { type: 'string' },
-  'no-shared': { type: 'boolean' },
-  username: { type: 'string' },
-  'password-file': { type: 'string' },
-  ca: { type: 'string' },
-  cert: { type: 'string' },
-  key: { type: 'string' },
-  servername: { type: 'string' },
-  insecure: { type: 'boolean' },
-  'log-level': { type: 'string' },
-} as const;
 
 const TOPIC_LEVELS = /^[^+#\u0000]+$/;
 
@@ -47,10 +24,9 @@ const RunArgs = z
     prefix: z
       .string()
       .regex(TOPIC_LEVELS, 'must not contain + # or NUL')
-      .refine((p) => !p.startsWith('/') && !p.endsWith('/') && !p.startsWith('$'), 'must not start or end with / or start with $')
-      .default(DEFAULT_TOPIC_PREFIX),
+      .refine((p) => !p.startsWith('/') && !p.endsWith('/') && !p.startsWith('$'), 'must not start or end with / or start with $'),
     'client-id': z.string().regex(/^[\x21-\x7e]{1,128}$/, 'must be 1..128 printable ASCII characters').optional(),
-    protocol: z.enum(['4', '5'], { error: 'must be 4 (MQTT 3.1.1) or 5' }).default('5'),
+    protocol: z.enum(['4', '5'], { error: 'must be 4 (MQTT 3.1.1) or 5' }),
     'shared-group': z.string().regex(/^[^/+#\s]{1,64}$/, 'must be 1..64 characters without / + # or spaces').optional(),
     'no-shared': z.boolean().default(false),
     username: z.string().min(1).optional(),
@@ -60,7 +36,7 @@ const RunArgs = z
     key: z.string().min(1).optional(),
     servername: z.string().min(1).optional(),
     insecure: z.boolean().default(false),
-    'log-level': z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+    'log-level': z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']),
   })
   .refine((a) => !(a['no-shared'] && a['shared-group'] !== undefined), { message: 'give either --shared-group or --no-shared', path: ['no-shared'] })
   .refine((a) => a['password-file'] === undefined || a.username !== undefined, { message: 'needs --username', path: ['password-file'] })
@@ -77,8 +53,7 @@ const ReportArgs = z.object({
 
 export async function backendCommand(argv: string[], io: CliIo): Promise<number> {
   if (argv[0] === 'report') return reportCommand(argv.slice(1), io);
-  if (argv[0] !== undefined && !argv[0].startsWith('-')) throw new UsageError(`backend: unknown subcommand ${argv[0]}; run faregate backend --help`);
-  const { values: a } = parseCommand('backend', argv, RUN_OPTIONS, RunArgs);
+  const { values: a } = parseCommand(BACKEND, argv, RunArgs);
 
   const password = a['password-file'] !== undefined ? readText(a['password-file'], 'backend: --password-file').replace(/\r?\n$/, '') : undefined;
   let tls: BackendTlsOptions | undefined;
@@ -157,7 +132,7 @@ function openStore(file: string, readonly: boolean, logger?: Logger): BackendSto
 }
 
 async function reportCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values: a } = parseCommand('backend report', argv, { db: { type: 'string' }, json: { type: 'boolean' } }, ReportArgs);
+  const { values: a } = parseCommand(BACKEND_REPORT, argv, ReportArgs);
   const store = openStore(a.db, true);
   let report: Report;
   try {
@@ -171,17 +146,6 @@ async function reportCommand(argv: string[], io: CliIo): Promise<number> {
   }
   for (const line of formatReport(report)) await io.writeLine(line);
   return 0;
-}
-
-function table(header: string[], rows: (string | number)[][], rightAligned: Set<number>): string[] {
-  const cells = [header, ...rows.map((r) => r.map(String))];
-  const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const fmt = (r: string[]) =>
-    r
-      .map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  return [fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => fmt(r.map(String)))];
 }
 
 /** The report as a readable table (fares in the currency's minor unit, as on the wire). */

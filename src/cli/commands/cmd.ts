@@ -8,28 +8,24 @@
 import { randomUUID } from 'node:crypto';
 import mqtt from 'mqtt';
 import { z } from 'zod';
-import { DEFAULT_TOPIC_PREFIX, topics } from '../../contract/settlement.ts';
-import { COMMAND_NAMES, CommandReplySchema, signCommand } from '../../fleet/commandTypes.ts';
+import { topics } from '../../contract/settlement.ts';
+import { CommandReplySchema, signCommand } from '../../fleet/commandTypes.ts';
 import type { CliIo } from '../io.ts';
 import { loadJwk } from '../keyFiles.ts';
 import { readText } from '../files.ts';
+import { CMD_SEND } from '../spec/cmd.ts';
 import { numberArg, parseCommand, UsageError } from '../usage.ts';
-
-export const CMD_USAGE =
-  'faregate cmd send --mqtt URL --device D --cmd ' +
-  COMMAND_NAMES.join('|') +
-  " [--args JSON] --key OPERATOR.jwk.json [--ttl S] [--prefix P] [--timeout S] [--id ID] [--username U --password-file F] [--ca F] [--insecure]";
 
 const Args = z
   .object({
     mqtt: z.string({ error: 'is required' }).regex(/^mqtts?:\/\/[^\s]+$/, 'must be an mqtt:// or mqtts:// URL'),
     device: z.string({ error: 'is required' }).regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a device id (1..64 of A-Z a-z 0-9 _ -)'),
     cmd: z.string({ error: 'is required' }).min(1).max(64),
-    args: z.string().default('{}'),
+    args: z.string(),
     key: z.string({ error: 'is required' }).min(1),
-    ttl: numberArg.pipe(z.number().int('must be whole seconds').min(1).max(7 * 86400)).default(60),
-    prefix: z.string().regex(/^[^#+\s]+$/, 'must not contain wildcards or spaces').default(DEFAULT_TOPIC_PREFIX),
-    timeout: numberArg.pipe(z.number().positive()).default(10),
+    ttl: numberArg.pipe(z.number().int('must be whole seconds').min(1).max(7 * 86400)),
+    prefix: z.string().regex(/^[^#+\s]+$/, 'must not contain wildcards or spaces'),
+    timeout: numberArg.pipe(z.number().positive()),
     id: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1..128 of A-Z a-z 0-9 . _ : -').optional(),
     username: z.string().min(1).optional(),
     'password-file': z.string().min(1).optional(),
@@ -39,27 +35,8 @@ const Args = z
 
 export async function cmdCommand(argv: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub !== 'send') throw new UsageError(`cmd: unknown subcommand ${sub ?? '(none)'}; usage: ${CMD_USAGE}`);
-  const { values: a } = parseCommand(
-    'cmd send',
-    rest,
-    {
-      mqtt: { type: 'string' },
-      device: { type: 'string' },
-      cmd: { type: 'string' },
-      args: { type: 'string' },
-      key: { type: 'string' },
-      ttl: { type: 'string' },
-      prefix: { type: 'string' },
-      timeout: { type: 'string' },
-      id: { type: 'string' },
-      username: { type: 'string' },
-      'password-file': { type: 'string' },
-      ca: { type: 'string' },
-      insecure: { type: 'boolean' },
-    },
-    Args,
-  );
+  if (sub !== 'send') throw new UsageError(`cmd: unknown subcommand ${sub ?? '(none)'} (send)`);
+  const { values: a } = parseCommand(CMD_SEND, rest, Args);
   let args: unknown;
   try {
     args = JSON.parse(a.args);

@@ -4,9 +4,8 @@ import { makeRideCode } from '../../mint/mint.ts';
 import { readText } from '../files.ts';
 import type { CliIo } from '../io.ts';
 import { loadJwk } from '../keyFiles.ts';
+import { CODE } from '../spec/code.ts';
 import { parseCommand, UsageError } from '../usage.ts';
-
-export const CODE_USAGE = 'faregate code --credential FILE --rider RIDER.jwk.json --seq N [--ts UNIX] [--untagged]';
 
 const uintArg = z.string().regex(/^\d+$/, 'must be a whole number ≥ 0').transform(Number);
 const Args = z.object({
@@ -18,8 +17,7 @@ const Args = z.object({
 });
 
 export async function codeCommand(argv: string[], io: CliIo): Promise<number> {
-  const s = { type: 'string' } as const;
-  const { values: a } = parseCommand('code', argv, { credential: s, rider: s, seq: s, ts: s, untagged: { type: 'boolean' } }, Args);
+  const { values: a } = parseCommand(CODE, argv, Args);
   const credText = readText(a.credential, 'credential').trim();
   if (!/^[A-Za-z0-9_-]+$/.test(credText)) throw new UsageError(`credential ${a.credential}: not base64url (as written by faregate issue)`);
   const rider = loadJwk(a.rider, 'rider key', true);

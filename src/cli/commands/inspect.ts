@@ -1,24 +1,43 @@
 /**
- * `faregate inspect [TEXT]`: decodes a ride code (argument, or each stdin line) to readable JSON
- * without trusting it: no signature is checked, no list is consulted.
+ * `faregate inspect [RIDE-CODE ...]`: decodes ride codes (arguments, or each stdin line) to
+ * readable JSON without trusting them: no signature is checked, no list is consulted.
+ * Exit 0: every code decoded; 1: one did not (why, on stderr: not base45, not CBOR, ...);
+ * 2: no ride code at all.
  */
 import { importCoseKey } from '../../token/coseKey.ts';
 import { stripFrame } from '../../token/frame.ts';
 import { parseCredential, parseRideCodeText, type CredentialIds, type Level2Result } from '../../token/rideCode.ts';
 import type { CliIo } from '../io.ts';
 import { readLines } from '../lineReader.ts';
-import { parseCommand } from '../usage.ts';
+import { INSPECT } from '../spec/inspect.ts';
+import { parseCommand, UsageError } from '../usage.ts';
 import { z } from 'zod';
 
-export const INSPECT_USAGE = 'faregate inspect [RIDE-CODE]   (or ride codes on stdin, one per line)';
-
 const iso = (s: number) => (Number.isFinite(s * 1000) && s * 1000 < 8.64e15 ? new Date(s * 1000).toISOString() : undefined);
+
+/** What a decoding error means, in words: the layer that failed, then its detail. */
+export function decodeProblem(e: unknown, level: 'ride code' | 'credential'): string {
+  const err = e as Error;
+  const layer: Record<string, string> = {
+    Base45Error: 'not base45',
+    CborError: 'not CBOR',
+    CoseError: 'not a COSE_Sign1',
+    KeyFormatError: 'rider key unusable',
+  };
+  const what = layer[err.name];
+  const detail = err.message.replace(/^(base45|cbor|cose):\s*/i, '');
+  if (what) return `${level}: ${what} (${detail})`;
+  if (err.name === 'MalformedError') return `${level}: not an FG1 ${level} (${err.message})`;
+  return `${level}: ${err.message}`;
+}
 
 export function describeRideCode(frame: string): Record<string, unknown> {
   const l2: Level2Result = {};
   const ids: CredentialIds = {};
+  let level: 'ride code' | 'credential' = 'ride code';
   try {
     const body = parseRideCodeText(stripFrame(frame), l2);
+    level = 'credential';
     const c = parseCredential(body.credentialBytes, importCoseKey, ids);
     return {
       verified: false,
@@ -42,18 +61,38 @@ export function describeRideCode(frame: string): Record<string, unknown> {
       },
     };
   } catch (e) {
-    return { verified: false, malformed: (e as Error).message, codeId: l2.codeId, sub: ids.subHex, cti: ids.ctiHex };
+    return { verified: false, malformed: decodeProblem(e, level), codeId: l2.codeId, sub: ids.subHex, cti: ids.ctiHex };
   }
 }
 
 export async function inspectCommand(argv: string[], io: CliIo): Promise<number> {
-  const { positionals } = parseCommand('inspect', argv, {}, z.object({}), true);
+  const { positionals } = parseCommand(INSPECT, argv, z.object({}));
+  let seen = 0;
+  let bad = 0;
+  const one = async (where: string, text: string): Promise<void> => {
+    seen++;
+    const d = describeRideCode(text);
+    if (d.malformed !== undefined) {
+      bad++;
+      io.error(`faregate inspect: ${where}: ${String(d.malformed)}`);
+    }
+    await io.writeLine(JSON.stringify(d));
+  };
   if (positionals.length > 0) {
-    for (const p of positionals) await io.writeLine(JSON.stringify(describeRideCode(p)));
-    return 0;
+    for (const [i, p] of positionals.entries()) await one(positionals.length > 1 ? `argument ${i + 1}` : 'the argument', p);
+  } else {
+    if (process.stdin.isTTY && io.stdin === process.stdin) throw new UsageError('inspect: no ride code: give one as an argument, or pipe codes on stdin (one per line)');
+    let n = 0;
+    for await (const line of readLines(io.stdin)) {
+      n++;
+      if (line.overlong) {
+        seen++;
+        bad++;
+        io.error(`faregate inspect: line ${n}: longer than any ride code`);
+        await io.writeLine(JSON.stringify({ verified: false, malformed: 'line too long' }));
+      } else if (line.text.trim() !== '') await one(`line ${n}`, line.text);
+    }
   }
-  for await (const line of readLines(io.stdin)) {
-    await io.writeLine(JSON.stringify(line.overlong ? { verified: false, malformed: 'line too long' } : describeRideCode(line.text)));
-  }
-  return 0;
+  if (seen === 0) throw new UsageError('inspect: no ride code: no argument, and nothing on stdin');
+  return bad > 0 ? 1 : 0;
 }

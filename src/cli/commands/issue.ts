@@ -8,11 +8,8 @@ import { issueCredential } from '../../mint/mint.ts';
 import { writePublic } from '../files.ts';
 import type { CliIo } from '../io.ts';
 import { loadJwk } from '../keyFiles.ts';
+import { ISSUE } from '../spec/issue.ts';
 import { parseCommand } from '../usage.ts';
-
-export const ISSUE_USAGE =
-  'faregate issue --issuer ISSUER.jwk.json --rider RIDER.pub.jwk.json --sub HEX [--cti HEX] [--exp UNIX | --valid-for S] ' +
-  '[--nbf UNIX] [--iat UNIX] [--iss NAME] [--profile 0-5] [--cap MINOR] [--modes bus,metro|N] [--cv S] [--untagged] [--out FILE]';
 
 const hexOf = (min: number, max: number) =>
   z
@@ -57,13 +54,7 @@ const Args = z
   .refine((a) => !(a.exp !== undefined && a['valid-for'] !== undefined), { message: 'give --exp or --valid-for, not both', path: ['exp'] });
 
 export async function issueCommand(argv: string[], io: CliIo): Promise<number> {
-  const s = { type: 'string' } as const;
-  const { values: a } = parseCommand(
-    'issue',
-    argv,
-    { issuer: s, rider: s, sub: s, cti: s, exp: s, 'valid-for': s, nbf: s, iat: s, iss: s, profile: s, cap: s, modes: s, cv: s, untagged: { type: 'boolean' }, out: s },
-    Args,
-  );
+  const { values: a } = parseCommand(ISSUE, argv, Args);
   const issuer = loadJwk(a.issuer, 'issuer key', true);
   const rider = loadJwk(a.rider, 'rider key', false);
   const iat = a.iat ?? Math.floor(Date.now() / 1000);

@@ -1,20 +1,24 @@
-/** `faregate keys generate`: an issuer or rider key pair as JWK; the private part only to a 0600 file. */
+/**
+ * `faregate keys generate`: an issuer or rider key pair as JWK; the private part only to a 0600
+ * file. An existing --out / --public-out file is kept unless --force; every file is written
+ * whole or not at all (temporary file, then one rename or link).
+ */
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { generateKeyPair, privateJwk, publicJwk } from '../../mint/keys.ts';
 import { algFromName } from '../../token/coseKey.ts';
-import { writePrivate, writePublic } from '../files.ts';
+import { refuseExisting, writeWhole } from '../files.ts';
 import type { CliIo } from '../io.ts';
+import { KEYS_GENERATE } from '../spec/keys.ts';
 import { parseCommand, UsageError } from '../usage.ts';
-
-export const KEYS_USAGE =
-  'faregate keys generate --alg EdDSA|ES256 --out PRIVATE.jwk.json [--public-out PUBLIC.jwk.json] [--kid BASE64URL] [--print-private]';
 
 const Args = z
   .object({
-    alg: z.enum(['EdDSA', 'ES256']).default('EdDSA'),
-    out: z.string().optional(),
-    'public-out': z.string().optional(),
+    alg: z.enum(['EdDSA', 'ES256']),
+    out: z.string().min(1).optional(),
+    'public-out': z.string().min(1).optional(),
     kid: z
       .string()
       .regex(/^[A-Za-z0-9_-]+$/, 'must be base64url')
@@ -23,23 +27,35 @@ const Args = z
         return n >= 1 && n <= 16;
       }, 'must be 1..16 bytes')
       .optional(),
-    'print-private': z.boolean().default(false),
+    'print-private': z.boolean(),
+    force: z.boolean(),
   })
-  .refine((a) => a.out !== undefined || a['print-private'], { message: 'give --out FILE for the private key (or --print-private)', path: ['out'] });
+  .refine((a) => a.out !== undefined || a['print-private'], { message: 'give --out FILE for the private key (or --print-private)', path: ['out'] })
+  .refine((a) => a.out === undefined || a['public-out'] === undefined || resolve(a.out) !== resolve(a['public-out']), {
+    message: 'must not be the same file as --out',
+    path: ['public-out'],
+  });
 
 export async function keysCommand(argv: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub !== 'generate') throw new UsageError(`keys: unknown subcommand ${sub ?? '(none)'}; usage: ${KEYS_USAGE}`);
-  const { values: a } = parseCommand(
-    'keys generate',
-    rest,
-    { alg: { type: 'string' }, out: { type: 'string' }, 'public-out': { type: 'string' }, kid: { type: 'string' }, 'print-private': { type: 'boolean' } },
-    Args,
-  );
+  if (sub !== 'generate') throw new UsageError(`keys: unknown subcommand ${sub ?? '(none)'} (generate)`);
+  const { values: a } = parseCommand(KEYS_GENERATE, rest, Args);
+  if (!a.force) {
+    if (a.out !== undefined) refuseExisting(a.out, 'keys generate: --out');
+    if (a['public-out'] !== undefined) refuseExisting(a['public-out'], 'keys generate: --public-out');
+  }
   const pair = generateKeyPair(algFromName(a.alg)!, a.kid ? Buffer.from(a.kid, 'base64url') : randomBytes(8));
   const pub = JSON.stringify(publicJwk(pair), null, 2) + '\n';
-  if (a.out) writePrivate(a.out, JSON.stringify(privateJwk(pair), null, 2) + '\n');
-  if (a['public-out']) writePublic(a['public-out'], pub);
+  if (a.out) writeWhole(a.out, JSON.stringify(privateJwk(pair), null, 2) + '\n', { mode: 0o600, replace: a.force, what: 'keys generate: --out' });
+  if (a['public-out']) {
+    try {
+      writeWhole(a['public-out'], pub, { mode: 0o644, replace: a.force, what: 'keys generate: --public-out' });
+    } catch (e) {
+      // Not half a key pair: the private file this run created goes too.
+      if (a.out && !a.force) rmSync(a.out, { force: true });
+      throw e;
+    }
+  }
   await io.writeLine(JSON.stringify(a['print-private'] ? privateJwk(pair) : publicJwk(pair)));
   return 0;
 }

@@ -10,18 +10,15 @@ import { ListRefused, parsePayload, signList } from '../../lists/signedList.ts';
 import { readJson, readText } from '../files.ts';
 import type { CliIo } from '../io.ts';
 import { loadJwk } from '../keyFiles.ts';
+import { LISTS_PUBLISH, LISTS_SIGN } from '../spec/lists.ts';
 import { parseCommand, UsageError } from '../usage.ts';
-
-export const LISTS_USAGE =
-  'faregate lists sign --type trust|deny --kind snapshot|delta --in FILE --version N [--base N] [--issued-at UNIX] --key ROOT.jwk.json --out FILE\n' +
-  '           faregate lists publish --mqtt URL --file SIGNED [--prefix P] [--protocol 4|5] [--username U --password-file F] [--retain-delta]';
 
 const int = (what: string) => z.string().regex(/^\d+$/, `${what} must be a whole number`).transform(Number);
 
 const SignArgs = z
   .object({
     type: z.enum(['trust', 'deny']),
-    kind: z.enum(['snapshot', 'delta']).default('snapshot'),
+    kind: z.enum(['snapshot', 'delta']),
     in: z.string().min(1),
     version: int('--version').pipe(z.number().int().min(1)),
     base: int('--base').pipe(z.number().int().min(1)).optional(),
@@ -39,29 +36,15 @@ const SignArgs = z
 const PublishArgs = z.object({
   mqtt: z.string().regex(/^mqtts?:\/\/[^\s/]+(:\d+)?\/?$/, 'must be mqtt://host[:port] or mqtts://host[:port]'),
   file: z.string().min(1),
-  prefix: z.string().regex(/^[^#+\s/][^#+\s]*[^#+\s/]$|^[^#+\s/]$/, 'must not contain wildcards or spaces, nor start or end with /').default('faregate/v1'),
-  protocol: z.enum(['4', '5']).default('4').transform(Number),
+  prefix: z.string().regex(/^[^#+\s/][^#+\s]*[^#+\s/]$|^[^#+\s/]$/, 'must not contain wildcards or spaces, nor start or end with /'),
+  protocol: z.enum(['4', '5']).transform(Number),
   username: z.string().optional(),
   'password-file': z.string().optional(),
   'retain-delta': z.boolean().default(false),
 });
 
 async function sign(argv: string[], io: CliIo): Promise<number> {
-  const { values: a } = parseCommand(
-    'lists sign',
-    argv,
-    {
-      type: { type: 'string' },
-      kind: { type: 'string' },
-      in: { type: 'string' },
-      version: { type: 'string' },
-      base: { type: 'string' },
-      'issued-at': { type: 'string' },
-      key: { type: 'string' },
-      out: { type: 'string' },
-    },
-    SignArgs,
-  );
+  const { values: a } = parseCommand(LISTS_SIGN, argv, SignArgs);
   const key = loadJwk(a.key, 'root key', true);
   if (!a.key || key.jwk.kid === undefined || key.jwk.kid === '') throw new UsageError(`lists sign: root key ${a.key} has no "kid" (the validators pick the root key by it)`);
   const input = readJson(a.in, 'list input');
@@ -116,20 +99,7 @@ function peekHeader(text: string, file: string): { type: 'trust' | 'deny'; kind:
 }
 
 async function publish(argv: string[], io: CliIo): Promise<number> {
-  const { values: a } = parseCommand(
-    'lists publish',
-    argv,
-    {
-      mqtt: { type: 'string' },
-      file: { type: 'string' },
-      prefix: { type: 'string' },
-      protocol: { type: 'string' },
-      username: { type: 'string' },
-      'password-file': { type: 'string' },
-      'retain-delta': { type: 'boolean' },
-    },
-    PublishArgs,
-  );
+  const { values: a } = parseCommand(LISTS_PUBLISH, argv, PublishArgs);
   const text = readText(a.file, 'signed list');
   const h = peekHeader(text, a.file);
   const topic = `${a.prefix}/${h.type}`;
@@ -159,5 +129,5 @@ export async function listsCommand(argv: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'sign') return sign(rest, io);
   if (sub === 'publish') return publish(rest, io);
-  throw new UsageError(`lists: unknown subcommand ${sub ?? '(none)'}; usage: ${LISTS_USAGE}`);
+  throw new UsageError(`lists: unknown subcommand ${sub ?? '(none)'} (sign, publish)`);
 }

@@ -6,29 +6,13 @@
  * Unusable arguments exit 2; no connection to the broker exits 1.
  */
 import { z } from 'zod';
-import { DEFAULT_TOPIC_PREFIX } from '../../contract/settlement.ts';
 import { FleetModel } from '../../monitor/fleetModel.ts';
 import { MqttFleetSource, type FleetSourceOptions } from '../../monitor/mqttFleetSource.ts';
 import { renderFleet } from '../../monitor/render.ts';
 import { readText } from '../files.ts';
 import type { CliIo } from '../io.ts';
+import { MONITOR } from '../spec/monitor.ts';
 import { numberArg, parseCommand } from '../usage.ts';
-
-export const MONITOR_USAGE =
-  'faregate monitor --mqtt URL [--prefix faregate/v1] [--protocol 4|5] [--once [--wait MS]] [--json] [--username U --password-file F] [--ca F] [--insecure]';
-
-const OPTIONS = {
-  mqtt: { type: 'string' },
-  prefix: { type: 'string' },
-  protocol: { type: 'string' },
-  once: { type: 'boolean' },
-  wait: { type: 'string' },
-  json: { type: 'boolean' },
-  username: { type: 'string' },
-  'password-file': { type: 'string' },
-  ca: { type: 'string' },
-  insecure: { type: 'boolean' },
-} as const;
 
 const Args = z
   .object({
@@ -36,11 +20,10 @@ const Args = z
     prefix: z
       .string()
       .regex(/^[^+#\u0000]+$/, 'must not contain + # or NUL')
-      .refine((p) => !p.startsWith('/') && !p.endsWith('/'), 'must not start or end with /')
-      .default(DEFAULT_TOPIC_PREFIX),
-    protocol: z.enum(['4', '5'], { error: 'must be 4 (MQTT 3.1.1) or 5' }).default('4'),
+      .refine((p) => !p.startsWith('/') && !p.endsWith('/'), 'must not start or end with /'),
+    protocol: z.enum(['4', '5'], { error: 'must be 4 (MQTT 3.1.1) or 5' }),
     once: z.boolean().default(false),
-    wait: numberArg.pipe(z.number().int().min(100).max(600_000)).default(2000),
+    wait: numberArg.pipe(z.number().int().min(100).max(600_000)),
     json: z.boolean().default(false),
     username: z.string().min(1).optional(),
     'password-file': z.string().min(1).optional(),
@@ -52,7 +35,7 @@ const Args = z
 export const REDRAW_MS = 500;
 
 export async function monitorCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values: a } = parseCommand('monitor', argv, OPTIONS, Args);
+  const { values: a } = parseCommand(MONITOR, argv, Args);
   const src: FleetSourceOptions = { url: a.mqtt, prefix: a.prefix, protocolVersion: a.protocol === '5' ? 5 : 4 };
   if (a.username !== undefined) src.username = a.username;
   if (a['password-file'] !== undefined) src.password = readText(a['password-file'], 'monitor: --password-file').replace(/\r?\n$/, '');

@@ -1,5 +1,6 @@
 /**
- * `faregate run --config FILE`: the validator service. Settings errors (or unusable list
+ * `faregate run [--config FILE]`: the validator service (settings file from --config, else
+ * FAREGATE_CONFIG). Settings errors (or unusable list
  * files) print every problem and exit 3; SIGINT/SIGTERM stop it cleanly.
  */
 import { z } from 'zod';
@@ -7,12 +8,13 @@ import { ConfigError, EXIT_CONFIG, loadConfig } from '../../config/load.ts';
 import { createLogger } from '../../platform/pinoLogger.ts';
 import { StartupError, ValidatorService } from '../../service/validatorService.ts';
 import type { CliIo } from '../io.ts';
+import { RUN } from '../spec/run.ts';
 import { parseCommand } from '../usage.ts';
 
-const Args = z.object({ config: z.string({ error: 'is required' }) });
+const Args = z.object({ config: z.string().min(1) });
 
 export async function runCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values: a } = parseCommand('run', argv, { config: { type: 'string', short: 'c' } }, Args);
+  const { values: a } = parseCommand(RUN, argv, Args);
   let loaded;
   try {
     loaded = loadConfig(a.config);

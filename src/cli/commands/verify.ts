@@ -5,11 +5,11 @@ import { z } from 'zod';
 import { denyListFromJson } from '../../lists/denyFile.ts';
 import { ListFileError, trustListFromJson } from '../../lists/trustFile.ts';
 import { stripFrame } from '../../token/frame.ts';
-import { DEFAULT_PARAMS } from '../../token/params.ts';
 import { REASONS } from '../../token/reasons.ts';
 import { RideCodeValidator, type Decision } from '../../token/validator.ts';
 import { readJson } from '../files.ts';
 import { readLines } from '../lineReader.ts';
+import { VERIFY } from '../spec/verify.ts';
 import { numberArg, parseCommand, UsageError } from '../usage.ts';
 import type { CliIo } from '../io.ts';
 
@@ -18,17 +18,14 @@ const seconds = numberArg;
 const VerifyArgs = z.object({
   trust: z.string({ error: 'is required' }),
   deny: z.string().optional(),
-  mode: z.enum(['bus', 'metro']).default('bus'),
+  mode: z.enum(['bus', 'metro']),
   now: seconds.optional(),
-  skew: seconds.default(DEFAULT_PARAMS.skew),
-  'code-validity': seconds.pipe(z.number().positive()).default(DEFAULT_PARAMS.codeValidity),
-  'duplicate-window': seconds.default(DEFAULT_PARAMS.duplicateWindow),
+  skew: seconds,
+  'code-validity': seconds.pipe(z.number().positive()),
+  'duplicate-window': seconds,
 });
 
 const JsonLine = z.object({ qr: z.string(), at: z.number().refine(Number.isFinite).optional() });
-
-export const VERIFY_USAGE =
-  'faregate verify --trust TRUST.json [--deny DENY.json] [--mode bus|metro] [--now UNIX] [--skew S] [--code-validity S] [--duplicate-window S]';
 
 /** The spec's output object: decision, reason (absent on accept), codeId, sub, cti, profile. */
 export function decisionLine(d: Decision): string {
@@ -56,20 +53,7 @@ function loadList<T>(path: string, what: string, build: (json: unknown) => T): T
 }
 
 export async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values: a } = parseCommand(
-    'verify',
-    argv,
-    {
-      trust: { type: 'string' },
-      deny: { type: 'string' },
-      mode: { type: 'string' },
-      now: { type: 'string' },
-      skew: { type: 'string' },
-      'code-validity': { type: 'string' },
-      'duplicate-window': { type: 'string' },
-    },
-    VerifyArgs,
-  );
+  const { values: a } = parseCommand(VERIFY, argv, VerifyArgs);
   const trust = loadList(a.trust, 'trust list', trustListFromJson);
   const deny = a.deny === undefined ? undefined : loadList(a.deny, 'deny list', denyListFromJson);
   const validator = new RideCodeValidator({

@@ -1,0 +1,13 @@
+import type { CommandSpec } from './types.ts';
+
+export const INSPECT: CommandSpec = {
+  path: 'inspect',
+  summary: 'decode a ride code to JSON without trusting it',
+  options: {},
+  positionals: { usage: '[RIDE-CODE ...]', help: 'ride codes to decode; without any, one per line from stdin' },
+  notes: [
+    'No signature is checked and no list is consulted; the output never holds the whole code.',
+    'Exit 1 when a code does not decode: stderr says why (not base45, not CBOR, not a COSE_Sign1, ...).',
+    'Exit 2 when there is no ride code at all (no argument, nothing on stdin).',
+  ],
+};

@@ -1,0 +1,20 @@
+import { ca, insecure, mqttUrl, passwordFile, prefix, protocol, username } from './common.ts';
+import type { CommandSpec } from './types.ts';
+
+export const MONITOR: CommandSpec = {
+  path: 'monitor',
+  summary: 'live view of every gate on a broker (status, backlog, decisions/min, alarms)',
+  options: {
+    mqtt: mqttUrl,
+    prefix,
+    protocol: protocol('4'),
+    once: { type: 'boolean', help: 'collect for --wait ms, print one snapshot and exit' },
+    wait: { type: 'string', value: 'MS', default: '2000', help: 'how long --once collects, milliseconds (100..600000)' },
+    json: { type: 'boolean', help: 'print the model as JSON, one line per snapshot' },
+    username,
+    'password-file': passwordFile,
+    ca,
+    insecure,
+  },
+  notes: ['Exit 1 when there is no connection to the broker.'],
+};

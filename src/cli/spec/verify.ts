@@ -1,0 +1,30 @@
+import { DEFAULT_PARAMS } from '../../token/params.ts';
+import type { CommandSpec } from './types.ts';
+
+export const VERIFY: CommandSpec = {
+  path: 'verify',
+  summary: 'decide ride codes read from stdin (one JSON line each, qr-token-v1 §5)',
+  options: {
+    trust: { type: 'string', value: 'FILE', required: true, help: 'a trust list file, JWK Set' },
+    deny: { type: 'string', value: 'FILE', help: 'a deny list file, {"sub": [...], "cti": [...]}' },
+    mode: { type: 'string', value: 'bus|metro', choices: ['bus', 'metro'], default: DEFAULT_PARAMS.mode, help: 'where this validator stands' },
+    now: { type: 'string', value: 'UNIX', defaultHelp: 'the clock', help: 'decide as if it were this time (Unix seconds)' },
+    skew: { type: 'string', value: 'S', default: String(DEFAULT_PARAMS.skew), help: 'clock tolerance, seconds' },
+    'code-validity': {
+      type: 'string',
+      value: 'S',
+      default: String(DEFAULT_PARAMS.codeValidity),
+      help: 'how long a ride code is good when its credential has no cv claim, seconds',
+    },
+    'duplicate-window': {
+      type: 'string',
+      value: 'S',
+      default: String(DEFAULT_PARAMS.duplicateWindow),
+      help: 'a second read of the same code or rider within this is ignored, seconds',
+    },
+  },
+  notes: [
+    'Each stdin line is a ride code, or {"qr": CODE, "at": UNIX}; each gets one JSON decision line on stdout.',
+    'Decisions are not errors: the exit code is 0 once the input ends.',
+  ],
+};

@@ -1,0 +1,196 @@
+/**
+ * Read-only views of a validator's store (the SQLite file the service writes, WAL mode), safe
+ * while the service runs: the connection is opened read-only, never creates the file, and each
+ * view is one short read transaction (a WAL reader never blocks the writer).
+ */
+import Database from 'better-sqlite3';
+import { chownSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** = STORE_FILE of src/service/validatorService.ts (a test keeps them equal; that module loads the whole service). */
+export const STORE_FILE_NAME = 'faregate.sqlite';
+
+/** A file SQLite created next to the store belongs to the store's owner (when run as root). */
+function giveToStoreOwner(store: string, created: string): void {
+  if (process.getuid?.() !== 0 || !existsSync(created)) return;
+  try {
+    const st = statSync(store);
+    chownSync(created, st.uid, st.gid);
+  } catch {
+    // Best effort: the service running as root needs nothing.
+  }
+}
+
+export class NoStoreError extends Error {
+  override readonly name = 'NoStoreError';
+}
+
+export interface TapView {
+  id: string;
+  at: number;
+  mode: string;
+  place: string;
+  direction: string;
+  sub: string;
+  cti: string;
+  codeId: string;
+  profile: number;
+  fare: number | null;
+  currency: string;
+  flags: string[];
+  settled: boolean;
+  settledAt: number | null;
+  attempts: number;
+}
+
+export interface TapCounts {
+  total: number;
+  unsettled: number;
+  settled: number;
+  /** Rejected decisions (kept as events, not taps: a rejected code is never a tap). */
+  rejected: number;
+}
+
+export interface EventView {
+  at: number;
+  /** reject, ignore, dropped, store_error (decision events), or command (a remote command accepted). */
+  kind: string;
+  /** The decision reason, or the command's name. */
+  what: string;
+  codeId?: string;
+  sub?: string;
+  /** The command id (commands only). */
+  id?: string;
+}
+
+export interface ModeView {
+  name: string;
+  on: boolean;
+  since: number;
+  by: string | null;
+}
+
+export class StoreReader {
+  private constructor(
+    readonly file: string,
+    private readonly db: Database.Database,
+  ) {}
+
+  /**
+   * Opens `dataDir/faregate.sqlite` read-only; NoStoreError when there is none (nothing is
+   * created). While a service has the store open (its WAL file is there), the file itself is
+   * opened read-only: WAL readers never block the writer. When no WAL file is there (the last
+   * service closed the store cleanly), a private in-memory copy of the file is read instead, so
+   * nothing is created next to the store: a `-shm` made by another user (say root) would lock
+   * the service out of its own store at its next start.
+   */
+  static open(dataDir: string): StoreReader {
+    const file = join(dataDir, STORE_FILE_NAME);
+    if (!existsSync(file)) throw new NoStoreError(`no store in ${dataDir} (no ${STORE_FILE_NAME} there)`);
+    let db: Database.Database;
+    try {
+      if (existsSync(`${file}-wal`)) {
+        const hadShm = existsSync(`${file}-shm`);
+        db = new Database(file, { readonly: true, fileMustExist: true });
+        db.pragma('busy_timeout = 2000');
+        if (!hadShm) giveToStoreOwner(file, `${file}-shm`);
+      } else {
+        const image = readFileSync(file);
+        // The memory copy cannot be in WAL mode (header bytes 18-19 = 2): mark it a rollback-journal file.
+        if (image.length >= 100 && image[18] === 2) image[18] = image[19] = 1;
+        db = new Database(image, { readonly: true });
+      }
+      db.prepare('SELECT count(*) FROM sqlite_master').get();
+    } catch (e) {
+      throw new NoStoreError(`${file}: not a readable store (${(e as Error).message})`);
+    }
+    return new StoreReader(file, db);
+  }
+
+  private has(table: string): boolean {
+    return this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== undefined;
+  }
+
+  /** Recent taps, newest first, with the counts (one read transaction). */
+  taps(opts: { limit: number; unsettledOnly: boolean }): { counts: TapCounts; taps: TapView[] } {
+    return this.db.transaction(() => {
+      if (!this.has('taps')) return { counts: { total: 0, unsettled: 0, settled: 0, rejected: 0 }, taps: [] };
+      const c = this.db
+        .prepare('SELECT count(*) AS total, coalesce(sum(settled = 0), 0) AS unsettled FROM taps')
+        .get() as { total: number; unsettled: number };
+      const rejected = this.has('events') ? (this.db.prepare("SELECT count(*) AS n FROM events WHERE kind = 'reject'").get() as { n: number }).n : 0;
+      const rows = this.db
+        .prepare(
+          `SELECT id, at, mode, place, direction, sub, cti, code_id, profile, fare, currency, flags, settled, settled_at, attempts
+             FROM taps ${opts.unsettledOnly ? 'WHERE settled = 0' : ''} ORDER BY seqno DESC LIMIT ?`,
+        )
+        .all(opts.limit) as {
+        id: string;
+        at: number;
+        mode: string;
+        place: string;
+        direction: string;
+        sub: string;
+        cti: string;
+        code_id: string;
+        profile: number;
+        fare: number | null;
+        currency: string;
+        flags: string | null;
+        settled: number;
+        settled_at: number | null;
+        attempts: number;
+      }[];
+      return {
+        counts: { total: c.total, unsettled: c.unsettled, settled: c.total - c.unsettled, rejected },
+        taps: rows.map((r) => ({
+          id: r.id,
+          at: r.at,
+          mode: r.mode,
+          place: r.place,
+          direction: r.direction,
+          sub: r.sub,
+          cti: r.cti,
+          codeId: r.code_id,
+          profile: r.profile,
+          fare: r.fare,
+          currency: r.currency,
+          flags: r.flags ? (JSON.parse(r.flags) as string[]) : [],
+          settled: r.settled === 1,
+          settledAt: r.settled_at,
+          attempts: r.attempts,
+        })),
+      };
+    })();
+  }
+
+  /** Decision events and accepted remote commands, newest first, and the gate modes. */
+  events(limit: number): { modes: ModeView[]; events: EventView[] } {
+    return this.db.transaction(() => {
+      const events: EventView[] = [];
+      if (this.has('events'))
+        for (const e of this.db.prepare('SELECT at, kind, reason, code_id, sub FROM events ORDER BY seqno DESC LIMIT ?').all(limit) as {
+          at: number;
+          kind: string;
+          reason: string;
+          code_id: string | null;
+          sub: string | null;
+        }[])
+          events.push({ at: e.at, kind: e.kind, what: e.reason, ...(e.code_id !== null ? { codeId: e.code_id } : {}), ...(e.sub !== null ? { sub: e.sub } : {}) });
+      if (this.has('command_ids'))
+        for (const c of this.db.prepare('SELECT id, cmd, seen_at FROM command_ids ORDER BY seen_at DESC LIMIT ?').all(limit) as { id: string; cmd: string; seen_at: number }[])
+          events.push({ at: c.seen_at, kind: 'command', what: c.cmd, id: c.id });
+      events.sort((a, b) => b.at - a.at);
+      const modes = this.has('gate_modes')
+        ? (this.db.prepare('SELECT name, is_on, since, by FROM gate_modes ORDER BY name').all() as { name: string; is_on: number; since: number; by: string | null }[]).map(
+            (m) => ({ name: m.name, on: m.is_on === 1, since: m.since, by: m.by }),
+          )
+        : [];
+      return { modes, events: events.slice(0, limit) };
+    })();
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
