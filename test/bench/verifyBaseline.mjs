@@ -1,0 +1,35 @@
+// Baseline process for the verifyProcess benchmark: the least a `faregate verify` could do.
+// Reads JSON lines from stdin in chunks, JSON.parses each, makes one bare crypto.verify per line
+// (a pre-imported key, 256 precomputed messages/signatures from the file in argv[2]) and writes
+// one short line per input line, the lines of a chunk in one write. Plain JavaScript run by
+// node itself, so that it pays Node's start-up and nothing else.
+import { createPublicKey, verify } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+
+const spec = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const key = createPublicKey({ key: spec.publicJwk, format: 'jwk' });
+const hash = spec.alg === 'EdDSA' ? null : 'sha256';
+const opts = spec.alg === 'EdDSA' ? key : { key, dsaEncoding: 'ieee-p1363' };
+const pairs = spec.pairs.map(([m, s]) => [Buffer.from(m, 'base64'), Buffer.from(s, 'base64')]);
+let i = 0;
+let pending = '';
+let failures = 0;
+const one = (line) => {
+  if (line.length === 0) return '';
+  JSON.parse(line);
+  const [m, s] = pairs[i++ & 255];
+  if (!verify(hash, m, opts, s)) failures++;
+  return '{"decision":"accept"}\n';
+};
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => {
+  const lines = (pending + chunk).split('\n');
+  pending = lines.pop();
+  let out = '';
+  for (const l of lines) out += one(l);
+  process.stdout.write(out);
+});
+process.stdin.on('end', () => {
+  process.stdout.write(one(pending));
+  if (failures) process.exitCode = 1;
+});
