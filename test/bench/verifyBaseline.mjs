@@ -1,7 +1,8 @@
 // Baseline process for the verifyProcess benchmark: the least a `faregate verify` could do.
 // Reads JSON lines from stdin in chunks, JSON.parses each, makes one bare crypto.verify per line
 // (a pre-imported key, 256 precomputed messages/signatures from the file in argv[2]) and writes
-// one short line per input line, the lines of a chunk in one write. Plain JavaScript run by
+// one answer per input line, as long as faregate's accept line (the answer in argv[2]), the
+// answers to a chunk in one write: the same bytes through the same pipes. Plain JavaScript run by
 // node itself, so that it pays Node's start-up and nothing else.
 import { createPublicKey, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ const key = createPublicKey({ key: spec.publicJwk, format: 'jwk' });
 const hash = spec.alg === 'EdDSA' ? null : 'sha256';
 const opts = spec.alg === 'EdDSA' ? key : { key, dsaEncoding: 'ieee-p1363' };
 const pairs = spec.pairs.map(([m, s]) => [Buffer.from(m, 'base64'), Buffer.from(s, 'base64')]);
+const answer = spec.answer + '\n';
 let i = 0;
 let pending = '';
 let failures = 0;
@@ -19,7 +21,7 @@ const one = (line) => {
   JSON.parse(line);
   const [m, s] = pairs[i++ & 255];
   if (!verify(hash, m, opts, s)) failures++;
-  return '{"decision":"accept"}\n';
+  return answer;
 };
 process.stdin.setEncoding('utf8');
 process.stdin.on('data', (chunk) => {

@@ -3,7 +3,7 @@
  * deciding 20,000 JSON lines `{"qr": ..., "at": ...}` of 200 riders (100 codes each, the riders
  * rotating so none comes back within the duplicate window), against a baseline process
  * (test/bench/verifyBaseline.mjs) that reads the same lines, JSON.parses each, makes one bare
- * crypto.verify per line and writes one line per line. Both pay Node's start-up and the pipe;
+ * crypto.verify per line and writes an answer of the same length as faregate's per line. Both pay Node's start-up and the pipe;
  * the ratio is what faregate adds to "parse and verify" for a user who pipes a file through it.
  *
  * Contenders alternate within each round (the order flips every round); medians of wall time
@@ -90,7 +90,10 @@ function makePopulation(alg: SupportedAlg, o: Required<VerifyProcessOptions>, di
     return [m.toString('base64'), s.toString('base64')];
   });
   const baselineSpec = join(dir, `baseline-${name}.json`);
-  writeFileSync(baselineSpec, JSON.stringify({ alg: name, publicJwk: bk.publicKey.export({ format: 'jwk' }), pairs }));
+  // An accept line of faregate's shape and length (32-hex codeId, 16-byte sub and cti), for the baseline to echo.
+  const h32 = (): string => randomBytes(16).toString('hex');
+  const answer = JSON.stringify({ decision: 'accept', codeId: h32(), sub: h32(), cti: h32(), profile: 0 });
+  writeFileSync(baselineSpec, JSON.stringify({ alg: name, publicJwk: bk.publicKey.export({ format: 'jwk' }), pairs, answer }));
   return { alg, input: Buffer.from(lines.join('\n') + '\n'), trustFile, baselineSpec };
 }
 
@@ -168,7 +171,7 @@ export async function verifyProcessBench(opts: VerifyProcessOptions = {}): Promi
       targets,
       notes: [
         `rounds: ${o.warmupRounds} warm-up (discarded) + ${o.rounds} measured; contenders alternate, order flipped every round; input written to a pipe in one piece, output read from a pipe.`,
-        `baseline: node test/bench/verifyBaseline.mjs (JSON.parse + one crypto.verify with a pre-imported key per line, one write per input chunk); faregate: node ${'dist/src/cli/faregate.js'} verify --trust (every line checked to be an accept, in order).`,
+        `baseline: node test/bench/verifyBaseline.mjs (JSON.parse + one crypto.verify with a pre-imported key per line, an answer as long as faregate's accept line, one write per input chunk); faregate: node ${'dist/src/cli/faregate.js'} verify --trust (every line checked to be an accept, in order).`,
         `"extra µs/line" = (faregate − baseline) / lines: start-up difference included.`,
         `bench took ${((Date.now() - started) / 1000).toFixed(1)} s.`,
       ],
