@@ -36,11 +36,12 @@ describe('faregate verify, one line at a time through a pipe that stays open', (
       expect(child.received).toBe(0);
     }
     // a line split across two writes is answered once, when its LF arrives
-    const split = JSON.stringify({ qr: ben.code(now + 5), at: now + 5 });
+    // (Anna 9 s after her last code: outside the duplicate window; Ben's raw line was decided at the system clock)
+    const split = JSON.stringify({ qr: anna.code(now + 10), at: now + 10 });
     child.write(split.slice(0, 100));
     await expect(child.nextLine(300)).rejects.toThrow(/no output line/);
     child.write(split.slice(100) + '\n');
-    expect(JSON.parse(await child.nextLine())).toMatchObject({ decision: 'accept', sub: ben.sub });
+    expect(JSON.parse(await child.nextLine())).toMatchObject({ decision: 'accept', sub: anna.sub });
 
     child.end();
     expect(await child.exited).toEqual({ code: 0, signal: null });
