@@ -1,6 +1,7 @@
 // Baseline process for the verifyProcess benchmark: the least a `faregate verify` could do.
 // Reads JSON lines from stdin in chunks, JSON.parses each, makes one bare crypto.verify per line
-// (a pre-imported key, 256 precomputed messages/signatures from the file in argv[2]) and writes
+// (line i with key i mod K of the K pre-imported keys in argv[2], over that key's precomputed
+// message and signature: as many distinct keys, in the same rotation, as the riders) and writes
 // one answer per input line, as long as faregate's accept line (the answer in argv[2]), the
 // answers to a chunk in one write: the same bytes through the same pipes. Plain JavaScript run by
 // node itself, so that it pays Node's start-up and nothing else.
@@ -8,10 +9,11 @@ import { createPublicKey, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 const spec = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-const key = createPublicKey({ key: spec.publicJwk, format: 'jwk' });
 const hash = spec.alg === 'EdDSA' ? null : 'sha256';
-const opts = spec.alg === 'EdDSA' ? key : { key, dsaEncoding: 'ieee-p1363' };
-const pairs = spec.pairs.map(([m, s]) => [Buffer.from(m, 'base64'), Buffer.from(s, 'base64')]);
+const triples = spec.triples.map(([jwk, m, s]) => {
+  const key = createPublicKey({ key: jwk, format: 'jwk' });
+  return [spec.alg === 'EdDSA' ? key : { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(m, 'base64'), Buffer.from(s, 'base64')];
+});
 const answer = spec.answer + '\n';
 let i = 0;
 let pending = '';
@@ -19,8 +21,8 @@ let failures = 0;
 const one = (line) => {
   if (line.length === 0) return '';
   JSON.parse(line);
-  const [m, s] = pairs[i++ & 255];
-  if (!verify(hash, m, opts, s)) failures++;
+  const [k, m, s] = triples[i++ % triples.length];
+  if (!verify(hash, m, k, s)) failures++;
   return answer;
 };
 process.stdin.setEncoding('utf8');
