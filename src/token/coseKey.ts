@@ -69,7 +69,6 @@ export function readCoseKey(m: CborMap): CoseKeyMaterial {
   throw new KeyFormatError('COSE_Key kty must be 1 (OKP) or 2 (EC2)');
 }
 
-/** Imports checked material; throws KeyFormatError if the point cannot be imported (e.g. off-curve). */
 /** DER of SubjectPublicKeyInfo for id-ecPublicKey / prime256v1, up to the uncompressed point's 0x04. */
 const P256_SPKI_PREFIX = Buffer.from('3059301306072a8648ce3d020106082a8648ce3d03010703420004', 'hex');
 
@@ -87,6 +86,7 @@ function p256Spki(x: Uint8Array, y: Uint8Array): Buffer {
   return der;
 }
 
+/** Imports checked material; throws KeyFormatError if the point cannot be imported (e.g. off-curve). */
 export function importCoseKey(k: CoseKeyMaterial): RiderKey {
   try {
     if (k.kty === 'OKP') {
