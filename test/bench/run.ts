@@ -13,6 +13,8 @@ import { backlogDrainBench } from './backlogDrain.bench.ts';
 import { durableCommitBench } from './durableCommit.bench.ts';
 import { frameToGateBench } from './frameToGate.bench.ts';
 import { hotPathBench } from './hotPath.bench.ts';
+import { startupBench } from './startup.bench.ts';
+import { verifyProcessBench } from './verifyProcess.bench.ts';
 import { renderReport, roundDeep, type BenchReport } from './stats.ts';
 
 interface RunContext {
@@ -32,6 +34,8 @@ const BENCHES: Record<string, (ctx: RunContext) => Promise<BenchReport>> = {
   backlogDrain: (ctx) => backlogDrainBench(ctx.quick ? { quiet: ctx.quiet, taps: 20_000, idleSeconds: 3 } : { quiet: ctx.quiet }),
   denyListSwap: async (ctx) => (await import('./denyListSwap.bench.ts')).denyListSwapBench(ctx.quick ? { quiet: ctx.quiet, entries: 200_000, idleMs: 1000 } : { quiet: ctx.quiet }),
   frameToGate: (ctx) => frameToGateBench(ctx.quick ? { quiet: ctx.quiet, frames: 150, warmupFrames: 10 } : { quiet: ctx.quiet }),
+  startup: (ctx) => startupBench(ctx.quick ? { quiet: ctx.quiet, rounds: 10, warmupRounds: 1, runStarts: 2 } : { quiet: ctx.quiet }),
+  verifyProcess: (ctx) => verifyProcessBench(ctx.quick ? { quiet: ctx.quiet, rounds: 3 } : { quiet: ctx.quiet }),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -8,10 +8,11 @@ import { stripFrame } from '../../token/frame.ts';
 import { REASONS } from '../../token/reasons.ts';
 import { RideCodeValidator, type Decision } from '../../token/validator.ts';
 import { readJson } from '../files.ts';
-import { readLines } from '../lineReader.ts';
+import { readLineBatches, type Line } from '../lineReader.ts';
+import { LineBatchWriter } from '../lineWriter.ts';
 import { VERIFY } from '../spec/verify.ts';
 import { numberArg, parseCommand, UsageError } from '../usage.ts';
-import type { CliIo } from '../io.ts';
+import { OutputClosedError, type CliIo } from '../io.ts';
 
 const seconds = numberArg;
 
@@ -63,24 +64,30 @@ export async function verifyCommand(argv: string[], io: CliIo): Promise<number> 
   });
   const nowOf = (): number => a.now ?? Date.now() / 1000;
 
-  for await (const line of readLines(io.stdin)) {
-    let d: Decision;
-    if (line.overlong) d = malformedAt(nowOf());
-    else {
-      const text = stripFrame(line.text);
-      if (text.startsWith('{')) {
-        let parsed: z.infer<typeof JsonLine> | undefined;
-        try {
-          const r = JsonLine.safeParse(JSON.parse(text));
-          if (r.success) parsed = r.data;
-        } catch {
-          parsed = undefined;
-        }
-        if (!parsed) d = malformedAt(nowOf());
-        else d = validator.decide(stripFrame(parsed.qr), parsed.at ?? nowOf());
-      } else d = validator.decide(text, nowOf());
+  const decideLine = (line: Line): Decision => {
+    if (line.overlong) return malformedAt(nowOf());
+    const text = stripFrame(line.text);
+    if (!text.startsWith('{')) return validator.decide(text, nowOf());
+    let parsed: z.infer<typeof JsonLine> | undefined;
+    try {
+      const r = JsonLine.safeParse(JSON.parse(text));
+      if (r.success) parsed = r.data;
+    } catch {
+      parsed = undefined;
     }
-    await io.writeLine(decisionLine(d));
+    return parsed ? validator.decide(stripFrame(parsed.qr), parsed.at ?? nowOf()) : malformedAt(nowOf());
+  };
+
+  // The answers to one input chunk go out in one write, before the next chunk is awaited.
+  const out = new LineBatchWriter(io);
+  try {
+    for await (const lines of readLineBatches(io.stdin)) {
+      for (const line of lines) out.push(decisionLine(decideLine(line)));
+      await out.flush();
+    }
+  } catch (e) {
+    if (!(e instanceof OutputClosedError)) throw e;
+    io.error(`faregate verify: ${e.message}; stopped reading input`);
   }
   return 0;
 }
