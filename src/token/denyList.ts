@@ -20,7 +20,8 @@ export class SetDenyList implements DenyList {
   }
   /** Both arguments lower-case hex. */
   denies(subHex: string, ctiHex: string): boolean {
-    return this.subs.has(subHex) || this.ctis.has(ctiHex);
+    // Size checks first: an empty Set still hashes the string on has().
+    return (this.subs.size > 0 && this.subs.has(subHex)) || (this.ctis.size > 0 && this.ctis.has(ctiHex));
   }
   get size(): number {
     return this.subs.size + this.ctis.size;

@@ -31,7 +31,7 @@ export interface VerifyProcessOptions {
   quiet?: boolean;
 }
 
-const DEFAULTS: Required<VerifyProcessOptions> = { codes: 20_000, riders: 200, rounds: 7, warmupRounds: 1, quiet: false };
+const DEFAULTS: Required<VerifyProcessOptions> = { codes: 20_000, riders: 200, rounds: 11, warmupRounds: 1, quiet: false };
 
 /** Target (issue 9): whole `faregate verify` ≤ 1.3 × the baseline process, per algorithm. */
 export const TARGET_RATIO = 1.3;

@@ -26,7 +26,24 @@ const VerifyArgs = z.object({
   'duplicate-window': seconds,
 });
 
-const JsonLine = z.object({ qr: z.string(), at: z.number().refine(Number.isFinite).optional() });
+/**
+ * A JSON input line (spec §5): `{"qr": "...", "at": UNIX}`, `at` optional; other members are
+ * ignored. Checked by hand: this runs once per line, and a zod parse costs as much as the rest of
+ * the line's bookkeeping. Undefined when the line is not such an object (answered malformed).
+ */
+function jsonLine(text: string): { qr: string; at?: number } | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const { qr, at } = v as { qr?: unknown; at?: unknown };
+  if (typeof qr !== 'string') return undefined;
+  if (at === undefined) return { qr };
+  return typeof at === 'number' && Number.isFinite(at) ? { qr, at } : undefined;
+}
 
 /** The spec's output object: decision, reason (absent on accept), codeId, sub, cti, profile. */
 export function decisionLine(d: Decision): string {
@@ -68,13 +85,7 @@ export async function verifyCommand(argv: string[], io: CliIo): Promise<number> 
     if (line.overlong) return malformedAt(nowOf());
     const text = stripFrame(line.text);
     if (!text.startsWith('{')) return validator.decide(text, nowOf());
-    let parsed: z.infer<typeof JsonLine> | undefined;
-    try {
-      const r = JsonLine.safeParse(JSON.parse(text));
-      if (r.success) parsed = r.data;
-    } catch {
-      parsed = undefined;
-    }
+    const parsed = jsonLine(text);
     return parsed ? validator.decide(stripFrame(parsed.qr), parsed.at ?? nowOf()) : malformedAt(nowOf());
   };
 
