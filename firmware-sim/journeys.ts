@@ -20,7 +20,7 @@ import type { Mode } from '../src/token/params.ts';
 import { FLAG_NO_ENTRY } from '../src/policy/gatePolicy.ts';
 import { allowsMode, MODE_BUS, MODE_METRO, PROFILE_NAMES, type Population, type Rider } from './population.ts';
 import type { Prng } from './prng.ts';
-import { EXPECTATIONS, parseMix, ScenarioGenerator, type FrameSource, type Mix, type ScenarioFrame, type ScenarioKind } from './scenarios.ts';
+import { EXPECTATIONS, parseMix, ScenarioGenerator, type Accepted, type FrameSource, type Mix, type ScenarioFrame, type ScenarioKind } from './scenarios.ts';
 
 export interface JourneyGate {
   /** The validator's deviceId. */
@@ -49,14 +49,6 @@ export interface JourneyOptions {
   /** Shortest ride between an entry and an exit (default 5000 ms); each ride lasts 1–4 times this. */
   minRideMs?: number;
   avoidBytes?: Iterable<number>;
-}
-
-interface Accepted {
-  text: string;
-  codeId: string;
-  subHex: string;
-  rider: string;
-  at: number;
 }
 
 /** What one validator knows: its own accepted codes, riders' last acceptance, entries in its store. */

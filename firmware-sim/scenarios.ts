@@ -113,7 +113,8 @@ export interface ScenarioOptions {
   avoidBytes?: Iterable<number>;
 }
 
-interface Accepted {
+/** A code a validator accepted, kept to send again as a duplicate or replay. Holds a whole ride code. */
+export interface Accepted {
   text: string;
   codeId: string;
   subHex: string;

@@ -108,15 +108,7 @@ export interface SentEvent {
 }
 
 /** A frame about to be written: announced before its first byte, so nothing the service answers can come before it. */
-export interface SendingEvent {
-  n: number;
-  scenario: ScenarioKind;
-  requested: ScenarioKind;
-  variant?: string;
-  expect: Expectation;
-  codeId?: string;
-  sub?: string;
-  rider?: string;
+export interface SendingEvent extends Pick<SentEvent, 'n' | 'scenario' | 'requested' | 'variant' | 'expect' | 'codeId' | 'sub' | 'rider'> {
   story?: string;
   /** Announcement time, Unix ms. */
   at: number;
