@@ -116,8 +116,8 @@ export async function runDenyJob(
     return { result, doc, via: 'inline', ms: performance.now() - started };
   }
   // Transfer the document's memory when it is a whole ArrayBuffer, else send a copy.
-  // Node marks some Buffer memory untransferable (its allocation pool, and on Node 24 the memory
-  // of Buffer.from(string)): such a document goes as a copy too.
+  // Node marks the memory of its small-Buffer pool untransferable (a small delta arrives in it):
+  // such a document goes as a copy too.
   const whole =
     doc.byteOffset === 0 && doc.byteLength === doc.buffer.byteLength && doc.buffer instanceof ArrayBuffer && !isMarkedAsUntransferable(doc.buffer);
   const payload = whole ? doc : new Uint8Array(doc);
