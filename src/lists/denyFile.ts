@@ -1,8 +1,8 @@
 /** Deny list file (qr-token-v1 §5): `{"sub": ["<hex>", ...], "cti": ["<hex>", ...]}`. */
 import { z } from 'zod';
-import { DenyList } from '../token/denyList.ts';
+import type { DenyList } from '../token/denyList.ts';
 import { formatIssues } from './issues.ts';
-import { ListFileError } from './trustFile.ts';
+import { buildDenyList, ListFileError } from './listFileShape.ts';
 
 const hexId = z.string().regex(/^(?:[0-9a-fA-F]{2})+$/, 'must be hex (an even number of 0-9a-f)');
 
@@ -14,5 +14,5 @@ export const DenyFileSchema = z.strictObject({
 export function denyListFromJson(json: unknown): DenyList {
   const r = DenyFileSchema.safeParse(json);
   if (!r.success) throw new ListFileError(formatIssues(r.error.issues));
-  return new DenyList(r.data.sub, r.data.cti);
+  return buildDenyList(r.data);
 }

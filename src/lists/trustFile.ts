@@ -1,13 +1,13 @@
 /**
  * Trust list file (qr-token-v1 §5): a JWK Set of issuer public keys, each with `kid`
  * (base64url of the COSE kid), `alg`, optional `nbf`/`exp`. Validated with zod; every problem
- * is reported at once, with its path.
+ * is reported at once, with its path. (`faregate verify` checks the common, valid case by hand
+ * first: listFileShape.ts.)
  */
-import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { z } from 'zod';
-import { algFromName, algOfKey, hex } from '../token/coseKey.ts';
-import { TrustList, type TrustKey } from '../token/trustList.ts';
+import type { TrustList } from '../token/trustList.ts';
 import { formatIssues } from './issues.ts';
+import { buildTrustList, ListFileError } from './listFileShape.ts';
 
 const b64u = z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be base64url without padding');
 const unixSeconds = z.number().int().nonnegative();
@@ -46,29 +46,11 @@ export const TrustFileSchema = z
 
 export type TrustFile = z.infer<typeof TrustFileSchema>;
 
-export class ListFileError extends Error {
-  override readonly name = 'ListFileError';
-}
+export { ListFileError };
 
 /** Builds a TrustList from parsed JSON; throws ListFileError listing every problem. */
 export function trustListFromJson(json: unknown): TrustList {
   const r = TrustFileSchema.safeParse(json);
   if (!r.success) throw new ListFileError(formatIssues(r.error.issues));
-  const problems: string[] = [];
-  const keys: TrustKey[] = [];
-  r.data.keys.forEach((k, i) => {
-    try {
-      const key = createPublicKey({ key: { kty: k.kty, crv: k.crv, x: k.x, ...(k.y ? { y: k.y } : {}) } as JsonWebKey, format: 'jwk' });
-      const alg = algOfKey(key);
-      if (alg !== algFromName(k.alg)) throw new Error('alg does not match the key');
-      const tk: TrustKey = { kidHex: hex(Buffer.from(k.kid, 'base64url')), alg, key };
-      if (k.nbf !== undefined) tk.nbf = k.nbf;
-      if (k.exp !== undefined) tk.exp = k.exp;
-      keys.push(tk);
-    } catch (e) {
-      problems.push(`keys.${i}: key cannot be imported (${(e as Error).message})`);
-    }
-  });
-  if (problems.length) throw new ListFileError(problems.join('; '));
-  return new TrustList(keys);
+  return buildTrustList(r.data);
 }

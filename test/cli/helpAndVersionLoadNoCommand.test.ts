@@ -1,7 +1,8 @@
 /**
  * `faregate help` and `--version` must start fast: the compiled main.js, followed through its
  * static imports, reaches no command module, no zod, no SQLite, no crypto (commands are
- * imported on demand). The speed itself is measured by the benchmark, not here.
+ * imported on demand); `verify`'s own closure has no package but Node's. The speed itself is
+ * measured by the benchmark, not here.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -41,4 +42,8 @@ describe('the command line start', () => {
     expect([...packages]).toEqual([]);
   });
 
+  it('verify starts without zod (its import is ~0.1 s of a run users time): lists are checked by hand first', () => {
+    const { packages } = staticClosure(join(REPO_ROOT, 'dist/src/cli/commands/verify.js'));
+    expect([...packages].filter((p) => !p.startsWith('node:'))).toEqual([]);
+  });
 });

@@ -1,30 +1,62 @@
 /**
  * `faregate verify` (qr-token-v1 §5): stdin lines → one JSON decision per line on stdout.
  */
-import { z } from 'zod';
-import { denyListFromJson } from '../../lists/denyFile.ts';
-import { ListFileError, trustListFromJson } from '../../lists/trustFile.ts';
+import { checkDenyFile, checkTrustFile, buildDenyList, buildTrustList, ListFileError } from '../../lists/listFileShape.ts';
+import type { DenyList } from '../../token/denyList.ts';
 import { stripFrame } from '../../token/frame.ts';
+import type { Mode } from '../../token/params.ts';
 import { REASONS } from '../../token/reasons.ts';
+import type { TrustList } from '../../token/trustList.ts';
 import { RideCodeValidator, type Decision } from '../../token/validator.ts';
+import { readArgs, type RawValues } from '../args.ts';
+import { ArgumentError, UsageError } from '../errors.ts';
 import { readJson } from '../files.ts';
 import { readLineBatches, type Line } from '../lineReader.ts';
 import { LineBatchWriter } from '../lineWriter.ts';
 import { VERIFY } from '../spec/verify.ts';
-import { numberArg, parseCommand, UsageError } from '../usage.ts';
 import { OutputClosedError, type CliIo } from '../io.ts';
 
-const seconds = numberArg;
+// No zod on this command's start: its import is ~0.1 s, a twentieth of a 20,000-line run that
+// users time (test/bench/verifyProcess.bench.ts). The options and the lists are checked by hand;
+// a list file that fails the hand check goes to its zod schema, which words every problem.
 
-const VerifyArgs = z.object({
-  trust: z.string({ error: 'is required' }),
-  deny: z.string().optional(),
-  mode: z.enum(['bus', 'metro']),
-  now: seconds.optional(),
-  skew: seconds,
-  'code-validity': seconds.pipe(z.number().positive()),
-  'duplicate-window': seconds,
-});
+interface VerifyArgs {
+  trust: string;
+  deny?: string;
+  mode: Mode;
+  now?: number;
+  skew: number;
+  codeValidity: number;
+  duplicateWindow: number;
+}
+
+/** A number given on the command line: decimal digits, optionally with a fraction (as `numberArg` in usage.ts). */
+const NUMBER = /^\d+(\.\d+)?$/;
+
+/** The declaration (readArgs) has checked names, choices and required options; this checks the numbers, every problem in one line. */
+function verifyArgs(values: RawValues): VerifyArgs {
+  const problems: string[] = [];
+  const seconds = (name: string, positive = false): number | undefined => {
+    const v = values[name];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || !NUMBER.test(v)) return void problems.push(`--${name}: must be a number`);
+    const n = Number(v);
+    if (positive && n <= 0) problems.push(`--${name}: must be more than 0`);
+    return n;
+  };
+  const now = seconds('now');
+  const a: VerifyArgs = {
+    trust: String(values.trust),
+    mode: values.mode === 'metro' ? 'metro' : 'bus',
+    skew: seconds('skew') ?? 0,
+    codeValidity: seconds('code-validity', true) ?? 0,
+    duplicateWindow: seconds('duplicate-window') ?? 0,
+  };
+  if (typeof values.deny === 'string') a.deny = values.deny;
+  if (now !== undefined) a.now = now;
+  if (problems.length) throw new ArgumentError(VERIFY.path, problems.join('; '));
+  return a;
+}
 
 /**
  * A JSON input line (spec §5): `{"qr": "...", "at": UNIX}`, `at` optional; other members are
@@ -60,10 +92,18 @@ function malformedAt(at: number): Decision {
   return { decision: 'reject', reason: 'malformed', reasonNumber: REASONS.malformed, message: 'scan_again', at };
 }
 
-function loadList<T>(path: string, what: string, build: (json: unknown) => T): T {
+/** A list file: the hand check for the usual, valid file; the zod schema (loaded then) for any other. */
+async function loadList<T, D>(
+  path: string,
+  what: string,
+  check: (json: unknown) => D | undefined,
+  build: (data: D) => T,
+  explain: () => Promise<(json: unknown) => T>,
+): Promise<T> {
   const json = readJson(path, what);
   try {
-    return build(json);
+    const data = check(json);
+    return data !== undefined ? build(data) : (await explain())(json);
   } catch (e) {
     if (e instanceof ListFileError) throw new UsageError(`${what} ${path} is unusable: ${e.message}`);
     throw e;
@@ -71,13 +111,14 @@ function loadList<T>(path: string, what: string, build: (json: unknown) => T): T
 }
 
 export async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values: a } = parseCommand(VERIFY, argv, VerifyArgs);
-  const trust = loadList(a.trust, 'trust list', trustListFromJson);
-  const deny = a.deny === undefined ? undefined : loadList(a.deny, 'deny list', denyListFromJson);
+  const a = verifyArgs(readArgs(VERIFY, argv).values);
+  const trust: TrustList = await loadList(a.trust, 'trust list', checkTrustFile, buildTrustList, async () => (await import('../../lists/trustFile.ts')).trustListFromJson);
+  const deny: DenyList | undefined =
+    a.deny === undefined ? undefined : await loadList(a.deny, 'deny list', checkDenyFile, buildDenyList, async () => (await import('../../lists/denyFile.ts')).denyListFromJson);
   const validator = new RideCodeValidator({
     trust,
     ...(deny ? { deny } : {}),
-    params: { mode: a.mode, skew: a.skew, codeValidity: a['code-validity'], duplicateWindow: a['duplicate-window'] },
+    params: { mode: a.mode, skew: a.skew, codeValidity: a.codeValidity, duplicateWindow: a.duplicateWindow },
   });
   const nowOf = (): number => a.now ?? Date.now() / 1000;
 
