@@ -10,7 +10,7 @@ import { DenyFileSchema } from '../../src/lists/denyFile.ts';
 import { checkDenyFile, checkTrustFile } from '../../src/lists/listFileShape.ts';
 import { TrustFileSchema } from '../../src/lists/trustFile.ts';
 
-const maybe = <T>(...values: T[]) => fc.constantFrom(...values);
+const maybe = (...values: unknown[]): fc.Arbitrary<unknown> => fc.constantFrom(...values);
 const absent = undefined;
 
 // Valid keys of both kinds with any nbf and exp, then 0 to 2 members replaced by values from these pools.
@@ -35,10 +35,10 @@ const jwk = fc
     fc.array(fc.tuple(maybe(...Object.keys(POOLS)), fc.nat()), { maxLength: 2 }),
   )
   .map(([base, nbf, exp, edits]) => {
-    const k: Record<string, unknown> = { ...base };
+    const k: Record<string, unknown> = { ...(base as Record<string, unknown>) };
     if (nbf !== undefined) k.nbf = nbf;
     if (exp !== undefined) k.exp = exp;
-    for (const [field, n] of edits) {
+    for (const [field, n] of edits as [string, number][]) {
       const pool = POOLS[field]!;
       const v = pool[n % pool.length];
       if (v === undefined) delete k[field];
