@@ -122,6 +122,23 @@ export interface Accepted {
   at: number;
 }
 
+/** A code accepted before, sent again after `delayMs` (0: at once): expected as a duplicate. */
+export function resendFrame(a: Accepted, delayMs: number, story?: string): ScenarioFrame {
+  const f: ScenarioFrame = {
+    requested: 'duplicate',
+    scenario: 'duplicate',
+    variant: 'resend',
+    expect: { ...EXPECTATIONS.duplicate },
+    payload: Buffer.from(a.text, 'latin1'),
+    codeId: a.codeId,
+    sub: a.subHex,
+    rider: a.rider,
+  };
+  if (story !== undefined) f.story = story;
+  if (delayMs > 0) f.delayMs = delayMs;
+  return f;
+}
+
 export class ScenarioGenerator implements FrameSource {
   private readonly pop: Population;
   private readonly prng: Prng;
@@ -320,18 +337,7 @@ export class ScenarioGenerator implements FrameSource {
   }
 
   private resend(a: Accepted, delayMs: number): ScenarioFrame {
-    const f: ScenarioFrame = {
-      requested: 'duplicate',
-      scenario: 'duplicate',
-      variant: 'resend',
-      expect: { ...EXPECTATIONS.duplicate },
-      payload: Buffer.from(a.text, 'latin1'),
-      codeId: a.codeId,
-      sub: a.subHex,
-      rider: a.rider,
-    };
-    if (delayMs > 0) f.delayMs = delayMs;
-    return f;
+    return resendFrame(a, delayMs);
   }
 
   private garbage(): ScenarioFrame {
