@@ -1,14 +1,19 @@
 /**
  * Body of the worker thread that verifies large signed deny lists and builds their compact form
  * (JSON parsing and hashing 10⁶ entries would block the main thread for hundreds of ms). One job
- * per message; the document arrives by transfer and goes back by transfer (for persisting it),
- * with the compact list's buffer.
+ * per message; the document arrives by transfer and goes back by transfer (for persisting it).
+ * The compact lists (the held base of a delta, the result) are SharedArrayBuffers: they cross
+ * without a copy.
  */
+import { setPriority } from 'node:os';
 import v8 from 'node:v8';
 import { parentPort } from 'node:worker_threads';
 import { ListRefused, processDenyDocument, rootKeysFromJson, type HeldList } from './signedList.ts';
 import type { CompactDenyData } from './signedListDeny.ts';
 import type { WorkerReply, WorkerRequest } from './signedListJob.ts';
+
+/** Nice value of the worker thread (19 = lowest priority). */
+const WORKER_NICE = 19;
 
 function run(req: WorkerRequest): { reply: WorkerReply; transfer: ArrayBuffer[] } {
   const started = performance.now();
@@ -19,7 +24,6 @@ function run(req: WorkerRequest): { reply: WorkerReply; transfer: ArrayBuffer[] 
     if (req.held.signature !== undefined) held.signature = req.held.signature;
     if (req.held.data) held.data = req.held.data;
     const r = processDenyDocument(req.doc, roots, held, req.nowSec);
-    if (r.outcome === 'applied') transfer.push(r.list.buffer);
     return { reply: { ok: true, result: r, doc: req.doc, workerMs: performance.now() - started, heap: v8.getHeapStatistics().total_heap_size }, transfer };
   } catch (e) {
     const reply: WorkerReply =
@@ -28,6 +32,15 @@ function run(req: WorkerRequest): { reply: WorkerReply; transfer: ArrayBuffer[] 
         : { ok: false, reason: 'error', message: (e as Error).stack ?? String(e), doc: req.doc };
     return { reply, transfer };
   }
+}
+
+// Lowest CPU priority for this thread only (on Linux the nice value is per thread; pid 0 = the
+// calling thread): when the cores are busy, the main thread's decisions run first and the list
+// simply takes longer to build. Where it is not allowed, the thread keeps the normal priority.
+try {
+  setPriority(0, WORKER_NICE);
+} catch {
+  // not supported on this platform: the default priority only costs latency under load
 }
 
 parentPort!.on('message', (req: WorkerRequest) => {
