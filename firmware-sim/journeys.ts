@@ -20,7 +20,7 @@ import type { Mode } from '../src/token/params.ts';
 import { FLAG_NO_ENTRY } from '../src/policy/gatePolicy.ts';
 import { allowsMode, MODE_BUS, MODE_METRO, PROFILE_NAMES, type Population, type Rider } from './population.ts';
 import type { Prng } from './prng.ts';
-import { EXPECTATIONS, parseMix, resendFrame, ScenarioGenerator, type Accepted, type FrameSource, type Mix, type ScenarioFrame, type ScenarioKind } from './scenarios.ts';
+import { EXPECTATIONS, parseMix, ScenarioGenerator, sentAgain, type Accepted, type FrameSource, type Mix, type ScenarioFrame, type ScenarioKind } from './scenarios.ts';
 
 export interface JourneyGate {
   /** The validator's deviceId. */
@@ -296,16 +296,7 @@ export class JourneyModel {
     });
     if (candidates.length === 0) return this.valid(m, 'replayed');
     const a = this.prng.pick(candidates);
-    return {
-      requested: 'replayed',
-      scenario: 'replayed',
-      expect: { ...EXPECTATIONS.replayed },
-      payload: Buffer.from(a.text, 'latin1'),
-      codeId: a.codeId,
-      sub: a.subHex,
-      rider: a.rider,
-      story: `code used here ${this.secondsAgo(t, a.at)}`,
-    };
+    return sentAgain('replayed', a, { story: `code used here ${this.secondsAgo(t, a.at)}` });
   }
 
   /** The last code this gate accepted, again within 1 s (a fresh valid code first if there is none). */
@@ -313,7 +304,7 @@ export class JourneyModel {
     const t = this.now();
     const within = Math.min(1000, this.dupMs - this.marginMs);
     const last = m.accepted[m.accepted.length - 1];
-    const resend = (a: Accepted, delayMs: number): ScenarioFrame => resendFrame(a, delayMs, 'same code read twice');
+    const resend = (a: Accepted, delayMs: number): ScenarioFrame => sentAgain('duplicate', a, { delayMs, story: 'same code read twice' });
     if (last && t - last.at < within) return [resend(last, 0)];
     const setup = this.valid(m, 'duplicate', 'setup');
     const a = m.accepted[m.accepted.length - 1]!;

@@ -122,20 +122,20 @@ export interface Accepted {
   at: number;
 }
 
-/** A code accepted before, sent again after `delayMs` (0: at once): expected as a duplicate. */
-export function resendFrame(a: Accepted, delayMs: number, story?: string): ScenarioFrame {
+/** A code accepted before, shown again: expected as a duplicate (within the window) or a replay. */
+export function sentAgain(kind: 'duplicate' | 'replayed', a: Accepted, o: { delayMs?: number; story?: string } = {}): ScenarioFrame {
   const f: ScenarioFrame = {
-    requested: 'duplicate',
-    scenario: 'duplicate',
-    variant: 'resend',
-    expect: { ...EXPECTATIONS.duplicate },
+    requested: kind,
+    scenario: kind,
+    expect: { ...EXPECTATIONS[kind] },
     payload: Buffer.from(a.text, 'latin1'),
     codeId: a.codeId,
     sub: a.subHex,
     rider: a.rider,
   };
-  if (story !== undefined) f.story = story;
-  if (delayMs > 0) f.delayMs = delayMs;
+  if (kind === 'duplicate') f.variant = 'resend';
+  if (o.story !== undefined) f.story = o.story;
+  if (o.delayMs !== undefined && o.delayMs > 0) f.delayMs = o.delayMs;
   return f;
 }
 
@@ -300,15 +300,7 @@ export class ScenarioGenerator implements FrameSource {
     if (candidates.length === 0) return this.valid('replayed');
     const a = this.prng.pick(candidates);
     this.lastUse.set(a.subHex, t);
-    return {
-      requested: 'replayed',
-      scenario: 'replayed',
-      expect: { ...EXPECTATIONS.replayed },
-      payload: Buffer.from(a.text, 'latin1'),
-      codeId: a.codeId,
-      sub: a.subHex,
-      rider: a.rider,
-    };
+    return sentAgain('replayed', a);
   }
 
   private denied(): ScenarioFrame {
@@ -337,7 +329,7 @@ export class ScenarioGenerator implements FrameSource {
   }
 
   private resend(a: Accepted, delayMs: number): ScenarioFrame {
-    return resendFrame(a, delayMs);
+    return sentAgain('duplicate', a, { delayMs });
   }
 
   private garbage(): ScenarioFrame {

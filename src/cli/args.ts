@@ -8,6 +8,12 @@ import { parseArgs } from 'node:util';
 import { ArgumentError } from './errors.ts';
 import type { CommandSpec, OptionSpec } from './spec/types.ts';
 
+/**
+ * A number given on the command line: decimal digits, optionally with a fraction. Stricter than
+ * `Number()`, which takes "" as 0 and " 0x3e8" as 1000 without a word.
+ */
+export const NUMBER_ARG = /^\d+(\.\d+)?$/;
+
 export type RawValues = Record<string, string | boolean | string[] | undefined>;
 
 /** The option as a person types it: `--trust FILE`. */

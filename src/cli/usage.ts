@@ -1,16 +1,13 @@
 import { z } from 'zod';
 import { formatIssues } from '../lists/issues.ts';
-import { readArgs } from './args.ts';
+import { NUMBER_ARG, readArgs } from './args.ts';
 import { ArgumentError, UsageError } from './errors.ts';
 import type { CommandSpec } from './spec/types.ts';
 
 export { ArgumentError, UsageError };
 
-/**
- * A number given on the command line: decimal digits, optionally with a fraction. Stricter than
- * `Number()`, which takes "" as 0 and " 0x3e8" as 1000 without a word.
- */
-export const numberArg = z.string().regex(/^\d+(\.\d+)?$/, 'must be a number').transform(Number);
+/** A number given on the command line (see NUMBER_ARG in args.ts). */
+export const numberArg = z.string().regex(NUMBER_ARG, 'must be a number').transform(Number);
 
 /**
  * Reads argv against the command's declaration (unknown, missing, repeated options, choices),

@@ -119,47 +119,17 @@ export class StoreReader {
         .prepare('SELECT count(*) AS total, coalesce(sum(settled = 0), 0) AS unsettled FROM taps')
         .get() as { total: number; unsettled: number };
       const rejected = this.has('events') ? (this.db.prepare("SELECT count(*) AS n FROM events WHERE kind = 'reject'").get() as { n: number }).n : 0;
+      // Columns named as TapView's fields, so only flags (JSON) and settled (0/1) need converting.
       const rows = this.db
         .prepare(
-          `SELECT id, at, mode, place, direction, sub, cti, code_id, profile, fare, currency, flags, settled, settled_at, attempts
+          `SELECT id, at, mode, place, direction, sub, cti, code_id AS codeId, profile, fare, currency, flags, settled,
+                  settled_at AS settledAt, attempts
              FROM taps ${opts.unsettledOnly ? 'WHERE settled = 0' : ''} ORDER BY seqno DESC LIMIT ?`,
         )
-        .all(opts.limit) as {
-        id: string;
-        at: number;
-        mode: string;
-        place: string;
-        direction: string;
-        sub: string;
-        cti: string;
-        code_id: string;
-        profile: number;
-        fare: number | null;
-        currency: string;
-        flags: string | null;
-        settled: number;
-        settled_at: number | null;
-        attempts: number;
-      }[];
+        .all(opts.limit) as (Omit<TapView, 'flags' | 'settled'> & { flags: string | null; settled: number })[];
       return {
         counts: { total: c.total, unsettled: c.unsettled, settled: c.total - c.unsettled, rejected },
-        taps: rows.map((r) => ({
-          id: r.id,
-          at: r.at,
-          mode: r.mode,
-          place: r.place,
-          direction: r.direction,
-          sub: r.sub,
-          cti: r.cti,
-          codeId: r.code_id,
-          profile: r.profile,
-          fare: r.fare,
-          currency: r.currency,
-          flags: r.flags ? (JSON.parse(r.flags) as string[]) : [],
-          settled: r.settled === 1,
-          settledAt: r.settled_at,
-          attempts: r.attempts,
-        })),
+        taps: rows.map((r) => ({ ...r, flags: r.flags ? (JSON.parse(r.flags) as string[]) : [], settled: r.settled === 1 })),
       };
     })();
   }

@@ -8,7 +8,7 @@ import type { Mode } from '../../token/params.ts';
 import { REASONS } from '../../token/reasons.ts';
 import type { TrustList } from '../../token/trustList.ts';
 import { RideCodeValidator, type Decision } from '../../token/validator.ts';
-import { readArgs, type RawValues } from '../args.ts';
+import { NUMBER_ARG, readArgs, type RawValues } from '../args.ts';
 import { ArgumentError, UsageError } from '../errors.ts';
 import { readJson } from '../files.ts';
 import { readLineBatches, type Line } from '../lineReader.ts';
@@ -30,16 +30,13 @@ interface VerifyArgs {
   duplicateWindow: number;
 }
 
-/** A number given on the command line: decimal digits, optionally with a fraction (as `numberArg` in usage.ts). */
-const NUMBER = /^\d+(\.\d+)?$/;
-
 /** The declaration (readArgs) has checked names, choices and required options; this checks the numbers, every problem in one line. */
 function verifyArgs(values: RawValues): VerifyArgs {
   const problems: string[] = [];
   const seconds = (name: string, positive = false): number | undefined => {
     const v = values[name];
     if (v === undefined) return undefined;
-    if (typeof v !== 'string' || !NUMBER.test(v)) return void problems.push(`--${name}: must be a number`);
+    if (typeof v !== 'string' || !NUMBER_ARG.test(v)) return void problems.push(`--${name}: must be a number`);
     const n = Number(v);
     if (positive && n <= 0) problems.push(`--${name}: must be more than 0`);
     return n;
