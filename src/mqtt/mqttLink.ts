@@ -10,15 +10,11 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { MqttConfig } from '../config/schema.ts';
 import { topics } from '../contract/settlement.ts';
 import type { Logger } from '../platform/logger.ts';
+import type { MessageHandler, MqttLinkEvents, MqttPort } from './mqttPort.ts';
 
-export type MessageHandler = (topic: string, payload: Buffer) => void;
+export type { MessageHandler, MqttLinkEvents } from './mqttPort.ts';
 
-export interface MqttLinkEvents {
-  connected: [sessionPresent: boolean];
-  disconnected: [];
-}
-
-export class MqttLink extends EventEmitter<MqttLinkEvents> {
+export class MqttLink extends EventEmitter<MqttLinkEvents> implements MqttPort {
   private client: MqttClient | undefined;
   private readonly handlers = new Map<string, MessageHandler>();
   readonly topics: ReturnType<typeof topics>;
