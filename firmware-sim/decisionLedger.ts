@@ -29,11 +29,8 @@ export interface Answer {
 }
 
 export function answerOf(o: Outcome): Answer {
-  const d = o.decision;
-  const reason = o.storeError ? 'store_unavailable' : (o.policyReason ?? o.listsReason ?? d.reason);
-  const decision: DecisionKind = o.storeError ? 'reject' : d.decision;
-  const a: Answer = { decision, message: o.storeError ? 'see_staff' : d.message, flags: o.tap?.flags ? [...o.tap.flags] : [] };
-  if (reason !== undefined) a.reason = reason;
+  const a: Answer = { decision: o.decision, message: o.message, flags: o.tap?.flags ? [...o.tap.flags] : [] };
+  if (o.reason !== undefined) a.reason = o.reason;
   if (o.tap?.fare !== undefined) {
     a.fare = o.tap.fare;
     a.currency = o.tap.currency;

@@ -58,9 +58,9 @@ export class HealthMonitor {
   }
 
   /** Called for every decision outcome: remembers whether the last accepted tap reached the store. */
-  noteOutcome(o: { tap?: unknown; storeError?: unknown; decision: { decision: string } }): void {
+  noteOutcome(o: { tap?: unknown; reason?: string; decision?: string }): void {
     if (o.tap) this.lastTapFailed = false;
-    else if (o.storeError) this.lastTapFailed = true;
+    else if (o.reason === 'store_unavailable') this.lastTapFailed = true;
   }
 
   check(): HealthReport {

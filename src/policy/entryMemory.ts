@@ -8,15 +8,12 @@
  * means "this gate's store saw no entry"; the backend, which sees every gate, decides.
  */
 import type Database from 'better-sqlite3';
+import type { EntryLookup, EntryRecord } from '../admission/admit.ts';
+import { TAP_FLAGS } from '../domain/vocabulary.ts';
 
-export interface EntryRecord {
-  /** Entry time, Unix ms. */
-  at: number;
-  /** The entry was made while free pass (evacuation) was on. */
-  freePass: boolean;
-}
+export type { EntryRecord } from '../admission/admit.ts';
 
-export class EntryMemory {
+export class EntryMemory implements EntryLookup {
   private readonly entries = new Map<string, EntryRecord>();
 
   constructor(
@@ -62,11 +59,16 @@ export class EntryMemory {
   /** Replays this store's metro taps at `place` since `sinceMs`, oldest first. Returns the taps read. */
   restore(db: Database.Database, place: string, sinceMs: number): number {
     const rows = db
-      .prepare("SELECT sub, at, direction, flags FROM taps WHERE mode = 'metro' AND place = ? AND at >= ? AND direction IN ('in', 'out') ORDER BY at, seqno")
+      .prepare(
+        "SELECT sub, at, direction, flags FROM taps WHERE mode = 'metro' AND place = ? AND at >= ? " +
+          "AND direction IN ('in', 'out') ORDER BY at, seqno",
+      )
       .all(place, sinceMs) as { sub: string; at: number; direction: 'in' | 'out'; flags: string | null }[];
     for (const r of rows) {
-      if (r.direction === 'in') this.entry(r.sub, r.at, r.flags !== null && (JSON.parse(r.flags) as string[]).includes('free_pass'));
-      else this.exit(r.sub);
+      if (r.direction === 'in') {
+        const freePass = r.flags !== null && (JSON.parse(r.flags) as string[]).includes(TAP_FLAGS.freePass);
+        this.entry(r.sub, r.at, freePass);
+      } else this.exit(r.sub);
     }
     return rows.length;
   }

@@ -1,22 +1,36 @@
 /**
- * One frame's way through the validator: decide → (accepted) commit the tap durably → tell the
- * gate. The commit happens before the gate opens and before the code enters the replay
- * memory; if the store cannot take the tap, the gate stays shut (no ride without a record).
+ * One frame's way through the validator: the credential formats decide the code (src/token), the
+ * admission core says what the gate does with it (src/admission), and this commits, remembers,
+ * signals and emits. The commit happens before the gate opens and before the code enters the
+ * replay memory; if the store cannot take the tap, the gate stays shut (no ride without a record),
+ * except during a free pass (an evacuation opens whatever happens).
  */
-import type { Config } from '../config/schema.ts';
-import { fareFor } from '../fare/fare.ts';
+import {
+  admit,
+  refusal,
+  type Accepted,
+  type AdmissionContext,
+  type AdmissionSettings,
+  type Ignored,
+  type ListFreshness,
+  type Refused,
+  type TokenRead,
+} from '../admission/admit.ts';
+import type { AdmissionReason } from '../admission/reasons.ts';
+import { errorMessage } from '../errors/faregateError.ts';
 import type { GateDispatcher } from '../gate/gateDispatcher.ts';
 import type { Logger } from '../platform/logger.ts';
+import type { GatePolicy } from '../policy/gatePolicy.ts';
 import { dropTellsRider } from '../scanner/dropAnswer.ts';
 import type { DropEnd, DropReason } from '../scanner/types.ts';
-import type { TapStore, Tap } from '../store/tapStore.ts';
+import type { Tap, TapStore } from '../store/tapStore.ts';
 import { uuidv7 } from '../store/uuidv7.ts';
-import { MESSAGE_CLASS, MESSAGE_TEXT, REASONS, type Reason } from '../token/reasons.ts';
-import type { Clock, Decision, RideCodeValidator } from '../token/validator.ts';
-import { FLAG_FREE_PASS, POLICY_SIGNAL, type GatePolicy, type PolicyReason } from '../policy/gatePolicy.ts';
+import { unrecognised, type CredentialPort } from '../token/credentialFormat.ts';
+import type { Clock, Decision } from '../token/decision.ts';
+import { MESSAGE_TEXT, type DecisionKind, type MessageClass } from '../token/reasons.ts';
 
-/** Outcome kinds counted for health and metrics. */
-export type OutcomeReason = Reason | 'store_unavailable' | PolicyReason | 'lists_stale';
+/** Outcome reasons counted for health and metrics: every reason of src/admission/reasons.ts. */
+export type OutcomeReason = AdmissionReason;
 
 export interface Counters {
   accept: number;
@@ -26,40 +40,75 @@ export interface Counters {
   dropped: Partial<Record<DropReason, number>>;
 }
 
+/** What became of one frame (or one answered junk line), for observers. */
 export interface Outcome {
-  decision: Decision;
+  /** What the rider got: `reject` also when an accepted code could not be recorded. */
+  decision: DecisionKind;
+  /** The one reason (token or service, src/admission/reasons.ts); absent on accept. */
+  reason?: OutcomeReason;
+  /** The reason's stable number; 0 on accept. */
+  reasonNumber: number;
+  /** The reason's message class (`go` on accept). During a free pass the gate opened all the same. */
+  message: MessageClass;
+  /** Unix ms. */
+  at: number;
+  /** The credential format's decision; absent when the frame was not decoded (out of service). */
+  token?: Decision;
+  /** The committed tap (accept only). */
   tap?: Tap;
-  /** Set when an accepted code could not be recorded (the rider is turned away). */
-  storeError?: string;
-  /** A refusal by the gate policy (src/policy), not by the token checks: `decision.reason` is then absent. */
-  policyReason?: PolicyReason;
   /** Free pass (evacuation) was on: the gate opened whatever the decision. */
   freePass?: boolean;
-  /** An accepted code turned away by the signed-lists policy (stale lists, policy `reject`). */
-  listsReason?: 'lists_stale';
+  /** For logs: the token's detail, the policy's, or the store's error. */
+  detail?: string;
 }
 
 export interface TapProcessorDeps {
-  validator: RideCodeValidator;
+  /** The ride-code formats (src/token/formats.ts). */
+  credentials: CredentialPort;
   store: TapStore;
   gate: GateDispatcher;
-  config: Pick<Config, 'deviceId' | 'mode' | 'place' | 'direction' | 'fare'>;
+  config: AdmissionSettings;
   clock: Clock;
   logger: Logger;
-  /** Modes and metro rules (free pass, out of service, anti-passback, exit matching); none = token checks only. */
+  /** Modes and metro entry memory; none = no modes and no metro rules (token checks and fares only). */
   policy?: GatePolicy;
   /** Observers (status, metrics, later the uploader's wake-up). */
   onOutcome?: (o: Outcome) => void;
-  /** Signed lists (src/fleet/listSync.ts): flags for accepted taps, or a refusal while the lists are stale. */
-  lists?: { tapFlags(): string[] | undefined; refusal(): 'lists_stale' | undefined };
+  /** Signed lists (src/fleet/listSync.ts): whether they are stale, and under which policy. */
+  lists?: { freshness(): ListFreshness };
+}
+
+const NO_MODES = { freePass: false, outOfService: false } as const;
+const FRESH = (): ListFreshness => 'fresh';
+
+/** The frame being handled, read by admission only when a rule needs the token decision. */
+class FrameRead implements TokenRead {
+  text = '';
+  nowSec = 0;
+  constructor(private readonly credentials: CredentialPort) {}
+  decide(): Decision {
+    return this.credentials.evaluate(this.text, this.nowSec);
+  }
 }
 
 export class TapProcessor {
   readonly counters: Counters = { accept: 0, reject: 0, ignore: 0, byReason: {}, dropped: {} };
   private readonly log: Logger;
+  /** One context for every frame (settings and modes are live views; only the time changes). */
+  private readonly ctx: { -readonly [K in keyof AdmissionContext]: AdmissionContext[K] };
+  private readonly frame: FrameRead;
 
   constructor(private readonly deps: TapProcessorDeps) {
     this.log = deps.logger;
+    const lists = deps.lists;
+    this.ctx = {
+      settings: deps.config,
+      modes: deps.policy?.modes ?? NO_MODES,
+      entries: deps.policy?.entries,
+      lists: lists ? () => lists.freshness() : FRESH,
+      nowMs: 0,
+    };
+    this.frame = new FrameRead(deps.credentials);
   }
 
   private count(reason: OutcomeReason): void {
@@ -68,116 +117,97 @@ export class TapProcessor {
 
   /** Handles one cleaned frame. Synchronous: the tap is on disk when this returns. */
   handleFrame(text: string): Outcome {
-    const { validator, store, gate, config, clock } = this.deps;
-    const nowMs = clock.now();
-    const policy = this.deps.policy;
-    const freePass = policy?.freePass ?? false;
-    if (!freePass && policy?.outOfService) return this.refuse({ decision: 'reject', reasonNumber: 0, message: 'see_staff', at: nowMs / 1000 }, 'out_of_service', nowMs);
-    const d = validator.evaluate(text, nowMs / 1000);
-    const outcome: Outcome = { decision: d };
-    if (freePass) outcome.freePass = true;
-    if (d.decision === 'accept') {
-      const tap: Tap = {
-        id: uuidv7(nowMs),
-        deviceId: config.deviceId,
-        at: Math.floor(nowMs),
-        mode: config.mode,
-        place: config.place,
-        direction: config.direction,
-        sub: d.subHex!,
-        cti: d.ctiHex!,
-        codeId: d.codeId!,
-        ts: d.ts!,
-        seq: d.seq!,
-        profile: d.profile!,
-        currency: config.fare.currency,
-      };
-      // Free pass: recorded as such, not charged.
-      const fare = freePass ? 0 : fareFor(config.fare, config.mode, config.direction, d.profile!, d.cap);
-      if (fare !== undefined) tap.fare = fare;
-      if (freePass) tap.flags = [FLAG_FREE_PASS];
-      else if (policy) {
-        const adm = policy.admit(tap);
-        if (!adm.ok) return this.refuse(d, adm.reason, nowMs, adm.detail);
-        if (adm.flags.length) tap.flags = adm.flags;
-      }
-      if (!freePass && this.deps.lists) {
-        const refusal = this.deps.lists.refusal();
-        if (refusal) return this.refuseForLists(d, refusal, nowMs);
-        const lf = this.deps.lists.tapFlags();
-        if (lf) tap.flags = [...(tap.flags ?? []), ...lf];
-      }
-      try {
-        store.recordTap(tap);
-      } catch (e) {
-        outcome.storeError = (e as Error).message;
-        this.counters.reject++;
-        this.count('store_unavailable');
-        this.log.error({ err: outcome.storeError, codeId: d.codeId }, 'accepted code could not be recorded: gate stays shut');
-        store.recordEvent({ at: tap.at, kind: 'store_error', reason: 'store_unavailable', codeId: d.codeId! });
-        // In an evacuation the gate opens even without a record.
-        gate.signal(freePass ? { action: 'open', message: 'go', text: MESSAGE_TEXT.go } : { action: 'reject', message: 'see_staff', text: MESSAGE_TEXT.see_staff });
-        this.deps.onOutcome?.(outcome);
-        return outcome;
-      }
-      validator.remember(d);
-      policy?.committed(tap);
-      outcome.tap = tap;
-      this.counters.accept++;
-      gate.signal({ action: 'open', message: 'go', text: MESSAGE_TEXT.go, tapId: tap.id, ...(fare !== undefined ? { fare } : {}) });
-      this.log.info(
-        { decision: 'accept', tapId: tap.id, codeId: d.codeId, sub: d.subHex, profile: d.profile, fare, cached: d.credentialCached, ...(tap.flags ? { flags: tap.flags } : {}) },
-        'accept',
-      );
-    } else {
-      const reason = d.reason!;
-      this.counters[d.decision]++;
-      this.count(reason);
-      const ev = { at: Math.floor(nowMs), kind: d.decision, reason } as const;
-      store.recordEvent({ ...ev, ...(d.codeId ? { codeId: d.codeId } : {}), ...(d.subHex ? { sub: d.subHex } : {}) });
-      if (d.decision === 'reject')
-        gate.signal(freePass ? { action: 'open', message: 'go', text: MESSAGE_TEXT.go } : { action: 'reject', message: MESSAGE_CLASS[reason], text: MESSAGE_TEXT[MESSAGE_CLASS[reason]] });
-      const fields = { decision: d.decision, reason, codeId: d.codeId, sub: d.subHex, ...(d.detail ? { detail: d.detail } : {}), ...(freePass ? { freePass: true } : {}) };
-      if (d.decision === 'ignore') this.log.debug(fields, d.decision);
-      else this.log.info(fields, d.decision);
+    const nowMs = this.deps.clock.now();
+    this.ctx.nowMs = nowMs;
+    this.frame.text = text;
+    this.frame.nowSec = nowMs / 1000;
+    const a = admit(this.frame, this.ctx);
+    this.frame.text = '';
+    switch (a.kind) {
+      case 'accept':
+        return this.commit(a, nowMs);
+      case 'reject':
+      case 'ignore':
+        return this.turnAway(a, nowMs);
     }
-    this.deps.onOutcome?.(outcome);
-    return outcome;
   }
 
-  /** A refusal by the gate policy: counted, kept as an event, the gate says why; nothing is committed. */
-  private refuse(d: Decision, reason: PolicyReason, nowMs: number, detail?: string): Outcome {
-    const sig = POLICY_SIGNAL[reason];
-    d.decision = 'reject';
-    d.message = sig.message;
-    const outcome: Outcome = { decision: d, policyReason: reason };
-    this.counters.reject++;
-    this.count(reason);
-    this.deps.store.recordEvent({ at: Math.floor(nowMs), kind: 'reject', reason, ...(d.codeId ? { codeId: d.codeId } : {}), ...(d.subHex ? { sub: d.subHex } : {}) });
-    this.deps.gate.signal({ action: 'reject', message: sig.message, text: sig.text });
-    this.log.info({ decision: 'reject', reason, codeId: d.codeId, sub: d.subHex, ...(detail ? { detail } : {}) }, 'reject');
-    this.deps.onOutcome?.(outcome);
-    return outcome;
+  /** Commits the tap, then remembers it and opens the gate; a store failure turns the rider away. */
+  private commit(a: Accepted, nowMs: number): Outcome {
+    const { store, gate } = this.deps;
+    const d = a.token;
+    const tap: Tap = { id: uuidv7(nowMs), ...a.tap };
+    try {
+      store.recordTap(tap);
+    } catch (e) {
+      const err = errorMessage(e);
+      const r = refusal('store_unavailable', a.freePass, d, err);
+      this.counters.reject++;
+      this.count(r.reason);
+      this.log.error({ err, codeId: d.codeId }, 'accepted code could not be recorded: gate stays shut');
+      store.recordEvent({ at: tap.at, kind: 'store_error', reason: r.reason, codeId: tap.codeId });
+      // In an evacuation the gate opens even without a record (the refusal's signal says so).
+      gate.signal(r.signal);
+      return this.emit(this.outcomeOf(r, nowMs));
+    }
+    this.deps.credentials.remember(d);
+    this.deps.policy?.committed(tap);
+    this.counters.accept++;
+    const fare = tap.fare;
+    gate.signal({ action: 'open', message: 'go', text: MESSAGE_TEXT.go, tapId: tap.id, ...(fare !== undefined ? { fare } : {}) });
+    this.log.info(
+      {
+        decision: 'accept',
+        tapId: tap.id,
+        codeId: d.codeId,
+        sub: d.subHex,
+        profile: d.profile,
+        fare,
+        cached: d.credentialCached,
+        ...(tap.flags ? { flags: tap.flags } : {}),
+      },
+      'accept',
+    );
+    const o: Outcome = { decision: 'accept', reasonNumber: 0, message: 'go', at: Math.floor(nowMs), token: d, tap };
+    if (a.freePass) o.freePass = true;
+    return this.emit(o);
   }
 
-  /** An accepted code turned away because the signed lists are stale (policy `reject`): see staff. */
-  private refuseForLists(d: Decision, reason: 'lists_stale', nowMs: number): Outcome {
-    d.decision = 'reject';
-    d.message = 'see_staff';
-    const outcome: Outcome = { decision: d, listsReason: reason };
-    this.counters.reject++;
+  /** The one refusal path (token, policy, lists, mode) and the silent duplicate: counted, kept as an event. */
+  private turnAway(a: Refused | Ignored, nowMs: number): Outcome {
+    const d = a.token;
+    const reason = a.reason;
+    this.counters[a.kind]++;
     this.count(reason);
-    this.deps.store.recordEvent({ at: Math.floor(nowMs), kind: 'reject', reason, ...(d.codeId ? { codeId: d.codeId } : {}), ...(d.subHex ? { sub: d.subHex } : {}) });
-    this.deps.gate.signal({ action: 'reject', message: 'see_staff', text: MESSAGE_TEXT.see_staff });
-    this.log.info({ decision: 'reject', reason, codeId: d.codeId, sub: d.subHex }, 'reject');
-    this.deps.onOutcome?.(outcome);
-    return outcome;
+    const codeId = d?.codeId;
+    const sub = d?.subHex;
+    this.deps.store.recordEvent({ at: Math.floor(nowMs), kind: a.kind, reason, ...(codeId ? { codeId } : {}), ...(sub ? { sub } : {}) });
+    if (a.kind === 'reject') this.deps.gate.signal(a.signal);
+    const detail = a.kind === 'reject' ? a.detail : undefined;
+    const fields = { decision: a.kind, reason, codeId, sub, ...(detail ? { detail } : {}), ...(a.freePass ? { freePass: true } : {}) };
+    if (a.kind === 'ignore') this.log.debug(fields, a.kind);
+    else this.log.info(fields, a.kind);
+    return this.emit(this.outcomeOf(a, nowMs));
+  }
+
+  private outcomeOf(a: Refused | Ignored, nowMs: number): Outcome {
+    const o: Outcome = { decision: a.kind, reason: a.reason, reasonNumber: a.reasonNumber, message: a.message, at: Math.floor(nowMs) };
+    if (a.token) o.token = a.token;
+    if (a.freePass) o.freePass = true;
+    if (a.kind === 'reject' && a.detail !== undefined) o.detail = a.detail;
+    return o;
+  }
+
+  private emit(o: Outcome): Outcome {
+    this.deps.onOutcome?.(o);
+    return o;
   }
 
   /**
    * Scanner input that was not a frame: counted as malformed, kept as an event. A junk line the
-   * rider made (src/scanner/dropAnswer.ts) is answered like a malformed frame, `scan_again`
-   * (reason 1), so the rider tries again; it stores no tap. Other drops stay silent.
+   * rider made (src/scanner/dropAnswer.ts) is admitted as a malformed decision, so its answer
+   * follows the same mode rules as a malformed frame (`scan_again`, reason 1; free pass opens;
+   * out of service says see staff); it stores no tap. Other drops stay silent.
    */
   handleDropped(reason: DropReason, length: number, endedBy: DropEnd): Outcome | undefined {
     const { clock, store, gate } = this.deps;
@@ -186,24 +216,17 @@ export class TapProcessor {
     this.count('malformed');
     this.counters.dropped[reason] = (this.counters.dropped[reason] ?? 0) + 1;
     store.recordEvent({ at: Math.floor(nowMs), kind: 'dropped', reason: `malformed:${reason}` });
+    const logged = { decision: 'reject', reason: 'malformed', dropped: reason, length, endedBy };
     if (!dropTellsRider(reason, endedBy)) {
-      this.log.info({ decision: 'reject', reason: 'malformed', dropped: reason, length, endedBy, answered: false }, 'reject');
+      this.log.info({ ...logged, answered: false }, 'reject');
       return undefined;
     }
-    const d: Decision = { decision: 'reject', reason: 'malformed', reasonNumber: REASONS.malformed, message: MESSAGE_CLASS.malformed, at: nowMs / 1000, detail: `scanner input dropped: ${reason}` };
-    const policy = this.deps.policy;
-    const outcome: Outcome = { decision: d };
-    // The same answer a malformed frame gets: free pass opens, out of service says see staff.
-    if (policy?.freePass) {
-      outcome.freePass = true;
-      gate.signal({ action: 'open', message: 'go', text: MESSAGE_TEXT.go });
-    } else if (policy?.outOfService) {
-      d.message = POLICY_SIGNAL.out_of_service.message;
-      outcome.policyReason = 'out_of_service';
-      gate.signal({ action: 'reject', message: d.message, text: POLICY_SIGNAL.out_of_service.text });
-    } else gate.signal({ action: 'reject', message: d.message, text: MESSAGE_TEXT[d.message] });
-    this.log.info({ decision: 'reject', reason: 'malformed', dropped: reason, length, endedBy, answered: true, ...(outcome.freePass ? { freePass: true } : {}) }, 'reject');
-    this.deps.onOutcome?.(outcome);
-    return outcome;
+    const junk = unrecognised(nowMs / 1000, `scanner input dropped: ${reason}`);
+    this.ctx.nowMs = nowMs;
+    const a = admit({ decide: () => junk }, this.ctx);
+    if (a.kind !== 'reject') throw new Error(`a malformed decision was admitted as ${a.kind}`);
+    gate.signal(a.signal);
+    this.log.info({ ...logged, answered: true, ...(a.freePass ? { freePass: true } : {}) }, 'reject');
+    return this.emit(this.outcomeOf(a, nowMs));
   }
 }

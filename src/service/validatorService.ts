@@ -17,6 +17,7 @@ import { ScannerInput } from '../scanner/scannerInput.ts';
 import type { ByteTransport, ScannerState } from '../scanner/types.ts';
 import { TapStore } from '../store/tapStore.ts';
 import { replayRetention } from '../token/params.ts';
+import { credentialRouter } from '../token/formats.ts';
 import { RideCodeValidator, systemClock, type Clock } from '../token/validator.ts';
 import { MqttLink } from '../mqtt/mqttLink.ts';
 import { Telemetry, type Alarm, type Backlog } from '../settlement/telemetry.ts';
@@ -121,14 +122,16 @@ export class ValidatorService {
     this.policy = new GatePolicy(config);
     this.processor = new TapProcessor({
       policy: this.policy,
-      validator: this.validator,
+      credentials: credentialRouter({ fg1: this.validator }),
       store: this.store,
       gate: this.gate,
       config,
       clock: this.clock,
       logger: this.log.child({ component: 'validator' }),
       onOutcome: (o) => this.outcomeListeners.forEach((l) => l(o)),
-      lists: { tapFlags: () => this.listSync?.tapFlags(), refusal: () => this.listSync?.refusal() },
+      lists: {
+        freshness: () => (this.listSync?.refusal() ? 'stale_reject' : this.listSync?.tapFlags() ? 'stale_flag' : 'fresh'),
+      },
     });
     // The scanner parts name their own component in the log.
     const scannerLog = this.log;
@@ -195,9 +198,17 @@ export class ValidatorService {
     this.commandLedger = cmds.ledger;
     this.outcomeListeners.push((o) => {
       if (o.tap) this.uploader?.notify();
-      else if ((o.decision.decision === 'reject' || o.storeError) && this.link) {
-        const d = o.decision;
-        this.telemetry.event({ at: Math.floor(d.at * 1000), kind: 'reject', reason: o.storeError ? 'store_unavailable' : (o.policyReason ?? o.listsReason ?? d.reason!), ...(o.freePass ? { freePass: true } : {}), ...(d.codeId ? { codeId: d.codeId } : {}), ...(d.subHex ? { sub: d.subHex } : {}) });
+      else if (o.decision === 'reject' && this.link) {
+        const codeId = o.token?.codeId;
+        const sub = o.token?.subHex;
+        this.telemetry.event({
+          at: o.at,
+          kind: 'reject',
+          reason: o.reason!,
+          ...(o.freePass ? { freePass: true } : {}),
+          ...(codeId ? { codeId } : {}),
+          ...(sub ? { sub } : {}),
+        });
       }
     });
   }

@@ -6,6 +6,7 @@
  * ≤ 255 for a trailing pair). Anything else is a {@link Base45Error}.
  */
 
+import { FaregateError } from '../errors/faregateError.ts';
 import { scratch } from './scratch.ts';
 
 export const BASE45_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:';
@@ -14,10 +15,11 @@ export const BASE45_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:';
 const DECODE = new Int8Array(256).fill(-1);
 for (let i = 0; i < BASE45_ALPHABET.length; i++) DECODE[BASE45_ALPHABET.charCodeAt(i)] = i;
 
-export class Base45Error extends Error {
+/** The text is not base45 (a ride code that does not decode: `malformed`). */
+export class Base45Error extends FaregateError {
   override readonly name = 'Base45Error';
   constructor(message: string) {
-    super(`base45: ${message}`);
+    super('RIDE_CODE_MALFORMED', `base45: ${message}`);
   }
 }
 

@@ -7,8 +7,13 @@
  * integers and plain values so type checks upstream cannot be fooled (1.0 is not a uint).
  */
 
-export class CborError extends Error {
+/** The bytes are not well-formed CBOR of the accepted subset (or a value cannot be encoded). */
+import { FaregateError } from '../errors/faregateError.ts';
+export class CborError extends FaregateError {
   override readonly name = 'CborError';
+  constructor(message: string) {
+    super('RIDE_CODE_MALFORMED', message);
+  }
 }
 
 /** A CBOR float (major type 7, additional info 25/26/27); never confused with an integer. */

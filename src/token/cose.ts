@@ -2,6 +2,7 @@
  * COSE_Sign1 (RFC 9052 §4.2, §4.4) with EdDSA (-8, Ed25519) and ES256 (-7, P-256, r||s).
  * Pure: uses only node:crypto for the signature primitive.
  */
+import { FaregateError } from '../errors/faregateError.ts';
 import { verify as cryptoVerify, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { scratch } from './scratch.ts';
 import { CborError, CborTag, cborDecode, cborEncode, type CborMap, type CborValue } from './cbor.ts';
@@ -13,8 +14,12 @@ export const COSE_SIGN1_TAG = 18;
 export const HEADER_ALG = 1;
 export const HEADER_KID = 4;
 
-export class CoseError extends Error {
+/** The CBOR is not a COSE_Sign1 of the expected shape. */
+export class CoseError extends FaregateError {
   override readonly name = 'CoseError';
+  constructor(message: string) {
+    super('RIDE_CODE_MALFORMED', message);
+  }
 }
 
 export interface Sign1 {

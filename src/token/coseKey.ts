@@ -3,12 +3,17 @@
  * Pure: node:crypto only. Import is done through JWK, which for Ed25519 costs a few µs and for
  * P-256 rejects points that are not on the curve.
  */
+import { FaregateError } from '../errors/faregateError.ts';
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { CborMap } from './cbor.ts';
 import { ALG_EDDSA, ALG_ES256, type SupportedAlg } from './cose.ts';
 
-export class KeyFormatError extends Error {
+/** A key is not in a supported format (COSE_Key, JWK, curve). */
+export class KeyFormatError extends FaregateError {
   override readonly name = 'KeyFormatError';
+  constructor(message: string) {
+    super('KEY_FORMAT', message);
+  }
 }
 
 export type KeyType = 'OKP' | 'EC2';

@@ -1,6 +1,10 @@
 /** Device parameters of the validation contract (qr-token-v1 §4), with the spec's defaults. */
-export type Mode = 'bus' | 'metro';
-export const MODE_BITS: Record<Mode, number> = { bus: 1, metro: 2 };
+import type { ServiceMode } from '../domain/vocabulary.ts';
+
+/** The service mode (src/domain/vocabulary.ts); the name is kept for the token layer's callers. */
+export type Mode = ServiceMode;
+/** The credential's `modes` bit of each service mode (check 15). */
+export const MODE_BITS: Record<ServiceMode, number> = { bus: 1, metro: 2 };
 
 export interface ValidationParams {
   /** Clock tolerance, seconds. */
@@ -9,7 +13,7 @@ export interface ValidationParams {
   codeValidity: number;
   /** Window in which a second read of the same code or rider is ignored, seconds. */
   duplicateWindow: number;
-  mode: Mode;
+  mode: ServiceMode;
   /** Verified credentials kept to skip a second signature check. */
   credentialCacheSize: number;
   /** Imported rider keys kept (a renewed credential usually carries the same phone key). */

@@ -2,6 +2,7 @@
  * FG1 ride-code parsing (qr-token-v1 §1–3): text form → level 2 → level 1, with every
  * structural rule of check 1. Pure. Parsing never verifies signatures or looks at the clock.
  */
+import { FaregateError, errorMessage } from '../errors/faregateError.ts';
 import { hash } from 'node:crypto';
 import { base45Decode } from './base45.ts';
 import { cborDecode, type CborMap, type CborValue } from './cbor.ts';
@@ -14,8 +15,11 @@ const SIGNATURE_LENGTH = 64;
 const EMPTY = new Uint8Array(0);
 
 /** Structural failure: the code is `malformed`. `detail` is for logs and never holds the code. */
-export class MalformedError extends Error {
+export class MalformedError extends FaregateError {
   override readonly name = 'MalformedError';
+  constructor(detail: string) {
+    super('RIDE_CODE_MALFORMED', detail);
+  }
 }
 
 function malformed(detail: string): never {
@@ -184,13 +188,13 @@ export function parseCredential(
   try {
     material = readCoseKey(coseKey);
   } catch (e) {
-    return malformed((e as Error).message);
+    return malformed(errorMessage(e));
   }
   let riderKey: RiderKey;
   try {
     riderKey = importKey(material);
   } catch (e) {
-    return malformed((e as Error).message);
+    return malformed(errorMessage(e));
   }
   const cred: Credential = {
     alg,

@@ -13,9 +13,10 @@ import { importCoseKey, type CoseKeyMaterial, type RiderKey } from './coseKey.ts
 import { DenyList } from './denyList.ts';
 import { Lru } from './lru.ts';
 import { DEFAULT_PARAMS, MODE_BITS, replayRetention, type ValidationParams } from './params.ts';
-import { MESSAGE_CLASS, REASONS, type DecisionKind, type MessageClass, type Reason } from './reasons.ts';
+import { MESSAGE_CLASS, REASONS, type DecisionKind, type Reason } from './reasons.ts';
 import { ReplayMemory } from './replayMemory.ts';
 import {
+  FG1_PREFIX,
   MalformedError,
   credentialHash,
   parseCredential,
@@ -26,38 +27,10 @@ import {
   type Level2Result,
 } from './rideCode.ts';
 import { TrustList, type TrustKey } from './trustList.ts';
+import { systemClock, type Clock, type Decision } from './decision.ts';
+import type { CredentialFormat } from './credentialFormat.ts';
 
-/** A clock in Unix milliseconds. */
-export interface Clock {
-  now(): number;
-}
-export const systemClock: Clock = { now: () => Date.now() };
-
-/** Everything a gate and a tap record need from one decision. Holds no whole ride code. */
-export interface Decision {
-  decision: DecisionKind;
-  /** Absent on accept. */
-  reason?: Reason;
-  /** Stable number of the reason (the first check that yields it); 0 on accept. */
-  reasonNumber: number;
-  message: MessageClass;
-  /** Decision time, Unix seconds (may be fractional). */
-  at: number;
-  codeId?: string;
-  subHex?: string;
-  ctiHex?: string;
-  profile?: number;
-  cap?: number;
-  modes?: number;
-  ts?: number;
-  seq?: number;
-  /** Issuer kid (hex) of the credential. */
-  kidHex?: string;
-  /** Level-1 signature was not checked again because the credential was cached. */
-  credentialCached?: boolean;
-  /** For logs on `malformed`: what was wrong (never contains the code). */
-  detail?: string;
-}
+export { systemClock, type Clock, type Decision } from './decision.ts';
 
 interface CachedCredential {
   cred: Credential;
@@ -89,11 +62,16 @@ function compact(cred: Credential): Credential {
   return { ...cred, toBeSigned: own.subarray(0, n), signature: own.subarray(n) };
 }
 
+/** The format id FG1 decisions carry. */
+export const FG1_FORMAT = 'fg1';
+
 function isSupported(alg: AlgValue): alg is SupportedAlg {
   return alg === ALG_EDDSA || alg === ALG_ES256;
 }
 
-export class RideCodeValidator {
+/** The FG1 credential format (qr-token-v1): the first implementation of {@link CredentialFormat}. */
+export class RideCodeValidator implements CredentialFormat {
+  readonly id = FG1_FORMAT;
   readonly params: ValidationParams;
   private trust: TrustList;
   private deny: DenyList;
@@ -139,6 +117,11 @@ export class RideCodeValidator {
   remember(d: Decision): void {
     if (d.decision !== 'accept' || d.codeId === undefined || d.subHex === undefined) return;
     this.replay.remember(d.codeId, d.subHex, d.at);
+  }
+
+  /** An FG1 frame: `FG1:` then base45 (qr-token-v1 §1). */
+  recognises(text: string): boolean {
+    return text.startsWith(FG1_PREFIX);
   }
 
   /** Decides without changing the replay memory. */
@@ -240,7 +223,7 @@ export class RideCodeValidator {
   }
 
   private outcome(decision: DecisionKind, reason: Reason | undefined, at: number): Decision {
-    const d: Decision = { decision, reasonNumber: 0, message: 'go', at };
+    const d: Decision = { decision, reasonNumber: 0, message: 'go', at, format: FG1_FORMAT };
     if (reason) {
       d.reason = reason;
       d.reasonNumber = REASONS[reason];

@@ -151,7 +151,7 @@ async function runHotPath(svc: ValidatorService, pool: RiderPool, intervalMs: nu
         res.exec.pushSpan(s, e);
         res.delay.pushSpan(intended, e);
         res.frames++;
-        if (!out.tap) res.notAccepted.push(`${out.decision.decision}/${out.decision.reason ?? ''}${out.storeError ? ` ${out.storeError}` : ''}`);
+        if (!out.tap) res.notAccepted.push(`${out.decision}/${out.reason ?? ''}${out.detail ? ` ${out.detail}` : ''}`);
         i++;
         next = pool.next().code();
         if (until()) return resolve();

@@ -25,6 +25,7 @@ import { loadListFiles } from '../../src/lists/loadListFiles.ts';
 import { silentLogger } from '../../src/platform/logger.ts';
 import { TapProcessor } from '../../src/service/tapProcessor.ts';
 import { TapStore } from '../../src/store/tapStore.ts';
+import { credentialRouter } from '../../src/token/formats.ts';
 import { RideCodeValidator } from '../../src/token/validator.ts';
 import { DEV_DENY, DEV_TRUST } from '../support/serviceProcess.ts';
 import { benchConfig, benchTempDir, ManualClock, NoopGate, removeTempDir, RiderPool } from './benchSupport.ts';
@@ -150,7 +151,7 @@ export async function durableCommitBench(opts: DurableCommitOptions = {}): Promi
       stores.push(store);
       const gate = new GateDispatcher(new NoopGate(), { timeoutMs: config.gate.timeoutMs }, silentLogger);
       await gate.start();
-      const p = new TapProcessor({ validator: v, store, gate, config, clock, logger: silentLogger });
+      const p = new TapProcessor({ credentials: credentialRouter({ fg1: v }), store, gate, config, clock, logger: silentLogger });
       scenarios.push({
         name,
         perRound: perRound[name],
@@ -161,8 +162,8 @@ export async function durableCommitBench(opts: DurableCommitOptions = {}): Promi
           const out = p.handleFrame(text);
           const t1 = hrnow();
           cur.pushSpan(t0, t1);
-          if (!out.tap) fail(`${name} #${i}: ${out.decision.decision}/${out.decision.reason ?? ''}${out.storeError ? ` store: ${out.storeError}` : ''}`);
-          if (out.decision.credentialCached !== true) fail(`${name} #${i}: credential not cached`);
+          if (!out.tap) fail(`${name} #${i}: ${out.decision}/${out.reason ?? ''}${out.detail ? ` ${out.detail}` : ''}`);
+          if (out.token?.credentialCached !== true) fail(`${name} #${i}: credential not cached`);
         },
         close: () => store.close(),
       });

@@ -70,7 +70,7 @@ export async function frameToGateBench(opts: FrameToGateOptions = {}): Promise<B
     });
     svc.onOutcome((out) => {
       if (out.tap) tapCode.set(out.tap.id, out.tap.codeId);
-      else other.push(`${out.decision.decision}/${out.decision.reason ?? ''}${out.storeError ? ` ${out.storeError}` : ''}`);
+      else other.push(`${out.decision}/${out.reason ?? ''}${out.detail ? ` ${out.detail}` : ''}`);
     });
     await svc.start();
     await waitFor(() => svc.scanner.state === 'up', 'scanner up on the pty', 5000);

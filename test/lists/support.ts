@@ -144,8 +144,8 @@ export async function startGate(o: {
   const svc = new ValidatorService(config, { logger: silentLogger });
   const outcomes: { codeId?: string; decision: string; reason?: string; flags?: string[] }[] = [];
   svc.onOutcome((oc) => {
-    const reason = oc.listsReason ?? oc.policyReason ?? oc.decision.reason;
-    outcomes.push({ decision: oc.tap ? 'accept' : oc.decision.decision, ...(reason ? { reason } : {}), ...(oc.tap?.flags ? { flags: oc.tap.flags } : {}) });
+    const reason = oc.reason;
+    outcomes.push({ decision: oc.decision, ...(reason ? { reason } : {}), ...(oc.tap?.flags ? { flags: oc.tap.flags } : {}) });
   });
   await svc.start();
   if (o.mqttUrl) await waitFor(() => svc.link?.connected, 'mqtt connected', 5000);

@@ -18,13 +18,11 @@ function frame(text: string, expect: Expectation, at = 1000): SendingEvent {
 
 function accepted(flags?: string[]): Outcome {
   const tap = { id: 't', fare: 200, currency: 'CNY', ...(flags ? { flags } : {}) } as unknown as Tap;
-  return { decision: { decision: 'accept', reasonNumber: 0, message: 'go', at: 1 }, tap };
+  return { decision: 'accept', reasonNumber: 0, message: 'go', at: 1, tap };
 }
 
-function rejected(reason: string | undefined, message = 'see_staff', policyReason?: 'anti_passback'): Outcome {
-  const o: Outcome = { decision: { decision: 'reject', reasonNumber: 1, message: message as 'see_staff', at: 1, ...(reason ? { reason: reason as 'malformed' } : {}) } };
-  if (policyReason) o.policyReason = policyReason;
-  return o;
+function rejected(reason: string | undefined, message = 'see_staff'): Outcome {
+  return { decision: 'reject', reasonNumber: 1, message: message as 'see_staff', at: 1, ...(reason ? { reason: reason as 'malformed' } : {}) };
 }
 
 function ledger(): { l: GateLedger; out: Verdict[] } {
@@ -40,7 +38,7 @@ describe('decision ledger', () => {
     l.frame('CODE-1');
     l.outcome(accepted());
     l.frame('CODE-2');
-    l.outcome(rejected(undefined, 'see_staff', 'anti_passback'));
+    l.outcome(rejected('anti_passback', 'see_staff'));
     expect(out.map((v) => [v.frame?.payload.toString(), v.ending, v.ok, v.answer?.reason])).toEqual([
       ['CODE-1', 'answered', true, undefined],
       ['CODE-2', 'answered', true, 'anti_passback'],

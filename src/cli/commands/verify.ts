@@ -4,10 +4,12 @@
 import { checkDenyFile, checkTrustFile, buildDenyList, buildTrustList, ListFileError } from '../../lists/listFileShape.ts';
 import type { DenyList } from '../../token/denyList.ts';
 import { stripFrame } from '../../token/frame.ts';
-import type { Mode } from '../../token/params.ts';
-import { REASONS } from '../../token/reasons.ts';
+import type { ServiceMode } from '../../domain/vocabulary.ts';
+import { unrecognised } from '../../token/credentialFormat.ts';
+import type { Decision } from '../../token/decision.ts';
+import { credentialRouter } from '../../token/formats.ts';
 import type { TrustList } from '../../token/trustList.ts';
-import { RideCodeValidator, type Decision } from '../../token/validator.ts';
+import { RideCodeValidator } from '../../token/validator.ts';
 import { NUMBER_ARG, readArgs, type RawValues } from '../args.ts';
 import { ArgumentError, UsageError } from '../errors.ts';
 import { readJson } from '../files.ts';
@@ -23,7 +25,7 @@ import { OutputClosedError, type CliIo } from '../io.ts';
 interface VerifyArgs {
   trust: string;
   deny?: string;
-  mode: Mode;
+  mode: ServiceMode;
   now?: number;
   skew: number;
   codeValidity: number;
@@ -86,7 +88,7 @@ export function decisionLine(d: Decision): string {
 }
 
 function malformedAt(at: number): Decision {
-  return { decision: 'reject', reason: 'malformed', reasonNumber: REASONS.malformed, message: 'scan_again', at };
+  return unrecognised(at, 'not a ride-code line');
 }
 
 /** A list file: the hand check for the usual, valid file; the zod schema (loaded then) for any other. */
@@ -112,19 +114,21 @@ export async function verifyCommand(argv: string[], io: CliIo): Promise<number> 
   const trust: TrustList = await loadList(a.trust, 'trust list', checkTrustFile, buildTrustList, async () => (await import('../../lists/trustFile.ts')).trustListFromJson);
   const deny: DenyList | undefined =
     a.deny === undefined ? undefined : await loadList(a.deny, 'deny list', checkDenyFile, buildDenyList, async () => (await import('../../lists/denyFile.ts')).denyListFromJson);
-  const validator = new RideCodeValidator({
-    trust,
-    ...(deny ? { deny } : {}),
-    params: { mode: a.mode, skew: a.skew, codeValidity: a.codeValidity, duplicateWindow: a.duplicateWindow },
+  const formats = credentialRouter({
+    fg1: new RideCodeValidator({
+      trust,
+      ...(deny ? { deny } : {}),
+      params: { mode: a.mode, skew: a.skew, codeValidity: a.codeValidity, duplicateWindow: a.duplicateWindow },
+    }),
   });
   const nowOf = (): number => a.now ?? Date.now() / 1000;
 
   const decideLine = (line: Line): Decision => {
     if (line.overlong) return malformedAt(nowOf());
     const text = stripFrame(line.text);
-    if (!text.startsWith('{')) return validator.decide(text, nowOf());
+    if (!text.startsWith('{')) return formats.decide(text, nowOf());
     const parsed = jsonLine(text);
-    return parsed ? validator.decide(stripFrame(parsed.qr), parsed.at ?? nowOf()) : malformedAt(nowOf());
+    return parsed ? formats.decide(stripFrame(parsed.qr), parsed.at ?? nowOf()) : malformedAt(nowOf());
   };
 
   // The answers to one input chunk go out in one write, before the next chunk is awaited.

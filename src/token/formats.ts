@@ -1,0 +1,19 @@
+/**
+ * The ride-code formats this validator reads, in the order they are tried. Adding a format
+ * (docs/credential-formats.md) is one file implementing CredentialFormat and one line here.
+ */
+import { CredentialRouter } from './credentialFormat.ts';
+import type { RideCodeValidator } from './validator.ts';
+
+/** The formats' own objects, built where their lists and settings are (the service, `faregate verify`). */
+export interface CredentialFormats {
+  /** FG1 (qr-token-v1): trust and deny lists are swapped on it directly. */
+  fg1: RideCodeValidator;
+}
+
+export function credentialRouter(f: CredentialFormats): CredentialRouter {
+  return new CredentialRouter([
+    f.fg1,
+    // f.jtt1179, (JT/T 1179, issue 14)
+  ]);
+}
