@@ -132,7 +132,10 @@ export const OPEN_SIGNAL: GateSignal = Object.freeze({ action: 'open', message: 
 
 /** The gate's answer to each refusal reason, built once. */
 const REFUSAL_SIGNAL = Object.fromEntries(
-  Object.entries(REASON_TABLE).map(([r, i]) => [r, Object.freeze({ action: 'reject', message: i.message, text: i.text })]),
+  Object.entries(REASON_TABLE).map(([r, i]) => {
+    const signal: GateSignal = { action: 'reject', message: i.message, text: i.text };
+    return [r, Object.freeze(signal)];
+  }),
 ) as Record<AdmissionReason, GateSignal>;
 
 const FREE_PASS_FLAGS: readonly TapFlag[] = [TAP_FLAGS.freePass];
@@ -160,7 +163,8 @@ export function admit(read: TokenRead, ctx: AdmissionContext): Admission {
   const d = read.decide();
   if (d.decision === 'ignore') {
     const info = REASON_TABLE.duplicate;
-    return { kind: 'ignore', reason: 'duplicate', reasonNumber: info.number, message: info.message, token: d, freePass };
+    const { number: reasonNumber, message } = info;
+    return { kind: 'ignore', reason: 'duplicate', reasonNumber, message, token: d, freePass };
   }
   if (d.decision === 'reject') return refusal(d.reason ?? 'malformed', freePass, d, d.detail);
 
@@ -194,7 +198,8 @@ export function admit(read: TokenRead, ctx: AdmissionContext): Admission {
       const w = c.policy.antiPassbackSeconds * 1000;
       if (w > 0 && last && !last.freePass && tap.at - last.at < w && tap.at >= last.at) {
         const ago = Math.round((tap.at - last.at) / 1000);
-        return refusal('anti_passback', false, d, `entered here ${ago} s ago (window ${c.policy.antiPassbackSeconds} s)`);
+        const detail = `entered here ${ago} s ago (window ${c.policy.antiPassbackSeconds} s)`;
+        return refusal('anti_passback', false, d, detail);
       }
     } else if (c.direction === 'out') {
       const matched = last !== undefined && tap.at - last.at <= c.policy.maxJourneySeconds * 1000;

@@ -27,7 +27,7 @@ import type { Tap, TapStore } from '../store/tapStore.ts';
 import { uuidv7 } from '../store/uuidv7.ts';
 import { unrecognised, type CredentialPort } from '../token/credentialFormat.ts';
 import type { Clock, Decision } from '../token/decision.ts';
-import { MESSAGE_TEXT, type DecisionKind, type MessageClass } from '../token/reasons.ts';
+import type { DecisionKind, MessageClass } from '../token/reasons.ts';
 
 /** Outcome reasons counted for health and metrics: every reason of src/admission/reasons.ts. */
 export type OutcomeReason = AdmissionReason;
@@ -154,7 +154,7 @@ export class TapProcessor {
     this.deps.policy?.committed(tap);
     this.counters.accept++;
     const fare = tap.fare;
-    gate.signal({ action: 'open', message: 'go', text: MESSAGE_TEXT.go, tapId: tap.id, ...(fare !== undefined ? { fare } : {}) });
+    gate.signal({ ...a.signal, tapId: tap.id, ...(fare !== undefined ? { fare } : {}) });
     this.log.info(
       {
         decision: 'accept',
@@ -181,17 +181,20 @@ export class TapProcessor {
     this.count(reason);
     const codeId = d?.codeId;
     const sub = d?.subHex;
-    this.deps.store.recordEvent({ at: Math.floor(nowMs), kind: a.kind, reason, ...(codeId ? { codeId } : {}), ...(sub ? { sub } : {}) });
+    const at = Math.floor(nowMs);
+    this.deps.store.recordEvent({ at, kind: a.kind, reason, ...(codeId ? { codeId } : {}), ...(sub ? { sub } : {}) });
     if (a.kind === 'reject') this.deps.gate.signal(a.signal);
     const detail = a.kind === 'reject' ? a.detail : undefined;
-    const fields = { decision: a.kind, reason, codeId, sub, ...(detail ? { detail } : {}), ...(a.freePass ? { freePass: true } : {}) };
+    const freePass = a.freePass ? { freePass: true } : {};
+    const fields = { decision: a.kind, reason, codeId, sub, ...(detail ? { detail } : {}), ...freePass };
     if (a.kind === 'ignore') this.log.debug(fields, a.kind);
     else this.log.info(fields, a.kind);
     return this.emit(this.outcomeOf(a, nowMs));
   }
 
   private outcomeOf(a: Refused | Ignored, nowMs: number): Outcome {
-    const o: Outcome = { decision: a.kind, reason: a.reason, reasonNumber: a.reasonNumber, message: a.message, at: Math.floor(nowMs) };
+    const { kind: decision, reason, reasonNumber, message } = a;
+    const o: Outcome = { decision, reason, reasonNumber, message, at: Math.floor(nowMs) };
     if (a.token) o.token = a.token;
     if (a.freePass) o.freePass = true;
     if (a.kind === 'reject' && a.detail !== undefined) o.detail = a.detail;

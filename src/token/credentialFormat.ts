@@ -37,7 +37,8 @@ export const MAX_FRAME_LENGTH = 1024;
 
 /** A `malformed` decision no format made (too long, or no format recognises the frame). */
 export function unrecognised(at: number, detail: string): Decision {
-  return { decision: 'reject', reason: 'malformed', reasonNumber: REASONS.malformed, message: MESSAGE_CLASS.malformed, at, detail };
+  const reason = 'malformed';
+  return { decision: 'reject', reason, reasonNumber: REASONS[reason], message: MESSAGE_CLASS[reason], at, detail };
 }
 
 /** The formats in order: the first that recognises a frame decides it. */
