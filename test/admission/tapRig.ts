@@ -14,6 +14,7 @@ import { GatePolicy } from '../../src/policy/gatePolicy.ts';
 import { TapProcessor, type Outcome } from '../../src/service/tapProcessor.ts';
 import { TapStore } from '../../src/store/tapStore.ts';
 import { credentialRouter } from '../../src/token/formats.ts';
+import type { ValidationParams } from '../../src/token/params.ts';
 import { captureLogger } from '../support/captureLogger.ts';
 import { bytes, makeValidator, NOW, rideCode } from '../support/fixtures.ts';
 
@@ -80,6 +81,8 @@ export interface RigOptions {
   dir?: string;
   clock?: ManualClock;
   lists?: { freshness(): ListFreshness };
+  /** Token parameters (e.g. a shorter duplicate window). */
+  token?: Partial<ValidationParams>;
 }
 
 export function makeRig(cfg: AdmissionSettings = busSettings(), o: RigOptions = {}): Rig {
@@ -94,7 +97,7 @@ export function makeRig(cfg: AdmissionSettings = busSettings(), o: RigOptions = 
   policy.attach(store.database, clock.now());
   const outcomes: Outcome[] = [];
   const processor = new TapProcessor({
-    credentials: credentialRouter({ fg1: makeValidator({ params: { mode: cfg.mode } }) }),
+    credentials: credentialRouter({ fg1: makeValidator({ params: { ...o.token, mode: cfg.mode } }) }),
     store,
     gate,
     config: cfg,

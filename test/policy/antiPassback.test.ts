@@ -1,94 +1,99 @@
 /**
- * Metro gate policy through the real service process: anti-passback on an `in` gate (the same
- * account entering again at this station within the window is refused `anti_passback`, see
- * staff, and nothing is committed; after the window it is accepted); the entry memory survives
- * a restart (rebuilt from the tap store); on an `out` gate an exit with no entry in this store
- * is accepted and flagged `no_entry`.
+ * Metro gate policy, in process (test/admission/tapRig.ts, a real store in a temp dir):
+ * anti-passback on an `in` gate (the same account entering again at this station within the
+ * window is refused `anti_passback`, see staff, and nothing is committed; after the window it is
+ * accepted; entries made during a free pass do not count); the entry memory is rebuilt from the
+ * store when the gate restarts; on an `out` gate an exit with no entry in this store is accepted
+ * and flagged `no_entry`, and an exit consumes its entry. The restart of the real process is
+ * test/policy/entryMemorySurvivesRestart.test.ts.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep } from '../support/pty.ts';
-import { makeRider } from '../support/riders.ts';
-import { killAllServices } from '../support/serviceProcess.ts';
-import { Harness } from '../commands/harness.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { makeRig, metroSettings, Rider, type Rig } from '../admission/tapRig.ts';
 
 const WINDOW_S = 6;
-let h: Harness;
-beforeAll(async () => {
-  h = await Harness.start({
-    mqtt: false,
-    settings: {
-      mode: 'metro',
-      place: 'station-12',
-      direction: 'in',
-      fare: { currency: 'CNY' },
-      // Duplicate window 1 s, so a second tap 1.5 s later reaches the anti-passback check.
-      token: { duplicateWindow: 1 },
-      policy: { antiPassbackSeconds: WINDOW_S },
-    },
-  });
-});
-afterAll(async () => {
-  await h?.stop();
-  await killAllServices();
-});
+const policy = { antiPassbackSeconds: WINDOW_S, maxJourneySeconds: 14_400 };
+/** Duplicate window 1 s, so a second tap 1.5 s later reaches the anti-passback check. */
+const QUICK = { token: { duplicateWindow: 1 } };
+const alice = new Rider('a1a1a1a1a1a1a1a1');
+const bob = new Rider('b0b0b0b0b0b0b0b0');
+const carol = new Rider('c0c0c0c0c0c0c0c0');
 
-const alice = makeRider({ modes: 2 });
-const bob = makeRider();
-const carol = makeRider();
+let rig: Rig;
+afterEach(() => rig.close());
 
-describe('metro anti-passback and exit matching', () => {
+function tap(r: Rider) {
+  return rig.processor.handleFrame(r.code(rig.clock));
+}
+
+describe('metro in: anti-passback', () => {
   it('refuses a re-entry within the window (nothing committed), accepts it after the window', async () => {
-    const first = await h.scanAndGate(alice.code());
-    const enteredAt = Date.now();
-    expect(first.decision).toMatchObject({ decision: 'accept', sub: alice.sub });
-    expect(first.decision.fare).toBeUndefined(); // the backend prices metro journeys
-    expect(first.gate.action).toBe('open');
+    rig = makeRig(metroSettings('in', { policy }), QUICK);
+    const first = tap(alice);
+    expect(first).toMatchObject({ decision: 'accept', tap: { sub: alice.sub, direction: 'in', place: 'station-12' } });
+    expect(first.tap!.fare).toBeUndefined(); // the backend prices metro journeys
 
-    await sleep(1500);
-    const again = await h.scanAndGate(alice.code());
-    expect(again.decision).toMatchObject({ decision: 'reject', reason: 'anti_passback', sub: alice.sub });
-    expect(again.gate).toMatchObject({ action: 'reject', message: 'see_staff' });
+    rig.clock.ms += 1500;
+    const again = tap(alice);
+    expect(again).toMatchObject({ decision: 'reject', reason: 'anti_passback', reasonNumber: 21 });
+    expect(again.message).toBe('see_staff');
     // Another account is not affected.
-    expect(await h.scan(bob.code())).toMatchObject({ decision: 'accept', sub: bob.sub });
-    expect(h.taps().map((t) => t.sub)).toEqual([alice.sub, bob.sub]);
+    expect(tap(bob)).toMatchObject({ decision: 'accept' });
+    expect(rig.store.allTaps().map((t) => t.sub)).toEqual([alice.sub, bob.sub]);
 
-    await sleep(Math.max(0, enteredAt + WINDOW_S * 1000 + 300 - Date.now()));
-    expect(await h.scan(alice.code())).toMatchObject({ decision: 'accept', sub: alice.sub });
-    expect(h.taps().filter((t) => t.sub === alice.sub).length).toBe(2);
-    expect(h.taps().every((t) => t.direction === 'in' && t.place === 'station-12' && t.flags === null)).toBe(true);
+    rig.clock.ms += WINDOW_S * 1000 - 1500;
+    expect(tap(alice)).toMatchObject({ decision: 'accept' });
+    expect(await rig.answers()).toEqual(['open go', 'reject see_staff', 'open go', 'open go']);
+    expect(rig.store.allTaps().every((t) => t.flags === undefined)).toBe(true);
   });
 
-  it('remembers entries across a restart (rebuilt from the tap store)', async () => {
-    h.settings = { ...h.settings, policy: { antiPassbackSeconds: 600 } };
-    h.writeSettings();
-    await h.restartService('SIGKILL');
-    const restored = await h.svc.waitForLine((l) => l.msg === 'metro entries restored', 'entries restored');
-    expect(restored.entriesRemembered).toBe(2);
-    expect(await h.scan(bob.code())).toMatchObject({ decision: 'reject', reason: 'anti_passback', sub: bob.sub });
-    expect(await h.scan(carol.code())).toMatchObject({ decision: 'accept', sub: carol.sub });
-    expect(h.taps().length).toBe(4);
-  }, 60_000);
+  it('an entry made during a free pass does not count', () => {
+    rig = makeRig(metroSettings('in', { policy }), QUICK);
+    rig.policy.modes.set('free_pass', true, rig.clock.now(), 'test');
+    expect(tap(alice)).toMatchObject({ decision: 'accept', tap: { flags: ['free_pass'], fare: 0 } });
+    rig.policy.modes.set('free_pass', false, rig.clock.now(), 'test');
+    rig.clock.ms += 1500;
+    expect(tap(alice)).toMatchObject({ decision: 'accept' });
+    rig.clock.ms += 1500;
+    expect(tap(alice)).toMatchObject({ decision: 'reject', reason: 'anti_passback' });
+  });
 
-  it('on an exit gate: an exit with an entry in this store is plain, one without is flagged no_entry', async () => {
-    // The same store, now an exit gate at the same station (a reversible gate).
-    h.settings = { ...h.settings, direction: 'out' };
-    h.writeSettings();
-    await h.restartService('SIGKILL');
-    const dave = makeRider();
-    const exitAlice = await h.scan(alice.code());
-    expect(exitAlice).toMatchObject({ decision: 'accept', sub: alice.sub });
-    expect(exitAlice.flags).toBeUndefined();
-    const exitDave = await h.scanAndGate(dave.code());
-    expect(exitDave.decision).toMatchObject({ decision: 'accept', sub: dave.sub, flags: ['no_entry'] });
-    expect(exitDave.gate.action).toBe('open');
-    // An exit consumes the entry: a second exit of the same account (after the duplicate window) is unmatched.
-    await sleep(1100);
-    expect(await h.scan(alice.code())).toMatchObject({ decision: 'accept', flags: ['no_entry'] });
-    const exits = h.taps().filter((t) => t.direction === 'out');
-    expect(exits.map((t) => [t.sub, t.flags, t.place])).toEqual([
+  it('window 0 disables it', () => {
+    rig = makeRig(metroSettings('in', { policy: { ...policy, antiPassbackSeconds: 0 } }), QUICK);
+    tap(alice);
+    rig.clock.ms += 1500;
+    expect(tap(alice)).toMatchObject({ decision: 'accept' });
+  });
+
+  it('remembers entries across a restart (rebuilt from the tap store)', () => {
+    rig = makeRig(metroSettings('in', { policy: { ...policy, antiPassbackSeconds: 600 } }));
+    tap(alice);
+    tap(bob);
+    rig.clock.ms += 60_000;
+    rig = rig.restart();
+    expect(rig.policy.entries.size).toBe(2);
+    expect(tap(bob)).toMatchObject({ decision: 'reject', reason: 'anti_passback' });
+    expect(tap(carol)).toMatchObject({ decision: 'accept' });
+    expect(rig.store.counts().taps).toBe(3);
+  });
+});
+
+describe('metro out: exit matching', () => {
+  it('an exit with an entry in this store is plain, one without is flagged no_entry; an exit consumes it', () => {
+    // The same store, first an entry gate, then an exit gate at the same station (a reversible gate).
+    rig = makeRig(metroSettings('in', { policy }), QUICK);
+    tap(alice);
+    rig.clock.ms += 600_000;
+    rig = rig.restart(metroSettings('out', { policy }));
+    const dave = new Rider('d0d0d0d0d0d0d0d0');
+    expect(tap(alice)).toMatchObject({ decision: 'accept' });
+    expect(tap(dave)).toMatchObject({ decision: 'accept', tap: { flags: ['no_entry'] } });
+    rig.clock.ms += 5000;
+    expect(tap(alice)).toMatchObject({ decision: 'accept', tap: { flags: ['no_entry'] } });
+    const exits = rig.store.allTaps().filter((t) => t.direction === 'out');
+    expect(exits.map((t) => [t.sub, t.flags ?? null, t.place])).toEqual([
       [alice.sub, null, 'station-12'],
-      [dave.sub, '["no_entry"]', 'station-12'],
-      [alice.sub, '["no_entry"]', 'station-12'],
+      [dave.sub, ['no_entry'], 'station-12'],
+      [alice.sub, ['no_entry'], 'station-12'],
     ]);
-  }, 60_000);
+  });
 });

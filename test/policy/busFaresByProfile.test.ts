@@ -1,24 +1,17 @@
 /**
- * Bus fares through the real service process: a flat fare per fare profile from `fare.bus`
+ * Bus fares, in process (test/admission/tapRig.ts): a flat fare per fare profile from `fare.bus`
  * (a profile the table does not list pays the adult fare), capped by the credential's per-trip
  * cap; the fare is in the accept, at the gate and in the committed tap.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeRider } from '../support/riders.ts';
-import { killAllServices } from '../support/serviceProcess.ts';
-import { Harness } from '../commands/harness.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { busSettings, makeRig, Rider } from '../admission/tapRig.ts';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await Harness.start({
-    mqtt: false,
-    settings: { fare: { currency: 'CNY', bus: { adult: 200, child: 100, student: 120, senior: 0, disabled: 50 } } },
-  });
-});
-afterAll(async () => {
-  await h?.stop();
-  await killAllServices();
-});
+const fare = { currency: 'CNY', bus: { adult: 200, child: 100, student: 120, senior: 0, disabled: 50 } };
+const rig = makeRig(busSettings({ fare }));
+afterAll(() => rig.close());
+
+let n = 0;
+const account = () => (++n).toString(16).padStart(16, '0');
 
 describe('bus: flat fares by profile, capped per trip', () => {
   it.each([
@@ -32,12 +25,14 @@ describe('bus: flat fares by profile, capped per trip', () => {
     ['adult capped at 150', { profile: 0, cap: 150 }, 150],
     ['child with a cap above its fare', { profile: 1, cap: 150 }, 100],
     ['adult capped at 0', { profile: 0, cap: 0 }, 0],
-  ] as const)('%s pays %i', async (_name, o, fare) => {
-    const rider = makeRider(o);
-    const r = await h.scanAndGate(rider.code());
-    expect(r.decision).toMatchObject({ decision: 'accept', sub: rider.sub, fare });
-    expect(r.gate).toMatchObject({ action: 'open', fare });
-    const tap = h.taps().find((t) => t.id === r.decision.tapId);
-    expect(tap).toMatchObject({ fare, direction: 'board', place: 'route-7', flags: null });
+  ] as const)('%s pays %i', async (_name, claims, amount) => {
+    const rider = new Rider(account(), claims);
+    const o = rig.processor.handleFrame(rider.code(rig.clock));
+    expect(o).toMatchObject({ decision: 'accept', tap: { sub: rider.sub, fare: amount } });
+    await rig.gate.idle();
+    expect(rig.driver.told.at(-1)!.signal).toMatchObject({ action: 'open', fare: amount, tapId: o.tap!.id });
+    const tap = rig.store.tap(o.tap!.id);
+    expect(tap).toMatchObject({ fare: amount, direction: 'board', place: 'route-7', currency: 'CNY' });
+    expect(tap!.flags).toBeUndefined();
   });
 });
