@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import { FaregateError } from '../errors/faregateError.ts';
 import type { SupportedAlg } from './cose.ts';
 
 /** An issuer key the validator trusts to sign rider credentials (level 1). */
@@ -18,7 +19,7 @@ export class TrustList {
   constructor(keys: readonly TrustKey[]) {
     const m = new Map<string, TrustKey>();
     for (const k of keys) {
-      if (m.has(k.kidHex)) throw new Error(`repeated kid ${k.kidHex}`);
+      if (m.has(k.kidHex)) throw new FaregateError('KEY_SET_INVALID', `repeated kid ${k.kidHex}`);
       m.set(k.kidHex, k);
     }
     this.byKid = m;
