@@ -156,6 +156,9 @@ export function refusal(reason: AdmissionReason, freePass: boolean, token?: Deci
   return r;
 }
 
+/** Every frame while out of service (outside a free pass): one answer, built once. */
+const OUT_OF_SERVICE: Refused = Object.freeze(refusal('out_of_service', false));
+
 /** What the gate does with one frame. */
 export function admit(read: TokenRead, ctx: AdmissionContext): Admission {
   const freePass = ctx.modes.freePass;
@@ -212,5 +215,3 @@ export function admit(read: TokenRead, ctx: AdmissionContext): Admission {
   if (flags) tap.flags = flags;
   return { kind: 'accept', token: d, tap, signal: OPEN_SIGNAL, freePass };
 }
-
-const OUT_OF_SERVICE: Refused = Object.freeze(refusal('out_of_service', false));
