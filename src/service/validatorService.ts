@@ -130,7 +130,8 @@ export class ValidatorService {
       logger: this.log.child({ component: 'validator' }),
       onOutcome: (o) => this.outcomeListeners.forEach((l) => l(o)),
       lists: {
-        freshness: () => (this.listSync?.refusal() ? 'stale_reject' : this.listSync?.tapFlags() ? 'stale_flag' : 'fresh'),
+        freshness: () =>
+          this.listSync?.refusal() ? 'stale_reject' : this.listSync?.tapFlags() ? 'stale_flag' : 'fresh',
       },
     });
     // The scanner parts name their own component in the log.

@@ -151,7 +151,8 @@ export async function durableCommitBench(opts: DurableCommitOptions = {}): Promi
       stores.push(store);
       const gate = new GateDispatcher(new NoopGate(), { timeoutMs: config.gate.timeoutMs }, silentLogger);
       await gate.start();
-      const p = new TapProcessor({ credentials: credentialRouter({ fg1: v }), store, gate, config, clock, logger: silentLogger });
+      const credentials = credentialRouter({ fg1: v });
+      const p = new TapProcessor({ credentials, store, gate, config, clock, logger: silentLogger });
       scenarios.push({
         name,
         perRound: perRound[name],

@@ -145,7 +145,8 @@ export async function startGate(o: {
   const outcomes: { codeId?: string; decision: string; reason?: string; flags?: string[] }[] = [];
   svc.onOutcome((oc) => {
     const reason = oc.reason;
-    outcomes.push({ decision: oc.decision, ...(reason ? { reason } : {}), ...(oc.tap?.flags ? { flags: oc.tap.flags } : {}) });
+    const flags = oc.tap?.flags;
+    outcomes.push({ decision: oc.decision, ...(reason ? { reason } : {}), ...(flags ? { flags } : {}) });
   });
   await svc.start();
   if (o.mqttUrl) await waitFor(() => svc.link?.connected, 'mqtt connected', 5000);

@@ -22,7 +22,9 @@ function accepted(flags?: string[]): Outcome {
 }
 
 function rejected(reason: string | undefined, message = 'see_staff'): Outcome {
-  return { decision: 'reject', reasonNumber: 1, message: message as 'see_staff', at: 1, ...(reason ? { reason: reason as 'malformed' } : {}) };
+  const o: Outcome = { decision: 'reject', reasonNumber: 1, message: message as 'see_staff', at: 1 };
+  if (reason) o.reason = reason as 'malformed';
+  return o;
 }
 
 function ledger(): { l: GateLedger; out: Verdict[] } {

@@ -44,7 +44,8 @@ describe('credential router', () => {
     const d = new CredentialRouter([a]).evaluate('HELLO', NOW);
     const detail = 'not a ride code of a known format';
     const reasonNumber = REASONS.malformed;
-    expect(d).toEqual({ decision: 'reject', reason: 'malformed', reasonNumber, message: 'scan_again', at: NOW, detail });
+    const message = 'scan_again';
+    expect(d).toEqual({ decision: 'reject', reason: 'malformed', reasonNumber, message, at: NOW, detail });
     expect(a.evaluated).toEqual([]);
   });
 
