@@ -17,7 +17,7 @@ import { loadListFiles } from '../lists/loadListFiles.ts';
 import { DenyList } from '../token/denyList.ts';
 import { replayRetention } from '../token/params.ts';
 import type { RideCodeValidator } from '../token/validator.ts';
-import { loadKeySetFile, type JwsKeySet } from './jws.ts';
+import { loadKeySetFile, type JwsKeySet } from '../lists/jws.ts';
 
 export interface ReloadTargets {
   /** The running settings, changed in place for what applies live. */

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signCommand } from '../../src/fleet/commandTypes.ts';
-import { signFlattenedJws } from '../../src/fleet/jws.ts';
+import { signFlattenedJws } from '../../src/lists/jws.ts';
 import { sleep, waitFor } from '../support/pty.ts';
 import { killAllServices } from '../support/serviceProcess.ts';
 import { Harness, operatorSigner, type Reply } from './harness.ts';
