@@ -5,6 +5,7 @@
  * expired anyway.
  */
 import type Database from 'better-sqlite3';
+import { FaregateError } from '../errors/faregateError.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS command_ids (
@@ -25,7 +26,7 @@ export class CommandLedger {
   }
 
   private get conn(): Database.Database {
-    if (!this.db) throw new Error('command ledger is not attached');
+    if (!this.db) throw new FaregateError('STORE_UNAVAILABLE', 'command ledger is not attached to the store');
     return this.db;
   }
 

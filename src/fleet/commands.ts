@@ -10,7 +10,7 @@
  * event; every command and its result is logged and raised as an event `{"kind": "command", …}`.
  * Commands are handled one at a time, in the order they arrive (the signature check is async).
  */
-import { errorFields, errorMessage, FaregateError } from '../errors/faregateError.ts';
+import { errorFields, errorMessage, FaregateError, isFaregateError } from '../errors/faregateError.ts';
 import { formatIssues } from '../lists/issues.ts';
 import type { MqttPort } from '../mqtt/mqttPort.ts';
 import type { Logger } from '../platform/logger.ts';
@@ -174,7 +174,8 @@ export class RemoteCommands {
       try {
         result = this.run(name, args.data as Record<string, unknown>, c.id);
       } catch (e) {
-        throw new CommandRefused('failed', errorMessage(e));
+        // Our errors carry their code: `FG-503: free_pass not changed: ...`.
+        throw new CommandRefused('failed', isFaregateError(e) ? `${e.tag}: ${e.message}` : errorMessage(e));
       }
       this.stats.accepted++;
       this.log.info({ commandId: c.id, cmd: name, args: c.args, kid: v.key.kid, ok: true, result }, 'command done');

@@ -75,7 +75,8 @@ export function setupRemoteCommands(ctx: CommandsContext): CommandsSetup {
           const msg = on ? 'FREE PASS ON (evacuation): the gate opens for everyone' : 'free pass lifted';
           log.warn({ freePass: on, commandId }, msg);
         } else {
-          log.warn({ outOfService: on, commandId }, on ? 'OUT OF SERVICE: every rider is turned away' : 'back in service');
+          const msg = on ? 'OUT OF SERVICE: every rider is turned away' : 'back in service';
+          log.warn({ outOfService: on, commandId }, msg);
         }
         void link.publishStatus();
       }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { signCommand } from '../../src/fleet/commandTypes.ts';
 import { signFlattenedJws } from '../../src/lists/jws.ts';
+import { GateModes } from '../../src/policy/gateModes.ts';
 import { ALG_ES256 } from '../../src/token/cose.ts';
 import { waitFor } from '../support/pty.ts';
 import { CommandBench, operatorSigner, type Reply } from './support.ts';
@@ -131,12 +132,16 @@ describe('remote commands accepted', () => {
   });
 
   it('an evacuation mode that cannot be written is refused (FG-503) and not switched on', async () => {
-    b = new CommandBench().start({ open: false });
+    b = new CommandBench().start({ modes: false });
     const r = await b.send('free_pass', { on: true }, { id: 'evac-no-store' });
     expect(r).toMatchObject({ ok: false, error: 'failed' });
-    expect(r.detail).toMatch(/free_pass not changed|not attached|store/);
+    expect(r.detail).toBe('FG-503: free_pass not changed: the store is not open, the mode cannot be persisted');
     expect(b.policy.freePass).toBe(false);
     expect(b.modes()).toEqual(OFF);
+    // Directly: GateModes refuses, unchanged in memory.
+    const modes = new GateModes();
+    expect(() => modes.set('free_pass', true, 1, 'x')).toThrow(expect.objectContaining({ code: 'MODE_NOT_PERSISTED' }));
+    expect(modes.status().free_pass).toEqual({ on: false });
   });
 
   it('an evacuation mode whose write fails is refused and not switched on', async () => {
@@ -144,7 +149,7 @@ describe('remote commands accepted', () => {
     b.store.database.exec('DROP TABLE gate_modes');
     const r = await b.send('free_pass', { on: true });
     expect(r).toMatchObject({ ok: false, error: 'failed' });
-    expect(r.detail).toMatch(/free_pass not changed: the mode could not be persisted/);
+    expect(r.detail).toMatch(/^FG-503: free_pass not changed: the mode could not be persisted \(.*gate_modes/);
     expect(b.policy.freePass).toBe(false);
   });
 
@@ -153,7 +158,7 @@ describe('remote commands accepted', () => {
     const st = await b.send('status', {}, { id: 'status-1' });
     expect(st).toMatchObject({ id: 'status-1', ok: true, result: { status: { deviceId: b.deviceId } } });
     const lvl = await b.send('log_level', { level: 'warn' });
-    expect(lvl).toMatchObject({ ok: false, error: 'failed', detail: 'this logger has no settable level' });
+    expect(lvl).toMatchObject({ ok: false, error: 'failed', detail: 'FG-501: this logger has no settable level' });
     // Three commands at once: on, off, on — applied in that order whatever the signature checks take.
     const ids = ['a', 'b', 'c'].map((x) => `order-${x}`);
     const docs = ids.map((id, i) => JSON.stringify(b.sign('free_pass', { on: i !== 1 }, { id }).jws));

@@ -23,7 +23,13 @@ import { MemoryBroker, MemoryMqttLink } from '../support/memoryMqtt.ts';
 import { waitFor } from '../support/pty.ts';
 import { busSettings } from '../support/serviceProcess.ts';
 
-export type Reply = Record<string, unknown> & { id: string; ok: boolean; error?: string; detail?: string; result?: any };
+export type Reply = Record<string, unknown> & {
+  id: string;
+  ok: boolean;
+  error?: string;
+  detail?: string;
+  result?: any;
+};
 
 export function operatorSigner(alg: SupportedAlg = ALG_EDDSA, kid = `op-${randomUUID().slice(0, 8)}`) {
   const pair = generateKeyPair(alg);
@@ -75,8 +81,8 @@ export class CommandBench {
     writeFileSync(this.settingsFile, JSON.stringify(this.settings, null, 2));
   }
 
-  /** Builds the commands like the service does; `open` false leaves the store closed. */
-  start(o: { open?: boolean } = {}): this {
+  /** Builds the commands like the service does; `modes` false leaves the gate modes off the store. */
+  start(o: { modes?: boolean } = {}): this {
     this.config = loadConfig(this.settingsFile, {}).config;
     this.validator = new RideCodeValidator({ params: { skew: this.config.token.skew } });
     this.policy = new GatePolicy(this.config);
@@ -94,11 +100,9 @@ export class CommandBench {
       logger: this.log.child({ component: 'commands' }),
       status: () => ({ deviceId: this.deviceId, modes: this.policy.modes.status() }),
     });
-    if (o.open ?? true) {
-      this.store.open();
-      this.policy.attach(this.store.database, this.nowMs);
-      this.setup.ledger.attach(this.store.database);
-    }
+    this.store.open();
+    if (o.modes ?? true) this.policy.attach(this.store.database, this.nowMs);
+    this.setup.ledger.attach(this.store.database);
     this.setup.commands!.start();
     this.link.connect();
     return this;
@@ -113,11 +117,7 @@ export class CommandBench {
   stop(): void {
     this.setup.commands?.stop();
     void this.link.stop();
-    try {
-      this.store.close();
-    } catch {
-      // never opened
-    }
+    this.store.close();
   }
 
   dispose(): void {
