@@ -7,21 +7,11 @@
 import type Database from 'better-sqlite3';
 import { FaregateError } from '../errors/faregateError.ts';
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS command_ids (
-  id         TEXT PRIMARY KEY,
-  expires_at INTEGER NOT NULL,
-  seen_at    INTEGER NOT NULL,
-  cmd        TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS command_ids_expiry ON command_ids(expires_at);
-`;
-
 export class CommandLedger {
   private db: Database.Database | undefined;
 
+  /** Uses the store's database; the `command_ids` table is created by the store's versioned migrations. */
   attach(db: Database.Database): void {
-    db.exec(SCHEMA);
     this.db = db;
   }
 

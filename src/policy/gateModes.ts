@@ -23,15 +23,6 @@ export interface ModeState {
 
 export type ModesStatus = Record<ModeName, ModeState>;
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS gate_modes (
-  name  TEXT PRIMARY KEY,
-  is_on INTEGER NOT NULL,
-  since INTEGER NOT NULL,
-  by    TEXT
-);
-`;
-
 const UPSERT =
   'INSERT INTO gate_modes (name, is_on, since, by) VALUES (?, ?, ?, ?) ' +
   'ON CONFLICT(name) DO UPDATE SET is_on = excluded.is_on, since = excluded.since, by = excluded.by';
@@ -40,9 +31,11 @@ export class GateModes {
   private db: Database.Database | undefined;
   private readonly state: ModesStatus = { free_pass: { on: false }, out_of_service: { on: false } };
 
-  /** Opens the table in the store's database and loads the persisted modes. */
+  /**
+   * Loads the persisted modes from the store's database; the `gate_modes` table is created by the
+   * store's versioned migrations (src/store/tapStore.ts), never here.
+   */
   attach(db: Database.Database): void {
-    db.exec(SCHEMA);
     this.db = db;
     type Row = { name: string; is_on: number; since: number; by: string | null };
     const rows = db.prepare('SELECT name, is_on, since, by FROM gate_modes').all() as Row[];
