@@ -5,27 +5,18 @@
  * expired anyway.
  */
 import type Database from 'better-sqlite3';
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS command_ids (
-  id         TEXT PRIMARY KEY,
-  expires_at INTEGER NOT NULL,
-  seen_at    INTEGER NOT NULL,
-  cmd        TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS command_ids_expiry ON command_ids(expires_at);
-`;
+import { FaregateError } from '../errors/faregateError.ts';
 
 export class CommandLedger {
   private db: Database.Database | undefined;
 
+  /** Uses the store's database; the `command_ids` table is created by the store's versioned migrations. */
   attach(db: Database.Database): void {
-    db.exec(SCHEMA);
     this.db = db;
   }
 
   private get conn(): Database.Database {
-    if (!this.db) throw new Error('command ledger is not attached');
+    if (!this.db) throw new FaregateError('STORE_UNAVAILABLE', 'command ledger is not attached to the store');
     return this.db;
   }
 

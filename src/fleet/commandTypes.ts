@@ -3,7 +3,7 @@
  * arguments of each command, and the reply on `P/gates/D/cmd/reply`.
  */
 import { z } from 'zod';
-import { signFlattenedJws, type FlattenedJws, type JwsSigner } from './jws.ts';
+import { signFlattenedJws, type FlattenedJws, type JwsSigner } from '../lists/jws.ts';
 
 /** The JWS `typ` of a command (a signed list or other document cannot pass as a command). */
 export const COMMAND_TYP = 'faregate-cmd+json';

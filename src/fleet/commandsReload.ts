@@ -12,12 +12,13 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { loadConfig } from '../config/load.ts';
+import { errorMessage, FaregateError } from '../errors/faregateError.ts';
 import type { Config } from '../config/schema.ts';
 import { loadListFiles } from '../lists/loadListFiles.ts';
 import { DenyList } from '../token/denyList.ts';
 import { replayRetention } from '../token/params.ts';
 import type { RideCodeValidator } from '../token/validator.ts';
-import { loadKeySetFile, type JwsKeySet } from './jws.ts';
+import { loadKeySetFile, type JwsKeySet } from '../lists/jws.ts';
 
 export interface ReloadTargets {
   /** The running settings, changed in place for what applies live. */
@@ -41,8 +42,12 @@ export interface ReloadResult {
   lists: { source: 'files' | 'signed'; trustKeys: number; denyEntries: number };
 }
 
-export class ReloadError extends Error {
-  override readonly name = 'ReloadError';
+/** reload_config applied nothing (FG-502): the running settings stay. */
+export class ReloadError extends FaregateError {
+  override name = 'ReloadError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('RELOAD_FAILED', message, options);
+  }
 }
 
 /** Leaf paths where two settings trees differ (arrays compared whole). */
@@ -63,17 +68,18 @@ export function reloadSettings(file: string, t: ReloadTargets, env: NodeJS.Proce
   try {
     next = loadConfig(file, env).config;
   } catch (e) {
-    throw new ReloadError(`settings not reloaded: ${(e as Error).message.replace(/\s*\n\s*/g, ' ')}`);
+    throw new ReloadError(`settings not reloaded: ${errorMessage(e).replace(/\s*\n\s*/g, ' ')}`, { cause: e });
   }
   const cur = t.config;
   const lists = loadListFiles(next.trust.file, next.deny?.file);
-  if (lists.problems.length && !t.signedListsActive) throw new ReloadError(`settings not reloaded: ${lists.problems.join('; ')}`);
+  if (lists.problems.length && !t.signedListsActive)
+    throw new ReloadError(`settings not reloaded: ${lists.problems.join('; ')}`);
   let keys: JwsKeySet | undefined;
   if (next.commands.operatorKeys) {
     try {
       keys = loadKeySetFile(next.commands.operatorKeys);
     } catch (e) {
-      throw new ReloadError(`settings not reloaded: commands.operatorKeys: ${(e as Error).message}`);
+      throw new ReloadError(`settings not reloaded: commands.operatorKeys: ${errorMessage(e)}`, { cause: e });
     }
   }
 
@@ -81,12 +87,14 @@ export function reloadSettings(file: string, t: ReloadTargets, env: NodeJS.Proce
   const applied: string[] = [];
   const needsRestart: string[] = [];
   // Token timing: live unless the replay memory would have to hold codes longer than it does.
-  const tokenLive = replayRetention({ skew: next.token.skew, codeValidity: next.token.codeValidity }) <= t.validator.replay.retention;
+  const retention = replayRetention({ skew: next.token.skew, codeValidity: next.token.codeValidity });
+  const tokenLive = retention <= t.validator.replay.retention;
   const listFile = (p: string) => under(p, 'trust.file') || under(p, 'deny');
   for (const p of changed) {
     if (t.signedListsActive && listFile(p)) needsRestart.push(p);
     // Turning remote commands off (or on, without a running handler) takes a restart.
-    else if (p === 'commands.operatorKeys' && (!next.commands.operatorKeys || !cur.commands.operatorKeys)) needsRestart.push(p);
+    else if (p === 'commands.operatorKeys' && (!next.commands.operatorKeys || !cur.commands.operatorKeys))
+      needsRestart.push(p);
     else if (LIVE_PREFIXES.some((l) => under(p, l))) applied.push(p);
     else if ((p === 'token.skew' || p === 'token.codeValidity') && tokenLive) applied.push(p);
     else needsRestart.push(p);
@@ -117,6 +125,10 @@ export function reloadSettings(file: string, t: ReloadTargets, env: NodeJS.Proce
   return {
     applied,
     needsRestart,
-    lists: { source: t.signedListsActive ? 'signed' : 'files', trustKeys: t.validator.trustList.size, denyEntries: t.validator.denyList.size },
+    lists: {
+      source: t.signedListsActive ? 'signed' : 'files',
+      trustKeys: t.validator.trustList.size,
+      denyEntries: t.validator.denyList.size,
+    },
   };
 }

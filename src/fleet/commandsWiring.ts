@@ -4,15 +4,16 @@
  * may take (modes, settings reload, status, log level).
  */
 import type { Config } from '../config/schema.ts';
-import type { MqttLink } from '../mqtt/mqttLink.ts';
+import { errorMessage, FaregateError } from '../errors/faregateError.ts';
+import type { MqttPort } from '../mqtt/mqttPort.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { GatePolicy } from '../policy/gatePolicy.ts';
-import type { Telemetry } from '../settlement/telemetry.ts';
 import type { Clock, RideCodeValidator } from '../token/validator.ts';
 import { CommandLedger } from './commandLedger.ts';
 import { RemoteCommands, type CommandTarget } from './commands.ts';
 import { reloadSettings } from './commandsReload.ts';
-import { loadKeySetFile, type JwsKeySet } from './jws.ts';
+import type { EventSink } from './events.ts';
+import { loadKeySetFile, type JwsKeySet } from '../lists/jws.ts';
 
 export interface CommandsContext {
   config: Config;
@@ -20,8 +21,9 @@ export interface CommandsContext {
   configFile: string | undefined;
   validator: RideCodeValidator;
   policy: GatePolicy;
-  link: MqttLink | undefined;
-  telemetry: Telemetry;
+  link: MqttPort | undefined;
+  /** The one event path (src/fleet/events.ts). */
+  events: EventSink;
   clock: Clock;
   /** The root logger (its level is the service's log level). */
   rootLogger: Logger;
@@ -51,7 +53,7 @@ export function setupRemoteCommands(ctx: CommandsContext): CommandsSetup {
     try {
       keys = loadKeySetFile(file);
     } catch (e) {
-      return { ledger, commands: undefined, problems: [`commands.operatorKeys: ${(e as Error).message}`] };
+      return { ledger, commands: undefined, problems: [`commands.operatorKeys: ${errorMessage(e)}`] };
     }
   }
   if (!file || !ctx.link) return { ledger, commands: undefined, problems: [] };
@@ -59,7 +61,8 @@ export function setupRemoteCommands(ctx: CommandsContext): CommandsSetup {
   const log = ctx.logger;
   const setLevel = (level: string): Record<string, unknown> => {
     const previous = ctx.config.log.level;
-    if (!setLoggerLevel(ctx.rootLogger, level)) throw new Error('this logger has no settable level');
+    if (!setLoggerLevel(ctx.rootLogger, level))
+      throw new FaregateError('COMMAND_REFUSED', 'this logger has no settable level');
     ctx.config.log.level = level as Config['log']['level'];
     log.warn({ previous, level }, 'log level changed');
     return { previous, level };
@@ -68,14 +71,19 @@ export function setupRemoteCommands(ctx: CommandsContext): CommandsSetup {
     setMode(mode, on, commandId) {
       const changed = ctx.policy.modes.set(mode, on, ctx.clock.now(), commandId);
       if (changed) {
-        if (mode === 'free_pass') log.warn({ freePass: on, commandId }, on ? 'FREE PASS ON (evacuation): the gate opens for everyone' : 'free pass lifted');
-        else log.warn({ outOfService: on, commandId }, on ? 'OUT OF SERVICE: every rider is turned away' : 'back in service');
+        if (mode === 'free_pass') {
+          const msg = on ? 'FREE PASS ON (evacuation): the gate opens for everyone' : 'free pass lifted';
+          log.warn({ freePass: on, commandId }, msg);
+        } else {
+          const msg = on ? 'OUT OF SERVICE: every rider is turned away' : 'back in service';
+          log.warn({ outOfService: on, commandId }, msg);
+        }
         void link.publishStatus();
       }
       return { mode, on, changed, modes: ctx.policy.modes.active() };
     },
     reloadConfig() {
-      if (!ctx.configFile) throw new Error('the service was not started from a settings file');
+      if (!ctx.configFile) throw new FaregateError('RELOAD_FAILED', 'the service was not started from a settings file');
       const r = reloadSettings(ctx.configFile, {
         config: ctx.config,
         validator: ctx.validator,
@@ -104,7 +112,7 @@ export function setupRemoteCommands(ctx: CommandsContext): CommandsSetup {
     settings: () => ctx.config.commands,
     clock: ctx.clock,
     logger: log,
-    event: (body) => ctx.telemetry.event(body),
+    events: ctx.events,
     target,
   });
   return { ledger, commands, problems: [] };

@@ -1,82 +1,43 @@
 /**
- * The trust and deny list files (qr-token-v1 §5) checked by hand, without zod: for `faregate
- * verify`, whose whole run a user times (zod's import alone is ~0.1 s of a start). A file these
- * checks accept is one the zod schemas in trustFile.ts and denyFile.ts accept too, with the same
- * result (test/lists/listFileShapeAgreesWithSchemas.test.ts); anything else returns undefined,
- * and the caller asks the zod schemas, which word every problem.
+ * The trust and deny list files (qr-token-v1 §5) checked without zod: for `faregate verify`,
+ * whose whole run a user times (zod's import alone is ~0.1 s of a start). Trust files go through
+ * the one JWK-Set import (jwkSet.ts, zod-free, which words every problem itself); the deny file
+ * check accepts what the zod schema in denyFile.ts accepts, with the same result
+ * (test/lists/listFileShapeAgreesWithSchemas.test.ts); anything else returns undefined, and the
+ * caller asks denyFile.ts, which words every problem.
  */
-import { createPublicKey, type JsonWebKey } from 'node:crypto';
-import { algFromName, algOfKey, hex } from '../token/coseKey.ts';
 import { DenyList } from '../token/denyList.ts';
 import { TrustList, type TrustKey } from '../token/trustList.ts';
+import { checkJwkSet, importCheckedKeys, TRUST_KEY_RULES, type JwkEntry } from './jwkSet.ts';
+import { ListFileError } from './listErrors.ts';
 
-/** A trust or deny list file that cannot be used; the message lists every problem. */
-export class ListFileError extends Error {
-  override readonly name = 'ListFileError';
-}
+export { ListFileError };
 
-/** One key of a trust file as the schema leaves it (other members kept, as `looseObject` does). */
-export interface TrustJwk {
-  kty: 'OKP' | 'EC';
-  crv: 'Ed25519' | 'P-256';
-  x: string;
-  y?: string;
-  alg: 'EdDSA' | 'ES256';
-  kid: string;
-  nbf?: number;
-  exp?: number;
-  [member: string]: unknown;
-}
+/** One key of a trust file as the shared JWK-Set check leaves it (other members kept). */
+export type TrustJwk = JwkEntry & { alg: 'EdDSA' | 'ES256' };
 
 export interface TrustFileData {
   keys: TrustJwk[];
 }
 
-const B64U = /^[A-Za-z0-9_-]+$/;
 const HEX_ID = /^(?:[0-9a-fA-F]{2})+$/;
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isB64u = (v: unknown): v is string => typeof v === 'string' && B64U.test(v);
-const isUnixSeconds = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-const optional = (v: unknown, ok: (v: unknown) => boolean): boolean => v === undefined || ok(v);
 
-/** The trust file when it has exactly the schema's shape and rules, else undefined. */
+/** The trust file when it passes the JWK-Set rules (src/lists/jwkSet.ts), else undefined. */
 export function checkTrustFile(json: unknown): TrustFileData | undefined {
-  if (!isRecord(json) || !Array.isArray(json.keys)) return undefined;
-  const seen = new Set<string>();
-  for (const k of json.keys as unknown[]) {
-    if (!isRecord(k)) return undefined;
-    const { kty, crv, x, y, alg, kid, nbf, exp } = k;
-    if ((kty !== 'OKP' && kty !== 'EC') || (crv !== 'Ed25519' && crv !== 'P-256') || (alg !== 'EdDSA' && alg !== 'ES256')) return undefined;
-    if (!isB64u(x) || !optional(y, isB64u) || !isB64u(kid) || !optional(nbf, isUnixSeconds) || !optional(exp, isUnixSeconds)) return undefined;
-    if ((kty === 'OKP') !== (crv === 'Ed25519') || (alg === 'EdDSA') !== (crv === 'Ed25519')) return undefined;
-    if (crv === 'P-256' && y === undefined) return undefined;
-    if (nbf !== undefined && exp !== undefined && (nbf as number) > (exp as number)) return undefined;
-    const kidHex = Buffer.from(kid, 'base64url').toString('hex');
-    if (kidHex.length < 2 || kidHex.length > 32 || seen.has(kidHex)) return undefined;
-    seen.add(kidHex);
-  }
-  return { keys: json.keys as TrustJwk[] };
+  const c = checkJwkSet(json, TRUST_KEY_RULES);
+  return c.ok ? { keys: c.keys as TrustJwk[] } : undefined;
 }
 
-/** Imports the keys of a checked trust file; throws ListFileError naming every key that cannot be imported. */
+/** Imports the keys of a checked trust file; throws KeySetError naming every key that cannot be imported. */
 export function buildTrustList(data: TrustFileData): TrustList {
-  const problems: string[] = [];
-  const keys: TrustKey[] = [];
-  data.keys.forEach((k, i) => {
-    try {
-      const key = createPublicKey({ key: { kty: k.kty, crv: k.crv, x: k.x, ...(k.y ? { y: k.y } : {}) } as JsonWebKey, format: 'jwk' });
-      const alg = algOfKey(key);
-      if (alg !== algFromName(k.alg)) throw new Error('alg does not match the key');
-      const tk: TrustKey = { kidHex: hex(Buffer.from(k.kid, 'base64url')), alg, key };
-      if (k.nbf !== undefined) tk.nbf = k.nbf;
-      if (k.exp !== undefined) tk.exp = k.exp;
-      keys.push(tk);
-    } catch (e) {
-      problems.push(`keys.${i}: key cannot be imported (${(e as Error).message})`);
-    }
+  const keys = importCheckedKeys(data.keys, TRUST_KEY_RULES).map((k) => {
+    const tk: TrustKey = { kidHex: k.kidHex!, alg: k.alg, key: k.key };
+    if (k.nbf !== undefined) tk.nbf = k.nbf;
+    if (k.exp !== undefined) tk.exp = k.exp;
+    return tk;
   });
-  if (problems.length) throw new ListFileError(problems.join('; '));
   return new TrustList(keys);
 }
 

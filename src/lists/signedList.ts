@@ -13,15 +13,23 @@
  * Pure: no I/O (keys, bytes and the time come from the caller). The same functions run on the
  * main thread for small documents and in a worker for large ones (signedListWorker.ts).
  */
-import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import { signFlattenedJws, verifyFlattenedJws, type FlattenedJws, type JwsFailure } from '../fleet/jws.ts';
-import { ALG_EDDSA, ALG_ES256, type SupportedAlg } from '../token/cose.ts';
-import { algOfKey } from '../token/coseKey.ts';
+import { errorMessage, FaregateError } from '../errors/faregateError.ts';
+import type { SupportedAlg } from '../token/cose.ts';
 import type { TrustList } from '../token/trustList.ts';
 import { formatIssues } from './issues.ts';
+import {
+  keySetFromJson,
+  signFlattenedJws,
+  verifyFlattenedJws,
+  type FlattenedJws,
+  type JwsFailure,
+  type VerifyKey,
+} from './jws.ts';
+import { ListFileError } from './listErrors.ts';
 import { applyCompactDelta, buildCompactDeny, type CompactDenyData, type DenyIds } from './signedListDeny.ts';
-import { ListFileError, trustListFromJson } from './trustFile.ts';
+import { trustListFromJson } from './trustFile.ts';
 
 export type ListType = 'trust' | 'deny';
 export const LIST_TYPES: readonly ListType[] = ['trust', 'deny'];
@@ -36,75 +44,34 @@ export type RefusalReason =
   | 'rollback'
   | 'missing_base';
 
-export class ListRefused extends Error {
-  override readonly name = 'ListRefused';
+/** A signed list that is not applied (FG-402); `reason` is the `list_refused` event's. */
+export class ListRefused extends FaregateError {
+  override name = 'ListRefused';
   constructor(
     readonly reason: RefusalReason,
     detail: string,
     /** Header fields, when they could be read (after the signature was verified). */
     readonly header?: ListHeader,
   ) {
-    super(detail);
+    super('LIST_REFUSED', detail);
   }
 }
 
 // ---- root keys ---------------------------------------------------------------------------------
+// A JWK Set read by the one JWK-Set import (jwkSet.ts, JWS_KEY_RULES): private keys refused.
 
-export interface RootKey {
-  kid: string;
-  alg: SupportedAlg;
-  key: KeyObject;
-}
+export type RootKey = VerifyKey;
 export type RootKeySet = ReadonlyMap<string, RootKey>;
 
 const b64u = z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be base64url without padding');
 
-export const RootKeySetSchema = z
-  .object({
-    keys: z
-      .array(
-        z.looseObject({
-          kty: z.enum(['OKP', 'EC']),
-          crv: z.enum(['Ed25519', 'P-256']),
-          x: b64u,
-          y: b64u.optional(),
-          alg: z.enum(['EdDSA', 'ES256']).optional(),
-          kid: z.string().min(1).max(128),
-          d: z.undefined({ error: 'a root key file holds public keys only (remove "d")' }).optional(),
-        }),
-      )
-      .min(1, 'at least one root key'),
-  })
-  .superRefine((v, ctx) => {
-    const seen = new Set<string>();
-    v.keys.forEach((k, i) => {
-      if (seen.has(k.kid)) ctx.addIssue({ code: 'custom', path: ['keys', i, 'kid'], message: `repeated kid ${k.kid}` });
-      seen.add(k.kid);
-    });
-  });
-
-/** Reads a root key JWK Set; throws ListFileError listing every problem. */
+/** Reads a root key JWK Set; throws KeySetError (a ListFileError) listing every problem. */
 export function rootKeysFromJson(json: unknown): RootKeySet {
-  const r = RootKeySetSchema.safeParse(json);
-  if (!r.success) throw new ListFileError(formatIssues(r.error.issues));
-  const out = new Map<string, RootKey>();
-  const problems: string[] = [];
-  r.data.keys.forEach((k, i) => {
-    try {
-      const key = createPublicKey({ key: { kty: k.kty, crv: k.crv, x: k.x, ...(k.y ? { y: k.y } : {}) } as JsonWebKey, format: 'jwk' });
-      const alg = algOfKey(key);
-      if (k.alg !== undefined && (k.alg === 'EdDSA') !== (alg === ALG_EDDSA)) throw new Error(`alg ${k.alg} does not match the ${k.crv} key`);
-      out.set(k.kid, { kid: k.kid, alg, key });
-    } catch (e) {
-      problems.push(`keys.${i}: key cannot be imported (${(e as Error).message})`);
-    }
-  });
-  if (problems.length) throw new ListFileError(problems.join('; '));
-  return out;
+  return keySetFromJson(json);
 }
 
 // ---- envelope ------------------------------------------------------------------------------------
-// A flattened JWS (src/fleet/jws.ts does the signing and the signature check, for commands too);
+// A flattened JWS (jws.ts does the signing and the signature check, for commands too);
 // here: the stricter envelope lists require and the list refusal reasons.
 
 export type { FlattenedJws };
@@ -145,16 +112,19 @@ const REFUSAL_OF: Record<JwsFailure, RefusalReason> = {
 };
 
 /** Checks the envelope and its signature with the pinned root keys; returns the payload bytes. */
-export function verifyEnvelope(doc: Uint8Array | string, roots: RootKeySet): VerifiedEnvelope {
+export async function verifyEnvelope(doc: Uint8Array | string, roots: RootKeySet): Promise<VerifiedEnvelope> {
   let env: unknown;
   try {
     env = JSON.parse(textOf(doc));
   } catch (e) {
-    throw new ListRefused('malformed', `envelope is not JSON (${(e as Error).message})`);
+    throw new ListRefused('malformed', `envelope is not JSON (${errorMessage(e)})`);
   }
   const e = EnvelopeSchema.safeParse(env);
-  if (!e.success) throw new ListRefused('malformed', `envelope: ${formatIssues(e.error.issues)} (expected the JWS flattened JSON serialization)`);
-  const r = verifyFlattenedJws(e.data, roots);
+  if (!e.success) {
+    const issues = formatIssues(e.error.issues);
+    throw new ListRefused('malformed', `envelope: ${issues} (expected the JWS flattened JSON serialization)`);
+  }
+  const r = await verifyFlattenedJws(e.data, roots);
   if (!r.ok) throw new ListRefused(REFUSAL_OF[r.error], r.detail);
   return { kid: r.key.kid, payload: r.payload, signature: e.data.signature };
 }
@@ -295,13 +265,13 @@ export type Processed<T> =
   | { outcome: 'applied'; header: ListHeader; kid: string; signature: string; list: T }
   | { outcome: 'duplicate'; header: ListHeader };
 
-function verifiedHeader(doc: Uint8Array | string, roots: RootKeySet, type: ListType, held: HeldList) {
-  const env = verifyEnvelope(doc, roots);
+async function verifiedHeader(doc: Uint8Array | string, roots: RootKeySet, type: ListType, held: HeldList) {
+  const env = await verifyEnvelope(doc, roots);
   let json: unknown;
   try {
     json = JSON.parse(env.payload.toString('utf8'));
   } catch (e) {
-    throw new ListRefused('malformed', `payload is not JSON (${(e as Error).message})`);
+    throw new ListRefused('malformed', `payload is not JSON (${errorMessage(e)})`);
   }
   const header = parsePayloadHeader(json);
   if (header.type !== type) throw new ListRefused('wrong_type', `a ${header.type} list on the ${type} topic`, header);
@@ -323,8 +293,12 @@ function withHeader<T>(header: ListHeader, f: () => T): T {
 }
 
 /** Verifies and builds a trust list. Throws ListRefused. */
-export function processTrustDocument(doc: Uint8Array | string, roots: RootKeySet, held: HeldList): Processed<TrustList> {
-  const { env, json, header, duplicate } = verifiedHeader(doc, roots, 'trust', held);
+export async function processTrustDocument(
+  doc: Uint8Array | string,
+  roots: RootKeySet,
+  held: HeldList,
+): Promise<Processed<TrustList>> {
+  const { env, json, header, duplicate } = await verifiedHeader(doc, roots, 'trust', held);
   if (duplicate) return { outcome: 'duplicate', header };
   return withHeader(header, () => {
     const p = parsePayloadBody(header, json as Record<string, unknown>) as Extract<ListPayload, { keys: unknown[] }>;
@@ -343,13 +317,13 @@ export function processTrustDocument(doc: Uint8Array | string, roots: RootKeySet
  * Verifies a deny document and builds the compact list: a snapshot from scratch, a delta on the
  * held data (`held.data`, which must be the list of `held.version`). Throws ListRefused.
  */
-export function processDenyDocument(
+export async function processDenyDocument(
   doc: Uint8Array | string,
   roots: RootKeySet,
   held: HeldList & { data?: CompactDenyData },
   nowSec: number,
-): Processed<CompactDenyData> {
-  const { env, json, header, duplicate } = verifiedHeader(doc, roots, 'deny', held);
+): Promise<Processed<CompactDenyData>> {
+  const { env, json, header, duplicate } = await verifiedHeader(doc, roots, 'deny', held);
   if (duplicate) return { outcome: 'duplicate', header };
   return withHeader(header, () => {
     const p = parsePayloadBody(header, json as Record<string, unknown>);

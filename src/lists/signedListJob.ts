@@ -112,7 +112,7 @@ export async function runDenyJob(
   const started = performance.now();
   const big = doc.byteLength >= (opts.workerMinBytes ?? WORKER_MIN_BYTES) || (held.entries ?? 0) >= (opts.workerMinEntries ?? WORKER_MIN_ENTRIES);
   if (!big) {
-    const result = processDenyDocument(doc, roots, held, nowSec);
+    const result = await processDenyDocument(doc, roots, held, nowSec);
     return { result, doc, via: 'inline', ms: performance.now() - started };
   }
   // Transfer the document's memory when it is a whole ArrayBuffer, else send a copy.

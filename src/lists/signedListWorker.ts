@@ -15,7 +15,7 @@ import type { WorkerReply, WorkerRequest } from './signedListJob.ts';
 /** Nice value of the worker thread (19 = lowest priority). */
 const WORKER_NICE = 19;
 
-function run(req: WorkerRequest): { reply: WorkerReply; transfer: ArrayBuffer[] } {
+async function run(req: WorkerRequest): Promise<{ reply: WorkerReply; transfer: ArrayBuffer[] }> {
   const started = performance.now();
   const transfer: ArrayBuffer[] = [req.doc.buffer as ArrayBuffer];
   try {
@@ -23,13 +23,13 @@ function run(req: WorkerRequest): { reply: WorkerReply; transfer: ArrayBuffer[] 
     const held: HeldList & { data?: CompactDenyData } = { version: req.held.version };
     if (req.held.signature !== undefined) held.signature = req.held.signature;
     if (req.held.data) held.data = req.held.data;
-    const r = processDenyDocument(req.doc, roots, held, req.nowSec);
+    const r = await processDenyDocument(req.doc, roots, held, req.nowSec);
     return { reply: { ok: true, result: r, doc: req.doc, workerMs: performance.now() - started, heap: v8.getHeapStatistics().total_heap_size }, transfer };
   } catch (e) {
     const reply: WorkerReply =
       e instanceof ListRefused
         ? { ok: false, reason: e.reason, message: e.message, ...(e.header ? { header: e.header } : {}), doc: req.doc }
-        : { ok: false, reason: 'error', message: (e as Error).stack ?? String(e), doc: req.doc };
+        : { ok: false, reason: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e), doc: req.doc };
     return { reply, transfer };
   }
 }
@@ -44,7 +44,6 @@ try {
 }
 
 parentPort!.on('message', (req: WorkerRequest) => {
-  const { reply, transfer } = run(req);
-  parentPort!.postMessage(reply, transfer);
+  void run(req).then(({ reply, transfer }) => parentPort!.postMessage(reply, transfer));
 });
 parentPort!.postMessage({ ready: true });

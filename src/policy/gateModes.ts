@@ -8,6 +8,7 @@
  * - `out_of_service`: every frame is turned away (reason `out_of_service`); nothing is recorded as a tap.
  */
 import type Database from 'better-sqlite3';
+import { errorMessage, FaregateError } from '../errors/faregateError.ts';
 
 export const MODE_NAMES = ['free_pass', 'out_of_service'] as const;
 export type ModeName = (typeof MODE_NAMES)[number];
@@ -22,24 +23,22 @@ export interface ModeState {
 
 export type ModesStatus = Record<ModeName, ModeState>;
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS gate_modes (
-  name  TEXT PRIMARY KEY,
-  is_on INTEGER NOT NULL,
-  since INTEGER NOT NULL,
-  by    TEXT
-);
-`;
+const UPSERT =
+  'INSERT INTO gate_modes (name, is_on, since, by) VALUES (?, ?, ?, ?) ' +
+  'ON CONFLICT(name) DO UPDATE SET is_on = excluded.is_on, since = excluded.since, by = excluded.by';
 
 export class GateModes {
   private db: Database.Database | undefined;
   private readonly state: ModesStatus = { free_pass: { on: false }, out_of_service: { on: false } };
 
-  /** Opens the table in the store's database and loads the persisted modes. */
+  /**
+   * Loads the persisted modes from the store's database; the `gate_modes` table is created by the
+   * store's versioned migrations (src/store/tapStore.ts), never here.
+   */
   attach(db: Database.Database): void {
-    db.exec(SCHEMA);
     this.db = db;
-    const rows = db.prepare('SELECT name, is_on, since, by FROM gate_modes').all() as { name: string; is_on: number; since: number; by: string | null }[];
+    type Row = { name: string; is_on: number; since: number; by: string | null };
+    const rows = db.prepare('SELECT name, is_on, since, by FROM gate_modes').all() as Row[];
     for (const r of rows) {
       if (!(MODE_NAMES as readonly string[]).includes(r.name)) continue;
       const s: ModeState = { on: r.is_on === 1, since: r.since };
@@ -56,14 +55,31 @@ export class GateModes {
     return this.state.out_of_service.on;
   }
 
-  /** Switches a mode and persists it (synchronously, before the caller answers). Returns whether it changed (no change: nothing written). */
+  /** Whether modes are written to the store (attached to its database). */
+  get persisted(): boolean {
+    return this.db !== undefined;
+  }
+
+  /**
+   * Switches a mode and persists it (synchronously, before the caller answers). Returns whether
+   * it changed (no change: nothing written). A mode that cannot be written (not attached to the
+   * store, or the write fails) is not changed either: throws FaregateError MODE_NOT_PERSISTED
+   * (FG-503), and the remote command is refused with that reason. An evacuation mode is on disk
+   * or it is not on.
+   */
   set(name: ModeName, on: boolean, atMs: number, by?: string): boolean {
     if (this.state[name].on === on) return false;
     const next: ModeState = { on, since: atMs };
     if (by !== undefined) next.by = by;
-    this.db
-      ?.prepare('INSERT INTO gate_modes (name, is_on, since, by) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET is_on = excluded.is_on, since = excluded.since, by = excluded.by')
-      .run(name, on ? 1 : 0, next.since, next.by ?? null);
+    const refuse = (why: string, cause?: unknown): never => {
+      throw new FaregateError('MODE_NOT_PERSISTED', `${name} not changed: ${why}`, { cause });
+    };
+    if (!this.db) refuse('the store is not open, the mode cannot be persisted');
+    try {
+      this.db!.prepare(UPSERT).run(name, on ? 1 : 0, next.since, next.by ?? null);
+    } catch (e) {
+      refuse(`the mode could not be persisted (${errorMessage(e)})`, e);
+    }
     this.state[name] = next;
     return true;
   }

@@ -29,6 +29,7 @@ import type { ModesStatus } from '../policy/gateModes.ts';
 import type { CommandLedger } from '../fleet/commandLedger.ts';
 import type { RemoteCommands } from '../fleet/commands.ts';
 import { setupRemoteCommands } from '../fleet/commandsWiring.ts';
+import { EventOutbox } from '../fleet/events.ts';
 import { HealthMonitor } from '../health/healthMonitor.ts';
 
 export interface ServicePlatform {
@@ -85,6 +86,8 @@ export class ValidatorService {
   readonly link: MqttLink | undefined;
   readonly uploader: TapUploader | undefined;
   readonly telemetry: Telemetry;
+  /** The one event path of list sync and commands (src/fleet/events.ts); telemetry is to use it too. */
+  readonly events: EventOutbox;
   /** Signed trust and deny lists over MQTT (`lists` settings). */
   readonly listSync: ListSync | undefined;
   /** /healthz and sd_notify (src/health). */
@@ -152,6 +155,7 @@ export class ValidatorService {
       this.uploader = new TapUploader(this.store, this.link, config.settlement, config.deviceId, this.clock, this.log.child({ component: 'uploader' }));
     }
     this.telemetry = new Telemetry(this.store, this.link, config.settlement, this.clock, this.log.child({ component: 'health' }), () => this.metricsBody());
+    this.events = new EventOutbox(this.link);
     if (config.lists) {
       const ls = loadListSettings(config.lists, { trust: config.trust.file, deny: config.deny?.file });
       if (ls.problems.length) throw new StartupError(ls.problems);
@@ -163,7 +167,7 @@ export class ValidatorService {
         rootJwks: ls.rootJwks,
         bootstrapIssuedAt: ls.bootstrapIssuedAt,
         link: this.link,
-        event: (e) => this.telemetry.event(e),
+        events: this.events,
         statusChanged: () => void this.link?.publishStatus(),
         clock: this.clock,
         logger: this.log.child({ component: 'lists' }),
@@ -188,7 +192,7 @@ export class ValidatorService {
       validator: this.validator,
       policy: this.policy,
       link: this.link,
-      telemetry: this.telemetry,
+      events: this.events,
       clock: this.clock,
       rootLogger: this.log,
       logger: this.log.child({ component: 'commands' }),

@@ -88,7 +88,7 @@ export async function denyListSwapBench(opts: DenyListSwapOptions = {}): Promise
     roots: rootKeysFromJson({ keys: [root.jwk] }),
     rootJwks: { keys: [root.jwk] },
     bootstrapIssuedAt: { trust: null, deny: null },
-    event: () => undefined,
+    events: { event: () => undefined },
     clock: { now: () => Date.now() },
     logger: silentLogger,
   });

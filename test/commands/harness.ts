@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
 import { DEFAULT_TOPIC_PREFIX, topics } from '../../src/contract/settlement.ts';
 import { signCommand } from '../../src/fleet/commandTypes.ts';
-import type { JwsSigner } from '../../src/fleet/jws.ts';
+import type { JwsSigner } from '../../src/lists/jws.ts';
 import { generateKeyPair, publicJwk } from '../../src/mint/keys.ts';
 import { ALG_EDDSA, ALG_ES256, type SupportedAlg } from '../../src/token/cose.ts';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.ts';

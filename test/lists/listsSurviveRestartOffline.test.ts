@@ -1,47 +1,40 @@
 /**
- * The signed lists a gate held are in force after a restart without a broker (they are persisted
- * in dataDir and verified again at load); a tampered persisted list is refused at load.
+ * The signed lists a whole in-process gate held are in force after a restart without a broker
+ * (they are persisted in dataDir and verified again at load); a tampered persisted list is
+ * refused at load. (ListSync's own rules for this: listSyncInProcess.test.ts.)
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, startMosquitto, type Mosquitto } from '../support/mosquitto.ts';
-import { waitFor } from '../support/pty.ts';
+import { freePort } from '../support/mosquitto.ts';
 import { makeRider } from '../support/riders.ts';
-import { client, denyDelta, denySnapshot, devIssuerPublic, makeIssuer, makeRoot, publishList, startGate, trustSnapshot, type TestGate } from './support.ts';
+import { denyDelta, denySnapshot, devIssuerPublic, feed, makeIssuer, makeRoot, startGate, trustSnapshot, type TestGate } from './support.ts';
 
-let broker: Mosquitto | undefined;
 const gates: TestGate[] = [];
 afterAll(async () => {
   for (const g of gates) await g.stop().catch(() => undefined);
-  await broker?.stop();
 });
 
 describe('signed lists across a restart', () => {
   it('are in force offline after a restart; a tampered one is refused at load', async () => {
-    broker = await startMosquitto();
     const root = makeRoot();
     const issuer = makeIssuer();
     const newRider = issuer.rider();
     const deniedA = makeRider();
     const deniedB = makeRider();
-    const g1 = await startGate({ root, mqttUrl: broker.url, deviceId: 'gate-restart-1' });
+    const g1 = await startGate({ root, deviceId: 'gate-restart-1' });
     gates.push(g1);
-    const backend = await client(broker.url);
-    await publishList(backend, 'faregate/v1/trust', trustSnapshot(root, 3, [devIssuerPublic(), issuer.jwk()]));
-    await publishList(backend, 'faregate/v1/deny', denySnapshot(root, 1, { sub: [deniedA.sub] }));
-    await publishList(backend, 'faregate/v1/deny', denyDelta(root, 2, 1, { cti: [] , sub: [deniedB.sub] }), false);
-    await waitFor(() => g1.svc.status().lists?.trust.version === 3 && g1.svc.status().lists?.deny.version === 2, 'lists applied', 3000);
+    await feed(g1, 'trust', trustSnapshot(root, 3, [devIssuerPublic(), issuer.jwk()]));
+    await feed(g1, 'deny', denySnapshot(root, 1, { sub: [deniedA.sub] }));
+    await feed(g1, 'deny', denyDelta(root, 2, 1, { cti: [], sub: [deniedB.sub] }));
     await g1.stop();
-    await backend.endAsync();
-    await broker.stop();
-    broker = undefined;
     const files = readdirSync(join(g1.dir, 'data', 'lists')).sort();
     expect(files).toEqual(['deny.delta.2.jws.json', 'deny.jws.json', 'trust.jws.json']);
 
     // Restart with the broker gone (nothing listens on the port).
     const dead = `mqtt://127.0.0.1:${await freePort()}`;
-    const g2 = await startGate({ root, dir: g1.dir, deviceId: 'gate-restart-1', extra: { mqtt: { url: dead, reconnectPeriodMs: 200 } } });
+    const extra = { mqtt: { url: dead, reconnectPeriodMs: 200 } };
+    const g2 = await startGate({ root, dir: g1.dir, deviceId: 'gate-restart-1', extra });
     gates.push(g2);
     expect(g2.svc.link?.connected).toBe(false);
     expect(g2.svc.status().lists?.trust).toMatchObject({ version: 3, source: 'signed', entries: 2 });

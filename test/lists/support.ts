@@ -166,6 +166,15 @@ export async function startGate(o: {
   };
 }
 
+/**
+ * Hands a signed document to a gate's list sync as if it came from the broker (applied,
+ * persisted): rule tests need no broker; the wire is proven by denyWithinASecond.test.ts.
+ */
+export async function feed(gate: TestGate, type: 'trust' | 'deny', doc: string): Promise<void> {
+  const r = await gate.svc.listSync!.receive(type, Buffer.from(doc), 'mqtt');
+  if (r.outcome === 'refused') throw new Error(`${type} list refused: ${r.reason} ${r.detail}`);
+}
+
 /** An MQTT client for the test (backend side, or watching events). */
 export async function client(url: string): Promise<MqttClient> {
   return mqtt.connectAsync(url, { clientId: `t-${randomBytes(4).toString('hex')}`, reconnectPeriod: 0 });

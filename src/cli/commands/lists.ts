@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ALG_EDDSA } from '../../token/cose.ts';
+import { ListFileError } from '../../lists/listErrors.ts';
 import { ListRefused, parsePayload, signList } from '../../lists/signedList.ts';
 import { readJson, readText } from '../files.ts';
 import type { CliIo } from '../io.ts';
@@ -76,7 +77,7 @@ async function sign(argv: string[], io: CliIo): Promise<number> {
       trustListFromJson({ keys: p.keys });
     }
   } catch (e) {
-    if (e instanceof ListRefused || (e as Error).name === 'ListFileError') throw new UsageError(`lists sign: ${a.in}: ${(e as Error).message}`);
+    if (e instanceof ListRefused || e instanceof ListFileError) throw new UsageError(`lists sign: ${a.in}: ${e.message}`);
     throw e;
   }
   const jws = signList(payload, { alg: key.alg, kid: key.jwk.kid, privateKey: key.privateKey! });
