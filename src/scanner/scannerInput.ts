@@ -14,6 +14,7 @@ import { EventEmitter } from 'node:events';
 import { silentLogger, type Logger } from '../platform/logger.ts';
 import { Framer } from './framer.ts';
 import type { ByteTransport, DropReason, FramingOptions, ScannerEvents, ScannerState } from './types.ts';
+import type { Component } from '../service/component.ts';
 
 export interface Clock {
   now(): number;
@@ -53,7 +54,8 @@ export interface ScannerCounters {
 
 const systemClock: Clock = { now: () => Date.now() };
 
-export class ScannerInput extends EventEmitter<ScannerEvents> {
+export class ScannerInput extends EventEmitter<ScannerEvents> implements Component {
+  readonly name = 'scanner';
   private readonly opts: ScannerInputOptions;
   private readonly clock: Clock;
   private readonly log: Logger;

@@ -1,0 +1,162 @@
+/**
+ * Small factories of the service's components and the adapters that give the parts owned by
+ * other areas (list sync, remote commands, the store with what it restores) the one
+ * `Component` contract. The service puts them in one list (validatorService.ts).
+ */
+import { join } from 'node:path';
+import type { Config } from '../config/schema.ts';
+import { errorFields } from '../errors/faregateError.ts';
+import type { RemoteCommands } from '../fleet/commands.ts';
+import type { CommandLedger } from '../fleet/commandLedger.ts';
+import type { ListSync } from '../fleet/listSync.ts';
+import { GateDispatcher } from '../gate/gateDispatcher.ts';
+import type { MqttLink } from '../mqtt/mqttLink.ts';
+import type { MqttPort } from '../mqtt/mqttPort.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { GatePolicy } from '../policy/gatePolicy.ts';
+import { ScannerInput } from '../scanner/scannerInput.ts';
+import type { TapStore } from '../store/tapStore.ts';
+import { replayRetention } from '../token/params.ts';
+import type { RideCodeValidator } from '../token/validator.ts';
+import type { Component } from './component.ts';
+import type { Platform } from './platform.ts';
+
+export const STORE_FILE = 'faregate.sqlite';
+
+export function makeStore(config: Config, p: Platform): TapStore {
+  return p.store({
+    file: join(config.dataDir, STORE_FILE),
+    synchronous: config.store.synchronous,
+    logger: p.logger.child({ component: 'store' }),
+  });
+}
+
+export function makeGate(config: Config, p: Platform): GateDispatcher {
+  const log = p.logger.child({ component: 'gate' });
+  return new GateDispatcher(p.gateDriver(config.gate, log), { timeoutMs: config.gate.timeoutMs }, log);
+}
+
+export function makeScanner(config: Config, p: Platform): ScannerInput {
+  // The scanner parts name their own component in the log.
+  const log = p.logger;
+  return new ScannerInput({
+    transportFactory: () => p.scannerTransport(config.scanner, log),
+    framing: config.scanner.framing,
+    initialDelayMs: config.scanner.reconnect.initialDelayMs,
+    maxDelayMs: config.scanner.reconnect.maxDelayMs,
+    clock: p.clock,
+    logger: log,
+  });
+}
+
+export function makeLink(config: Config, p: Platform, statusFields: () => Record<string, unknown>): MqttPort | undefined {
+  if (!config.mqtt) return undefined;
+  return p.mqtt({ cfg: config.mqtt, deviceId: config.deviceId, statusFields, logger: p.logger.child({ component: 'mqtt' }) });
+}
+
+/**
+ * The parts of other areas still type their link as the mqtt.js `MqttLink`; they use only what
+ * `MqttPort` declares, so any port (the in-memory one in tests) works.
+ */
+export const asLink = (link: MqttPort | undefined): MqttLink | undefined => link as MqttLink | undefined;
+
+export interface StoreComponentDeps {
+  store: TapStore;
+  validator: RideCodeValidator;
+  policy: GatePolicy;
+  ledger: CommandLedger;
+  config: Config;
+  hasLink: boolean;
+  now: () => number;
+  log: Logger;
+}
+
+/**
+ * Opens the store and restores what outlives the process before anything reads a frame: the
+ * replay memory (accepts within its retention), gate modes, metro entries, the command ledger.
+ * Closed last.
+ */
+export function storeComponent(d: StoreComponentDeps): Component {
+  return {
+    name: 'store',
+    start() {
+      const { store, validator, policy, config, log } = d;
+      store.open();
+      const since = d.now() - replayRetention(validator.params) * 1000;
+      const recent = store.acceptedSince(since);
+      for (const t of recent) validator.replay.remember(t.codeId, t.sub, t.at / 1000);
+      // Modes (an evacuation survives a reboot) and metro entries are restored from the store too.
+      const restoredEntries = policy.attach(store.database, d.now());
+      d.ledger.attach(store.database);
+      if (policy.modes.active().length) log.warn({ modes: policy.modes.status() }, 'modes restored from the store');
+      if (restoredEntries) {
+        log.info({ restoredMetroTaps: restoredEntries, entriesRemembered: policy.entries.size }, 'metro entries restored');
+      }
+      if (config.commands.operatorKeys && !d.hasLink) {
+        log.warn({}, 'commands.operatorKeys is set but there is no mqtt broker: remote commands are off');
+      }
+      log.info(
+        {
+          mode: config.mode,
+          place: config.place,
+          direction: config.direction,
+          restoredAccepts: recent.length,
+          trustKeys: validator.trustList.size,
+        },
+        'validator starting',
+      );
+    },
+    stop() {
+      d.store.close();
+    },
+  };
+}
+
+/**
+ * Housekeeping between riders: decision events flushed and the WAL checkpointed (so a rider's
+ * commit does not pay for it) once no frame has arrived for a moment; settled taps purged at
+ * start and hourly.
+ */
+export function housekeeping(d: {
+  store: TapStore;
+  purge: () => number;
+  lastFrameAt: () => number;
+  now: () => number;
+  log: Logger;
+}): Component {
+  let flushTimer: NodeJS.Timeout | undefined;
+  let purgeTimer: NodeJS.Timeout | undefined;
+  return {
+    name: 'housekeeping',
+    start() {
+      flushTimer = setInterval(() => {
+        d.store.flushEvents();
+        if (d.now() - d.lastFrameAt() >= 300) {
+          try {
+            d.store.checkpoint();
+          } catch (e) {
+            d.log.warn(errorFields(e), 'checkpoint failed');
+          }
+        }
+      }, 1000);
+      flushTimer.unref();
+      d.purge();
+      purgeTimer = setInterval(() => d.purge(), 3_600_000);
+      purgeTimer.unref();
+    },
+    stop() {
+      clearInterval(flushTimer);
+      clearInterval(purgeTimer);
+    },
+  };
+}
+
+/** Signed trust and deny lists (src/fleet/listSync.ts) as a component. */
+export function listSyncComponent(ls: ListSync): Component {
+  return { name: 'lists', start: () => ls.start(), stop: () => ls.stop() };
+}
+
+/** Remote commands (src/fleet/commands.ts) as a component. */
+export function commandsComponent(c: RemoteCommands): Component {
+  return { name: 'commands', start: () => c.start(), stop: () => c.stop() };
+}
