@@ -3,7 +3,9 @@
  * the store and are re-sent with backoff; the backlog shows in the metrics and, past the
  * `unsettledCount` threshold, as an alarm in the retained status. The backend uses a persistent
  * session, so the broker queues every re-sent batch while it is away: when it returns it gets
- * each tap several times, settles it once, and the validator's backlog drains to zero.
+ * each tap several times, settles it once, and the validator's backlog drains to zero: the
+ * retained status on the wire says `unsettled: 0` within a few seconds of the last ack, and after
+ * a clean stop it keeps those figures beside `online: false`.
  * Runs the validator in-process (real pty scanner, real Mosquitto).
  */
 import { join } from 'node:path';
@@ -19,6 +21,7 @@ import {
   expectExactlyOnce,
   Feeder,
   METRICS_TOPIC,
+  readRetained,
   readStore,
   report,
   settlementConfig,
@@ -84,6 +87,11 @@ describe('backend down while the gates work', () => {
     // The backend returns: the broker hands it the batches queued meanwhile (many copies).
     await backend.comeBack();
     const rows = await waitStoreSettled(dataDir, 45, WAIT);
+    const drainedAt = Date.now();
+    const drained = await waitRetained(broker.url, STATUS_TOPIC, (s) => (s.backlog as { unsettled: number }).unsettled === 0, 'status with backlog 0', WAIT);
+    const statusLagMs = Date.now() - drainedAt;
+    expect(statusLagMs).toBeLessThan(5000);
+    expect(drained).toMatchObject({ online: true, backlog: { unsettled: 0, oldestUnsettledAgeSec: null } });
     await backend.waitSettled(
       rows.map((r) => r.id),
       WAIT,
@@ -106,11 +114,15 @@ describe('backend down while the gates work', () => {
       acceptedWhileBackendDown: 40,
       maxAttemptsWhileDown: Math.max(...owed.map((x) => x.attempts)),
       uploaderTimeouts: svc.uploader!.stats.timeouts,
+      statusLagMs,
       ms: Date.now() - t0,
     });
     await metrics.close();
     await feeder.close();
     await svc.stop();
     svc = undefined;
+    // A clean stop: offline, with the last figures (what `faregate monitor` shows for it).
+    const off = await readRetained(broker.url, STATUS_TOPIC);
+    expect(off).toMatchObject({ online: false, deviceId: 'test-bus-1', mode: 'bus', place: 'route-7', backlog: { unsettled: 0 }, alarms: [] });
   }, 120_000);
 });
