@@ -55,6 +55,10 @@ export class FakeScanner extends EventEmitter<{ data: [Buffer]; lost: [reason: s
   get isOpen(): boolean {
     return this.open_;
   }
+  /** Raw bytes as the scanner sends them (latin1), terminators included. */
+  write(bytes: string): void {
+    this.emit('data', Buffer.from(bytes, 'latin1'));
+  }
   /** One frame per text, CR-terminated. */
   feed(...texts: string[]): void {
     for (const t of texts) this.emit('data', Buffer.from(`${t}\r`, 'latin1'));
@@ -177,7 +181,9 @@ export const FAST = { lingerMs: 20, ackTimeoutMs: 300, maxBackoffMs: 1000, metri
  * Builds (not starts) the service. `mqtt: true` adds an MQTT section served by the memory
  * broker; `settings` is merged over the bus settings.
  */
-export function inProcess(o: { mqtt?: boolean; settings?: Record<string, unknown>; backend?: boolean } = {}): InProcess {
+export function inProcess(
+  o: { mqtt?: boolean; settings?: Record<string, unknown>; backend?: boolean; gateDriver?: GateDriver } = {},
+): InProcess {
   const dir = mkdtempSync(join(tmpdir(), 'faregate-inproc-'));
   const dataDir = join(dir, 'data');
   const { settlement, ...rest } = o.settings ?? {};
@@ -197,7 +203,7 @@ export function inProcess(o: { mqtt?: boolean; settings?: Record<string, unknown
     logger: log,
     clock,
     scannerTransport: () => scanner,
-    gateDriver: gate,
+    gateDriver: o.gateDriver ?? gate,
     mqtt: (m) => (link = new MemoryMqttLink(broker, m.deviceId, m.statusFields, m.cfg.topicPrefix)),
   });
   const backend = link && o.backend !== false ? new MemoryBackend(broker, link) : undefined;
