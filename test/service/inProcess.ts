@@ -168,6 +168,7 @@ export interface InProcess {
   /** The service's MQTT link (undefined without `mqtt` in the settings). */
   link: MemoryMqttLink | undefined;
   backend: MemoryBackend | undefined;
+  /** What the service logged (empty when the caller passed its own `logger`). */
   log: Logger & { lines: Record<string, unknown>[] };
   riders: TestRider[];
   /** Feeds `n` fresh riders' codes; returns their texts. */
@@ -182,7 +183,7 @@ export const FAST = { lingerMs: 20, ackTimeoutMs: 300, maxBackoffMs: 1000, metri
  * broker; `settings` is merged over the bus settings.
  */
 export function inProcess(
-  o: { mqtt?: boolean; settings?: Record<string, unknown>; backend?: boolean; gateDriver?: GateDriver } = {},
+  o: { mqtt?: boolean; settings?: Record<string, unknown>; backend?: boolean; gateDriver?: GateDriver; logger?: Logger } = {},
 ): InProcess {
   const dir = mkdtempSync(join(tmpdir(), 'faregate-inproc-'));
   const dataDir = join(dir, 'data');
@@ -200,7 +201,7 @@ export function inProcess(
   const log = captureLogger();
   let link: MemoryMqttLink | undefined;
   const svc = new ValidatorService(config, {
-    logger: log,
+    logger: o.logger ?? log,
     clock,
     scannerTransport: () => scanner,
     gateDriver: o.gateDriver ?? gate,
