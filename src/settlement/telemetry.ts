@@ -107,12 +107,13 @@ export class Telemetry implements Component {
       was.unsettled !== b.unsettled || was.maxAttempts !== b.maxAttempts || (was.oldestUnsettledAgeSec === null) !== (b.oldestAt === null);
     const a = this.cfg.alarms;
     const nearLimit = Math.floor(a.storeCapacity * 0.9);
-    const alarmsChanged =
-      [
-        this.set('backlog_count', b.unsettled, a.unsettledCount, now),
-        this.set('backlog_age', this.backlogNow.oldestUnsettledAgeSec ?? 0, a.oldestUnsettledSeconds, now),
-        this.set('upload_failing', b.unsettled > 0 ? b.maxAttempts : 0, a.failedAttempts, now),
-      ].includes(true) || this.set('store_near_limit', b.unsettled, nearLimit, now);
+    // Every alarm is evaluated (no short-circuit), then one status change for all of them.
+    const alarmsChanged = [
+      this.set('backlog_count', b.unsettled, a.unsettledCount, now),
+      this.set('backlog_age', this.backlogNow.oldestUnsettledAgeSec ?? 0, a.oldestUnsettledSeconds, now),
+      this.set('upload_failing', b.unsettled > 0 ? b.maxAttempts : 0, a.failedAttempts, now),
+      this.set('store_near_limit', b.unsettled, nearLimit, now),
+    ].includes(true);
     if (changed || alarmsChanged) this.deps.statusChanged?.();
   }
 

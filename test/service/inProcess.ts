@@ -120,8 +120,16 @@ export class MemoryBackend {
     broker.watch(link.topics.taps, (payload) => this.onBatch(payload));
   }
 
+  /** Batches that broke the contract (a test fails on them). */
+  readonly invalid: string[] = [];
+
   private onBatch(payload: Buffer): void {
-    const batch = TapBatchSchema.parse(JSON.parse(payload.toString('utf8')));
+    const parsed = TapBatchSchema.safeParse(JSON.parse(payload.toString('utf8')));
+    if (!parsed.success) {
+      this.invalid.push(parsed.error.message);
+      return;
+    }
+    const batch = parsed.data;
     this.batches++;
     for (const t of batch.taps) {
       this.settled.add(t.id);
