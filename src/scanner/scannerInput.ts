@@ -11,6 +11,7 @@
  * Logs state changes only (info for up, warn for down); frame contents are never logged.
  */
 import { EventEmitter } from 'node:events';
+import { errorMessage } from '../errors/faregateError.ts';
 import { silentLogger, type Logger } from '../platform/logger.ts';
 import { Framer } from './framer.ts';
 import type { ByteTransport, DropReason, FramingOptions, ScannerEvents, ScannerState } from './types.ts';
@@ -132,7 +133,7 @@ export class ScannerInput extends EventEmitter<ScannerEvents> implements Compone
       transport = this.opts.transportFactory();
     } catch (err) {
       // A bad target will not fix itself: report it and stay down (no retries).
-      this.setState('down', `cannot create transport: ${errMessage(err)}`);
+      this.setState('down', `cannot create transport: ${errorMessage(err)}`);
       return;
     }
     this.transport = transport;
@@ -197,7 +198,7 @@ export class ScannerInput extends EventEmitter<ScannerEvents> implements Compone
       } catch (err) {
         if (run !== this.run) return;
         this.failedAttempts++;
-        this.setState('down', `open failed: ${errMessage(err)}`);
+        this.setState('down', `open failed: ${errorMessage(err)}`);
         this.scheduleRetry(run, transport);
         return;
       }
@@ -277,8 +278,4 @@ export class ScannerInput extends EventEmitter<ScannerEvents> implements Compone
     else this.log.info({ state, detail }, `scanner ${state}`);
     this.emit('state', state, detail);
   }
-}
-
-function errMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
