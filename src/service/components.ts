@@ -8,17 +8,21 @@ import type { Config } from '../config/schema.ts';
 import { errorFields } from '../errors/faregateError.ts';
 import type { RemoteCommands } from '../fleet/commands.ts';
 import type { CommandLedger } from '../fleet/commandLedger.ts';
-import type { ListSync } from '../fleet/listSync.ts';
+import { ListSync, loadListSettings } from '../fleet/listSync.ts';
 import { GateDispatcher } from '../gate/gateDispatcher.ts';
+import { HealthMonitor } from '../health/healthMonitor.ts';
+import type { loadListFiles } from '../lists/loadListFiles.ts';
 import type { MqttLink } from '../mqtt/mqttLink.ts';
 import type { MqttPort } from '../mqtt/mqttPort.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { GatePolicy } from '../policy/gatePolicy.ts';
 import { ScannerInput } from '../scanner/scannerInput.ts';
+import { Telemetry } from '../settlement/telemetry.ts';
+import { TapUploader } from '../settlement/uploader.ts';
 import type { TapStore } from '../store/tapStore.ts';
 import { replayRetention } from '../token/params.ts';
-import type { RideCodeValidator } from '../token/validator.ts';
-import type { Component } from './component.ts';
+import { RideCodeValidator } from '../token/validator.ts';
+import type { Component, HealthContribution } from './component.ts';
 import type { Platform } from './platform.ts';
 
 export const STORE_FILE = 'faregate.sqlite';
@@ -28,6 +32,15 @@ export function makeStore(config: Config, p: Platform): TapStore {
     file: join(config.dataDir, STORE_FILE),
     synchronous: config.store.synchronous,
     logger: p.logger.child({ component: 'store' }),
+  });
+}
+
+export function makeValidator(config: Config, lists: ReturnType<typeof loadListFiles>, p: Platform): RideCodeValidator {
+  return new RideCodeValidator({
+    trust: lists.trust!,
+    ...(lists.deny ? { deny: lists.deny } : {}),
+    params: { ...config.token, mode: config.mode },
+    clock: p.clock,
   });
 }
 
@@ -52,6 +65,65 @@ export function makeScanner(config: Config, p: Platform): ScannerInput {
 export function makeLink(config: Config, p: Platform, statusFields: () => Record<string, unknown>): MqttPort | undefined {
   if (!config.mqtt) return undefined;
   return p.mqtt({ cfg: config.mqtt, deviceId: config.deviceId, statusFields, logger: p.logger.child({ component: 'mqtt' }) });
+}
+
+export function makeUploader(config: Config, p: Platform, store: TapStore, link: MqttPort): TapUploader {
+  const log = p.logger.child({ component: 'uploader' });
+  return new TapUploader(store, link, config.settlement, config.deviceId, p.clock, log);
+}
+
+export function makeTelemetry(
+  config: Config,
+  p: Platform,
+  d: { store: TapStore; link: MqttPort | undefined; metricsBody: () => Record<string, unknown>; statusChanged: () => void },
+): Telemetry {
+  const log = p.logger.child({ component: 'health' });
+  return new Telemetry({ ...d, cfg: config.settlement, clock: p.clock, log });
+}
+
+/** Signed lists over MQTT, when `lists` is configured; `problems` when their settings are unusable. */
+export function makeListSync(
+  config: Config,
+  p: Platform,
+  d: {
+    validator: RideCodeValidator;
+    link: MqttPort | undefined;
+    event: (e: { at: number; kind: string } & Record<string, unknown>) => void;
+    statusChanged: () => void;
+  },
+): { listSync?: ListSync; problems: string[] } {
+  if (!config.lists) return { problems: [] };
+  const ls = loadListSettings(config.lists, { trust: config.trust.file, deny: config.deny?.file });
+  if (ls.problems.length) return { problems: ls.problems };
+  const listSync = new ListSync({
+    cfg: config.lists,
+    dataDir: config.dataDir,
+    validator: d.validator,
+    roots: ls.roots!,
+    rootJwks: ls.rootJwks,
+    bootstrapIssuedAt: ls.bootstrapIssuedAt,
+    link: asLink(d.link),
+    event: d.event,
+    statusChanged: d.statusChanged,
+    clock: p.clock,
+    logger: p.logger.child({ component: 'lists' }),
+  });
+  return { listSync, problems: [] };
+}
+
+export function makeHealth(
+  config: Config,
+  p: Platform,
+  d: { status: () => object; scanner: () => { state: string; since: number }; contributions: () => HealthContribution[] },
+): HealthMonitor {
+  return new HealthMonitor({
+    cfg: config.health,
+    clock: p.clock,
+    log: p.logger.child({ component: 'health' }),
+    dataDir: config.dataDir,
+    storeFile: join(config.dataDir, STORE_FILE),
+    ...d,
+  });
 }
 
 /**

@@ -11,35 +11,38 @@
  * (nothing publishes after the link ends), the link (offline status with the last figures), the
  * gate drained, and the store closed last.
  */
-import { join } from 'node:path';
 import type { Config } from '../config/schema.ts';
 import { settingFileProblems } from '../config/settingFiles.ts';
 import { FaregateError } from '../errors/faregateError.ts';
 import { setupRemoteCommands } from '../fleet/commandsWiring.ts';
 import type { RemoteCommands } from '../fleet/commands.ts';
-import { ListSync, loadListSettings } from '../fleet/listSync.ts';
+import type { ListSync } from '../fleet/listSync.ts';
 import type { GateDispatcher } from '../gate/gateDispatcher.ts';
-import { HealthMonitor } from '../health/healthMonitor.ts';
+import type { HealthMonitor } from '../health/healthMonitor.ts';
 import { loadListFiles } from '../lists/loadListFiles.ts';
 import type { MqttPort } from '../mqtt/mqttPort.ts';
 import type { Logger } from '../platform/logger.ts';
 import { GatePolicy } from '../policy/gatePolicy.ts';
 import type { ScannerInput } from '../scanner/scannerInput.ts';
-import { Telemetry } from '../settlement/telemetry.ts';
-import { TapUploader } from '../settlement/uploader.ts';
+import type { Telemetry } from '../settlement/telemetry.ts';
+import type { TapUploader } from '../settlement/uploader.ts';
 import type { TapStore } from '../store/tapStore.ts';
-import { RideCodeValidator, type Clock } from '../token/validator.ts';
+import type { Clock, RideCodeValidator } from '../token/validator.ts';
 import type { Component } from './component.ts';
 import {
-  STORE_FILE,
   asLink,
   commandsComponent,
   housekeeping,
   listSyncComponent,
   makeGate,
+  makeHealth,
   makeLink,
+  makeListSync,
   makeScanner,
   makeStore,
+  makeTelemetry,
+  makeUploader,
+  makeValidator,
   storeComponent,
 } from './components.ts';
 import { Lifecycle } from './lifecycle.ts';
@@ -108,12 +111,7 @@ export class ValidatorService {
     if (problems.length) throw new StartupError(problems);
 
     this.store = makeStore(config, platform);
-    this.validator = new RideCodeValidator({
-      trust: lists.trust!,
-      ...(lists.deny ? { deny: lists.deny } : {}),
-      params: { ...config.token, mode: config.mode },
-      clock: this.clock,
-    });
+    this.validator = makeValidator(config, lists, platform);
     this.gate = makeGate(config, platform);
     this.policy = new GatePolicy(config);
     this.processor = new TapProcessor({
@@ -140,44 +138,24 @@ export class ValidatorService {
     this.link = makeLink(config, platform, () => retainedStatus(this.statusModel()));
     this.statusPublisher = new StatusPublisher(this.link);
     const statusChanged = () => this.statusPublisher.changed();
-    if (this.link) {
-      const log = this.log.child({ component: 'uploader' });
-      this.uploader = new TapUploader(this.store, this.link, config.settlement, config.deviceId, this.clock, log);
-    }
-    this.telemetry = new Telemetry({
+    if (this.link) this.uploader = makeUploader(config, platform, this.store, this.link);
+    this.telemetry = makeTelemetry(config, platform, {
       store: this.store,
       link: this.link,
-      cfg: config.settlement,
-      clock: this.clock,
-      log: this.log.child({ component: 'health' }),
       metricsBody: () => metricsBody(this.statusModel()),
       statusChanged,
     });
-    if (config.lists) {
-      const ls = loadListSettings(config.lists, { trust: config.trust.file, deny: config.deny?.file });
-      if (ls.problems.length) throw new StartupError(ls.problems);
-      this.listSync = new ListSync({
-        cfg: config.lists,
-        dataDir: config.dataDir,
-        validator: this.validator,
-        roots: ls.roots!,
-        rootJwks: ls.rootJwks,
-        bootstrapIssuedAt: ls.bootstrapIssuedAt,
-        link: asLink(this.link),
-        event: (e) => this.telemetry.event(e),
-        statusChanged,
-        clock: this.clock,
-        logger: this.log.child({ component: 'lists' }),
-      });
-    }
-    this.health = new HealthMonitor({
-      cfg: config.health,
-      clock: this.clock,
-      log: this.log.child({ component: 'health' }),
+    const ls = makeListSync(config, platform, {
+      validator: this.validator,
+      link: this.link,
+      event: (e) => this.telemetry.event(e),
+      statusChanged,
+    });
+    if (ls.problems.length) throw new StartupError(ls.problems);
+    this.listSync = ls.listSync;
+    this.health = makeHealth(config, platform, {
       status: () => this.status(),
       scanner: () => this.scannerState,
-      dataDir: config.dataDir,
-      storeFile: join(config.dataDir, STORE_FILE),
       contributions: () => this.lifecycle.health(),
     });
     this.outcomeListeners.push((o) => this.health.noteOutcome(o));
