@@ -3,7 +3,7 @@
  * a fake scanner transport that feeds frames, a recording gate driver, a manual clock (near real
  * time, so freshly minted codes are fresh) and the in-memory MQTT link on a MemoryBroker, with a
  * fake backend that acks batches (or withholds, duplicates, garbles acks). For rule tests; the
- * wire and the serial port are proven by the Mosquitto and socat tests.
+ * wire and the serial port are proven by the tests on the real broker and pseudo-terminals.
  */
 import { EventEmitter } from 'node:events';
 import { mkdtempSync } from 'node:fs';

@@ -6,20 +6,20 @@
  * each tap several times, settles it once, and the validator's backlog drains to zero: the
  * retained status on the wire says `unsettled: 0` within a few seconds of the last ack, and after
  * a clean stop it keeps those figures beside `online: false`.
- * Runs the validator in-process (real pty scanner, real Mosquitto).
+ * Runs the validator in-process (fake scanner link, real Mosquitto).
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ValidatorService } from '../../src/service/validatorService.ts';
 import { IndependentBackend } from '../support/independentBackend.ts';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.ts';
-import { startPtyPair, stopAllPtyPairs, waitFor } from '../support/pty.ts';
+import { waitFor } from '../support/pty.ts';
 import {
   acceptedTapIds,
   captureLogger,
   collect,
   expectExactlyOnce,
-  Feeder,
+  FakeFeeder,
   METRICS_TOPIC,
   readRetained,
   readStore,
@@ -37,7 +37,6 @@ let backend: IndependentBackend | undefined;
 let svc: ValidatorService | undefined;
 afterAll(async () => {
   await svc?.stop().catch(() => undefined);
-  await stopAllPtyPairs();
   await backend?.stop();
   await broker?.stop();
 });
@@ -49,14 +48,13 @@ describe('backend down while the gates work', () => {
     backend = await IndependentBackend.start({ url: broker.url, persistentSession: true, clientId: 'independent-backend-down' });
     const dir = tempDir();
     const dataDir = join(dir, 'data');
-    const scanner = await startPtyPair();
-    const config = settlementConfig(scanner.a, dataDir, broker.url, { settlement: { alarms: { unsettledCount: 20 } } });
+    const config = settlementConfig('/dev/fake-scanner', dataDir, broker.url, { settlement: { alarms: { unsettledCount: 20 } } });
     const log = captureLogger();
-    svc = new ValidatorService(config, { logger: log });
+    const feeder = new FakeFeeder();
+    svc = new ValidatorService(config, { logger: log, scannerTransport: () => feeder.scanner });
     const metrics = await collect(broker.url, [METRICS_TOPIC]);
     await svc.start();
     await waitFor(() => svc!.link!.connected && svc!.status().scanner.state === 'up', 'mqtt and scanner up', WAIT);
-    const feeder = await Feeder.open(scanner.b);
 
     await feeder.feed(5);
     await waitStoreSettled(dataDir, 5, WAIT);
@@ -118,7 +116,6 @@ describe('backend down while the gates work', () => {
       ms: Date.now() - t0,
     });
     await metrics.close();
-    await feeder.close();
     await svc.stop();
     svc = undefined;
     // A clean stop: offline, with the last figures (what `faregate monitor` shows for it).
