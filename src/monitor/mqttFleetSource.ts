@@ -58,7 +58,8 @@ export class MqttFleetSource {
       };
       // The first attempt ended without a CONNACK (refused, unreachable, bad credentials): fail
       // fast instead of retrying; once connected, mqtt.js reconnects on its own.
-      const onClose = () => fail(lastError ?? new FaregateError('MQTT_NOT_CONNECTED', `cannot connect to ${this.o.url}`));
+      const onClose = () =>
+        fail(lastError ?? new FaregateError('MQTT_NOT_CONNECTED', `cannot connect to ${this.o.url}`));
       const ok = () => {
         client.removeListener('close', onClose);
         resolve();
@@ -66,7 +67,8 @@ export class MqttFleetSource {
       client.once('connect', ok);
       client.on('error', onError);
       client.once('close', onClose);
-      setTimeout(() => fail(new FaregateError('MQTT_NOT_CONNECTED', `no connection to ${this.o.url} within ${opts.connectTimeout} ms`)), (opts.connectTimeout ?? 5000) + 100).unref();
+      const within = `no connection to ${this.o.url} within ${opts.connectTimeout} ms`;
+      setTimeout(() => fail(new FaregateError('MQTT_NOT_CONNECTED', within)), (opts.connectTimeout ?? 5000) + 100).unref();
     });
     const granted = await client.subscribeAsync(FleetModel.subscriptions(this.o.prefix), { qos: 1 });
     // 0x80 and above: refused (e.g. by an ACL on MQTT 5; Mosquitto answers 0x80 on 3.1.1 too).

@@ -125,7 +125,8 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> implements MqttPort, 
   async publishStatus(): Promise<void> {
     if (!this.connectedFlag || this.stopping) return;
     try {
-      await this.publish(this.topics.status, { online: true, deviceId: this.deviceId, ...this.statusFields() }, { qos: 1, retain: true });
+      const status = { online: true, deviceId: this.deviceId, ...this.statusFields() };
+      await this.publish(this.topics.status, status, { qos: 1, retain: true });
     } catch (e) {
       this.log.warn(errorFields(e), 'status publish failed');
     }

@@ -62,9 +62,14 @@ export function makeScanner(config: Config, p: Platform): ScannerInput {
   });
 }
 
-export function makeLink(config: Config, p: Platform, statusFields: () => Record<string, unknown>): MqttPort | undefined {
+export function makeLink(
+  config: Config,
+  p: Platform,
+  statusFields: () => Record<string, unknown>,
+): MqttPort | undefined {
   if (!config.mqtt) return undefined;
-  return p.mqtt({ cfg: config.mqtt, deviceId: config.deviceId, statusFields, logger: p.logger.child({ component: 'mqtt' }) });
+  const logger = p.logger.child({ component: 'mqtt' });
+  return p.mqtt({ cfg: config.mqtt, deviceId: config.deviceId, statusFields, logger });
 }
 
 export function makeUploader(config: Config, p: Platform, store: TapStore, link: MqttPort): TapUploader {
@@ -75,7 +80,12 @@ export function makeUploader(config: Config, p: Platform, store: TapStore, link:
 export function makeTelemetry(
   config: Config,
   p: Platform,
-  d: { store: TapStore; link: MqttPort | undefined; metricsBody: () => Record<string, unknown>; statusChanged: () => void },
+  d: {
+    store: TapStore;
+    link: MqttPort | undefined;
+    metricsBody: () => Record<string, unknown>;
+    statusChanged: () => void;
+  },
 ): Telemetry {
   const log = p.logger.child({ component: 'health' });
   return new Telemetry({ ...d, cfg: config.settlement, clock: p.clock, log });
@@ -114,7 +124,11 @@ export function makeListSync(
 export function makeHealth(
   config: Config,
   p: Platform,
-  d: { status: () => object; scanner: () => { state: string; since: number }; contributions: () => HealthContribution[] },
+  d: {
+    status: () => object;
+    scanner: () => { state: string; since: number };
+    contributions: () => HealthContribution[];
+  },
 ): HealthMonitor {
   return new HealthMonitor({
     cfg: config.health,
@@ -162,7 +176,8 @@ export function storeComponent(d: StoreComponentDeps): Component {
       d.ledger.attach(store.database);
       if (policy.modes.active().length) log.warn({ modes: policy.modes.status() }, 'modes restored from the store');
       if (restoredEntries) {
-        log.info({ restoredMetroTaps: restoredEntries, entriesRemembered: policy.entries.size }, 'metro entries restored');
+        const entriesRemembered = policy.entries.size;
+        log.info({ restoredMetroTaps: restoredEntries, entriesRemembered }, 'metro entries restored');
       }
       if (config.commands.operatorKeys && !d.hasLink) {
         log.warn({}, 'commands.operatorKeys is set but there is no mqtt broker: remote commands are off');

@@ -27,7 +27,8 @@ export class Lifecycle {
       } catch (e) {
         this.log.error({ component: c.name, ...errorFields(e) }, 'component failed to start: stopping the others');
         await this.stop();
-        throw new FaregateError('COMPONENT_START_FAILED', `${c.name} failed to start: ${errorFields(e).err}`, { cause: e });
+        const message = `${c.name} failed to start: ${errorFields(e).err}`;
+        throw new FaregateError('COMPONENT_START_FAILED', message, { cause: e });
       }
       this.started.push(c);
     }

@@ -248,7 +248,10 @@ export class ValidatorService {
       policy: () => this.policy.status(),
       freePass: () => this.policy.freePass,
       outOfService: () => this.policy.outOfService,
-      commands: () => ({ enabled: this.commands !== undefined, ...(this.commands?.stats ?? { accepted: 0, refused: 0 }) }),
+      commands: () => ({
+        enabled: this.commands !== undefined,
+        ...(this.commands?.stats ?? { accepted: 0, refused: 0 }),
+      }),
       memoryRss: () => process.memoryUsage().rss,
     });
   }

@@ -104,7 +104,9 @@ export class Telemetry implements Component {
     // The age grows every second while there is a backlog: only a change of the count or of the
     // attempts (or the backlog emptying) re-publishes the status.
     const changed =
-      was.unsettled !== b.unsettled || was.maxAttempts !== b.maxAttempts || (was.oldestUnsettledAgeSec === null) !== (b.oldestAt === null);
+      was.unsettled !== b.unsettled ||
+      was.maxAttempts !== b.maxAttempts ||
+      (was.oldestUnsettledAgeSec === null) !== (b.oldestAt === null);
     const a = this.cfg.alarms;
     const nearLimit = Math.floor(a.storeCapacity * 0.9);
     // Every alarm is evaluated (no short-circuit), then one status change for all of them.
@@ -147,7 +149,8 @@ export class Telemetry implements Component {
 
   async publishMetrics(): Promise<void> {
     if (this.stopped || !this.link?.connected) return;
-    const body = { at: this.clock.now(), backlog: this.backlogNow, alarms: this.alarms.map((a) => a.alarm), ...this.deps.metricsBody() };
+    const alarms = this.alarms.map((a) => a.alarm);
+    const body = { at: this.clock.now(), backlog: this.backlogNow, alarms, ...this.deps.metricsBody() };
     await this.link.publish(this.link.topics.metrics, body, { qos: 0 }).catch(() => undefined);
   }
 }

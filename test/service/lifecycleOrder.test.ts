@@ -85,7 +85,7 @@ describe('ValidatorService lifecycle', () => {
     expect(second.svc.store.counts().taps).toBe(1);
   });
 
-  it('stops the parts already started when the gate fails to start: the store is closed, the scanner never opened', async () => {
+  it('stops what started when the gate fails to start: store closed, scanner never opened', async () => {
     const r = inProcess({ mqtt: true });
     r.gate.start = () => Promise.reject(new Error('relay board not found'));
     const err = await r.svc.start().then(
@@ -100,7 +100,7 @@ describe('ValidatorService lifecycle', () => {
     expect(r.log.lines.find((l) => l.msg === 'component failed to start: stopping the others')).toMatchObject({ component: 'gate' });
   });
 
-  it('publishes nothing after the MQTT link stopped, even with uploads, alarms and a scanner change in flight', async () => {
+  it('publishes nothing after the MQTT link stopped, with uploads, alarms and a scanner change in flight', async () => {
     const r = inProcess({ mqtt: true, settings: { settlement: { alarms: { unsettledCount: 3 } } } });
     await r.svc.start();
     r.backend!.faults.acking = false;

@@ -32,7 +32,7 @@ function setup(o: { link?: boolean } = {}) {
 }
 
 describe('Telemetry', () => {
-  it('raises each backlog alarm once past its threshold and clears it once below, with events and status changes', () => {
+  it('raises each backlog alarm once past its threshold and clears it once below (events, status)', () => {
     const { t, clock, backlog, events, changes } = setup();
     t.check();
     expect(t.alarms).toEqual([]);

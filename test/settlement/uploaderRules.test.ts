@@ -119,7 +119,7 @@ describe('TapUploader', () => {
     expect(backend.batches).toBe(sent);
   });
 
-  it('sends no more than the token bucket allows: a burst of batchSize × maxInFlight, then maxTapsPerSecond', async () => {
+  it('sends what the token bucket allows: a burst of batchSize × maxInFlight, then maxTapsPerSecond', async () => {
     const { clock, link, backend, up, add } = setup({ batchSize: 5, maxInFlight: 2, maxTapsPerSecond: 10 });
     add(40);
     link.start();
