@@ -5,6 +5,9 @@
  * figures beside `online: false`. In process: memory broker, fake backend, fake scanner.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { MqttLink } from '../../src/mqtt/mqttLink.ts';
+import { FleetModel } from '../../src/monitor/fleetModel.ts';
+import { silentLogger } from '../../src/platform/logger.ts';
 import { waitFor } from '../support/pty.ts';
 import { freePort, inProcess, type InProcess } from './inProcess.ts';
 
@@ -145,4 +148,24 @@ describe('the status model', () => {
     });
     expect(typeof st.at).toBe('number');
   });
+
+  it('leaves the will {online: false, deviceId} on an unclean loss, and the monitor keeps the last figures', async () => {
+    const r = await start({ mqtt: true });
+    r.backend!.faults.acking = false;
+    r.ride(3);
+    await waitFor(() => retained(r).backlog.unsettled === 3, 'status with a backlog of 3', 5000);
+    const monitor = new FleetModel('faregate/v1');
+    const feed = () => monitor.handle(r.link!.topics.status, r.broker.retained.get(r.link!.topics.status)!);
+    feed();
+    r.link!.die();
+    expect(retained(r)).toEqual({ online: false, deviceId: 'test-bus-1' });
+    feed();
+    expect(monitor.snapshot().gates[0]).toMatchObject({ online: false, place: 'route-7', backlog: { unsettled: 3 } });
+    // The real link's will is the same message.
+    const cfg = r.config.mqtt!;
+    const will = new MqttLink(cfg, 'test-bus-1', () => ({}), silentLogger).clientOptions().will!;
+    expect(JSON.parse(String(will.payload))).toEqual({ online: false, deviceId: 'test-bus-1' });
+    expect(will).toMatchObject({ topic: r.link!.topics.status, retain: true, qos: 1 });
+  });
 });
+
