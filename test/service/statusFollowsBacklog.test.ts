@@ -104,9 +104,10 @@ describe('the status model', () => {
     r.backend!.faults.acking = true;
     r.clock.advance(60_000);
     await waitFor(() => r.svc.store.counts().unsettled === 0, 'store drained', 5000);
-    await waitFor(() => retained(r).backlog.unsettled === 0, 'retained status with an empty backlog', 5000);
+    await waitFor(() => retained(r).backlog.unsettled === 0, 'retained status with an empty backlog', 8000);
     const lag = Date.now() - lastAckAt;
-    expect(lag).toBeLessThan(3500);
+    // Backlog checked every 2 s, status at most once a second: about 3 s at worst on an idle machine.
+    expect(lag).toBeLessThan(5000);
     expect(retained(r)).toMatchObject({ online: true, backlog: { unsettled: 0, oldestUnsettledAgeSec: null } });
   });
 
