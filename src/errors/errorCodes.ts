@@ -52,8 +52,12 @@ export const ERROR_CODES = {
   KEY_FORMAT: code(702, 'ride_code', 2, 'A key is not in a supported format (COSE_Key, JWK).'),
   // 8xx settlement and MQTT
   MQTT_NOT_CONNECTED: code(801, 'settlement', 1, 'There is no connection to the broker.'),
+  MQTT_LINK_STOPPED: code(802, 'settlement', 1, 'A publish came after the MQTT link was stopped; it is not sent.'),
+  ACK_MALFORMED: code(803, 'settlement', 1, 'An ack does not have the contract shape; it is ignored (the taps are re-sent).'),
+  MQTT_SUBSCRIPTION_REFUSED: code(804, 'settlement', 1, 'The broker refused every subscription (an ACL without read access).'),
   // 9xx service
   STARTUP_REFUSED: code(901, 'service', 3, 'The service cannot start with these settings and files; every problem is listed.'),
+  COMPONENT_START_FAILED: code(902, 'service', 1, 'A part of the service failed to start; the parts already started were stopped.'),
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -3,7 +3,9 @@
  * with a timeout; a slow or failing driver delays only the gate, never the next rider's
  * decision. The queue is bounded: when full, the oldest waiting signal is dropped (counted).
  */
+import { errorFields } from '../errors/faregateError.ts';
 import type { Logger } from '../platform/logger.ts';
+import type { Component } from '../service/component.ts';
 import type { GateDriver, GateSignal } from './types.ts';
 
 export interface GateStats {
@@ -13,7 +15,8 @@ export interface GateStats {
   dropped: number;
 }
 
-export class GateDispatcher {
+export class GateDispatcher implements Component {
+  readonly name = 'gate';
   private readonly queue: GateSignal[] = [];
   private running = false;
   private stopped = false;
@@ -58,7 +61,7 @@ export class GateDispatcher {
         } else this.stats.delivered++;
       } catch (e) {
         this.stats.failed++;
-        this.log.warn({ driver: this.driver.name, err: (e as Error).message }, 'gate signal failed');
+        this.log.warn({ driver: this.driver.name, ...errorFields(e) }, 'gate signal failed');
       } finally {
         clearTimeout(timer);
       }

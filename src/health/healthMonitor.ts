@@ -17,7 +17,9 @@ import { accessSync, constants as fsc, existsSync, statfsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HealthSchema, type Config } from '../config/schema.ts';
+import { errorFields, errorMessage } from '../errors/faregateError.ts';
 import type { Logger } from '../platform/logger.ts';
+import type { Component, HealthContribution } from '../service/component.ts';
 import type { Clock } from '../token/validator.ts';
 import { SdNotifier } from './sdNotify.ts';
 
@@ -37,6 +39,8 @@ export interface HealthDeps {
   dataDir: string;
   storeFile: string;
   notifier?: SdNotifier;
+  /** The health contributions of the other components (their problems are added). */
+  contributions?: () => HealthContribution[];
 }
 
 export interface HealthReport {
@@ -44,7 +48,8 @@ export interface HealthReport {
   problems: string[];
 }
 
-export class HealthMonitor {
+export class HealthMonitor implements Component {
+  readonly name = 'health';
   private server: Server | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private lastTapFailed = false;
@@ -75,7 +80,7 @@ export class HealthMonitor {
       accessSync(this.d.dataDir, fsc.W_OK);
       if (existsSync(this.d.storeFile)) accessSync(this.d.storeFile, fsc.W_OK);
     } catch (e) {
-      problems.push(`store not writable: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      problems.push(`store not writable: ${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}`);
     }
     try {
       const fs = statfsSync(this.d.dataDir);
@@ -84,6 +89,7 @@ export class HealthMonitor {
       /* statfs unsupported: the access check stands */
     }
     if (this.lastTapFailed) problems.push('last accepted tap could not be recorded');
+    for (const c of this.d.contributions?.() ?? []) problems.push(...c.problems);
     return { healthy: problems.length === 0, problems };
   }
 
@@ -111,7 +117,7 @@ export class HealthMonitor {
         log.info({ host: cfg.host, port: this.httpPort }, 'health endpoint listening');
       } catch (e) {
         // Health is not money: a taken port must not stop the gate from taking riders.
-        log.error({ host: cfg.host, port: cfg.httpPort, err: (e as Error).message }, 'health endpoint could not listen');
+        log.error({ host: cfg.host, port: cfg.httpPort, ...errorFields(e) }, 'health endpoint could not listen');
       }
     }
     if (cfg.sdNotify && this.notifier.enabled) {
@@ -159,7 +165,7 @@ export class HealthMonitor {
       body = JSON.stringify({ healthy: r.healthy, problems: r.problems, ...this.d.status() });
     } catch (e) {
       healthy = false;
-      body = JSON.stringify({ healthy: false, problems: [`status failed: ${(e as Error).message}`] });
+      body = JSON.stringify({ healthy: false, problems: [`status failed: ${errorMessage(e)}`] });
     }
     res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
     res.end(req.method === 'HEAD' ? undefined : body);

@@ -4,7 +4,9 @@
  * Messages in, state out; the clock is injected, nothing here touches MQTT or the terminal.
  *
  * - online/offline from the retained status (`{"online": false}` is the will or a clean stop);
- *   an empty retained payload (status cleared by an operator) forgets the gate.
+ *   a clean stop carries the gate's last figures (backlog, alarms, mode, place), shown beside
+ *   OFFLINE; after the will the figures last seen are kept. An empty retained payload (status
+ *   cleared by an operator) forgets the gate.
  * - decisions per minute by outcome from two successive metrics counters, over the interval of
  *   their `at` (the gate's clock: broker and network delays do not distort the rate); a counter
  *   that went down (the service restarted) starts a new baseline.
@@ -224,12 +226,12 @@ export class FleetModel {
     s.lastStatusAt = now;
     s.statusAt = num(b.at);
     if (!s.online) {
-      // The will carries only `online` (and the device id): keep what was last known, but the
-      // scanner of a gate that is away is not known to be up.
+      // A clean stop carries the last figures (applied below); the will carries only `online`
+      // and the device id: the figures last seen are kept. The scanner of a gate that is away
+      // is not known to be up.
       if (s.scanner === 'up') s.scanner = null;
       s.decisionsPerMinute = null;
       e.prev = null;
-      return;
     }
     s.mode = str(b.mode) ?? s.mode;
     s.place = str(b.place) ?? s.place;

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { FaregateError } from '../errors/faregateError.ts';
 import { FleetModel } from './fleetModel.ts';
 
 export interface FleetSourceOptions {
@@ -57,7 +58,8 @@ export class MqttFleetSource {
       };
       // The first attempt ended without a CONNACK (refused, unreachable, bad credentials): fail
       // fast instead of retrying; once connected, mqtt.js reconnects on its own.
-      const onClose = () => fail(lastError ?? new Error(`cannot connect to ${this.o.url}`));
+      const onClose = () =>
+        fail(lastError ?? new FaregateError('MQTT_NOT_CONNECTED', `cannot connect to ${this.o.url}`));
       const ok = () => {
         client.removeListener('close', onClose);
         resolve();
@@ -65,12 +67,16 @@ export class MqttFleetSource {
       client.once('connect', ok);
       client.on('error', onError);
       client.once('close', onClose);
-      setTimeout(() => fail(new Error(`no connection to ${this.o.url} within ${opts.connectTimeout} ms`)), (opts.connectTimeout ?? 5000) + 100).unref();
+      const within = `no connection to ${this.o.url} within ${opts.connectTimeout} ms`;
+      setTimeout(() => fail(new FaregateError('MQTT_NOT_CONNECTED', within)), (opts.connectTimeout ?? 5000) + 100).unref();
     });
     const granted = await client.subscribeAsync(FleetModel.subscriptions(this.o.prefix), { qos: 1 });
     // 0x80 and above: refused (e.g. by an ACL on MQTT 5; Mosquitto answers 0x80 on 3.1.1 too).
     const refused = granted.filter((g) => g.qos >= 0x80);
-    if (refused.length === granted.length) throw new Error(`the broker refused every subscription (${refused.map((g) => g.topic).join(', ')})`);
+    if (refused.length === granted.length) {
+      const topics = refused.map((g) => g.topic).join(', ');
+      throw new FaregateError('MQTT_SUBSCRIPTION_REFUSED', `the broker refused every subscription (${topics})`);
+    }
   }
 
   async stop(): Promise<void> {

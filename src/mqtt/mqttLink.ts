@@ -1,20 +1,25 @@
 /**
  * The validator's MQTT link (mqtt.js 5): connects with the configured URL, credentials, TLS and
  * protocol version (3.1.1 or 5); sets the retained status topic as the MQTT will
- * (`{"online": false}`), publishes `{"online": true, …}` retained on every (re)connect, and a
- * clean `{"online": false}` on shutdown. Other components publish and subscribe through it.
+ * (`{"online": false, "deviceId": …}`), publishes `{"online": true, …}` retained on every
+ * (re)connect, and on a clean shutdown `{"online": false, …}` with the last known figures (backlog,
+ * alarms, mode, place, …). Other components publish and subscribe through it; once `stop()` has
+ * begun nothing more is written to the connection (a late publish is refused, not sent).
  */
 import { readFileSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { MqttConfig } from '../config/schema.ts';
 import { topics } from '../contract/settlement.ts';
+import { FaregateError, errorFields } from '../errors/faregateError.ts';
 import type { Logger } from '../platform/logger.ts';
+import type { Component } from '../service/component.ts';
 import type { MessageHandler, MqttLinkEvents, MqttPort } from './mqttPort.ts';
 
 export type { MessageHandler, MqttLinkEvents } from './mqttPort.ts';
 
-export class MqttLink extends EventEmitter<MqttLinkEvents> implements MqttPort {
+export class MqttLink extends EventEmitter<MqttLinkEvents> implements MqttPort, Component {
+  readonly name = 'mqtt';
   private client: MqttClient | undefined;
   private readonly handlers = new Map<string, MessageHandler>();
   readonly topics: ReturnType<typeof topics>;
@@ -65,9 +70,11 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> implements MqttPort {
   }
 
   start(): void {
+    this.stopping = false;
     const client = mqtt.connect(this.cfg.url, this.clientOptions());
     this.client = client;
     client.on('connect', (connack) => {
+      if (this.stopping) return;
       this.connectedFlag = true;
       this.connects++;
       this.log.info({ url: this.cfg.url, sessionPresent: connack.sessionPresent, protocolVersion: this.cfg.protocolVersion }, 'mqtt connected');
@@ -88,14 +95,14 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> implements MqttPort {
         this.emit('disconnected');
       }
     });
-    client.on('error', (err) => this.log.warn({ err: err.message }, 'mqtt error'));
+    client.on('error', (err) => this.log.warn(errorFields(err), 'mqtt error'));
     client.on('message', (topic, payload) => {
       const h = this.handlers.get(topic);
       if (!h) return;
       try {
         h(topic, payload);
       } catch (e) {
-        this.log.error({ topic, err: (e as Error).message }, 'message handler failed');
+        this.log.error({ topic, ...errorFields(e) }, 'message handler failed');
       }
     });
   }
@@ -109,21 +116,23 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> implements MqttPort {
   /** Publishes; resolves when the broker has it (QoS 1: PUBACK). Rejects when not connected. */
   async publish(topic: string, payload: unknown, opts: { qos: 0 | 1; retain?: boolean }): Promise<void> {
     const client = this.client;
-    if (!client || !this.connectedFlag) throw new Error('mqtt not connected');
+    if (this.stopping) throw new FaregateError('MQTT_LINK_STOPPED', 'mqtt link stopped');
+    if (!client || !this.connectedFlag) throw new FaregateError('MQTT_NOT_CONNECTED', 'mqtt not connected');
     await client.publishAsync(topic, JSON.stringify(payload), { qos: opts.qos, retain: opts.retain ?? false });
   }
 
   /** Publishes the retained status now (e.g. when an alarm changes). Never throws. */
   async publishStatus(): Promise<void> {
-    if (!this.connectedFlag) return;
+    if (!this.connectedFlag || this.stopping) return;
     try {
-      await this.publish(this.topics.status, { online: true, deviceId: this.deviceId, ...this.statusFields() }, { qos: 1, retain: true });
+      const status = { online: true, deviceId: this.deviceId, ...this.statusFields() };
+      await this.publish(this.topics.status, status, { qos: 1, retain: true });
     } catch (e) {
-      this.log.warn({ err: (e as Error).message }, 'status publish failed');
+      this.log.warn(errorFields(e), 'status publish failed');
     }
   }
 
-  /** Publishes a clean offline status, then disconnects. */
+  /** Publishes a clean offline status with the last known figures, then disconnects. */
   async stop(): Promise<void> {
     const client = this.client;
     if (!client) return;
@@ -131,8 +140,9 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> implements MqttPort {
     if (this.connectedFlag) {
       let wait: NodeJS.Timeout | undefined;
       try {
+        const status = { online: false, deviceId: this.deviceId, at: Date.now(), ...this.safeStatusFields() };
         await Promise.race([
-          client.publishAsync(this.topics.status, JSON.stringify({ online: false, deviceId: this.deviceId, at: Date.now() }), { qos: 1, retain: true }),
+          client.publishAsync(this.topics.status, JSON.stringify(status), { qos: 1, retain: true }),
           new Promise((r) => (wait = setTimeout(r, 2000))),
         ]);
       } catch {
@@ -158,5 +168,15 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> implements MqttPort {
     if (!ended) client.stream?.destroy();
     this.client = undefined;
     this.connectedFlag = false;
+  }
+
+  /** The status fields, or none when they cannot be read (going down anyway). */
+  private safeStatusFields(): Record<string, unknown> {
+    try {
+      return this.statusFields();
+    } catch (e) {
+      this.log.warn(errorFields(e), 'status fields unavailable for the offline status');
+      return {};
+    }
   }
 }

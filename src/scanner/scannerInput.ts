@@ -11,9 +11,11 @@
  * Logs state changes only (info for up, warn for down); frame contents are never logged.
  */
 import { EventEmitter } from 'node:events';
+import { errorMessage } from '../errors/faregateError.ts';
 import { silentLogger, type Logger } from '../platform/logger.ts';
 import { Framer } from './framer.ts';
 import type { ByteTransport, DropReason, FramingOptions, ScannerEvents, ScannerState } from './types.ts';
+import type { Component } from '../service/component.ts';
 
 export interface Clock {
   now(): number;
@@ -53,7 +55,8 @@ export interface ScannerCounters {
 
 const systemClock: Clock = { now: () => Date.now() };
 
-export class ScannerInput extends EventEmitter<ScannerEvents> {
+export class ScannerInput extends EventEmitter<ScannerEvents> implements Component {
+  readonly name = 'scanner';
   private readonly opts: ScannerInputOptions;
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -130,7 +133,7 @@ export class ScannerInput extends EventEmitter<ScannerEvents> {
       transport = this.opts.transportFactory();
     } catch (err) {
       // A bad target will not fix itself: report it and stay down (no retries).
-      this.setState('down', `cannot create transport: ${errMessage(err)}`);
+      this.setState('down', `cannot create transport: ${errorMessage(err)}`);
       return;
     }
     this.transport = transport;
@@ -195,7 +198,7 @@ export class ScannerInput extends EventEmitter<ScannerEvents> {
       } catch (err) {
         if (run !== this.run) return;
         this.failedAttempts++;
-        this.setState('down', `open failed: ${errMessage(err)}`);
+        this.setState('down', `open failed: ${errorMessage(err)}`);
         this.scheduleRetry(run, transport);
         return;
       }
@@ -275,8 +278,4 @@ export class ScannerInput extends EventEmitter<ScannerEvents> {
     else this.log.info({ state, detail }, `scanner ${state}`);
     this.emit('state', state, detail);
   }
-}
-
-function errMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

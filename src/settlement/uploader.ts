@@ -7,8 +7,10 @@
  */
 import { AckSchema, type TapBatch, type TapMessage } from '../contract/settlement.ts';
 import type { SettlementConfig } from '../config/schema.ts';
-import type { MqttLink } from '../mqtt/mqttLink.ts';
+import { FaregateError, errorFields, errorMessage } from '../errors/faregateError.ts';
+import type { MqttPort } from '../mqtt/mqttPort.ts';
 import type { Logger } from '../platform/logger.ts';
+import type { Component } from '../service/component.ts';
 import type { StoredTap, TapStore } from '../store/tapStore.ts';
 import { uuidv7 } from '../store/uuidv7.ts';
 import type { Clock } from '../token/validator.ts';
@@ -53,7 +55,8 @@ export function toTapMessage(t: StoredTap): TapMessage {
   return m;
 }
 
-export class TapUploader {
+export class TapUploader implements Component {
+  readonly name = 'uploader';
   readonly stats: UploaderStats = {
     batchesSent: 0,
     tapsSent: 0,
@@ -78,7 +81,7 @@ export class TapUploader {
 
   constructor(
     private readonly store: TapStore,
-    private readonly link: MqttLink,
+    private readonly link: MqttPort,
     private readonly cfg: SettlementConfig,
     private readonly deviceId: string,
     private readonly clock: Clock,
@@ -93,8 +96,10 @@ export class TapUploader {
   retryAfter = (attempts: number): number => Math.min(this.cfg.ackTimeoutMs * 2 ** Math.max(0, attempts - 1), this.cfg.maxBackoffMs);
 
   start(): void {
+    this.stopped = false;
     this.link.subscribe(this.link.topics.acks, (_t, payload) => this.onAck(payload));
     this.link.on('connected', () => {
+      if (this.stopped) return;
       // Whatever was in flight may be lost with the old connection: make it due again now.
       this.inFlight.clear();
       this.store.makeAllDue();
@@ -162,7 +167,7 @@ export class TapUploader {
       try {
         due = this.store.dueForUpload(now, room);
       } catch (e) {
-        this.log.error({ err: (e as Error).message }, 'cannot read taps to upload');
+        this.log.error(errorFields(e), 'cannot read taps to upload');
         return;
       }
       if (due.length === 0) return;
@@ -174,10 +179,10 @@ export class TapUploader {
       this.stats.batchesSent++;
       this.stats.tapsSent += ids.length;
       this.stats.lastUploadAt = now;
-      this.link.publish(this.link.topics.taps, batch, { qos: 1 }).catch((e: Error) => {
+      this.link.publish(this.link.topics.taps, batch, { qos: 1 }).catch((e: unknown) => {
         this.stats.publishFailures++;
         this.inFlight.delete(batch.batchId);
-        this.log.warn({ batchId: batch.batchId, err: e.message }, 'batch publish failed: its taps will be re-sent');
+        this.log.warn({ batchId: batch.batchId, ...errorFields(e) }, 'batch publish failed: its taps will be re-sent');
       });
       // Let decisions run between batches.
       await new Promise((r) => setImmediate(r));
@@ -188,11 +193,11 @@ export class TapUploader {
     let ack;
     try {
       const r = AckSchema.safeParse(JSON.parse(payload.toString('utf8')));
-      if (!r.success) throw new Error(r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+      if (!r.success) throw new FaregateError('ACK_MALFORMED', r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
       ack = r.data;
     } catch (e) {
       this.stats.malformedAcks++;
-      this.log.warn({ bytes: payload.length, err: (e as Error).message.slice(0, 200) }, 'malformed ack ignored');
+      this.log.warn({ bytes: payload.length, err: errorMessage(e).slice(0, 200) }, 'malformed ack ignored');
       return;
     }
     const now = this.clock.now();
@@ -200,7 +205,7 @@ export class TapUploader {
     try {
       settled = this.store.markSettled(ack.tapIds, now);
     } catch (e) {
-      this.log.error({ err: (e as Error).message }, 'cannot mark taps settled (they will be re-sent and acked again)');
+      this.log.error(errorFields(e), 'cannot mark taps settled (they will be re-sent and acked again)');
       return;
     }
     this.inFlight.delete(ack.batchId);
@@ -212,6 +217,7 @@ export class TapUploader {
     this.kick();
   }
 
+  /** After stop nothing is published; acks still arriving (the link stops later) settle taps. */
   stop(): void {
     this.stopped = true;
     if (this.lingerTimer) clearTimeout(this.lingerTimer);

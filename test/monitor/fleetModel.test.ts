@@ -86,4 +86,24 @@ describe('FleetModel', () => {
     expect(renderFleet(m.snapshot(), { color: true }).join('\n')).toContain('\x1b[31m');
     expect(listsText({ trust: { version: 12, stale: true }, denyEntries: 4 })).toBe('trust v12 STALE denyEntries=4');
   });
+
+  it('shows a cleanly stopped gate OFFLINE with its last backlog, alarms and place', () => {
+    const { m, clock } = model();
+    const last = { deviceId: 'g1', at: clock.t, mode: 'bus', place: 'route-7', direction: 'board', scanner: 'stopped' };
+    m.handle(`${P}/gates/g1/status`, JSON.stringify({ online: false, ...last, backlog: { unsettled: 72, oldestUnsettledAgeSec: 900 }, alarms: ['backlog_count'] }));
+    const g = m.snapshot().gates[0]!;
+    expect(g).toMatchObject({ online: false, place: 'route-7', scanner: 'stopped', backlog: { unsettled: 72, oldestUnsettledAgeSec: 900 }, alarms: ['backlog_count'], attention: true });
+    const row = renderFleet(m.snapshot(), { color: false }).find((l) => l.startsWith('g1'))!;
+    expect(row).toMatch(/^g1\s+OFFLINE\s+stopped\s+72\s+15m/);
+  });
+
+  it('keeps the figures it last saw for a gate whose will arrives (unclean loss)', () => {
+    const { m, clock } = model();
+    const up = { online: true, deviceId: 'g2', at: clock.t, mode: 'metro', place: 'central', scanner: 'up' };
+    m.handle(`${P}/gates/g2/status`, JSON.stringify({ ...up, backlog: { unsettled: 5, oldestUnsettledAgeSec: 30 }, alarms: [] }));
+    m.handle(`${P}/gates/g2/status`, JSON.stringify({ online: false, deviceId: 'g2' }));
+    const g = m.snapshot().gates[0]!;
+    expect(g).toMatchObject({ online: false, place: 'central', mode: 'metro', scanner: null, backlog: { unsettled: 5 } });
+    expect(renderFleet(m.snapshot(), { color: false }).find((l) => l.startsWith('g2'))).toMatch(/^g2\s+OFFLINE\s+-\s+5\s/);
+  });
 });

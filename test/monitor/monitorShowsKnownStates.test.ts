@@ -1,7 +1,8 @@
 /**
  * `faregate monitor --once` (the real CLI process) against a real Mosquitto, and against aedes
- * (the demo broker): known retained statuses, metrics and events for three gates — one offline
- * (its will), one with alarms, one with stale lists — come out as exactly those states.
+ * (the demo broker): known retained statuses, metrics and events for four gates — one offline
+ * (its will), one stopped cleanly (offline with its last figures), one with alarms, one with
+ * stale lists — come out as exactly those states.
  *
  * Metrics are QoS 0 and never retained, so they are published while the monitor runs: one per
  * 500 ms of a gate clock 5 s ahead of ours (`at` = local time + 5 s), the accept counter one
@@ -23,6 +24,18 @@ async function publishFleet(url: string): Promise<MqttClient> {
   const now = Date.now();
   const status = (id: string, body: Record<string, unknown>) => c.publishAsync(`${P}/gates/${id}/status`, JSON.stringify(body), { qos: 1, retain: true });
   await status('gate-off', { online: false, deviceId: 'gate-off' });
+  await status('gate-stopped', {
+    online: false,
+    deviceId: 'gate-stopped',
+    at: now,
+    mode: 'bus',
+    place: 'route-9',
+    direction: 'board',
+    scanner: 'stopped',
+    backlog: { unsettled: 72, oldestUnsettledAgeSec: 600, maxAttempts: 2 },
+    alarms: [],
+    lists: { trustKeys: 2, denyEntries: 1 },
+  });
   await status('gate-alarm', {
     online: true,
     deviceId: 'gate-alarm',
@@ -89,12 +102,13 @@ function checkSnapshot(r: RunResult): void {
   const lines = r.stdout.trim().split('\n');
   expect(lines).toHaveLength(1);
   const s = JSON.parse(lines[0]!) as FleetSnapshot;
-  expect(s.gates.map((g) => g.deviceId)).toEqual(['gate-alarm', 'gate-off', 'gate-stale']);
-  const [alarm, off, stale] = s.gates as [FleetSnapshot['gates'][0], FleetSnapshot['gates'][0], FleetSnapshot['gates'][0]];
+  expect(s.gates.map((g) => g.deviceId)).toEqual(['gate-alarm', 'gate-off', 'gate-stale', 'gate-stopped']);
+  const [alarm, off, stale, stopped] = s.gates as FleetSnapshot['gates'][0][];
 
-  expect(off).toMatchObject({ online: false, alarms: [], listsStale: false, attention: true, decisionsPerMinute: null, clockOffsetMs: null });
+  expect(off!).toMatchObject({ online: false, alarms: [], listsStale: false, attention: true, decisionsPerMinute: null, clockOffsetMs: null });
+  expect(stopped!).toMatchObject({ online: false, scanner: 'stopped', place: 'route-9', backlog: { unsettled: 72, oldestUnsettledAgeSec: 600 }, attention: true });
 
-  expect(alarm).toMatchObject({
+  expect(alarm!).toMatchObject({
     online: true,
     scanner: 'up',
     backlog: { unsettled: 12_000, oldestUnsettledAgeSec: 5400 },
@@ -106,13 +120,13 @@ function checkSnapshot(r: RunResult): void {
     attention: true,
     lastEvent: { kind: 'reject', detail: 'expired' },
   });
-  expect(alarm.decisions?.reject).toBe(50);
+  expect(alarm!.decisions?.reject).toBe(50);
   // The gate clock runs 5 s ahead; timer lateness and delivery take a little off.
-  expect(alarm.clockOffsetMs).toBeGreaterThan(OFFSET_MS - 1000);
-  expect(alarm.clockOffsetMs).toBeLessThanOrEqual(OFFSET_MS + 50);
+  expect(alarm!.clockOffsetMs).toBeGreaterThan(OFFSET_MS - 1000);
+  expect(alarm!.clockOffsetMs).toBeLessThanOrEqual(OFFSET_MS + 50);
 
-  expect(stale).toMatchObject({ online: true, scanner: 'up', alarms: [], listsStale: true, attention: true, lists: { trust: { version: 7, stale: true } } });
-  expect(stale.clockOffsetMs).toBeNull();
+  expect(stale!).toMatchObject({ online: true, scanner: 'up', alarms: [], listsStale: true, attention: true, lists: { trust: { version: 7, stale: true } } });
+  expect(stale!.clockOffsetMs).toBeNull();
 }
 
 describe('faregate monitor --once against Mosquitto', () => {
@@ -136,6 +150,7 @@ describe('faregate monitor --once against Mosquitto', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).not.toContain('\x1b[');
     expect(r.stdout).toMatch(/gate-off\s+OFFLINE/);
+    expect(r.stdout).toMatch(/gate-stopped\s+OFFLINE\s+stopped\s+72\s+10m/);
     expect(r.stdout).toMatch(/gate-alarm\s+online\s+up\s+12000\s+90m\s+120\/0\/0\s+\+[45]\.\ds\s+80M/);
     expect(r.stdout).toContain('backlog_count,backlog_age,upload_failing');
     expect(r.stdout).toMatch(/gate-stale .*trust v7 2d STALE deny v40 60s/);

@@ -1,33 +1,15 @@
 /**
  * A junk line that a terminator ends gets the same answer at the gate as a malformed frame, in
  * every gate mode (normal: scan_again; free pass: the gate opens; out of service: see staff), and
- * never a tap; junk that runs into a code stays silent. In-process ValidatorService over a real
- * pseudo-terminal and a real SQLite store, with a gate driver that records what it is told.
+ * never a tap; junk that runs into a code stays silent. A rule test: the ValidatorService in
+ * process with a fake scanner link, a real SQLite store and a gate driver that records what it is
+ * told (the serial port itself: serialScannerReadsFrames, junkLineAnsweredScanAgainThenCodeAccepted).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load.ts';
-import type { GateDriver, GateSignal } from '../../src/gate/types.ts';
-import { silentLogger } from '../../src/platform/logger.ts';
+import { describe, expect, it } from 'vitest';
 import type { ModeName } from '../../src/policy/gateModes.ts';
-import { ValidatorService } from '../../src/service/validatorService.ts';
-import { openPtyWriter, startPtyPair, stopAllPtyPairs, waitFor, type PtyWriter } from '../support/pty.ts';
+import { waitFor } from '../support/pty.ts';
 import { makeRider } from '../support/riders.ts';
-import { busSettings } from '../support/serviceProcess.ts';
-
-afterAll(stopAllPtyPairs);
-
-class RecordingGate implements GateDriver {
-  readonly name = 'recording';
-  readonly received: GateSignal[] = [];
-  async start(): Promise<void> {}
-  async stop(): Promise<void> {}
-  async signal(s: GateSignal): Promise<void> {
-    this.received.push(s);
-  }
-}
+import { inProcess } from '../service/inProcess.ts';
 
 const JUNK_LINES = {
   overlong: `${'Z'.repeat(3000)}\r`,
@@ -37,25 +19,18 @@ const JUNK_LINES = {
 
 describe('a junk line ended by a terminator, in each gate mode', () => {
   it('is answered as a malformed frame would be, and stores no tap', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'faregate-junkmodes-'));
-    const pty = await startPtyPair();
-    const file = join(dir, 'settings.json');
-    writeFileSync(file, JSON.stringify(busSettings(pty.a, join(dir, 'data'))));
-    const { config } = loadConfig(file, {});
-    const gate = new RecordingGate();
-    const svc = new ValidatorService(config, { logger: silentLogger, gateDriver: gate });
+    const r = inProcess();
+    const { svc, scanner } = r;
+    const received = r.gate.signals;
     await svc.start();
-    let writer: PtyWriter | undefined;
     try {
       await waitFor(() => svc.status().scanner.state === 'up', 'scanner up');
-      writer = await openPtyWriter(pty.b);
-      const w = writer;
       /** Writes `bytes` and returns what the gate was told about them. */
       const answer = async (bytes: string): Promise<string> => {
-        const before = gate.received.length;
-        await w.write(bytes);
-        await waitFor(() => gate.received.length > before, 'a gate signal', 5000);
-        const s = gate.received[before]!;
+        const before = received.length;
+        scanner.write(bytes);
+        await waitFor(() => received.length > before, 'a gate signal', 5000);
+        const s = received[before]!;
         return `${s.action} ${s.message}: ${s.text}`;
       };
       const setMode = (name: ModeName, on: boolean) => svc.policy.modes.set(name, on, Date.now(), 'test');
@@ -75,15 +50,14 @@ describe('a junk line ended by a terminator, in each gate mode', () => {
 
       // Junk that runs into a code: one answer, for the code.
       const rider = makeRider();
-      const before = gate.received.length;
-      await w.write(`${'Z'.repeat(3000)}\x00\x00${rider.code()}\r`);
+      const before = received.length;
+      scanner.write(`${'Z'.repeat(3000)}\x00\x00${rider.code()}\r`);
       await waitFor(() => svc.store.counts().taps === 1, 'the tap', 5000);
       await new Promise((r) => setTimeout(r, 200));
-      expect(gate.received.slice(before).map((s) => `${s.action} ${s.message}`)).toEqual(['open go']);
+      expect(received.slice(before).map((s) => `${s.action} ${s.message}`)).toEqual(['open go']);
       // 3 modes × (overlong; noise, text with noise) + the run before the code (noise inside an overlong run is part of it).
       expect(svc.processor.counters.dropped).toEqual({ overlong: 4, noise: 6 });
     } finally {
-      await writer?.close();
       await svc.stop();
     }
   }, 30_000);

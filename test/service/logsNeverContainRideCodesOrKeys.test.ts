@@ -1,22 +1,17 @@
 /**
  * Logs carry pseudonymous ids at most: no whole ride code, credential or private key, whatever
  * the code's fate (accepted, rejected, malformed, overlong), and pino's redaction censors the
- * fields that could hold one if a future log call passed it by mistake.
+ * fields that could hold one if a future log call passed it by mistake. The service runs in
+ * process with the real pino logger (JSON, trace level) writing to a stream the test reads.
  */
-import { readFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/platform/pinoLogger.ts';
-import { openPtyWriter, startPtyPair, stopAllPtyPairs, waitFor } from '../support/pty.ts';
+import { waitFor } from '../support/pty.ts';
 import { makeRider } from '../support/riders.ts';
-import { busSettings, DEV_ISSUER, killAllServices, ServiceProcess } from '../support/serviceProcess.ts';
-
-afterAll(async () => {
-  await killAllServices();
-  await stopAllPtyPairs();
-});
+import { DEV_ISSUER } from '../support/serviceProcess.ts';
+import { inProcess } from './inProcess.ts';
 
 /** Every 24-character window of `secret` — a log line holding any of them leaks part of it. */
 function windows(secret: string, size = 24): string[] {
@@ -27,25 +22,30 @@ function windows(secret: string, size = 24): string[] {
 
 describe('logs', () => {
   it('of a running service never contain a ride code, whatever its outcome', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'faregate-logs-'));
-    const pty = await startPtyPair();
-    const svc = ServiceProcess.start(dir, busSettings(pty.a, join(dir, 'data'), { log: { level: 'trace', format: 'json' } }));
-    await svc.waitForLine((l) => l.msg === 'scanner up', 'scanner up');
-    const w = await openPtyWriter(pty.b);
+    const stream = new PassThrough();
+    let out = '';
+    stream.on('data', (d: Buffer) => (out += d.toString()));
+    const logger = createLogger({ level: 'trace', format: 'json', destination: stream });
+    const r = inProcess({ mqtt: true, logger });
+    const lines = () => out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const decisions = () => lines().filter((l) => typeof l.decision === 'string');
+    await r.svc.start();
+    await waitFor(() => r.svc.status().scanner.state === 'up', 'scanner up');
     const rider = makeRider();
     const good = rider.code();
     const expired = rider.code(Math.floor(Date.now() / 1000) - 3600);
     const tampered = good.slice(0, 200) + (good[200] === 'A' ? 'B' : 'A') + good.slice(201);
     const frames = [good, good, expired, tampered, 'FG1:' + good.slice(4, 300), 'NOT-A-CODE-' + good.slice(4, 60), 'FG1:' + 'A'.repeat(3000)];
-    for (const f of frames) await w.write(f + '\r');
-    await waitFor(() => svc.decisions().length >= frames.length, 'decisions', 10_000);
-    await svc.kill('SIGTERM');
-    const all = svc.lines.map((l) => JSON.stringify(l)).join('\n') + svc.stderr;
-    expect(svc.decisions().map((d) => d.reason ?? d.decision)).toEqual(
+    r.scanner.feed(...frames);
+    await waitFor(() => decisions().length >= frames.length, 'decisions', 10_000);
+    await waitFor(() => r.svc.store.counts().unsettled === 0, 'the tap uploaded and settled');
+    await r.svc.stop();
+    const all = out;
+    expect(lines().some((l) => l.msg === 'validator stopped')).toBe(true);
+    expect(decisions().map((d) => d.reason ?? d.decision)).toEqual(
       expect.arrayContaining(['accept', 'duplicate', 'code_expired', 'malformed']),
     );
     for (const secret of [good, expired, tampered]) for (const piece of windows(secret.slice(4))) expect(all).not.toContain(piece);
-    await w.close();
   }, 30_000);
 
   it('redact fields that could hold a code or a key', () => {

@@ -3,22 +3,25 @@
  * the store and are re-sent with backoff; the backlog shows in the metrics and, past the
  * `unsettledCount` threshold, as an alarm in the retained status. The backend uses a persistent
  * session, so the broker queues every re-sent batch while it is away: when it returns it gets
- * each tap several times, settles it once, and the validator's backlog drains to zero.
- * Runs the validator in-process (real pty scanner, real Mosquitto).
+ * each tap several times, settles it once, and the validator's backlog drains to zero: the
+ * retained status on the wire says `unsettled: 0` within a few seconds of the last ack, and after
+ * a clean stop it keeps those figures beside `online: false`.
+ * Runs the validator in-process (fake scanner link, real Mosquitto).
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ValidatorService } from '../../src/service/validatorService.ts';
 import { IndependentBackend } from '../support/independentBackend.ts';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.ts';
-import { startPtyPair, stopAllPtyPairs, waitFor } from '../support/pty.ts';
+import { waitFor } from '../support/pty.ts';
 import {
   acceptedTapIds,
   captureLogger,
   collect,
   expectExactlyOnce,
-  Feeder,
+  FakeFeeder,
   METRICS_TOPIC,
+  readRetained,
   readStore,
   report,
   settlementConfig,
@@ -34,7 +37,6 @@ let backend: IndependentBackend | undefined;
 let svc: ValidatorService | undefined;
 afterAll(async () => {
   await svc?.stop().catch(() => undefined);
-  await stopAllPtyPairs();
   await backend?.stop();
   await broker?.stop();
 });
@@ -46,14 +48,13 @@ describe('backend down while the gates work', () => {
     backend = await IndependentBackend.start({ url: broker.url, persistentSession: true, clientId: 'independent-backend-down' });
     const dir = tempDir();
     const dataDir = join(dir, 'data');
-    const scanner = await startPtyPair();
-    const config = settlementConfig(scanner.a, dataDir, broker.url, { settlement: { alarms: { unsettledCount: 20 } } });
+    const config = settlementConfig('/dev/fake-scanner', dataDir, broker.url, { settlement: { alarms: { unsettledCount: 20 } } });
     const log = captureLogger();
-    svc = new ValidatorService(config, { logger: log });
+    const feeder = new FakeFeeder();
+    svc = new ValidatorService(config, { logger: log, scannerTransport: () => feeder.scanner });
     const metrics = await collect(broker.url, [METRICS_TOPIC]);
     await svc.start();
     await waitFor(() => svc!.link!.connected && svc!.status().scanner.state === 'up', 'mqtt and scanner up', WAIT);
-    const feeder = await Feeder.open(scanner.b);
 
     await feeder.feed(5);
     await waitStoreSettled(dataDir, 5, WAIT);
@@ -84,6 +85,11 @@ describe('backend down while the gates work', () => {
     // The backend returns: the broker hands it the batches queued meanwhile (many copies).
     await backend.comeBack();
     const rows = await waitStoreSettled(dataDir, 45, WAIT);
+    const drainedAt = Date.now();
+    const drained = await waitRetained(broker.url, STATUS_TOPIC, (s) => (s.backlog as { unsettled: number }).unsettled === 0, 'status with backlog 0', WAIT);
+    const statusLagMs = Date.now() - drainedAt;
+    expect(statusLagMs).toBeLessThan(5000);
+    expect(drained).toMatchObject({ online: true, backlog: { unsettled: 0, oldestUnsettledAgeSec: null } });
     await backend.waitSettled(
       rows.map((r) => r.id),
       WAIT,
@@ -106,11 +112,14 @@ describe('backend down while the gates work', () => {
       acceptedWhileBackendDown: 40,
       maxAttemptsWhileDown: Math.max(...owed.map((x) => x.attempts)),
       uploaderTimeouts: svc.uploader!.stats.timeouts,
+      statusLagMs,
       ms: Date.now() - t0,
     });
     await metrics.close();
-    await feeder.close();
     await svc.stop();
     svc = undefined;
+    // A clean stop: offline, with the last figures (what `faregate monitor` shows for it).
+    const off = await readRetained(broker.url, STATUS_TOPIC);
+    expect(off).toMatchObject({ online: false, deviceId: 'test-bus-1', mode: 'bus', place: 'route-7', backlog: { unsettled: 0 }, alarms: [] });
   }, 120_000);
 });

@@ -3,7 +3,7 @@
  * independent backend on either version: every accepted tap is settled once; the retained status
  * says online; a clean stop publishes `{"online": false}`; and after a restart on the same data dir
  * (the broker resumes the validator's persistent session, so no new subscription is made) taps
- * are still acknowledged. Validators run in-process with a pty scanner and a real Mosquitto.
+ * are still acknowledged. Validators run in-process with a fake scanner link and a real Mosquitto.
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,8 +11,8 @@ import { ConfigSchema } from '../../src/config/schema.ts';
 import { ValidatorService } from '../../src/service/validatorService.ts';
 import { IndependentBackend } from '../support/independentBackend.ts';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.ts';
-import { startPtyPair, stopAllPtyPairs, waitFor } from '../support/pty.ts';
-import { acceptedTapIds, captureLogger, expectExactlyOnce, Feeder, PREFIX, readStore, report, settlementSettings, tempDir, waitRetained, waitStoreSettled, WAIT } from './harness.ts';
+import { waitFor } from '../support/pty.ts';
+import { acceptedTapIds, captureLogger, expectExactlyOnce, FakeFeeder, PREFIX, readStore, report, settlementSettings, tempDir, waitRetained, waitStoreSettled, WAIT } from './harness.ts';
 
 let broker: Mosquitto;
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -21,7 +21,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => undefined);
-  await stopAllPtyPairs();
   await broker?.stop();
 });
 
@@ -41,14 +40,12 @@ describe('both protocol versions', () => {
     cleanups.push(() => backend.stop());
     const dir = tempDir();
     const dataDir = join(dir, 'data');
-    const scanner = await startPtyPair();
-    const config = ConfigSchema.parse({ ...settlementSettings(scanner.a, dataDir, broker.url, { protocolVersion: v }), deviceId });
-    const feeder = await Feeder.open(scanner.b);
-    cleanups.push(() => feeder.close());
+    const config = ConfigSchema.parse({ ...settlementSettings('/dev/fake-scanner', dataDir, broker.url, { protocolVersion: v }), deviceId });
+    const feeder = new FakeFeeder();
 
     const run = async (riders: number, expectSessionPresent: boolean) => {
       const log = captureLogger();
-      const svc = new ValidatorService(config, { logger: log });
+      const svc = new ValidatorService(config, { logger: log, scannerTransport: () => feeder.scanner });
       cleanups.push(() => svc.stop());
       await svc.start();
       await waitFor(() => svc.link!.connected && svc.status().scanner.state === 'up', 'mqtt and scanner up', WAIT);

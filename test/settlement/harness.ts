@@ -1,6 +1,6 @@
 /**
  * Shared parts of the settlement fault tests: settings with small settlement timings, riders fed
- * through a pty scanner, the validator's SQLite store read from outside, retained MQTT messages
+ * through a pty scanner (processes) or a fake scanner link (in-process validators), the validator's SQLite store read from outside, retained MQTT messages
  * read with a fresh client, an in-process logger that keeps lines, and the exactly-once check.
  */
 import Database from 'better-sqlite3';
@@ -14,6 +14,7 @@ import type { IndependentBackend } from '../support/independentBackend.ts';
 import { openPtyWriter, sleep, type PtyWriter } from '../support/pty.ts';
 import { makeRider, type TestRider } from '../support/riders.ts';
 import { busSettings } from '../support/serviceProcess.ts';
+import { FakeScanner } from '../service/inProcess.ts';
 
 export const PREFIX = 'faregate/v1';
 export const DEVICE = 'test-bus-1';
@@ -97,6 +98,25 @@ export class Feeder {
 
   close(): Promise<void> {
     return this.writer.close();
+  }
+}
+
+/**
+ * A scanner with no serial port under it, for in-process validators whose test is about the
+ * MQTT wire: pass `scanner` as the platform's scanner transport; `feed` writes fresh codes.
+ */
+export class FakeFeeder {
+  readonly riders: TestRider[] = [];
+  readonly scanner = new FakeScanner();
+
+  async feed(n: number, gapMs = 5): Promise<number> {
+    for (let i = 0; i < n; i++) {
+      const r = makeRider();
+      this.riders.push(r);
+      this.scanner.feed(r.code());
+      if (gapMs > 0) await sleep(gapMs);
+    }
+    return n;
   }
 }
 

@@ -7,6 +7,8 @@
  * Regression: MqttLink.stop() awaited mqtt.js `end(false)`, which waits for every in-flight QoS 1
  * PUBACK and then for the broker to close the socket. With the broker gone Node exited with code 13
  * (unsettled top-level await) before the store was closed; with it frozen, SIGTERM hung.
+ * Regression: a status or batch published after the link had ended logged `mqtt error "write
+ * after end"`; the parts that publish now stop before the link, and the link refuses late writes.
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -66,6 +68,9 @@ describe('validator stops cleanly with the broker gone mid-upload', () => {
     expect(svc.lines.at(-1)?.msg).toBe('validator stopped');
     expect(stopMs).toBeLessThan(10_000);
     expect(readStore(dataDir).filter((r) => r.settled === 0).length).toBe(5);
+    // Nothing wrote to the connection after the link ended (mqtt.js: "write after end").
+    const stopLines = svc.lines.slice(svc.lines.findIndex((l) => l.msg === 'stopping'));
+    expect(stopLines.filter((l) => l.msg === 'mqtt error' || /after end/.test(String(l.err ?? '')))).toEqual([]);
 
     // The broker comes back (restarted, or thawed); the next start re-sends what was dropped.
     if (how === 'killed') await broker.restart({ keepPersistence: true });
@@ -82,6 +87,8 @@ describe('validator stops cleanly with the broker gone mid-upload', () => {
     expect(r.accepted).toBe(10);
     await svc2.kill('SIGTERM');
     expect((await svc2.exited).code).toBe(0);
+    const stop2 = svc2.lines.slice(svc2.lines.findIndex((l) => l.msg === 'stopping'));
+    expect(stop2.filter((l) => l.msg === 'mqtt error' || /after end/.test(String(l.err ?? '')))).toEqual([]);
     report(`validatorStopsCleanly broker ${how}`, { ...r, unsettledAtStop: 5, stopMs, ms: Date.now() - t0 });
     await feeder.close();
   }, 120_000);

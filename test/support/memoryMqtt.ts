@@ -19,6 +19,12 @@ export class MemoryBroker {
   readonly retained = new Map<string, Buffer>();
   readonly log: Published[] = [];
   private readonly subs = new Map<string, Set<MemoryMqttLink>>();
+  private readonly watchers = new Map<string, ((payload: Buffer, from: string) => void)[]>();
+
+  /** An outside party (a backend, a monitor) listening on a topic; called after delivery. */
+  watch(topic: string, fn: (payload: Buffer, from: string) => void): void {
+    this.watchers.set(topic, [...(this.watchers.get(topic) ?? []), fn]);
+  }
 
   /** Publishes as an outside party (the backend, an operator, an attacker). */
   inject(topic: string, payload: unknown, opts: { retain?: boolean } = {}): void {
@@ -50,6 +56,7 @@ export class MemoryBroker {
       else this.retained.set(topic, payload);
     }
     for (const l of this.subs.get(topic) ?? []) l.receive(topic, payload);
+    for (const w of this.watchers.get(topic) ?? []) w(payload, from);
   }
 
   subscribe(topic: string, link: MemoryMqttLink): void {
@@ -72,6 +79,9 @@ export class MemoryMqttLink extends EventEmitter<MqttLinkEvents> implements Mqtt
   /** Set to make every publish fail (a broker that refuses, a dropped connection mid-publish). */
   failPublishes = false;
   statusPublishes = 0;
+  /** Set by stop(); publishes attempted after it are counted (and refused): there must be none. */
+  stopped = false;
+  publishesAfterStop: string[] = [];
 
   constructor(
     readonly broker: MemoryBroker,
@@ -88,6 +98,7 @@ export class MemoryMqttLink extends EventEmitter<MqttLinkEvents> implements Mqtt
   }
 
   start(): void {
+    this.stopped = false;
     this.connect();
   }
 
@@ -107,9 +118,21 @@ export class MemoryMqttLink extends EventEmitter<MqttLinkEvents> implements Mqtt
     this.emit('disconnected');
   }
 
+  /** Like the real link: the clean offline status with the last figures, then no more writes. */
   async stop(): Promise<void> {
-    if (this.isConnected) this.broker.deliver(this.topics.status, Buffer.from(JSON.stringify({ online: false, deviceId: this.deviceId, ...this.statusFields() })), true, this.deviceId);
+    if (this.isConnected) {
+      const status = { online: false, deviceId: this.deviceId, ...this.statusFields() };
+      this.broker.deliver(this.topics.status, Buffer.from(JSON.stringify(status)), true, this.deviceId);
+    }
+    this.stopped = true;
     this.disconnect();
+  }
+
+  /** Simulates the unclean loss of the gate: the broker publishes the will. */
+  die(): void {
+    const will = Buffer.from(JSON.stringify({ online: false, deviceId: this.deviceId }));
+    this.disconnect();
+    this.broker.deliver(this.topics.status, will, true, 'broker');
   }
 
   subscribe(topic: string, handler: MessageHandler): void {
@@ -122,11 +145,16 @@ export class MemoryMqttLink extends EventEmitter<MqttLinkEvents> implements Mqtt
   }
 
   async publish(topic: string, payload: unknown, opts: { qos: 0 | 1; retain?: boolean }): Promise<void> {
+    if (this.stopped) {
+      this.publishesAfterStop.push(topic);
+      throw new Error('mqtt link stopped');
+    }
     if (!this.isConnected || this.failPublishes) throw new Error('mqtt not connected');
     this.broker.deliver(topic, Buffer.from(JSON.stringify(payload)), opts.retain ?? false, this.deviceId);
   }
 
   async publishStatus(): Promise<void> {
+    if (this.stopped) this.publishesAfterStop.push(this.topics.status);
     if (!this.isConnected) return;
     this.statusPublishes++;
     await this.publish(this.topics.status, { online: true, deviceId: this.deviceId, ...this.statusFields() }, { qos: 1, retain: true }).catch(() => undefined);

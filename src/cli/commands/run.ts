@@ -5,7 +5,9 @@
  */
 import { z } from 'zod';
 import { ConfigError, EXIT_CONFIG, loadConfig } from '../../config/load.ts';
+import { errorFields } from '../../errors/faregateError.ts';
 import { createLogger } from '../../platform/pinoLogger.ts';
+import { realPlatform } from '../../service/platform.ts';
 import { StartupError, ValidatorService } from '../../service/validatorService.ts';
 import type { CliIo } from '../io.ts';
 import { RUN } from '../spec/run.ts';
@@ -29,7 +31,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   const logger = createLogger({ level: config.log.level, format: config.log.format, base: { deviceId: config.deviceId } });
   let service: ValidatorService;
   try {
-    service = new ValidatorService(config, { logger, configFile: a.config });
+    service = new ValidatorService(config, realPlatform(logger, a.config));
   } catch (e) {
     if (e instanceof StartupError) {
       io.error(`faregate: refusing to start: configuration ${a.config} has ${e.problems.length} problem(s):\n${e.problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -46,8 +48,8 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
       logger.info({ signal }, 'stopping');
       stopping = service.stop().then(
         () => resolve(0),
-        (err: Error) => {
-          logger.error({ err: err.message }, 'error while stopping');
+        (err: unknown) => {
+          logger.error(errorFields(err), 'error while stopping');
           resolve(1);
         },
       );

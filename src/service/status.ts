@@ -1,0 +1,191 @@
+/**
+ * One status model of a running validator. `buildStatus` reads every source once; the three
+ * outputs are projections of it, each with exactly the fields it has always had:
+ * - `retainedStatus`: the retained MQTT status beyond `online`/`deviceId` (settlement-mqtt-v1),
+ *   also what a clean stop publishes beside `online: false`;
+ * - `serviceStatus`: the `/healthz` body (beside `healthy`/`problems`) and the `status` command;
+ * - `metricsBody`: the periodic metrics (beside `at`, `backlog`, `alarms`, added by telemetry).
+ */
+import type { ListSync } from '../fleet/listSync.ts';
+import type { GateStats } from '../gate/gateDispatcher.ts';
+import type { GatePolicy } from '../policy/gatePolicy.ts';
+import type { ScannerState } from '../scanner/types.ts';
+import type { Alarm, Backlog } from '../settlement/telemetry.ts';
+import type { UploaderStats } from '../settlement/uploader.ts';
+
+export interface ScannerStatus {
+  state: ScannerState;
+  detail: string;
+  since: number;
+}
+
+export interface DecisionCounters {
+  accept: number;
+  reject: number;
+  ignore: number;
+  byReason: Record<string, number>;
+  dropped: Record<string, number>;
+}
+
+/** What the status is built from; each field is read once per build. */
+export interface StatusSources {
+  now(): number;
+  startedAt: number;
+  config: { deviceId: string; mode: string; place: string; direction: string };
+  scanner(): ScannerStatus;
+  decisions(): DecisionCounters;
+  storeCounts(): { taps: number; unsettled: number; events: number };
+  /** Store file size; undefined when the store is closed. */
+  storeBytes(): number | undefined;
+  replayMemory(): number;
+  trustKeys(): number;
+  denyEntries(): number;
+  gate(): GateStats;
+  backlog(): Backlog;
+  alarms(): Alarm[];
+  /** Alarms of the signed lists (names). */
+  listAlarms(): string[];
+  mqtt(): { configured: boolean; connected: boolean };
+  upload(): UploaderStats | undefined;
+  /** Signed lists (versions, ages, staleness) when `lists` is configured. */
+  lists(): ListsStatus | undefined;
+  policy(): PolicyStatus;
+  freePass(): boolean;
+  outOfService(): boolean;
+  commands(): { enabled: boolean; accepted: number; refused: number };
+  memoryRss(): number;
+}
+
+export type PolicyStatus = ReturnType<GatePolicy['status']>;
+export type ListsStatus = ReturnType<ListSync['status']>;
+
+export interface StatusModel {
+  at: number;
+  startedAt: number;
+  deviceId: string;
+  mode: string;
+  place: string;
+  direction: string;
+  scanner: ScannerStatus;
+  decisions: DecisionCounters;
+  store: { taps: number; unsettled: number; events: number };
+  storeBytes: number | undefined;
+  replayMemory: number;
+  trustKeys: number;
+  denyEntries: number;
+  gate: GateStats;
+  backlog: Backlog;
+  alarms: Alarm[];
+  listAlarms: string[];
+  mqtt: { configured: boolean; connected: boolean };
+  upload: UploaderStats | undefined;
+  lists: ListsStatus | undefined;
+  policy: PolicyStatus;
+  freePass: boolean;
+  outOfService: boolean;
+  commands: { enabled: boolean; accepted: number; refused: number };
+  memoryRss: number;
+}
+
+export function buildStatus(s: StatusSources): StatusModel {
+  return {
+    at: s.now(),
+    startedAt: s.startedAt,
+    deviceId: s.config.deviceId,
+    mode: s.config.mode,
+    place: s.config.place,
+    direction: s.config.direction,
+    scanner: s.scanner(),
+    decisions: s.decisions(),
+    store: s.storeCounts(),
+    storeBytes: s.storeBytes(),
+    replayMemory: s.replayMemory(),
+    trustKeys: s.trustKeys(),
+    denyEntries: s.denyEntries(),
+    gate: s.gate(),
+    backlog: s.backlog(),
+    alarms: s.alarms(),
+    listAlarms: s.listAlarms(),
+    mqtt: s.mqtt(),
+    upload: s.upload(),
+    lists: s.lists(),
+    policy: s.policy(),
+    freePass: s.freePass(),
+    outOfService: s.outOfService(),
+    commands: s.commands(),
+    memoryRss: s.memoryRss(),
+  };
+}
+
+/** The retained status fields beyond `online` and `deviceId`. */
+export function retainedStatus(m: StatusModel): Record<string, unknown> {
+  return {
+    at: m.at,
+    startedAt: m.startedAt,
+    mode: m.mode,
+    place: m.place,
+    direction: m.direction,
+    scanner: m.scanner.state,
+    backlog: m.backlog,
+    alarms: [...m.alarms.map((a) => a.alarm), ...m.listAlarms],
+    lists: { trustKeys: m.trustKeys, denyEntries: m.denyEntries, ...m.lists },
+    freePass: m.freePass,
+    outOfService: m.outOfService,
+    modes: m.policy.modes,
+  };
+}
+
+/** The `/healthz` body (beside `healthy` and `problems`) and the answer of the `status` command. */
+export interface ServiceStatus {
+  deviceId: string;
+  scanner: ScannerStatus;
+  decisions: DecisionCounters;
+  store: { taps: number; unsettled: number; events: number };
+  replayMemory: number;
+  trustKeys: number;
+  denyEntries: number;
+  gate: GateStats;
+  backlog: Backlog;
+  alarms: Alarm[];
+  mqtt: { configured: boolean; connected: boolean };
+  upload?: UploaderStats;
+  /** Signed lists (versions, ages, staleness) when `lists` is configured. */
+  lists?: ListsStatus;
+  /** Remote-command modes (free pass, out of service) and metro policy. */
+  policy: PolicyStatus;
+  commands: { enabled: boolean; accepted: number; refused: number };
+}
+
+export function serviceStatus(m: StatusModel): ServiceStatus {
+  return {
+    deviceId: m.deviceId,
+    scanner: m.scanner,
+    decisions: m.decisions,
+    store: m.store,
+    replayMemory: m.replayMemory,
+    trustKeys: m.trustKeys,
+    denyEntries: m.denyEntries,
+    gate: m.gate,
+    backlog: m.backlog,
+    alarms: m.alarms,
+    mqtt: m.mqtt,
+    ...(m.upload ? { upload: m.upload } : {}),
+    ...(m.lists ? { lists: m.lists } : {}),
+    policy: m.policy,
+    commands: m.commands,
+  };
+}
+
+/** The metrics body beyond `at`, `backlog` and `alarms` (which telemetry adds). */
+export function metricsBody(m: StatusModel): Record<string, unknown> {
+  const d = m.decisions;
+  return {
+    deviceId: m.deviceId,
+    decisions: { accept: d.accept, reject: d.reject, ignore: d.ignore, byReason: d.byReason },
+    upload: m.upload,
+    store: { bytes: m.storeBytes, ...m.store },
+    scanner: m.scanner,
+    memoryRss: m.memoryRss,
+    uptimeSec: Math.round((m.at - m.startedAt) / 1000),
+  };
+}
