@@ -33,6 +33,7 @@ import { JourneyModel, type JourneyGate } from './journeys.ts';
 import { loadDenyIds, loadIssuerKey, Population } from './population.ts';
 import { Prng, randomSeed } from './prng.ts';
 import { DEV_DENY_PATH, DEV_ISSUER_PATH, ScannerSimulator } from './simulator.ts';
+import { errorMessage } from '../src/errors/faregateError.ts';
 
 const DEV = packagePath('config', 'dev') + '/';
 
@@ -85,7 +86,7 @@ async function main(): Promise<number> {
   try {
     parsed = Args.parse(parseArgs({ args: process.argv.slice(2), options: { rate: { type: 'string' }, seconds: { type: 'string' }, tcp: { type: 'boolean' }, seed: { type: 'string' } } }).values);
   } catch (e) {
-    const problems = e instanceof z.ZodError ? e.issues.map((i) => `--${i.path.join('.')}: ${i.message}`) : [(e as Error).message.replace(/\s+/g, ' ')];
+    const problems = e instanceof z.ZodError ? e.issues.map((i) => `--${i.path.join('.')}: ${i.message}`) : [errorMessage(e).replace(/\s+/g, ' ')];
     process.stderr.write(`${problems.map((p) => `demo: ${p}\n`).join('')}usage: npm run demo -- [--rate FRAMES_PER_S_PER_GATE (≤ 50)] [--seconds N] [--tcp] [--seed S]\n`);
     return 2;
   }

@@ -10,6 +10,8 @@ import { formatIssues } from '../src/lists/issues.ts';
 import type { OutputSpec } from './outputs.ts';
 import { DEFAULT_MIX_TEXT, formatMix, parseMix, SCENARIO_KINDS, type Expectation } from './scenarios.ts';
 import { ScannerSimulator, suffixBytes, type SentEvent, type SimulatorOptions, type SuffixName } from './simulator.ts';
+import { UsageError } from '../src/cli/errors.ts';
+import { errorMessage } from '../src/errors/faregateError.ts';
 
 export const USAGE = `faregate-sim: a synthetic QR scanner for the faregate validator service
 
@@ -111,7 +113,7 @@ const Args = z
         try {
           return parseMix(s);
         } catch (e) {
-          ctx.addIssue({ code: 'custom', message: (e as Error).message });
+          ctx.addIssue({ code: 'custom', message: errorMessage(e) });
           return z.NEVER;
         }
       }),
@@ -153,14 +155,12 @@ const Args = z
 
 type Parsed = z.infer<typeof Args>;
 
-class UsageError extends Error {}
-
 export function parseCli(argv: string[]): Parsed {
   let values;
   try {
     values = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }).values;
   } catch (e) {
-    throw new UsageError((e as Error).message.replace(/\s*\n\s*/g, ' '));
+    throw new UsageError(errorMessage(e).replace(/\s*\n\s*/g, ' '));
   }
   const r = Args.safeParse(values);
   if (!r.success) throw new UsageError(formatIssues(r.error.issues).replace(/(^|; )([\w-]+):/g, '$1--$2:'));
@@ -233,7 +233,7 @@ export async function main(argv: string[]): Promise<number> {
     opts = toOptions(a);
     sim = new ScannerSimulator(opts);
   } catch (e) {
-    process.stderr.write(`faregate-sim: ${(e as Error).message}\n(see npm run sim -- --help)\n`);
+    process.stderr.write(`faregate-sim: ${errorMessage(e)}\n(see npm run sim -- --help)\n`);
     return 2;
   }
   const json = a.json;
@@ -284,7 +284,7 @@ export async function main(argv: string[]): Promise<number> {
     await sim.finished();
     if (sim.sent > 0 && opts.count !== undefined && sim.sent >= opts.count && !stopping) await new Promise((r) => setTimeout(r, a.linger));
   } catch (e) {
-    process.stderr.write(`faregate-sim: ${(e as Error).message}\n`);
+    process.stderr.write(`faregate-sim: ${errorMessage(e)}\n`);
     code = 1;
   }
   await stop();
@@ -300,7 +300,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e: unknown) => {
-      process.stderr.write(`faregate-sim: ${(e as Error).stack ?? String(e)}\n`);
+      process.stderr.write(`faregate-sim: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
       process.exit(1);
     },
   );

@@ -12,6 +12,7 @@ import { DEFAULT_TOPIC_PREFIX } from '../contract/settlement.ts';
 import { parseTcpTarget } from '../scanner/createTransport.ts';
 import { DEFAULT_PARAMS, MAX_CODE_VALIDITY } from '../token/params.ts';
 import { section, setting } from './settingMeta.ts';
+import { errorMessage } from '../errors/faregateError.ts';
 
 const seconds = z.number().nonnegative();
 const ms = z.number().int().nonnegative();
@@ -28,7 +29,7 @@ export const ScannerSchema = section(
             try {
               parseTcpTarget(p);
             } catch (e) {
-              ctx.addIssue({ code: 'custom', message: (e as Error).message });
+              ctx.addIssue({ code: 'custom', message: errorMessage(e) });
             }
           }
         }),

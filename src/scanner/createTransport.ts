@@ -6,6 +6,7 @@ import type { Logger } from '../platform/logger.ts';
 import { SerialTransport, type DataBits, type Parity, type StopBits } from './serialTransport.ts';
 import { TcpTransport } from './tcpTransport.ts';
 import type { ByteTransport } from './types.ts';
+import { FaregateError } from '../errors/faregateError.ts';
 
 export interface ScannerTransportConfig {
   /** `/dev/ttyACM0`, `/dev/serial/by-id/...`, or `tcp://host:port`. */
@@ -18,8 +19,12 @@ export interface ScannerTransportConfig {
   pollMs?: number;
 }
 
-export class TransportConfigError extends Error {
-  override name = 'TransportConfigError';
+/** The scanner transport settings cannot be used: SCANNER_SETTINGS (FG-301). */
+export class TransportConfigError extends FaregateError {
+  override readonly name = 'TransportConfigError';
+  constructor(message: string) {
+    super('SCANNER_SETTINGS', message);
+  }
 }
 
 export interface TcpTarget {

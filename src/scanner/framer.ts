@@ -35,6 +35,7 @@ import { EventEmitter } from 'node:events';
 import { stripFrame } from '../token/frame.ts';
 import { beginsWithCodeStart, CODE_START_WINDOW, endsCodeStart, matchCodeStartAtEnd } from './codeStarts.ts';
 import type { DropEnd, DropReason, FramingOptions } from './types.ts';
+import { FaregateError } from '../errors/faregateError.ts';
 
 export interface FramerEvents {
   frame: [text: string, receivedAt: number];
@@ -54,8 +55,12 @@ export const DEFAULT_FRAMING: Readonly<FramingOptions> = Object.freeze({
 const CR = 0x0d;
 const LF = 0x0a;
 
-export class FramingOptionsError extends Error {
-  override name = 'FramingOptionsError';
+/** The framing options contradict each other: FRAMING_OPTIONS (FG-302). */
+export class FramingOptionsError extends FaregateError {
+  override readonly name = 'FramingOptionsError';
+  constructor(message: string) {
+    super('FRAMING_OPTIONS', message);
+  }
 }
 
 /** Resolves and checks framing options (defaults for anything missing). */

@@ -6,6 +6,7 @@
 import Database from 'better-sqlite3';
 import { chownSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { FaregateError, errorMessage } from '../errors/faregateError.ts';
 
 /** = STORE_FILE of src/service/validatorService.ts (a test keeps them equal; that module loads the whole service). */
 export const STORE_FILE_NAME = 'faregate.sqlite';
@@ -21,8 +22,12 @@ function giveToStoreOwner(store: string, created: string): void {
   }
 }
 
-export class NoStoreError extends Error {
+/** There is no (readable) store in the data directory: STORE_NOT_FOUND (FG-202). */
+export class NoStoreError extends FaregateError {
   override readonly name = 'NoStoreError';
+  constructor(message: string) {
+    super('STORE_NOT_FOUND', message);
+  }
 }
 
 export interface TapView {
@@ -102,7 +107,7 @@ export class StoreReader {
       }
       db.prepare('SELECT count(*) FROM sqlite_master').get();
     } catch (e) {
-      throw new NoStoreError(`${file}: not a readable store (${(e as Error).message})`);
+      throw new NoStoreError(`${file}: not a readable store (${errorMessage(e)})`);
     }
     return new StoreReader(file, db);
   }

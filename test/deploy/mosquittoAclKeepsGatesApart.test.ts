@@ -66,8 +66,8 @@ async function connect(user: string, protocolVersion: 4 | 5, password = USERS[us
   return { c, got, seen: (t, b) => got.some((m) => m.topic === t && (b === undefined || m.body === b)) };
 }
 
-/** Publishes QoS 1; resolves 'ok' or the broker's refusal. */
-async function publish(cl: Client, topic: string, body: string, retain = false): Promise<'ok' | string> {
+/** Publishes QoS 1; resolves 'ok' or the broker's refusal (its message). */
+async function publish(cl: Client, topic: string, body: string, retain = false): Promise<string> {
   try {
     await cl.c.publishAsync(topic, body, { qos: 1, retain });
     return 'ok';
