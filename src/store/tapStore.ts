@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from '../platform/logger.ts';
+import { migrate, TAP_STORE_MIGRATIONS } from './migrations.ts';
 
 export type Direction = 'board' | 'in' | 'out';
 
@@ -54,46 +55,8 @@ export interface StoreOptions {
   maxEvents?: number;
 }
 
-const SCHEMA_VERSION = 1;
 /** WAL size (pages) at which SQLite checkpoints inside a commit (its default). */
 const WAL_AUTOCHECKPOINT_PAGES = 4000;
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS taps (
-  seqno      INTEGER PRIMARY KEY AUTOINCREMENT,
-  id         TEXT NOT NULL UNIQUE,
-  device_id  TEXT NOT NULL,
-  at         INTEGER NOT NULL,
-  mode       TEXT NOT NULL,
-  place      TEXT NOT NULL,
-  direction  TEXT NOT NULL,
-  sub        TEXT NOT NULL,
-  cti        TEXT NOT NULL,
-  code_id    TEXT NOT NULL,
-  ts         INTEGER NOT NULL,
-  seq        INTEGER NOT NULL,
-  profile    INTEGER NOT NULL,
-  fare       INTEGER,
-  currency   TEXT NOT NULL,
-  flags      TEXT,
-  settled    INTEGER NOT NULL DEFAULT 0,
-  settled_at INTEGER,
-  attempts   INTEGER NOT NULL DEFAULT 0,
-  last_sent_at INTEGER,
-  next_attempt_at INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS taps_unsettled ON taps(settled, seqno);
-CREATE INDEX IF NOT EXISTS taps_due ON taps(settled, next_attempt_at, seqno);
-CREATE INDEX IF NOT EXISTS taps_at ON taps(at);
-CREATE TABLE IF NOT EXISTS events (
-  seqno   INTEGER PRIMARY KEY AUTOINCREMENT,
-  at      INTEGER NOT NULL,
-  kind    TEXT NOT NULL,
-  reason  TEXT NOT NULL,
-  code_id TEXT,
-  sub     TEXT
-);
-`;
 
 interface TapRow {
   id: string;
@@ -162,10 +125,16 @@ export class TapStore {
     // checkpoint() runs between riders; the automatic checkpoint (inside whichever commit crosses
     // the limit) stays at SQLite's default size, so a busy gate never builds up one long stall.
     db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
-    const version = db.pragma('user_version', { simple: true }) as number;
-    if (version > SCHEMA_VERSION) throw new Error(`store ${this.opts.file} has schema ${version}, newer than this program (${SCHEMA_VERSION})`);
-    db.exec(SCHEMA);
-    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    let migrated;
+    try {
+      migrated = migrate(db, TAP_STORE_MIGRATIONS, this.opts.file);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    if (migrated.applied.length > 0 && migrated.from > 0) {
+      this.log.info({ file: this.opts.file, from: migrated.from, to: migrated.to }, 'store schema migrated');
+    }
     this.insertTap = db.prepare(
       `INSERT INTO taps (id, device_id, at, mode, place, direction, sub, cti, code_id, ts, seq, profile, fare, currency, flags)
        VALUES (@id, @deviceId, @at, @mode, @place, @direction, @sub, @cti, @codeId, @ts, @seq, @profile, @fare, @currency, @flags)`,
