@@ -16,7 +16,7 @@
  * Token-level rejects (expired, forged, denied, wrong-mode, garbage) come from a per-gate
  * ScenarioGenerator over the same population: they do not depend on journeys.
  */
-import type { Mode } from '../src/token/params.ts';
+import type { Direction, ServiceMode as Mode } from '../src/domain/vocabulary.ts';
 import { FLAG_NO_ENTRY } from '../src/policy/gatePolicy.ts';
 import { allowsMode, MODE_BUS, MODE_METRO, PROFILE_NAMES, type Population, type Rider } from './population.ts';
 import type { Prng } from './prng.ts';
@@ -28,7 +28,7 @@ export interface JourneyGate {
   mode: Mode;
   /** Route (bus) or station (metro). */
   place: string;
-  direction: 'board' | 'in' | 'out';
+  direction: Direction;
 }
 
 export interface JourneyOptions {

@@ -13,6 +13,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { TapMessage } from '../contract/settlement.ts';
 import { silentLogger, type Logger } from '../platform/logger.ts';
+import { tapToRow, type TapColumns } from '../store/tapRow.ts';
 import { BACKEND_STORE_MIGRATIONS, latestVersion, migrate, refuseNewer } from '../store/migrations.ts';
 
 export interface BackendStoreOptions {
@@ -71,40 +72,15 @@ export interface Report {
 /** Sentinel device for batches whose topic does not name a valid device id. */
 export const UNKNOWN_DEVICE = '?';
 
-interface TapRow {
-  device_id: string;
-  at: number;
-  mode: string;
-  place: string;
-  direction: string;
-  sub: string;
-  cti: string;
-  code_id: string;
-  ts: number;
-  seq: number;
-  profile: number;
-  fare: number | null;
-  currency: string;
-  flags: string | null;
-}
+/**
+ * A settled tap's columns: the same columns, and the same one mapping from the domain's tap, as
+ * the validator's store (src/store/tapRow.ts); the id is the key, compared apart.
+ */
+type TapRow = Omit<TapColumns, 'id'>;
 
 function toRow(t: TapMessage): TapRow {
-  return {
-    device_id: t.deviceId,
-    at: t.at,
-    mode: t.mode,
-    place: t.place,
-    direction: t.direction,
-    sub: t.sub,
-    cti: t.cti,
-    code_id: t.codeId,
-    ts: t.ts,
-    seq: t.seq,
-    profile: t.profile,
-    fare: t.fare ?? null,
-    currency: t.currency,
-    flags: t.flags?.length ? JSON.stringify(t.flags) : null,
-  };
+  const { id: _id, ...row } = tapToRow(t);
+  return row;
 }
 
 function sameTap(a: TapRow, b: TapRow): boolean {

@@ -11,33 +11,12 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from '../platform/logger.ts';
+import type { StoredTap, Tap } from '../domain/tap.ts';
 import { migrate, TAP_STORE_MIGRATIONS } from './migrations.ts';
+import { storedTapFromRow, TAP_COLUMNS, tapToRow, type TapRow } from './tapRow.ts';
 
-export type Direction = 'board' | 'in' | 'out';
-
-/** A tap as in settlement-mqtt-v1 (`at` in Unix ms), plus local flags. */
-export interface Tap {
-  id: string;
-  deviceId: string;
-  at: number;
-  mode: 'bus' | 'metro';
-  place: string;
-  direction: Direction;
-  sub: string;
-  cti: string;
-  codeId: string;
-  ts: number;
-  seq: number;
-  profile: number;
-  fare?: number;
-  currency: string;
-  /** Local annotations carried to the backend (e.g. `stale_lists`); absent when none. */
-  flags?: string[];
-}
-
-export interface StoredTap extends Tap {
-  settled: boolean;
-}
+export type { StoredTap, Tap } from '../domain/tap.ts';
+export type { Direction } from '../domain/vocabulary.ts';
 
 export interface DecisionEvent {
   at: number;
@@ -57,47 +36,6 @@ export interface StoreOptions {
 
 /** WAL size (pages) at which SQLite checkpoints inside a commit (its default). */
 const WAL_AUTOCHECKPOINT_PAGES = 4000;
-
-interface TapRow {
-  id: string;
-  device_id: string;
-  at: number;
-  mode: 'bus' | 'metro';
-  place: string;
-  direction: Direction;
-  sub: string;
-  cti: string;
-  code_id: string;
-  ts: number;
-  seq: number;
-  profile: number;
-  fare: number | null;
-  currency: string;
-  flags: string | null;
-  settled: number;
-}
-
-function fromRow(r: TapRow): StoredTap {
-  const t: StoredTap = {
-    id: r.id,
-    deviceId: r.device_id,
-    at: r.at,
-    mode: r.mode,
-    place: r.place,
-    direction: r.direction,
-    sub: r.sub,
-    cti: r.cti,
-    codeId: r.code_id,
-    ts: r.ts,
-    seq: r.seq,
-    profile: r.profile,
-    currency: r.currency,
-    settled: r.settled === 1,
-  };
-  if (r.fare !== null) t.fare = r.fare;
-  if (r.flags !== null) t.flags = JSON.parse(r.flags) as string[];
-  return t;
-}
 
 export class TapStore {
   private db: Database.Database | undefined;
@@ -136,8 +74,7 @@ export class TapStore {
       this.log.info({ file: this.opts.file, from: migrated.from, to: migrated.to }, 'store schema migrated');
     }
     this.insertTap = db.prepare(
-      `INSERT INTO taps (id, device_id, at, mode, place, direction, sub, cti, code_id, ts, seq, profile, fare, currency, flags)
-       VALUES (@id, @deviceId, @at, @mode, @place, @direction, @sub, @cti, @codeId, @ts, @seq, @profile, @fare, @currency, @flags)`,
+      `INSERT INTO taps (${TAP_COLUMNS.join(', ')}) VALUES (${TAP_COLUMNS.map((c) => `@${c}`).join(', ')})`,
     );
     this.insertEvent = db.prepare('INSERT INTO events (at, kind, reason, code_id, sub) VALUES (?, ?, ?, ?, ?)');
     this.db = db;
@@ -161,7 +98,7 @@ export class TapStore {
 
   /** Commits an accepted tap durably (per `synchronous`). Throws if it cannot. */
   recordTap(tap: Tap): void {
-    this.insertTap.run({ ...tap, fare: tap.fare ?? null, flags: tap.flags?.length ? JSON.stringify(tap.flags) : null });
+    this.insertTap.run(tapToRow(tap));
     this.tapCount++;
     this.unsettledCount++;
   }
@@ -203,11 +140,11 @@ export class TapStore {
 
   tap(id: string): StoredTap | undefined {
     const r = this.conn.prepare('SELECT * FROM taps WHERE id = ?').get(id) as TapRow | undefined;
-    return r && fromRow(r);
+    return r && storedTapFromRow(r);
   }
 
   allTaps(): StoredTap[] {
-    return (this.conn.prepare('SELECT * FROM taps ORDER BY seqno').all() as TapRow[]).map(fromRow);
+    return (this.conn.prepare('SELECT * FROM taps ORDER BY seqno').all() as TapRow[]).map(storedTapFromRow);
   }
 
   counts(): { taps: number; unsettled: number; events: number } {
@@ -238,7 +175,7 @@ export class TapStore {
       this.conn
         .prepare('SELECT * FROM taps WHERE settled = 0 AND next_attempt_at <= ? ORDER BY next_attempt_at, seqno LIMIT ?')
         .all(nowMs, limit) as TapRow[]
-    ).map(fromRow);
+    ).map(storedTapFromRow);
   }
 
   /** Records a send: one more attempt, and when the taps become due again if no ack names them. */
