@@ -15,6 +15,8 @@ export interface ImportEdge {
   readonly target: string | undefined;
   /** Erased by TypeScript: no load-time dependency. */
   readonly typeOnly: boolean;
+  /** `import('...')`: loaded when that code runs, not when the module loads. */
+  readonly dynamic: boolean;
   readonly line: number;
 }
 
@@ -67,14 +69,15 @@ function lineOf(text: string, index: number): number {
 export function importsOf(root: string, file: string): ImportEdge[] {
   const text = withoutComments(readFileSync(join(root, file), 'utf8'));
   const edges: ImportEdge[] = [];
-  const add = (specifier: string, typeOnly: boolean, index: number): void => {
-    edges.push({ specifier, target: resolveSpecifier(root, file, specifier), typeOnly, line: lineOf(text, index) });
+  const add = (specifier: string, typeOnly: boolean, dynamic: boolean, index: number): void => {
+    const target = resolveSpecifier(root, file, specifier);
+    edges.push({ specifier, target, typeOnly, dynamic, line: lineOf(text, index) });
   };
   for (const m of text.matchAll(STATIC)) {
-    if (m[5] !== undefined) add(m[5], false, m.index);
-    else add(m[4]!, m[2] !== undefined || allNamesAreTypes(m[3] ?? ''), m.index);
+    if (m[5] !== undefined) add(m[5], false, false, m.index);
+    else add(m[4]!, m[2] !== undefined || allNamesAreTypes(m[3] ?? ''), false, m.index);
   }
-  for (const m of text.matchAll(DYNAMIC)) add(m[1]!, false, m.index);
+  for (const m of text.matchAll(DYNAMIC)) add(m[1]!, false, true, m.index);
   return edges;
 }
 
