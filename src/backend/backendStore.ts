@@ -15,6 +15,7 @@ import type { TapMessage } from '../contract/settlement.ts';
 import { silentLogger, type Logger } from '../platform/logger.ts';
 import { tapToRow, type TapColumns } from '../store/tapRow.ts';
 import { BACKEND_STORE_MIGRATIONS, latestVersion, migrate, refuseNewer } from '../store/migrations.ts';
+import { FaregateError } from '../errors/faregateError.ts';
 
 export interface BackendStoreOptions {
   file: string;
@@ -124,7 +125,7 @@ export class BackendStore {
       }
       if (version !== latestVersion(BACKEND_STORE_MIGRATIONS)) {
         db.close();
-        throw new Error(`${this.opts.file} is not a faregate backend store (schema ${version})`);
+        throw new FaregateError('STORE_NOT_FOUND', `${this.opts.file} is not a faregate backend store (schema ${version})`);
       }
       this.db = db;
       return this;
