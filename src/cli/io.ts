@@ -31,14 +31,18 @@ export function processIo(): CliIo {
   stdout.on('error', (e: NodeJS.ErrnoException) => {
     closed ??= new OutputClosedError(e.code);
   });
+  /** Throws once the output is gone (the 'error' listener may have seen it meanwhile). */
+  const throwIfClosed = (): void => {
+    if (closed) throw closed;
+    if (stdout.destroyed) {
+      closed = new OutputClosedError(undefined);
+      throw closed;
+    }
+  };
   return {
     stdin: process.stdin,
     async writeLine(line) {
-      if (closed) throw closed;
-      if (stdout.destroyed) {
-        closed = new OutputClosedError(undefined);
-        throw closed;
-      }
+      throwIfClosed();
       if (stdout.write(line + '\n')) return;
       // Wait for room, or for the end: a pipe can also close without an 'error' ('drain' never comes).
       const stop = new AbortController();
@@ -50,11 +54,7 @@ export function processIo(): CliIo {
       } finally {
         stop.abort();
       }
-      if (closed) throw closed;
-      if (stdout.destroyed) {
-        closed = new OutputClosedError(undefined);
-        throw closed;
-      }
+      throwIfClosed();
     },
     error(line) {
       process.stderr.write(line + '\n');
