@@ -34,6 +34,7 @@ import { loadDenyIds, loadIssuerKey, Population } from './population.ts';
 import { Prng, randomSeed } from './prng.ts';
 import { DEV_DENY_PATH, DEV_ISSUER_PATH, ScannerSimulator } from './simulator.ts';
 import { errorMessage } from '../src/errors/faregateError.ts';
+import { SETTING_DEFAULTS } from '../src/config/schema.ts';
 
 const DEV = packagePath('config', 'dev') + '/';
 
@@ -93,7 +94,7 @@ async function main(): Promise<number> {
   const usePty = !parsed.tcp && hasSocat();
   const work = mkdtempSync(join(tmpdir(), 'faregate-demo-'));
   const view = new DemoView(GATES, process.stdout.isTTY === true);
-  const policy = { antiPassbackSeconds: 600, maxJourneySeconds: 14_400 };
+  const policy = SETTING_DEFAULTS.policy;
 
   // 1. The broker (in-process aedes, MQTT 3.1.1).
   const broker = await Aedes.createBroker();

@@ -12,6 +12,7 @@ import { DEFAULT_MIX_TEXT, formatMix, parseMix, SCENARIO_KINDS, type Expectation
 import { ScannerSimulator, suffixBytes, type SentEvent, type SimulatorOptions, type SuffixName } from './simulator.ts';
 import { UsageError } from '../src/cli/errors.ts';
 import { errorMessage } from '../src/errors/faregateError.ts';
+import { SETTING_DEFAULTS } from '../src/config/schema.ts';
 
 export const USAGE = `faregate-sim: a synthetic QR scanner for the faregate validator service
 
@@ -103,7 +104,7 @@ const Args = z
     'pty-dir': z.string().min(1).optional(),
     'no-wait': z.boolean().default(false),
     device: z.string().min(1).optional(),
-    baud: int(50, 4_000_000).default(9600),
+    baud: int(50, 4_000_000).default(SETTING_DEFAULTS.serial.baudRate),
     tcp: int(0, 65535).optional(),
     host: z.string().min(1).default('127.0.0.1'),
     mix: z
@@ -127,8 +128,8 @@ const Args = z
     mode: z.enum(['bus', 'metro'], { error: 'must be bus or metro' }).default('bus'),
     issuer: z.string().min(1).optional(),
     deny: z.string().min(1).optional(),
-    'duplicate-window': int(0, 3600).default(3),
-    'code-validity': int(1, 3600).default(60),
+    'duplicate-window': int(0, 3600).default(SETTING_DEFAULTS.token.duplicateWindow),
+    'code-validity': int(1, 3600).default(SETTING_DEFAULTS.token.codeValidity),
     suffix: z
       .string()
       .default('cr')

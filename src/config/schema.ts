@@ -415,3 +415,19 @@ export type ScannerConfig = Config['scanner'];
 export type MqttConfig = NonNullable<Config['mqtt']>;
 export type SettlementConfig = Config['settlement'];
 export type ListsConfig = NonNullable<Config['lists']>;
+
+/**
+ * The defaults of settings that code outside the settings needs (the serial line of a scanner
+ * transport built without settings, the simulator's model of a gate), read from the schema
+ * above: defaults are written there only.
+ */
+export const SETTING_DEFAULTS = {
+  serial: {
+    baudRate: ScannerSchema.shape.baudRate.parse(undefined),
+    dataBits: ScannerSchema.shape.dataBits.parse(undefined),
+    parity: ScannerSchema.shape.parity.parse(undefined),
+    stopBits: ScannerSchema.shape.stopBits.parse(undefined),
+  },
+  token: ConfigSchema.shape.token.parse(undefined),
+  policy: ConfigSchema.shape.policy.parse(undefined),
+} as const;

@@ -13,6 +13,7 @@ import { SerialPort } from 'serialport';
 import { silentLogger, type Logger } from '../platform/logger.ts';
 import type { ByteTransport } from './types.ts';
 import { errorMessage, systemErrorCode } from '../errors/faregateError.ts';
+import { SETTING_DEFAULTS } from '../config/schema.ts';
 
 export type DataBits = 5 | 6 | 7 | 8;
 export type Parity = 'none' | 'even' | 'odd' | 'mark' | 'space';
@@ -58,9 +59,9 @@ export class SerialTransport extends EventEmitter<{ data: [Buffer]; lost: [reaso
     this.opts = {
       path: options.path,
       baudRate: options.baudRate,
-      dataBits: options.dataBits ?? 8,
-      parity: options.parity ?? 'none',
-      stopBits: options.stopBits ?? 1,
+      dataBits: options.dataBits ?? SETTING_DEFAULTS.serial.dataBits,
+      parity: options.parity ?? SETTING_DEFAULTS.serial.parity,
+      stopBits: options.stopBits ?? SETTING_DEFAULTS.serial.stopBits,
       pollMs: options.pollMs ?? 1000,
     };
     this.target = options.path;

@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../support/cli.ts';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.ts';
 import { waitFor } from '../support/pty.ts';
+import { errorMessage } from '../../src/errors/faregateError.ts';
 
 const ACL = join(REPO_ROOT, 'docs/deploy/mosquitto/acl');
 const P = 'faregate/v1';
@@ -72,7 +73,7 @@ async function publish(cl: Client, topic: string, body: string, retain = false):
     await cl.c.publishAsync(topic, body, { qos: 1, retain });
     return 'ok';
   } catch (e) {
-    return (e as Error).message;
+    return errorMessage(e);
   }
 }
 

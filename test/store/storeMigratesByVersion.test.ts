@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BackendStore } from '../../src/backend/backendStore.ts';
-import { FaregateError } from '../../src/errors/faregateError.ts';
+import { FaregateError, isFaregateError } from '../../src/errors/faregateError.ts';
 import { silentLogger } from '../../src/platform/logger.ts';
 import { migrate, schemaVersion, TAP_STORE_MIGRATIONS, type Migration } from '../../src/store/migrations.ts';
 import { TapStore } from '../../src/store/tapStore.ts';
@@ -228,9 +228,13 @@ describe('the backend store', () => {
     db.pragma('user_version = 5');
     db.close();
     for (const readonly of [false, true]) {
-      expect(() => new BackendStore({ file, readonly }).open()).toThrow(
-        expect.objectContaining({ code: 'STORE_SCHEMA_NEWER' }) as Error,
-      );
+      let error: unknown;
+      try {
+        new BackendStore({ file, readonly }).open();
+      } catch (e) {
+        error = e;
+      }
+      expect(isFaregateError(error, 'STORE_SCHEMA_NEWER'), `readonly: ${readonly}`).toBe(true);
     }
     expect(versionOf(file)).toBe(5);
   });
