@@ -21,7 +21,8 @@ export interface TcpTarget {
 /** Parses `tcp://host:port` (IPv6 as `tcp://[::1]:9100`); throws TransportConfigError. */
 export function parseTcpTarget(target: string): TcpTarget {
   const bad = (why: string): never => {
-    throw new TransportConfigError(`invalid scanner target ${JSON.stringify(target)}: ${why} (expected tcp://host:port)`);
+    const what = `invalid scanner target ${JSON.stringify(target)}`;
+    throw new TransportConfigError(`${what}: ${why} (expected tcp://host:port)`);
   };
   if (!target.startsWith('tcp://')) bad('not a tcp:// target');
   let url: URL;
@@ -31,7 +32,8 @@ export function parseTcpTarget(target: string): TcpTarget {
     return bad('not a URL');
   }
   if (url.username !== '' || url.password !== '') bad('credentials are not allowed');
-  if ((url.pathname !== '' && url.pathname !== '/') || url.search !== '' || url.hash !== '') bad('no path, query or fragment allowed');
+  const hasPath = url.pathname !== '' && url.pathname !== '/';
+  if (hasPath || url.search !== '' || url.hash !== '') bad('no path, query or fragment allowed');
   let host = url.hostname;
   if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
   if (host === '') bad('missing host');

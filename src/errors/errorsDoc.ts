@@ -34,11 +34,14 @@ export function errorsMarkdown(): string {
     '',
     'Exit codes: 0 ok, 1 failed while running, 2 unusable arguments or files, 3 settings invalid.',
   ];
-  for (const [area, { hundreds, title }] of Object.entries(AREA_HUNDREDS) as [ErrorArea, { hundreds: number; title: string }][]) {
+  const areas = Object.entries(AREA_HUNDREDS) as [ErrorArea, { hundreds: number; title: string }][];
+  for (const [area, { hundreds, title }] of areas) {
     const inArea = codes.filter(([, c]) => c.area === area).sort((a, b) => a[1].number - b[1].number);
     if (inArea.length === 0) continue;
     out.push('', `## ${hundreds}xx ${title}`, '', '| code | name | exit | meaning |', '| --- | --- | --- | --- |');
-    for (const [name, c] of inArea) out.push(`| ${errorTag(name)} | \`${name}\` | ${EXIT_WORDS[c.exit]} | ${c.means} |`);
+    for (const [name, c] of inArea) {
+      out.push(`| ${errorTag(name)} | \`${name}\` | ${EXIT_WORDS[c.exit]} | ${c.means} |`);
+    }
   }
   return out.join('\n') + '\n';
 }

@@ -138,7 +138,8 @@ export function refuseNewer(db: Database.Database, migrations: readonly Migratio
   const version = schemaVersion(db);
   const latest = latestVersion(migrations);
   if (version > latest) {
-    throw new FaregateError('STORE_SCHEMA_NEWER', `store ${file} has schema ${version}, newer than this program (${latest})`);
+    const message = `store ${file} has schema ${version}, newer than this program (${latest})`;
+    throw new FaregateError('STORE_SCHEMA_NEWER', message);
   }
   return version;
 }

@@ -41,7 +41,13 @@ function toRepoPath(root: string, p: string): string {
 
 // `import x from '...'`, `import { a, type B } from '...'`, `import type X from '...'`,
 // `export { a } from '...'`, `export * from '...'`, `export type { T } from '...'`, `import '...'`.
-const STATIC = /(?:^|[;\n])\s*(import|export)\s+(type\s+)?([^'";]*?)\s*from\s*['"]([^'"]+)['"]|(?:^|[;\n])\s*import\s*['"]([^'"]+)['"]/g;
+const STATIC = new RegExp(
+  [
+    String.raw`(?:^|[;\n])\s*(import|export)\s+(type\s+)?([^'";]*?)\s*from\s*['"]([^'"]+)['"]`,
+    String.raw`(?:^|[;\n])\s*import\s*['"]([^'"]+)['"]`,
+  ].join('|'),
+  'g',
+);
 const DYNAMIC = /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g;
 
 /** Block and line comments blanked out (newlines kept, so line numbers hold). */

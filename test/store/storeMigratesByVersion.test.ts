@@ -85,9 +85,11 @@ function storeAt(file: string): TapStore {
 function tables(file: string): string[] {
   const db = new Database(file, { readonly: true });
   try {
-    return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[]).filter(
-      (n) => !n.startsWith('sqlite_'),
-    );
+    const names = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+      .pluck()
+      .all() as string[];
+    return names.filter((n) => !n.startsWith('sqlite_'));
   } finally {
     db.close();
   }
@@ -109,8 +111,10 @@ function storeOfVersion1(file: string, extra = ''): void {
   db.exec(SCHEMA_BEFORE_MIGRATIONS + extra);
   db.pragma('user_version = 1');
   db.prepare(
-    `INSERT INTO taps (id, device_id, at, mode, place, direction, sub, cti, code_id, ts, seq, profile, fare, currency, flags)
-     VALUES ('t-1', 'gate-7', 1700000000000, 'metro', 'st-1', 'in', 'ab', 'cd', 'ef', 1700000000, 3, 0, NULL, 'EUR', '["stale_lists"]')`,
+    `INSERT INTO taps (id, device_id, at, mode, place, direction, sub, cti, code_id, ts, seq, profile, fare,
+                       currency, flags)
+     VALUES ('t-1', 'gate-7', 1700000000000, 'metro', 'st-1', 'in', 'ab', 'cd', 'ef', 1700000000, 3, 0, NULL,
+             'EUR', '["stale_lists"]')`,
   ).run();
   db.prepare("INSERT INTO events (at, kind, reason) VALUES (1700000000001, 'reject', 'expired')").run();
   db.close();
@@ -157,7 +161,9 @@ describe('the validator store', () => {
     storeOfVersion1(file, SELF_CREATED_TABLES);
     const db = new Database(file);
     db.prepare("INSERT INTO gate_modes (name, is_on, since, by) VALUES ('free_pass', 1, 1700000000000, 'cmd-1')").run();
-    db.prepare("INSERT INTO command_ids (id, expires_at, seen_at, cmd) VALUES ('cmd-1', 1700000600, 1700000000000, 'set_mode')").run();
+    db.prepare(
+      "INSERT INTO command_ids (id, expires_at, seen_at, cmd) VALUES ('cmd-1', 1700000600, 1700000000000, 'set_mode')",
+    ).run();
     db.close();
     storeAt(file).close();
     const after = new Database(file, { readonly: true });
@@ -199,7 +205,7 @@ describe('the validator store', () => {
 });
 
 describe('migrate', () => {
-  it('runs each step in a transaction: a failing step leaves the store at the version before it, nothing half-made', () => {
+  it('runs each step in a transaction: a failing step leaves the store at the version before it', () => {
     const db = new Database(join(dir, 'x.sqlite'));
     const steps: Migration[] = [
       { version: 1, what: 'a', up: 'CREATE TABLE a (x INTEGER);' },
@@ -207,7 +213,10 @@ describe('migrate', () => {
     ];
     expect(() => migrate(db, steps, 'x.sqlite')).toThrow(/nowhere/);
     expect(schemaVersion(db)).toBe(1);
-    expect(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all()).toEqual(['a']);
+    // Nothing of the failed step is left (table b is not half-made).
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all()).toEqual([
+      'a',
+    ]);
     db.close();
   });
 
