@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { FaregateError, errorMessage } from '../errors/faregateError.ts';
 import type { Direction, ServiceMode } from '../domain/vocabulary.ts';
 import { TAP_COLUMNS, tapFromRow, type TapColumns, type TapRow } from './tapRow.ts';
+import { refuseNewer, TAP_STORE_MIGRATIONS } from './migrations.ts';
 
 /** = STORE_FILE of src/service/validatorService.ts (a test keeps them equal; that module loads the whole service). */
 export const STORE_FILE_NAME = 'faregate.sqlite';
@@ -137,6 +138,13 @@ export class StoreReader {
       db.prepare('SELECT count(*) FROM sqlite_master').get();
     } catch (e) {
       throw new NoStoreError(`${file}: not a readable store (${errorMessage(e)})`);
+    }
+    try {
+      // A newer faregate may have changed what the tables mean: refuse rather than misread (FG-203).
+      refuseNewer(db, TAP_STORE_MIGRATIONS, file);
+    } catch (e) {
+      db.close();
+      throw e;
     }
     return new StoreReader(file, db);
   }

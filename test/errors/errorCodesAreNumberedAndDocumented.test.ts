@@ -3,7 +3,10 @@
  * exit code one of the command line's public table, docs/errors.md current and naming every
  * code; the CLI maps an error to its code's exit code.
  */
-import { readFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ArgumentError, UsageError } from '../../src/cli/errors.ts';
@@ -82,6 +85,21 @@ describe('the command line', () => {
     const stdin = (async function* (): AsyncGenerator<string> {})();
     return { err, io: { stdin, writeLine: async () => {}, error: (l: string) => void err.push(l) } };
   }
+
+  it('ends with the exit code of a FaregateError and its tag on the failed: line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'faregate-errors-'));
+    try {
+      const file = join(dir, 'faregate.sqlite');
+      const db = new Database(file);
+      db.pragma('user_version = 9');
+      db.close();
+      const t = io();
+      expect(await main(['taps', '--data-dir', dir], t.io)).toBe(1);
+      expect(t.err).toEqual([`faregate taps: failed: FG-203 store ${file} has schema 9, newer than this program (2)`]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it("ends with a usage error's exit code 2 and its one line, untagged", async () => {
     const t = io();
