@@ -80,10 +80,16 @@ export function importsOf(root: string, file: string): ImportEdge[] {
     edges.push({ specifier, target, typeOnly, dynamic, line: lineOf(text, index) });
   };
   for (const m of text.matchAll(STATIC)) {
-    if (m[5] !== undefined) add(m[5], false, false, m.index);
-    else add(m[4]!, m[2] !== undefined || allNamesAreTypes(m[3] ?? ''), false, m.index);
+    // The match starts at the separator before the keyword; the line is the keyword's.
+    const at = m.index + m[0].search(/import|export/);
+    if (m[5] !== undefined) add(m[5], false, false, at);
+    else add(m[4]!, m[2] !== undefined || allNamesAreTypes(m[3] ?? ''), false, at);
   }
-  for (const m of text.matchAll(DYNAMIC)) add(m[1]!, false, true, m.index);
+  for (const m of text.matchAll(DYNAMIC)) {
+    // `typeof import('./x.ts')` names a module's type: erased like an `import type`.
+    const typeOnly = /\btypeof\s*$/.test(text.slice(Math.max(0, m.index - 16), m.index));
+    add(m[1]!, typeOnly, true, m.index);
+  }
   return edges;
 }
 

@@ -12,9 +12,12 @@
  *    broker, serial port or logger module. Type-only imports are allowed (erased). Its direct
  *    package imports are limited to the pure Node built-ins listed below.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { importCycles, importGraph, reachable, type ImportEdge } from './importGraph.ts';
+import { importCycles, importGraph, importsOf, reachable, type ImportEdge } from './importGraph.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const graph = importGraph(ROOT, ['src', 'firmware-sim']);
@@ -79,6 +82,40 @@ describe('the cycle finder', () => {
       ['d', 'd'],
     ]);
     expect(importCycles(g, valueEdge)).toEqual([['d', 'd']]);
+  });
+});
+
+describe('the import reader', () => {
+  it('tells value, type-only and dynamic imports apart, and skips comments', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'faregate-imports-'));
+    try {
+      writeFileSync(join(dir, 'b.ts'), 'export const b = 1;\n');
+      writeFileSync(
+        join(dir, 'a.ts'),
+        [
+          "import { b } from './b.ts';",
+          "import type { B } from './b.ts';",
+          "import { type B2, type B3 } from './b.ts';",
+          "export { b as c } from './b.ts';",
+          "// import { x } from './commented.ts';",
+          "const later = () => import('./b.ts');",
+          "type M = typeof import('./b.ts');",
+          "import 'node:fs';",
+        ].join('\n'),
+      );
+      const edges = importsOf(dir, 'a.ts').map((e) => [e.specifier, e.target, e.typeOnly, e.dynamic, e.line]);
+      expect(edges).toEqual([
+        ['./b.ts', 'b.ts', false, false, 1],
+        ['./b.ts', 'b.ts', true, false, 2],
+        ['./b.ts', 'b.ts', true, false, 3],
+        ['./b.ts', 'b.ts', false, false, 4],
+        ['node:fs', undefined, false, false, 8],
+        ['./b.ts', 'b.ts', false, true, 6],
+        ['./b.ts', 'b.ts', true, true, 7],
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
