@@ -33,6 +33,8 @@ import { JourneyModel, type JourneyGate } from './journeys.ts';
 import { loadDenyIds, loadIssuerKey, Population } from './population.ts';
 import { Prng, randomSeed } from './prng.ts';
 import { DEV_DENY_PATH, DEV_ISSUER_PATH, ScannerSimulator } from './simulator.ts';
+import { errorMessage } from '../src/errors/faregateError.ts';
+import { SETTING_DEFAULTS } from '../src/config/schema.ts';
 
 const DEV = packagePath('config', 'dev') + '/';
 
@@ -85,14 +87,14 @@ async function main(): Promise<number> {
   try {
     parsed = Args.parse(parseArgs({ args: process.argv.slice(2), options: { rate: { type: 'string' }, seconds: { type: 'string' }, tcp: { type: 'boolean' }, seed: { type: 'string' } } }).values);
   } catch (e) {
-    const problems = e instanceof z.ZodError ? e.issues.map((i) => `--${i.path.join('.')}: ${i.message}`) : [(e as Error).message.replace(/\s+/g, ' ')];
+    const problems = e instanceof z.ZodError ? e.issues.map((i) => `--${i.path.join('.')}: ${i.message}`) : [errorMessage(e).replace(/\s+/g, ' ')];
     process.stderr.write(`${problems.map((p) => `demo: ${p}\n`).join('')}usage: npm run demo -- [--rate FRAMES_PER_S_PER_GATE (≤ 50)] [--seconds N] [--tcp] [--seed S]\n`);
     return 2;
   }
   const usePty = !parsed.tcp && hasSocat();
   const work = mkdtempSync(join(tmpdir(), 'faregate-demo-'));
   const view = new DemoView(GATES, process.stdout.isTTY === true);
-  const policy = { antiPassbackSeconds: 600, maxJourneySeconds: 14_400 };
+  const policy = SETTING_DEFAULTS.policy;
 
   // 1. The broker (in-process aedes, MQTT 3.1.1).
   const broker = await Aedes.createBroker();

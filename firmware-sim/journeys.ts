@@ -16,11 +16,12 @@
  * Token-level rejects (expired, forged, denied, wrong-mode, garbage) come from a per-gate
  * ScenarioGenerator over the same population: they do not depend on journeys.
  */
-import type { Mode } from '../src/token/params.ts';
+import type { Direction, ServiceMode as Mode } from '../src/domain/vocabulary.ts';
 import { FLAG_NO_ENTRY } from '../src/policy/gatePolicy.ts';
 import { allowsMode, MODE_BUS, MODE_METRO, PROFILE_NAMES, type Population, type Rider } from './population.ts';
 import type { Prng } from './prng.ts';
 import { EXPECTATIONS, parseMix, ScenarioGenerator, sentAgain, type Accepted, type FrameSource, type Mix, type ScenarioFrame, type ScenarioKind } from './scenarios.ts';
+import { SETTING_DEFAULTS } from '../src/config/schema.ts';
 
 export interface JourneyGate {
   /** The validator's deviceId. */
@@ -28,7 +29,7 @@ export interface JourneyGate {
   mode: Mode;
   /** Route (bus) or station (metro). */
   place: string;
-  direction: 'board' | 'in' | 'out';
+  direction: Direction;
 }
 
 export interface JourneyOptions {
@@ -86,10 +87,10 @@ export class JourneyModel {
     this.prng = o.prng;
     this.mix = typeof o.mix === 'string' ? parseMix(o.mix) : o.mix;
     this.now = o.now ?? Date.now;
-    this.dupMs = (o.duplicateWindowSec ?? 3) * 1000;
-    this.validityMs = (o.codeValiditySec ?? 60) * 1000;
-    this.windowMs = (o.antiPassbackSeconds ?? 600) * 1000;
-    this.maxJourneyMs = (o.maxJourneySeconds ?? 14_400) * 1000;
+    this.dupMs = (o.duplicateWindowSec ?? SETTING_DEFAULTS.token.duplicateWindow) * 1000;
+    this.validityMs = (o.codeValiditySec ?? SETTING_DEFAULTS.token.codeValidity) * 1000;
+    this.windowMs = (o.antiPassbackSeconds ?? SETTING_DEFAULTS.policy.antiPassbackSeconds) * 1000;
+    this.maxJourneyMs = (o.maxJourneySeconds ?? SETTING_DEFAULTS.policy.maxJourneySeconds) * 1000;
     this.marginMs = o.marginMs ?? 1000;
     this.minRideMs = o.minRideMs ?? 5000;
     for (const g of o.gates) {

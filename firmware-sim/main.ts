@@ -10,6 +10,9 @@ import { formatIssues } from '../src/lists/issues.ts';
 import type { OutputSpec } from './outputs.ts';
 import { DEFAULT_MIX_TEXT, formatMix, parseMix, SCENARIO_KINDS, type Expectation } from './scenarios.ts';
 import { ScannerSimulator, suffixBytes, type SentEvent, type SimulatorOptions, type SuffixName } from './simulator.ts';
+import { UsageError } from '../src/cli/errors.ts';
+import { errorMessage } from '../src/errors/faregateError.ts';
+import { SETTING_DEFAULTS } from '../src/config/schema.ts';
 
 export const USAGE = `faregate-sim: a synthetic QR scanner for the faregate validator service
 
@@ -101,7 +104,7 @@ const Args = z
     'pty-dir': z.string().min(1).optional(),
     'no-wait': z.boolean().default(false),
     device: z.string().min(1).optional(),
-    baud: int(50, 4_000_000).default(9600),
+    baud: int(50, 4_000_000).default(SETTING_DEFAULTS.serial.baudRate),
     tcp: int(0, 65535).optional(),
     host: z.string().min(1).default('127.0.0.1'),
     mix: z
@@ -111,7 +114,7 @@ const Args = z
         try {
           return parseMix(s);
         } catch (e) {
-          ctx.addIssue({ code: 'custom', message: (e as Error).message });
+          ctx.addIssue({ code: 'custom', message: errorMessage(e) });
           return z.NEVER;
         }
       }),
@@ -125,8 +128,8 @@ const Args = z
     mode: z.enum(['bus', 'metro'], { error: 'must be bus or metro' }).default('bus'),
     issuer: z.string().min(1).optional(),
     deny: z.string().min(1).optional(),
-    'duplicate-window': int(0, 3600).default(3),
-    'code-validity': int(1, 3600).default(60),
+    'duplicate-window': int(0, 3600).default(SETTING_DEFAULTS.token.duplicateWindow),
+    'code-validity': int(1, 3600).default(SETTING_DEFAULTS.token.codeValidity),
     suffix: z
       .string()
       .default('cr')
@@ -153,14 +156,12 @@ const Args = z
 
 type Parsed = z.infer<typeof Args>;
 
-class UsageError extends Error {}
-
 export function parseCli(argv: string[]): Parsed {
   let values;
   try {
     values = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }).values;
   } catch (e) {
-    throw new UsageError((e as Error).message.replace(/\s*\n\s*/g, ' '));
+    throw new UsageError(errorMessage(e).replace(/\s*\n\s*/g, ' '));
   }
   const r = Args.safeParse(values);
   if (!r.success) throw new UsageError(formatIssues(r.error.issues).replace(/(^|; )([\w-]+):/g, '$1--$2:'));
@@ -233,7 +234,7 @@ export async function main(argv: string[]): Promise<number> {
     opts = toOptions(a);
     sim = new ScannerSimulator(opts);
   } catch (e) {
-    process.stderr.write(`faregate-sim: ${(e as Error).message}\n(see npm run sim -- --help)\n`);
+    process.stderr.write(`faregate-sim: ${errorMessage(e)}\n(see npm run sim -- --help)\n`);
     return 2;
   }
   const json = a.json;
@@ -284,7 +285,7 @@ export async function main(argv: string[]): Promise<number> {
     await sim.finished();
     if (sim.sent > 0 && opts.count !== undefined && sim.sent >= opts.count && !stopping) await new Promise((r) => setTimeout(r, a.linger));
   } catch (e) {
-    process.stderr.write(`faregate-sim: ${(e as Error).message}\n`);
+    process.stderr.write(`faregate-sim: ${errorMessage(e)}\n`);
     code = 1;
   }
   await stop();
@@ -300,7 +301,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e: unknown) => {
-      process.stderr.write(`faregate-sim: ${(e as Error).stack ?? String(e)}\n`);
+      process.stderr.write(`faregate-sim: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
       process.exit(1);
     },
   );

@@ -183,7 +183,7 @@ export class PtyOutput extends EventEmitter<OutputEvents> implements Output {
     const child = spawn(this.socatBin, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     this.socat = child;
     let log = '';
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
       if (log.length < 8192) log += d;
     });
     child.on('exit', (code, signal) => {

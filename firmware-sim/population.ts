@@ -11,10 +11,12 @@ import { DenyFileSchema } from '../src/lists/denyFile.ts';
 import { ALG_EDDSA, ALG_ES256, decodeSign1, type SupportedAlg } from '../src/token/cose.ts';
 import { codeIdOf } from '../src/token/rideCode.ts';
 import type { Prng } from './prng.ts';
+import { PROFILES as PROFILE_LIST, type ProfileName } from '../src/domain/vocabulary.ts';
 
-export const PROFILES = { adult: 0, child: 1, student: 2, senior: 3, disabled: 4, staff: 5 } as const;
-export type ProfileName = keyof typeof PROFILES;
-export const PROFILE_NAMES = Object.keys(PROFILES) as ProfileName[];
+/** Profile numbers by name (src/domain/vocabulary.ts PROFILES: index = number). */
+export const PROFILES = Object.fromEntries(PROFILE_LIST.map((p, i) => [p, i])) as Readonly<Record<ProfileName, number>>;
+export type { ProfileName };
+export const PROFILE_NAMES: readonly ProfileName[] = PROFILE_LIST;
 
 export const MODE_BUS = 1;
 export const MODE_METRO = 2;

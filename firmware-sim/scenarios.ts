@@ -10,6 +10,7 @@ import type { DecisionKind, Reason } from '../src/token/reasons.ts';
 import { BASE45_ALPHABET } from '../src/token/base45.ts';
 import { allowsMode, MODE_BUS, MODE_METRO, type Population, type Rider } from './population.ts';
 import type { Prng } from './prng.ts';
+import { SETTING_DEFAULTS } from '../src/config/schema.ts';
 
 export const SCENARIO_KINDS = ['valid', 'expired', 'forged', 'replayed', 'denied', 'wrong-mode', 'garbage', 'duplicate', 'passback'] as const;
 export type ScenarioKind = (typeof SCENARIO_KINDS)[number];
@@ -165,10 +166,10 @@ export class ScenarioGenerator implements FrameSource {
     this.now = o.now ?? Date.now;
     this.modeBit = o.mode === 'bus' ? MODE_BUS : MODE_METRO;
     this.otherModeBit = o.mode === 'bus' ? MODE_METRO : MODE_BUS;
-    this.dupMs = (o.duplicateWindowSec ?? 3) * 1000;
-    this.validitySec = o.codeValiditySec ?? 60;
+    this.dupMs = (o.duplicateWindowSec ?? SETTING_DEFAULTS.token.duplicateWindow) * 1000;
+    this.validitySec = o.codeValiditySec ?? SETTING_DEFAULTS.token.codeValidity;
     this.validityMs = this.validitySec * 1000;
-    this.skewSec = o.skewSec ?? 30;
+    this.skewSec = o.skewSec ?? SETTING_DEFAULTS.token.skew;
     this.marginMs = o.marginMs ?? 1000;
     this.avoid = new Set([0x0d, 0x0a, ...(o.avoidBytes ?? [])]);
   }

@@ -355,7 +355,7 @@ export class ScannerSimulator extends EventEmitter<SimulatorEvents> {
     let receivers = 0;
     for (let i = 0; i < k; i++) {
       if (i > 0) await this.sleep(this.wire.int(5, 30));
-      receivers = await this.output.write(data.subarray(bounds[i]!, bounds[i + 1]!));
+      receivers = await this.output.write(data.subarray(bounds[i], bounds[i + 1]));
     }
     return { chunks: k, receivers };
   }

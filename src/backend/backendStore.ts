@@ -13,6 +13,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { TapMessage } from '../contract/settlement.ts';
 import { silentLogger, type Logger } from '../platform/logger.ts';
+import { tapToRow, type TapColumns } from '../store/tapRow.ts';
+import { BACKEND_STORE_MIGRATIONS, latestVersion, migrate, refuseNewer } from '../store/migrations.ts';
+import { FaregateError } from '../errors/faregateError.ts';
 
 export interface BackendStoreOptions {
   file: string;
@@ -67,77 +70,18 @@ export interface Report {
   totals: { taps: number; priced: number; fareTotals: Record<string, number> };
 }
 
-const SCHEMA_VERSION = 1;
-
 /** Sentinel device for batches whose topic does not name a valid device id. */
 export const UNKNOWN_DEVICE = '?';
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS settled_taps (
-  id          TEXT PRIMARY KEY,
-  device_id   TEXT NOT NULL,
-  at          INTEGER NOT NULL,
-  mode        TEXT NOT NULL,
-  place       TEXT NOT NULL,
-  direction   TEXT NOT NULL,
-  sub         TEXT NOT NULL,
-  cti         TEXT NOT NULL,
-  code_id     TEXT NOT NULL,
-  ts          INTEGER NOT NULL,
-  seq         INTEGER NOT NULL,
-  profile     INTEGER NOT NULL,
-  fare        INTEGER,
-  currency    TEXT NOT NULL,
-  flags       TEXT,
-  batch_id    TEXT,
-  received_at INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS settled_taps_device_at ON settled_taps(device_id, at);
-CREATE TABLE IF NOT EXISTS device_counters (
-  device_id     TEXT PRIMARY KEY,
-  batches       INTEGER NOT NULL DEFAULT 0,
-  malformed     INTEGER NOT NULL DEFAULT 0,
-  taps          INTEGER NOT NULL DEFAULT 0,
-  duplicates    INTEGER NOT NULL DEFAULT 0,
-  conflicts     INTEGER NOT NULL DEFAULT 0,
-  last_batch_at INTEGER
-) WITHOUT ROWID;
-`;
-
-interface TapRow {
-  device_id: string;
-  at: number;
-  mode: string;
-  place: string;
-  direction: string;
-  sub: string;
-  cti: string;
-  code_id: string;
-  ts: number;
-  seq: number;
-  profile: number;
-  fare: number | null;
-  currency: string;
-  flags: string | null;
-}
+/**
+ * A settled tap's columns: the same columns, and the same one mapping from the domain's tap, as
+ * the validator's store (src/store/tapRow.ts); the id is the key, compared apart.
+ */
+type TapRow = Omit<TapColumns, 'id'>;
 
 function toRow(t: TapMessage): TapRow {
-  return {
-    device_id: t.deviceId,
-    at: t.at,
-    mode: t.mode,
-    place: t.place,
-    direction: t.direction,
-    sub: t.sub,
-    cti: t.cti,
-    code_id: t.codeId,
-    ts: t.ts,
-    seq: t.seq,
-    profile: t.profile,
-    fare: t.fare ?? null,
-    currency: t.currency,
-    flags: t.flags?.length ? JSON.stringify(t.flags) : null,
-  };
+  const { id: _id, ...row } = tapToRow(t);
+  return row;
 }
 
 function sameTap(a: TapRow, b: TapRow): boolean {
@@ -172,10 +116,16 @@ export class BackendStore {
     if (this.opts.readonly) {
       const db = new Database(this.opts.file, { readonly: true, fileMustExist: true });
       db.pragma('busy_timeout = 5000');
-      const version = db.pragma('user_version', { simple: true }) as number;
-      if (version !== SCHEMA_VERSION) {
+      let version: number;
+      try {
+        version = refuseNewer(db, BACKEND_STORE_MIGRATIONS, this.opts.file);
+      } catch (e) {
         db.close();
-        throw new Error(`${this.opts.file} is not a faregate backend store (schema ${version})`);
+        throw e;
+      }
+      if (version !== latestVersion(BACKEND_STORE_MIGRATIONS)) {
+        db.close();
+        throw new FaregateError('STORE_NOT_FOUND', `${this.opts.file} is not a faregate backend store (schema ${version})`);
       }
       this.db = db;
       return this;
@@ -186,10 +136,7 @@ export class BackendStore {
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${this.opts.synchronous ?? 'FULL'}`);
       db.pragma('busy_timeout = 5000');
-      const version = db.pragma('user_version', { simple: true }) as number;
-      if (version > SCHEMA_VERSION) throw new Error(`store ${this.opts.file} has schema ${version}, newer than this program (${SCHEMA_VERSION})`);
-      db.exec(SCHEMA);
-      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      migrate(db, BACKEND_STORE_MIGRATIONS, this.opts.file);
     } catch (e) {
       db.close();
       throw e;

@@ -28,6 +28,7 @@ import {
 } from '../contract/settlement.ts';
 import { silentLogger, type Logger } from '../platform/logger.ts';
 import { UNKNOWN_DEVICE, type BackendStore } from './backendStore.ts';
+import { errorFields } from '../errors/faregateError.ts';
 
 export const DEFAULT_SHARED_GROUP = 'faregate-backend';
 /** Larger payloads are rejected before parsing (10,000 taps of ~450 bytes fit easily). */
@@ -202,7 +203,7 @@ export class SettlementBackend extends EventEmitter<SettlementBackendEvents> {
         this.onPublish(packet);
       } catch (e) {
         // Never crash on a message; onPublish handles its own errors, this is a last resort.
-        this.log.error({ err: (e as Error).message }, 'unexpected error handling a batch');
+        this.log.error(errorFields(e), 'unexpected error handling a batch');
       }
       done();
     };
@@ -312,7 +313,10 @@ export class SettlementBackend extends EventEmitter<SettlementBackendEvents> {
       result = this.opts.store.insertBatch(batch.taps, { batchId: batch.batchId });
     } catch (e) {
       this.c.storeErrors++;
-      this.log.error({ err: (e as Error).message, deviceId, batchId: batch.batchId, taps: batch.taps.length }, 'could not store batch; not acknowledged');
+      this.log.error(
+        { ...errorFields(e), deviceId, batchId: batch.batchId, taps: batch.taps.length },
+        'could not store batch; not acknowledged',
+      );
       return;
     }
     this.c.batches++;
@@ -376,7 +380,7 @@ export class SettlementBackend extends EventEmitter<SettlementBackendEvents> {
     try {
       this.opts.store.recordMalformed(deviceId ?? UNKNOWN_DEVICE);
     } catch (e) {
-      this.log.error({ err: (e as Error).message }, 'could not count a malformed batch');
+      this.log.error(errorFields(e), 'could not count a malformed batch');
     }
     this.log.warn({ deviceId: deviceId ?? null, bytes, reason, ...detail }, 'malformed batch rejected; not acknowledged');
     this.emit('malformed', { topic, deviceId, bytes, reason });

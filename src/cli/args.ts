@@ -7,6 +7,7 @@
 import { parseArgs } from 'node:util';
 import { ArgumentError } from './errors.ts';
 import type { CommandSpec, OptionSpec } from './spec/types.ts';
+import { errorMessage } from '../errors/faregateError.ts';
 
 /**
  * A number given on the command line: decimal digits, optionally with a fraction. Stricter than
@@ -62,7 +63,7 @@ export function readArgs(spec: CommandSpec, argv: string[], env: NodeJS.ProcessE
   try {
     tokens = parseArgs({ args: argv, options, strict: false, allowPositionals: true, tokens: true }).tokens;
   } catch (e) {
-    return fail((e as Error).message.split('\n')[0]!);
+    return fail(errorMessage(e).split('\n')[0]!);
   }
   const values: RawValues = {};
   const positionals: string[] = [];
@@ -86,7 +87,10 @@ export function readArgs(spec: CommandSpec, argv: string[], env: NodeJS.ProcessE
     if (!t.inlineValue && t.value!.startsWith('--')) fail(`${flag}: the value is missing before ${t.value} (${o.help})`);
     const v = t.value!;
     if (o.choices && !o.choices.includes(v)) fail(`--${t.name} must be ${orList(o.choices)}, not ${JSON.stringify(v)}`);
-    if (o.multiple) (values[t.name] = (values[t.name] as string[] | undefined) ?? []).push(v);
+    if (o.multiple) {
+      const list = values[t.name];
+      values[t.name] = Array.isArray(list) ? [...list, v] : [v];
+    }
     else if (values[t.name] !== undefined) fail(`--${t.name} is given more than once`);
     else values[t.name] = v;
   }

@@ -1,11 +1,17 @@
 /**
  * Errors the command line turns into exit code 2 (light: no zod, so `main` can catch them
- * without loading a command's dependencies).
+ * without loading a command's dependencies). Both are FaregateErrors (src/errors): USAGE (FG-601)
+ * and BAD_ARGUMENT (FG-602).
  */
+import { FaregateError } from '../errors/faregateError.ts';
+import type { ErrorCode } from '../errors/errorCodes.ts';
 
 /** Unusable arguments or files: one line on stderr, exit code 2. */
-export class UsageError extends Error {
+export class UsageError extends FaregateError {
   override readonly name: string = 'UsageError';
+  constructor(message: string, code: ErrorCode = 'USAGE', options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
 }
 
 /**
@@ -18,6 +24,6 @@ export class ArgumentError extends UsageError {
     readonly path: string,
     detail: string,
   ) {
-    super(`${path}: ${detail}`);
+    super(`${path}: ${detail}`, 'BAD_ARGUMENT');
   }
 }

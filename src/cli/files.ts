@@ -2,13 +2,13 @@
 import { chmodSync, existsSync, linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { UsageError } from './errors.ts';
+import { errorMessage, systemErrorCode } from '../errors/faregateError.ts';
 
 export function readText(path: string, what: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`${what} ${path}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    throw new UsageError(`${what} ${path}: ${systemErrorCode(e) === 'ENOENT' ? 'no such file' : errorMessage(e)}`);
   }
 }
 
@@ -17,7 +17,7 @@ export function readJson(path: string, what: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new UsageError(`${what} ${path}: not valid JSON (${(e as Error).message})`);
+    throw new UsageError(`${what} ${path}: not valid JSON (${errorMessage(e)})`);
   }
 }
 
@@ -44,14 +44,16 @@ export function writeWhole(path: string, content: string, opts: { mode: 0o600 | 
     chmodSync(tmp, opts.mode);
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw new UsageError(`${opts.what} ${path}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new UsageError(`${opts.what} ${path}: cannot write (${systemErrorCode(e) ?? errorMessage(e)})`);
   }
   try {
     if (opts.replace) renameSync(tmp, path);
     else linkSync(tmp, path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(code === 'EEXIST' ? refuseMessage(opts.what, path) : `${opts.what} ${path}: cannot write (${code ?? (e as Error).message})`);
+    const code = systemErrorCode(e);
+    throw new UsageError(
+      code === 'EEXIST' ? refuseMessage(opts.what, path) : `${opts.what} ${path}: cannot write (${code ?? errorMessage(e)})`,
+    );
   } finally {
     rmSync(tmp, { force: true });
   }

@@ -3,6 +3,7 @@ import { JwkSchema, keyPairFromJwk } from '../mint/keys.ts';
 import { formatIssues } from '../lists/issues.ts';
 import { readJson } from './files.ts';
 import { UsageError } from './usage.ts';
+import { errorMessage } from '../errors/faregateError.ts';
 
 export function loadJwk(path: string, what: string, needPrivate: boolean) {
   const r = JwkSchema.safeParse(readJson(path, what));
@@ -11,7 +12,7 @@ export function loadJwk(path: string, what: string, needPrivate: boolean) {
   try {
     k = keyPairFromJwk(r.data);
   } catch (e) {
-    throw new UsageError(`${what} ${path}: key cannot be imported (${(e as Error).message})`);
+    throw new UsageError(`${what} ${path}: key cannot be imported (${errorMessage(e)})`);
   }
   if (needPrivate && !k.privateKey) throw new UsageError(`${what} ${path}: a private key (JWK with "d") is needed`);
   return { ...k, jwk: r.data };

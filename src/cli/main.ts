@@ -1,11 +1,14 @@
 /**
  * `faregate` command line: `--version`, `help [command]`, then one command, whose module is
  * imported only then (so help and --version load no command, no zod, no crypto).
- * Exit codes: src/cli/spec/exitCodes.ts.
+ * Exit codes: src/cli/spec/exitCodes.ts; an error that ends a command gives its code's exit code
+ * (src/errors/errorCodes.ts): usage errors one line (and the usage) with exit 2, other
+ * FaregateErrors `faregate X: failed: FG-nnn message`, anything else `faregate X: failed: message`, exit 1.
  */
 import { didYouMean } from './args.ts';
 import { COMMANDS, findCommand } from './commandTable.ts';
 import { ArgumentError, UsageError } from './errors.ts';
+import { FaregateError, errorMessage } from '../errors/faregateError.ts';
 import { commandHelp, entryHelp, topHelp, usageReminder } from './help.ts';
 import { processIo, type CliIo } from './io.ts';
 import { EXIT_FAILURE, EXIT_USAGE } from './spec/exitCodes.ts';
@@ -95,17 +98,17 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     const run = await entry.load();
     return await run(rest, io);
   } catch (e) {
-    if (e instanceof ArgumentError) {
-      io.error(`faregate ${e.message}`);
-      const s = specByPath(e.path);
-      if (s) io.error(usageReminder(s));
-      return EXIT_USAGE;
-    }
     if (e instanceof UsageError) {
       io.error(`faregate ${e.message}`);
-      return EXIT_USAGE;
+      const s = e instanceof ArgumentError ? specByPath(e.path) : undefined;
+      if (s) io.error(usageReminder(s));
+      return e.exitCode;
     }
-    io.error(`faregate ${name}: failed: ${(e as Error).message ?? String(e)}`);
+    if (e instanceof FaregateError) {
+      io.error(`faregate ${name}: failed: ${e.tag} ${e.message}`);
+      return e.exitCode;
+    }
+    io.error(`faregate ${name}: failed: ${errorMessage(e)}`);
     return EXIT_FAILURE;
   }
 }

@@ -9,17 +9,24 @@ import { parseDocument } from 'yaml';
 import { ENV_PREFIX, envName, envPath } from './envNames.ts';
 import { ConfigSchema, modeProblems, type Config } from './schema.ts';
 import { settingsProblems } from './settingsProblems.ts';
+import { FaregateError, errorMessage, systemErrorCode } from '../errors/faregateError.ts';
 
 export const EXIT_CONFIG = 3;
 export { envName, envPath };
 
-export class ConfigError extends Error {
+/**
+ * The settings file cannot be used: SETTINGS_INVALID (FG-101, its fields) or SETTINGS_UNREADABLE
+ * (FG-102, the file itself), with every problem listed.
+ */
+export class ConfigError extends FaregateError {
   override readonly name = 'ConfigError';
   constructor(
     readonly file: string,
     readonly problems: string[],
+    code: 'SETTINGS_INVALID' | 'SETTINGS_UNREADABLE' = 'SETTINGS_INVALID',
   ) {
-    super(`configuration ${file} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    const count = `${problems.length} problem${problems.length === 1 ? '' : 's'}`;
+    super(code, `configuration ${file} has ${count}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
 }
 
@@ -67,14 +74,15 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ConfigError(file, [code === 'ENOENT' ? 'file not found' : `cannot read the file (${(e as Error).message})`]);
+    const problem = systemErrorCode(e) === 'ENOENT' ? 'file not found' : `cannot read the file (${errorMessage(e)})`;
+    throw new ConfigError(file, [problem], 'SETTINGS_UNREADABLE');
   }
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0)
     throw new ConfigError(
       file,
       doc.errors.map((e) => `line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`),
+      'SETTINGS_UNREADABLE',
     );
   const raw: unknown = doc.toJS();
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))

@@ -9,13 +9,54 @@
  */
 import { z } from 'zod';
 import { DEFAULT_TOPIC_PREFIX } from '../contract/settlement.ts';
-import { parseTcpTarget } from '../scanner/createTransport.ts';
+import { parseTcpTarget } from './scannerTarget.ts';
 import { DEFAULT_PARAMS, MAX_CODE_VALIDITY } from '../token/params.ts';
 import { section, setting } from './settingMeta.ts';
+import { errorMessage } from '../errors/faregateError.ts';
+import {
+  DEVICE_ID_PATTERN,
+  DEVICE_ID_RULE,
+  DIRECTIONS,
+  DIRECTIONS_OF,
+  PROFILES,
+  SERVICE_MODES,
+  type ProfileName,
+} from '../domain/vocabulary.ts';
 
 const seconds = z.number().nonnegative();
 const ms = z.number().int().nonnegative();
 const minorUnits = z.number().int().nonnegative();
+
+/** The scanner framing settings; src/scanner/framer.ts takes its defaults from here. */
+export const FramingSchema = section(
+  z
+    .strictObject({
+      suffix: setting(
+        z.enum(['auto', 'cr', 'lf', 'crlf', 'custom', 'none']).default('auto'),
+        'What ends one scan in the byte stream: auto accepts CR, LF or CRLF; custom uses customSuffix; none ends a scan after interByteTimeoutMs of silence. Set it to what the scanner is configured to send.',
+        'restart',
+      ),
+      customSuffix: setting(z.string().min(1).optional(), 'The bytes that end a scan when suffix is custom (e.g. "\\u0003"). Required with suffix: custom.', 'restart'),
+      interByteTimeoutMs: setting(ms.default(50), 'With suffix: none, the silence in milliseconds that ends a scan. Raise it for a slow link.', 'restart'),
+      staleFrameMs: setting(ms.default(2000), 'A partial scan older than this many milliseconds is dropped (a half-read code never mixes with the next one).', 'restart'),
+      // qr-token-v1 §1 rejects text over 1024 characters; the default leaves room for an AIM prefix
+      // and lets the validator count anything in between as malformed.
+      maxFrameLength: setting(
+        z.number().int().min(16).max(65536).default(2048),
+        'Longest scan in bytes; longer input is discarded, never buffered. Ride codes are well below the default.',
+        'restart',
+      ),
+      stripAim: setting(z.boolean().default(true), 'Remove an AIM symbology prefix such as ]Q1 that some scanners put before the code.', 'restart'),
+    })
+    .prefault({})
+    .refine((f) => f.suffix !== 'custom' || f.customSuffix !== undefined, {
+      message: 'customSuffix is required when suffix is custom',
+      path: ['customSuffix'],
+      // Also when another framing field is wrong: every problem is listed at once.
+      when: () => true,
+    }),
+  'How scans are cut out of the scanner\'s byte stream.',
+);
 
 export const ScannerSchema = section(
   z.strictObject({
@@ -28,7 +69,7 @@ export const ScannerSchema = section(
             try {
               parseTcpTarget(p);
             } catch (e) {
-              ctx.addIssue({ code: 'custom', message: (e as Error).message });
+              ctx.addIssue({ code: 'custom', message: errorMessage(e) });
             }
           }
         }),
@@ -39,33 +80,7 @@ export const ScannerSchema = section(
     dataBits: setting(z.union([z.literal(5), z.literal(6), z.literal(7), z.literal(8)], { error: 'must be 5, 6, 7 or 8' }).default(8), 'Serial data bits; almost always 8.', 'restart'),
     parity: setting(z.enum(['none', 'even', 'odd', 'mark', 'space']).default('none'), 'Serial parity; almost always none.', 'restart'),
     stopBits: setting(z.union([z.literal(1), z.literal(1.5), z.literal(2)], { error: 'must be 1, 1.5 or 2' }).default(1), 'Serial stop bits; almost always 1.', 'restart'),
-    framing: section(
-      z
-        .strictObject({
-          suffix: setting(
-            z.enum(['auto', 'cr', 'lf', 'crlf', 'custom', 'none']).default('auto'),
-            'What ends one scan in the byte stream: auto accepts CR, LF or CRLF; custom uses customSuffix; none ends a scan after interByteTimeoutMs of silence. Set it to what the scanner is configured to send.',
-            'restart',
-          ),
-          customSuffix: setting(z.string().min(1).optional(), 'The bytes that end a scan when suffix is custom (e.g. "\\u0003"). Required with suffix: custom.', 'restart'),
-          interByteTimeoutMs: setting(ms.default(50), 'With suffix: none, the silence in milliseconds that ends a scan. Raise it for a slow link.', 'restart'),
-          staleFrameMs: setting(ms.default(2000), 'A partial scan older than this many milliseconds is dropped (a half-read code never mixes with the next one).', 'restart'),
-          maxFrameLength: setting(
-            z.number().int().min(16).max(65536).default(2048),
-            'Longest scan in bytes; longer input is discarded, never buffered. Ride codes are well below the default.',
-            'restart',
-          ),
-          stripAim: setting(z.boolean().default(true), 'Remove an AIM symbology prefix such as ]Q1 that some scanners put before the code.', 'restart'),
-        })
-        .prefault({})
-        .refine((f) => f.suffix !== 'custom' || f.customSuffix !== undefined, {
-          message: 'customSuffix is required when suffix is custom',
-          path: ['customSuffix'],
-          // Also when another framing field is wrong: every problem is listed at once.
-          when: () => true,
-        }),
-      'How scans are cut out of the scanner\'s byte stream.',
-    ),
+    framing: FramingSchema,
     reconnect: section(
       z
         .strictObject({
@@ -81,13 +96,13 @@ export const ScannerSchema = section(
 
 const fareAmount = (who: string) =>
   setting(minorUnits.optional(), `Fare for the ${who} profile in minor units (fen, cents); absent = the adult fare.`, 'live');
+/** One fare per profile (src/domain/vocabulary.ts PROFILES, in its order): adult required, the others optional. */
 const FareTable = z.strictObject({
   adult: setting(minorUnits, 'Fare for the adult profile in minor units (fen, cents). Required in a fare table.', 'live'),
-  child: fareAmount('child'),
-  student: fareAmount('student'),
-  senior: fareAmount('senior'),
-  disabled: fareAmount('disabled'),
-  staff: fareAmount('staff'),
+  ...(Object.fromEntries(PROFILES.filter((p) => p !== 'adult').map((p) => [p, fareAmount(p)])) as Record<
+    Exclude<ProfileName, 'adult'>,
+    ReturnType<typeof fareAmount>
+  >),
 });
 
 const gateTimeout = setting(ms.default(500), 'Longest wait in milliseconds for the gate or display to take a signal; a slow or dead board never holds up the next rider.', 'restart');
@@ -234,13 +249,13 @@ const listFileNote =
 export const ConfigSchema = z
   .strictObject({
     deviceId: setting(
-      z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1..64 of A-Z a-z 0-9 _ -'),
-      'This validator\'s name, unique in the fleet: 1..64 of A-Z a-z 0-9 _ -. It names the device in MQTT topics and on every tap.',
+      z.string().regex(DEVICE_ID_PATTERN, `must be ${DEVICE_ID_RULE}`),
+      `This validator's name, unique in the fleet: ${DEVICE_ID_RULE}. It names the device in MQTT topics and on every tap.`,
       'restart',
     ),
-    mode: setting(z.enum(['bus', 'metro']), 'bus: a reader on a bus (flat fares); metro: a station gate (entry/exit).', 'restart'),
+    mode: setting(z.enum(SERVICE_MODES), 'bus: a reader on a bus (flat fares); metro: a station gate (entry/exit).', 'restart'),
     place: setting(z.string().min(1).max(64), 'Route id (bus) or station id (metro), as the backend knows it; recorded on every tap.', 'restart'),
-    direction: setting(z.enum(['board', 'in', 'out']), 'A bus reader has board; a metro gate has in (entry) or out (exit).', 'restart'),
+    direction: setting(z.enum(DIRECTIONS), 'A bus reader has board; a metro gate has in (entry) or out (exit).', 'restart'),
     scanner: ScannerSchema,
     trust: section(
       z.strictObject({
@@ -367,6 +382,15 @@ export const ConfigSchema = z
     for (const p of modeProblems(c)) ctx.addIssue({ code: 'custom', ...p });
   });
 
+const WRONG_DIRECTION: Record<(typeof SERVICE_MODES)[number], string> = {
+  bus: 'a bus reader has direction board',
+  metro: 'a metro gate has direction in or out',
+};
+
+function isOneOf<T extends string>(words: readonly T[], v: unknown): v is T {
+  return typeof v === 'string' && (words as readonly string[]).includes(v);
+}
+
 /**
  * Checks across fields: the direction fits the mode, a bus reader has fares. Looks only at
  * values that are valid themselves, so the loader also runs it on the raw file when other fields
@@ -376,8 +400,9 @@ export function modeProblems(c: unknown): { path: string[]; message: string }[] 
   if (typeof c !== 'object' || c === null) return [];
   const { mode, direction, fare } = c as { mode?: unknown; direction?: unknown; fare?: unknown };
   const out: { path: string[]; message: string }[] = [];
-  if (mode === 'bus' && (direction === 'in' || direction === 'out')) out.push({ path: ['direction'], message: 'a bus reader has direction board' });
-  if (mode === 'metro' && direction === 'board') out.push({ path: ['direction'], message: 'a metro gate has direction in or out' });
+  if (isOneOf(SERVICE_MODES, mode) && isOneOf(DIRECTIONS, direction) && !DIRECTIONS_OF[mode].includes(direction)) {
+    out.push({ path: ['direction'], message: WRONG_DIRECTION[mode] });
+  }
   const bus = typeof fare === 'object' && fare !== null ? (fare as { bus?: unknown }).bus : fare === undefined ? undefined : null;
   if (mode === 'bus' && bus === undefined) out.push({ path: ['fare', 'bus'], message: 'a bus reader needs a fare table (fare.bus.adult at least)' });
   return out;
@@ -390,3 +415,19 @@ export type ScannerConfig = Config['scanner'];
 export type MqttConfig = NonNullable<Config['mqtt']>;
 export type SettlementConfig = Config['settlement'];
 export type ListsConfig = NonNullable<Config['lists']>;
+
+/**
+ * The defaults of settings that code outside the settings needs (the serial line of a scanner
+ * transport built without settings, the simulator's model of a gate), read from the schema
+ * above: defaults are written there only.
+ */
+export const SETTING_DEFAULTS = {
+  serial: {
+    baudRate: ScannerSchema.shape.baudRate.parse(undefined),
+    dataBits: ScannerSchema.shape.dataBits.parse(undefined),
+    parity: ScannerSchema.shape.parity.parse(undefined),
+    stopBits: ScannerSchema.shape.stopBits.parse(undefined),
+  },
+  token: ConfigSchema.shape.token.parse(undefined),
+  policy: ConfigSchema.shape.policy.parse(undefined),
+} as const;

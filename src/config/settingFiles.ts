@@ -6,6 +6,7 @@
  */
 import { openSync, closeSync, statSync } from 'node:fs';
 import type { Config } from './schema.ts';
+import { errorMessage, systemErrorCode } from '../errors/faregateError.ts';
 
 function problem(setting: string, file: string): string | undefined {
   try {
@@ -13,8 +14,9 @@ function problem(setting: string, file: string): string | undefined {
     closeSync(openSync(file, 'r'));
     return undefined;
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return `${setting}: ${file}: ${code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'not readable by this user' : (e as Error).message}`;
+    const code = systemErrorCode(e);
+    const why = code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'not readable by this user' : errorMessage(e);
+    return `${setting}: ${file}: ${why}`;
   }
 }
 

@@ -51,7 +51,7 @@ export function rawSettingsJsonSchema(): JsonSchema {
       if (s.maximum === Number.MAX_SAFE_INTEGER) delete s.maximum;
       if (s.minimum === Number.MIN_SAFE_INTEGER) delete s.minimum;
     },
-  }) as JsonSchema;
+  });
 }
 
 const isObj = (v: unknown): v is JsonSchema => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -63,14 +63,15 @@ function describeType(s: JsonSchema): { type: string; allowed?: string } {
   if (Array.isArray(s.anyOf) && s.anyOf.every((b) => isObj(b) && 'const' in b))
     return { type: String((s.anyOf[0] as JsonSchema).type), allowed: values(s.anyOf.map((b) => (b as JsonSchema).const)) };
   const type = String(s.type);
+  const n = (v: unknown): string => (typeof v === 'number' ? String(v) : JSON.stringify(v));
   const bounds: string[] = [];
   const min = s.minimum ?? s.exclusiveMinimum;
-  if (min !== undefined && s.maximum !== undefined) bounds.push(`${String(min)} .. ${String(s.maximum)}`);
-  else if (s.exclusiveMinimum !== undefined) bounds.push(`> ${String(s.exclusiveMinimum)}`);
-  else if (s.minimum !== undefined) bounds.push(`≥ ${String(s.minimum)}`);
-  else if (s.maximum !== undefined) bounds.push(`≤ ${String(s.maximum)}`);
+  if (min !== undefined && s.maximum !== undefined) bounds.push(`${n(min)} .. ${n(s.maximum)}`);
+  else if (s.exclusiveMinimum !== undefined) bounds.push(`> ${n(s.exclusiveMinimum)}`);
+  else if (s.minimum !== undefined) bounds.push(`≥ ${n(s.minimum)}`);
+  else if (s.maximum !== undefined) bounds.push(`≤ ${n(s.maximum)}`);
   if (typeof s.pattern === 'string') bounds.push(`matches \`${s.pattern}\``);
-  if (s.minLength !== undefined && s.maxLength !== undefined) bounds.push(`${String(s.minLength)} .. ${String(s.maxLength)} characters`);
+  if (s.minLength !== undefined && s.maxLength !== undefined) bounds.push(`${n(s.minLength)} .. ${n(s.maxLength)} characters`);
   else if (typeof s.minLength === 'number' && s.minLength > 0) bounds.push('not empty');
   return bounds.length ? { type, allowed: bounds.join('; ') } : { type };
 }

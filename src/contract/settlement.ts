@@ -3,9 +3,12 @@
  * topics to payload schemas. Every payload that crosses MQTT is checked with these schemas.
  */
 import { z } from 'zod';
+import type { Tap } from '../domain/tap.ts';
+import { DEVICE_ID_PATTERN, DIRECTIONS, SERVICE_MODES } from '../domain/vocabulary.ts';
 
 export const DEFAULT_TOPIC_PREFIX = 'faregate/v1';
-export const DEVICE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** The device-id pattern (src/domain/vocabulary.ts), under the name this module has always exported. */
+export const DEVICE_ID = DEVICE_ID_PATTERN;
 
 const hex = z.string().regex(/^[0-9a-f]+$/, 'must be lower-case hex');
 /**
@@ -19,9 +22,9 @@ export const TapSchema = z.object({
   id: z.string().min(1).max(64),
   deviceId: z.string().regex(DEVICE_ID),
   at: z.number().int().nonnegative(),
-  mode: z.enum(['bus', 'metro']),
+  mode: z.enum(SERVICE_MODES),
   place: z.string().min(1).max(64),
-  direction: z.enum(['board', 'in', 'out']),
+  direction: z.enum(DIRECTIONS),
   sub: hex.min(2).max(64),
   cti: hex.min(2).max(32),
   codeId: hex.length(32),
@@ -34,6 +37,42 @@ export const TapSchema = z.object({
   flags: z.array(z.string()).optional(),
 });
 export type TapMessage = z.infer<typeof TapSchema>;
+
+/** True when A and B are the same type (not merely assignable either way). */
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+/** The wire's tap is the domain's tap (src/domain/tap.ts): a field changed in one only does not compile. */
+const tapMessageIsTheDomainTap: Same<TapMessage, Tap> = true;
+void tapMessageIsTheDomainTap;
+
+/**
+ * The wire message of a tap: its settlement-mqtt-v1 fields only (a stored tap's local
+ * bookkeeping, such as `settled`, stays home); `fare` and `flags` only when present.
+ */
+export function tapToMessage(t: Tap): TapMessage {
+  const m: TapMessage = {
+    id: t.id,
+    deviceId: t.deviceId,
+    at: t.at,
+    mode: t.mode,
+    place: t.place,
+    direction: t.direction,
+    sub: t.sub,
+    cti: t.cti,
+    codeId: t.codeId,
+    ts: t.ts,
+    seq: t.seq,
+    profile: t.profile,
+    currency: t.currency,
+  };
+  if (t.fare !== undefined) m.fare = t.fare;
+  if (t.flags !== undefined) m.flags = t.flags;
+  return m;
+}
+
+/** A tap from a wire message, checked by TapSchema (unknown fields dropped); a ZodError when it is not one. */
+export function tapFromMessage(message: unknown): Tap {
+  return TapSchema.parse(message);
+}
 
 export const TapBatchSchema = z.object({
   batchId: z.string().min(1).max(64),

@@ -44,3 +44,9 @@ export function errorMessage(e: unknown): string {
 export function errorFields(e: unknown): { err: string; code?: string } {
   return e instanceof FaregateError ? { err: e.message, code: e.tag } : { err: errorMessage(e) };
 }
+
+/** The system's error code of a caught error (`ENOENT`, `EPIPE`, `SQLITE_CANTOPEN`), if it has one. */
+export function systemErrorCode(e: unknown): string | undefined {
+  const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : undefined;
+}

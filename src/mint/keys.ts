@@ -6,6 +6,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, ty
 import { z } from 'zod';
 import { ALG_EDDSA, type SupportedAlg } from '../token/cose.ts';
 import { algFromName, algName, algOfKey } from '../token/coseKey.ts';
+import { FaregateError } from '../errors/faregateError.ts';
 
 export const JwkSchema = z.looseObject({
   kty: z.enum(['OKP', 'EC']),
@@ -48,7 +49,7 @@ export function keyPairFromJwk(jwk: Jwk): { alg: SupportedAlg; kid: Uint8Array; 
   const input = jwk as JsonWebKey;
   const publicKey = createPublicKey({ key: input, format: 'jwk' });
   const alg = algOfKey(publicKey);
-  if (jwk.alg !== undefined && algFromName(jwk.alg) !== alg) throw new Error(`alg ${jwk.alg} does not match the ${jwk.crv} key`);
+  if (jwk.alg !== undefined && algFromName(jwk.alg) !== alg) throw new FaregateError('KEY_FORMAT', `alg ${jwk.alg} does not match the ${jwk.crv} key`);
   const kid = Buffer.from(jwk.kid ?? '', 'base64url');
   const out: ReturnType<typeof keyPairFromJwk> = { alg, kid, publicKey };
   if (jwk.d !== undefined) out.privateKey = createPrivateKey({ key: input, format: 'jwk' });

@@ -45,5 +45,5 @@ export function createLogger(o: LogOptions): Logger {
     o.format === 'pretty'
       ? pretty({ colorize: process.stdout.isTTY ?? false, sync: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', destination: o.destination ?? 1 })
       : o.destination ?? pino.destination({ dest: 1, sync: true });
-  return pino(options, dest as pino.DestinationStream) as unknown as Logger;
+  return pino(options, dest);
 }

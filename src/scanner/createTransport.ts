@@ -6,6 +6,7 @@ import type { Logger } from '../platform/logger.ts';
 import { SerialTransport, type DataBits, type Parity, type StopBits } from './serialTransport.ts';
 import { TcpTransport } from './tcpTransport.ts';
 import type { ByteTransport } from './types.ts';
+import { parseTcpTarget, TransportConfigError } from '../config/scannerTarget.ts';
 
 export interface ScannerTransportConfig {
   /** `/dev/ttyACM0`, `/dev/serial/by-id/...`, or `tcp://host:port`. */
@@ -18,38 +19,7 @@ export interface ScannerTransportConfig {
   pollMs?: number;
 }
 
-export class TransportConfigError extends Error {
-  override name = 'TransportConfigError';
-}
-
-export interface TcpTarget {
-  host: string;
-  port: number;
-}
-
-/** Parses `tcp://host:port` (IPv6 as `tcp://[::1]:9100`); throws TransportConfigError. */
-export function parseTcpTarget(target: string): TcpTarget {
-  const bad = (why: string): never => {
-    throw new TransportConfigError(`invalid scanner target ${JSON.stringify(target)}: ${why} (expected tcp://host:port)`);
-  };
-  if (!target.startsWith('tcp://')) bad('not a tcp:// target');
-  let url: URL;
-  try {
-    url = new URL(target);
-  } catch {
-    return bad('not a URL');
-  }
-  if (url.username !== '' || url.password !== '') bad('credentials are not allowed');
-  if ((url.pathname !== '' && url.pathname !== '/') || url.search !== '' || url.hash !== '') bad('no path, query or fragment allowed');
-  let host = url.hostname;
-  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
-  if (host === '') bad('missing host');
-  // URL drops a default port only for special schemes; tcp: has none, so '' means missing.
-  if (url.port === '') bad('missing port');
-  const port = Number(url.port);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) bad('port must be 1..65535');
-  return { host, port };
-}
+export { parseTcpTarget, TransportConfigError, type TcpTarget } from '../config/scannerTarget.ts';
 
 export function createTransport(config: ScannerTransportConfig, logger?: Logger): ByteTransport {
   if (config.path.startsWith('tcp://')) {

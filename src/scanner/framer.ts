@@ -35,27 +35,26 @@ import { EventEmitter } from 'node:events';
 import { stripFrame } from '../token/frame.ts';
 import { beginsWithCodeStart, CODE_START_WINDOW, endsCodeStart, matchCodeStartAtEnd } from './codeStarts.ts';
 import type { DropEnd, DropReason, FramingOptions } from './types.ts';
+import { FaregateError } from '../errors/faregateError.ts';
+import { FramingSchema } from '../config/schema.ts';
 
 export interface FramerEvents {
   frame: [text: string, receivedAt: number];
   dropped: [reason: DropReason, length: number, endedBy: DropEnd];
 }
 
-export const DEFAULT_FRAMING: Readonly<FramingOptions> = Object.freeze({
-  suffix: 'auto',
-  interByteTimeoutMs: 50,
-  staleFrameMs: 2000,
-  // qr-token-v1 §1 rejects text over 1024 characters; leave room for an AIM prefix and let the
-  // validator count anything in between as malformed.
-  maxFrameLength: 2048,
-  stripAim: true,
-});
+/** The settings' framing defaults (src/config/schema.ts, the one place defaults live). */
+export const DEFAULT_FRAMING: Readonly<FramingOptions> = Object.freeze(FramingSchema.parse({}));
 
 const CR = 0x0d;
 const LF = 0x0a;
 
-export class FramingOptionsError extends Error {
-  override name = 'FramingOptionsError';
+/** The framing options contradict each other: FRAMING_OPTIONS (FG-302). */
+export class FramingOptionsError extends FaregateError {
+  override readonly name = 'FramingOptionsError';
+  constructor(message: string) {
+    super('FRAMING_OPTIONS', message);
+  }
 }
 
 /** Resolves and checks framing options (defaults for anything missing). */

@@ -12,6 +12,8 @@ import { stat } from 'node:fs/promises';
 import { SerialPort } from 'serialport';
 import { silentLogger, type Logger } from '../platform/logger.ts';
 import type { ByteTransport } from './types.ts';
+import { errorMessage, systemErrorCode } from '../errors/faregateError.ts';
+import { SETTING_DEFAULTS } from '../config/schema.ts';
 
 export type DataBits = 5 | 6 | 7 | 8;
 export type Parity = 'none' | 'even' | 'odd' | 'mark' | 'space';
@@ -57,9 +59,9 @@ export class SerialTransport extends EventEmitter<{ data: [Buffer]; lost: [reaso
     this.opts = {
       path: options.path,
       baudRate: options.baudRate,
-      dataBits: options.dataBits ?? 8,
-      parity: options.parity ?? 'none',
-      stopBits: options.stopBits ?? 1,
+      dataBits: options.dataBits ?? SETTING_DEFAULTS.serial.dataBits,
+      parity: options.parity ?? SETTING_DEFAULTS.serial.parity,
+      stopBits: options.stopBits ?? SETTING_DEFAULTS.serial.stopBits,
       pollMs: options.pollMs ?? 1000,
     };
     this.target = options.path;
@@ -86,7 +88,7 @@ export class SerialTransport extends EventEmitter<{ data: [Buffer]; lost: [reaso
     try {
       session.identity = identityOf(await stat(this.opts.path));
     } catch (err) {
-      this.log.debug({ err: errMessage(err) }, 'device path not stat-able right after open');
+      this.log.debug({ err: errorMessage(err) }, 'device path not stat-able right after open');
     }
     if (session.lost || session.identity === undefined) {
       await release(session);
@@ -117,7 +119,7 @@ export class SerialTransport extends EventEmitter<{ data: [Buffer]; lost: [reaso
         reason = 'a different device now sits at the path';
       }
     } catch (err) {
-      reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'device path vanished' : `device path: ${errMessage(err)}`;
+      reason = systemErrorCode(err) === 'ENOENT' ? 'device path vanished' : `device path: ${errorMessage(err)}`;
     }
     if (reason !== undefined) this.lose(session, reason);
   }
@@ -157,8 +159,4 @@ function release(session: Session): Promise<void> {
 
 function identityOf(s: { dev: number; ino: number; rdev: number }): DeviceIdentity {
   return { dev: s.dev, ino: s.ino, rdev: s.rdev };
-}
-
-function errMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

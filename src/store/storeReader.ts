@@ -6,6 +6,10 @@
 import Database from 'better-sqlite3';
 import { chownSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { FaregateError, errorMessage } from '../errors/faregateError.ts';
+import type { Direction, ServiceMode } from '../domain/vocabulary.ts';
+import { TAP_COLUMNS, tapFromRow, type TapColumns, type TapRow } from './tapRow.ts';
+import { refuseNewer, TAP_STORE_MIGRATIONS } from './migrations.ts';
 
 /** = STORE_FILE of src/service/validatorService.ts (a test keeps them equal; that module loads the whole service). */
 export const STORE_FILE_NAME = 'faregate.sqlite';
@@ -21,16 +25,25 @@ function giveToStoreOwner(store: string, created: string): void {
   }
 }
 
-export class NoStoreError extends Error {
+/** There is no (readable) store in the data directory: STORE_NOT_FOUND (FG-202). */
+export class NoStoreError extends FaregateError {
   override readonly name = 'NoStoreError';
+  constructor(message: string) {
+    super('STORE_NOT_FOUND', message);
+  }
 }
 
+/**
+ * A tap as `faregate taps` shows it (and `--json` prints it): the stored tap without the fields
+ * the display does not use (deviceId, ts, seq), `fare` null and `flags` empty when absent, and
+ * the store's settlement bookkeeping. Made from the one row mapping (src/store/tapRow.ts).
+ */
 export interface TapView {
   id: string;
   at: number;
-  mode: string;
+  mode: ServiceMode;
   place: string;
-  direction: string;
+  direction: Direction;
   sub: string;
   cti: string;
   codeId: string;
@@ -41,6 +54,28 @@ export interface TapView {
   settled: boolean;
   settledAt: number | null;
   attempts: number;
+}
+
+/** The view of a row (field order as `faregate taps --json` has always printed them). */
+export function tapViewOfRow(r: TapColumns & Pick<TapRow, 'settled' | 'settled_at' | 'attempts'>): TapView {
+  const t = tapFromRow(r);
+  return {
+    id: t.id,
+    at: t.at,
+    mode: t.mode,
+    place: t.place,
+    direction: t.direction,
+    sub: t.sub,
+    cti: t.cti,
+    codeId: t.codeId,
+    profile: t.profile,
+    fare: t.fare ?? null,
+    currency: t.currency,
+    flags: t.flags ?? [],
+    settled: r.settled === 1,
+    settledAt: r.settled_at,
+    attempts: r.attempts,
+  };
 }
 
 export interface TapCounts {
@@ -102,7 +137,14 @@ export class StoreReader {
       }
       db.prepare('SELECT count(*) FROM sqlite_master').get();
     } catch (e) {
-      throw new NoStoreError(`${file}: not a readable store (${(e as Error).message})`);
+      throw new NoStoreError(`${file}: not a readable store (${errorMessage(e)})`);
+    }
+    try {
+      // A newer faregate may have changed what the tables mean: refuse rather than misread (FG-203).
+      refuseNewer(db, TAP_STORE_MIGRATIONS, file);
+    } catch (e) {
+      db.close();
+      throw e;
     }
     return new StoreReader(file, db);
   }
@@ -119,17 +161,15 @@ export class StoreReader {
         .prepare('SELECT count(*) AS total, coalesce(sum(settled = 0), 0) AS unsettled FROM taps')
         .get() as { total: number; unsettled: number };
       const rejected = this.has('events') ? (this.db.prepare("SELECT count(*) AS n FROM events WHERE kind = 'reject'").get() as { n: number }).n : 0;
-      // Columns named as TapView's fields, so only flags (JSON) and settled (0/1) need converting.
       const rows = this.db
         .prepare(
-          `SELECT id, at, mode, place, direction, sub, cti, code_id AS codeId, profile, fare, currency, flags, settled,
-                  settled_at AS settledAt, attempts
+          `SELECT ${TAP_COLUMNS.join(', ')}, settled, settled_at, attempts
              FROM taps ${opts.unsettledOnly ? 'WHERE settled = 0' : ''} ORDER BY seqno DESC LIMIT ?`,
         )
-        .all(opts.limit) as (Omit<TapView, 'flags' | 'settled'> & { flags: string | null; settled: number })[];
+        .all(opts.limit) as (TapColumns & Pick<TapRow, 'settled' | 'settled_at' | 'attempts'>)[];
       return {
         counts: { total: c.total, unsettled: c.unsettled, settled: c.total - c.unsettled, rejected },
-        taps: rows.map((r) => ({ ...r, flags: r.flags ? (JSON.parse(r.flags) as string[]) : [], settled: r.settled === 1 })),
+        taps: rows.map(tapViewOfRow),
       };
     })();
   }

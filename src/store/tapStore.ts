@@ -11,32 +11,12 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from '../platform/logger.ts';
+import type { StoredTap, Tap } from '../domain/tap.ts';
+import { migrate, TAP_STORE_MIGRATIONS } from './migrations.ts';
+import { storedTapFromRow, TAP_COLUMNS, tapToRow, type TapRow } from './tapRow.ts';
 
-export type Direction = 'board' | 'in' | 'out';
-
-/** A tap as in settlement-mqtt-v1 (`at` in Unix ms), plus local flags. */
-export interface Tap {
-  id: string;
-  deviceId: string;
-  at: number;
-  mode: 'bus' | 'metro';
-  place: string;
-  direction: Direction;
-  sub: string;
-  cti: string;
-  codeId: string;
-  ts: number;
-  seq: number;
-  profile: number;
-  fare?: number;
-  currency: string;
-  /** Local annotations carried to the backend (e.g. `stale_lists`); absent when none. */
-  flags?: string[];
-}
-
-export interface StoredTap extends Tap {
-  settled: boolean;
-}
+export type { StoredTap, Tap } from '../domain/tap.ts';
+export type { Direction } from '../domain/vocabulary.ts';
 
 export interface DecisionEvent {
   at: number;
@@ -54,87 +34,8 @@ export interface StoreOptions {
   maxEvents?: number;
 }
 
-const SCHEMA_VERSION = 1;
 /** WAL size (pages) at which SQLite checkpoints inside a commit (its default). */
 const WAL_AUTOCHECKPOINT_PAGES = 4000;
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS taps (
-  seqno      INTEGER PRIMARY KEY AUTOINCREMENT,
-  id         TEXT NOT NULL UNIQUE,
-  device_id  TEXT NOT NULL,
-  at         INTEGER NOT NULL,
-  mode       TEXT NOT NULL,
-  place      TEXT NOT NULL,
-  direction  TEXT NOT NULL,
-  sub        TEXT NOT NULL,
-  cti        TEXT NOT NULL,
-  code_id    TEXT NOT NULL,
-  ts         INTEGER NOT NULL,
-  seq        INTEGER NOT NULL,
-  profile    INTEGER NOT NULL,
-  fare       INTEGER,
-  currency   TEXT NOT NULL,
-  flags      TEXT,
-  settled    INTEGER NOT NULL DEFAULT 0,
-  settled_at INTEGER,
-  attempts   INTEGER NOT NULL DEFAULT 0,
-  last_sent_at INTEGER,
-  next_attempt_at INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS taps_unsettled ON taps(settled, seqno);
-CREATE INDEX IF NOT EXISTS taps_due ON taps(settled, next_attempt_at, seqno);
-CREATE INDEX IF NOT EXISTS taps_at ON taps(at);
-CREATE TABLE IF NOT EXISTS events (
-  seqno   INTEGER PRIMARY KEY AUTOINCREMENT,
-  at      INTEGER NOT NULL,
-  kind    TEXT NOT NULL,
-  reason  TEXT NOT NULL,
-  code_id TEXT,
-  sub     TEXT
-);
-`;
-
-interface TapRow {
-  id: string;
-  device_id: string;
-  at: number;
-  mode: 'bus' | 'metro';
-  place: string;
-  direction: Direction;
-  sub: string;
-  cti: string;
-  code_id: string;
-  ts: number;
-  seq: number;
-  profile: number;
-  fare: number | null;
-  currency: string;
-  flags: string | null;
-  settled: number;
-}
-
-function fromRow(r: TapRow): StoredTap {
-  const t: StoredTap = {
-    id: r.id,
-    deviceId: r.device_id,
-    at: r.at,
-    mode: r.mode,
-    place: r.place,
-    direction: r.direction,
-    sub: r.sub,
-    cti: r.cti,
-    codeId: r.code_id,
-    ts: r.ts,
-    seq: r.seq,
-    profile: r.profile,
-    currency: r.currency,
-    settled: r.settled === 1,
-  };
-  if (r.fare !== null) t.fare = r.fare;
-  if (r.flags !== null) t.flags = JSON.parse(r.flags) as string[];
-  return t;
-}
 
 export class TapStore {
   private db: Database.Database | undefined;
@@ -162,13 +63,18 @@ export class TapStore {
     // checkpoint() runs between riders; the automatic checkpoint (inside whichever commit crosses
     // the limit) stays at SQLite's default size, so a busy gate never builds up one long stall.
     db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
-    const version = db.pragma('user_version', { simple: true }) as number;
-    if (version > SCHEMA_VERSION) throw new Error(`store ${this.opts.file} has schema ${version}, newer than this program (${SCHEMA_VERSION})`);
-    db.exec(SCHEMA);
-    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    let migrated;
+    try {
+      migrated = migrate(db, TAP_STORE_MIGRATIONS, this.opts.file);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    if (migrated.applied.length > 0 && migrated.from > 0) {
+      this.log.info({ file: this.opts.file, from: migrated.from, to: migrated.to }, 'store schema migrated');
+    }
     this.insertTap = db.prepare(
-      `INSERT INTO taps (id, device_id, at, mode, place, direction, sub, cti, code_id, ts, seq, profile, fare, currency, flags)
-       VALUES (@id, @deviceId, @at, @mode, @place, @direction, @sub, @cti, @codeId, @ts, @seq, @profile, @fare, @currency, @flags)`,
+      `INSERT INTO taps (${TAP_COLUMNS.join(', ')}) VALUES (${TAP_COLUMNS.map((c) => `@${c}`).join(', ')})`,
     );
     this.insertEvent = db.prepare('INSERT INTO events (at, kind, reason, code_id, sub) VALUES (?, ?, ?, ?, ?)');
     this.db = db;
@@ -192,7 +98,7 @@ export class TapStore {
 
   /** Commits an accepted tap durably (per `synchronous`). Throws if it cannot. */
   recordTap(tap: Tap): void {
-    this.insertTap.run({ ...tap, fare: tap.fare ?? null, flags: tap.flags?.length ? JSON.stringify(tap.flags) : null });
+    this.insertTap.run(tapToRow(tap));
     this.tapCount++;
     this.unsettledCount++;
   }
@@ -234,11 +140,11 @@ export class TapStore {
 
   tap(id: string): StoredTap | undefined {
     const r = this.conn.prepare('SELECT * FROM taps WHERE id = ?').get(id) as TapRow | undefined;
-    return r && fromRow(r);
+    return r && storedTapFromRow(r);
   }
 
   allTaps(): StoredTap[] {
-    return (this.conn.prepare('SELECT * FROM taps ORDER BY seqno').all() as TapRow[]).map(fromRow);
+    return (this.conn.prepare('SELECT * FROM taps ORDER BY seqno').all() as TapRow[]).map(storedTapFromRow);
   }
 
   counts(): { taps: number; unsettled: number; events: number } {
@@ -269,7 +175,7 @@ export class TapStore {
       this.conn
         .prepare('SELECT * FROM taps WHERE settled = 0 AND next_attempt_at <= ? ORDER BY next_attempt_at, seqno LIMIT ?')
         .all(nowMs, limit) as TapRow[]
-    ).map(fromRow);
+    ).map(storedTapFromRow);
   }
 
   /** Records a send: one more attempt, and when the taps become due again if no ack names them. */

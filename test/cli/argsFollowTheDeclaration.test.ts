@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { readArgs } from '../../src/cli/args.ts';
 import { ArgumentError } from '../../src/cli/errors.ts';
 import type { CommandSpec } from '../../src/cli/spec/types.ts';
+import { errorMessage } from '../../src/errors/faregateError.ts';
 
 const SPEC: CommandSpec = {
   path: 'demo',
@@ -20,7 +21,7 @@ const problem = (argv: string[], env: NodeJS.ProcessEnv = {}): string => {
     readArgs(SPEC, argv, env);
   } catch (e) {
     expect(e).toBeInstanceOf(ArgumentError);
-    return (e as Error).message;
+    return errorMessage(e);
   }
   throw new Error('no problem reported');
 };

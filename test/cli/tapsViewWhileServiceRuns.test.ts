@@ -67,7 +67,7 @@ describe('taps and events while the service runs', () => {
     expect([...totals].sort((a, b) => a - b)).toEqual(totals);
 
     // A rejected code shows in events (flushed within about a second) and in the taps counts.
-    writer.write(riders[0]!.code(Math.floor(Date.now() / 1000) - 3600) + '\r');
+    await writer.write(riders[0]!.code(Math.floor(Date.now() / 1000) - 3600) + '\r');
     await svc.waitForDecisions(codes.length + 1);
     const events = await waitFor(async () => {
       const r = await runFaregate(['events', '--data-dir', dataDir, '--json']);

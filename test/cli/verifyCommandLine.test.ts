@@ -61,7 +61,7 @@ describe('faregate verify', () => {
   it('strips CRLF and an AIM ]Q1 prefix like the scanner layer, and answers every line in order', async () => {
     const input = `]Q1${code1}\r\n\n{not json\n${'A'.repeat(2000)}\n${codeEs}`;
     const out = jsonLines(await ok(['verify', '--trust', 'trust.json', '--now', String(NOW)], input));
-    expect(out.map((o) => o.decision + ':' + (o.reason ?? ''))).toEqual([
+    expect(out.map((o) => `${o.decision as string}:${(o.reason as string | undefined) ?? ''}`)).toEqual([
       'accept:',
       'reject:malformed',
       'reject:malformed',
@@ -117,7 +117,7 @@ describe('faregate verify', () => {
 
 describe('faregate inspect', () => {
   it('decodes both levels without checking signatures and never prints the whole code', async () => {
-    const out = JSON.parse(await ok(['inspect', code1])) as Record<string, any>;
+    const out = JSON.parse(await ok(['inspect', code1])) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- a JSON answer read field by field
     expect(out.verified).toBe(false);
     expect(out.code).toMatchObject({ ts: NOW, seq: 1, alg: '-8' });
     expect(out.credential).toMatchObject({ sub: 'a1b2c3', cti: '0102', profile: 2, modes: 1, riderKey: 'OKP Ed25519' });

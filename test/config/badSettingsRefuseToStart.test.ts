@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, envPath, loadConfig } from '../../src/config/load.ts';
-import { REPO_ROOT, runFaregate } from '../support/cli.ts';
+import { runFaregate } from '../support/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'faregate-config-'));
 function file(name: string, text: string): string {

@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../support/cli.ts';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.ts';
 import { waitFor } from '../support/pty.ts';
+import { errorMessage } from '../../src/errors/faregateError.ts';
 
 const ACL = join(REPO_ROOT, 'docs/deploy/mosquitto/acl');
 const P = 'faregate/v1';
@@ -66,13 +67,13 @@ async function connect(user: string, protocolVersion: 4 | 5, password = USERS[us
   return { c, got, seen: (t, b) => got.some((m) => m.topic === t && (b === undefined || m.body === b)) };
 }
 
-/** Publishes QoS 1; resolves 'ok' or the broker's refusal. */
-async function publish(cl: Client, topic: string, body: string, retain = false): Promise<'ok' | string> {
+/** Publishes QoS 1; resolves 'ok' or the broker's refusal (its message). */
+async function publish(cl: Client, topic: string, body: string, retain = false): Promise<string> {
   try {
     await cl.c.publishAsync(topic, body, { qos: 1, retain });
     return 'ok';
   } catch (e) {
-    return (e as Error).message;
+    return errorMessage(e);
   }
 }
 

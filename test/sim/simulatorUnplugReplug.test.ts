@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { PtyOutput } from '../../firmware-sim/outputs.ts';
 import { ScannerSimulator } from '../../firmware-sim/simulator.ts';
 import { closeReader, devValidator, openReader, Recorder, Splitter, waitUntil } from './simHarness.ts';
+import { systemErrorCode } from '../../src/errors/faregateError.ts';
 
 let sim: ScannerSimulator | undefined;
 let reader: SerialPort | undefined;
@@ -92,7 +93,7 @@ describe('firmware-sim unplug and replug', () => {
     await sim.finished();
     await waitUntil(() => rec.received.length >= 10, 5000, '10 frames over two connections');
     expect(closed).toBeGreaterThanOrEqual(1);
-    expect((refused as NodeJS.ErrnoException | undefined)?.code).toBe('ECONNREFUSED');
+    expect(systemErrorCode(refused)).toBe('ECONNREFUSED');
     expect(rec.mismatches()).toEqual([]);
   });
 });

@@ -14,7 +14,9 @@ import { table } from '../table.ts';
 import type { CliIo } from '../io.ts';
 import { BACKEND, BACKEND_REPORT } from '../spec/backend.ts';
 import { parseCommand, UsageError } from '../usage.ts';
+import { errorFields, errorMessage, systemErrorCode } from '../../errors/faregateError.ts';
 
+// eslint-disable-next-line no-control-regex -- NUL is what an MQTT topic must not hold
 const TOPIC_LEVELS = /^[^+#\u0000]+$/;
 
 const RunArgs = z
@@ -109,7 +111,7 @@ export async function backendCommand(argv: string[], io: CliIo): Promise<number>
     await backend.start();
   } catch (e) {
     if (stopping) return done;
-    logger.fatal({ err: (e as Error).message }, 'cannot start the settlement backend');
+    logger.fatal(errorFields(e), 'cannot start the settlement backend');
     await stop('startup failure');
     return 1;
   }
@@ -125,8 +127,8 @@ function openStore(file: string, readonly: boolean, logger?: Logger): BackendSto
   try {
     store.open();
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`backend: --db ${file}: ${code === 'SQLITE_CANTOPEN' ? 'no such store' : (e as Error).message.split('\n')[0]}`);
+    const why = systemErrorCode(e) === 'SQLITE_CANTOPEN' ? 'no such store' : errorMessage(e).split('\n')[0];
+    throw new UsageError(`backend: --db ${file}: ${why}`, 'USAGE', { cause: e });
   }
   return store;
 }

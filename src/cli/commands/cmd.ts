@@ -15,11 +15,12 @@ import { loadJwk } from '../keyFiles.ts';
 import { readText } from '../files.ts';
 import { CMD_SEND } from '../spec/cmd.ts';
 import { numberArg, parseCommand, UsageError } from '../usage.ts';
+import { DEVICE_ID_PATTERN, DEVICE_ID_RULE } from '../../domain/vocabulary.ts';
 
 const Args = z
   .object({
     mqtt: z.string({ error: 'is required' }).regex(/^mqtts?:\/\/[^\s]+$/, 'must be an mqtt:// or mqtts:// URL'),
-    device: z.string({ error: 'is required' }).regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a device id (1..64 of A-Z a-z 0-9 _ -)'),
+    device: z.string({ error: 'is required' }).regex(DEVICE_ID_PATTERN, `must be a device id (${DEVICE_ID_RULE})`),
     cmd: z.string({ error: 'is required' }).min(1).max(64),
     args: z.string(),
     key: z.string({ error: 'is required' }).min(1),

@@ -10,6 +10,8 @@ import type { CliIo } from '../io.ts';
 import { loadJwk } from '../keyFiles.ts';
 import { ISSUE } from '../spec/issue.ts';
 import { parseCommand } from '../usage.ts';
+import { SERVICE_MODES } from '../../domain/vocabulary.ts';
+import { MODE_BITS } from '../../token/params.ts';
 
 const hexOf = (min: number, max: number) =>
   z
@@ -37,10 +39,10 @@ const Args = z
         if (/^\d+$/.test(s)) return Number(s);
         let m = 0;
         for (const part of s.split(',')) {
-          if (part === 'bus') m |= 1;
-          else if (part === 'metro') m |= 2;
+          const mode = SERVICE_MODES.find((w) => w === part);
+          if (mode !== undefined) m |= MODE_BITS[mode];
           else {
-            ctx.addIssue({ code: 'custom', message: `unknown mode ${part} (bus, metro or a number)` });
+            ctx.addIssue({ code: 'custom', message: `unknown mode ${part} (${SERVICE_MODES.join(', ')} or a number)` });
             return z.NEVER;
           }
         }

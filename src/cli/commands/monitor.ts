@@ -13,12 +13,14 @@ import { readText } from '../files.ts';
 import type { CliIo } from '../io.ts';
 import { MONITOR } from '../spec/monitor.ts';
 import { numberArg, parseCommand } from '../usage.ts';
+import { errorMessage } from '../../errors/faregateError.ts';
 
 const Args = z
   .object({
     mqtt: z.string({ error: 'is required' }).regex(/^mqtts?:\/\/[^\s]+$/, 'must be an mqtt:// or mqtts:// URL'),
     prefix: z
       .string()
+      // eslint-disable-next-line no-control-regex -- NUL is what an MQTT topic must not hold
       .regex(/^[^+#\u0000]+$/, 'must not contain + # or NUL')
       .refine((p) => !p.startsWith('/') && !p.endsWith('/'), 'must not start or end with /'),
     protocol: z.enum(['4', '5'], { error: 'must be 4 (MQTT 3.1.1) or 5' }),
@@ -58,7 +60,7 @@ export async function monitorCommand(argv: string[], io: CliIo): Promise<number>
     await source.start();
   } catch (e) {
     await source.stop();
-    io.error(`faregate monitor: ${(e as Error).message}`);
+    io.error(`faregate monitor: ${errorMessage(e)}`);
     return 1;
   }
 

@@ -1,5 +1,6 @@
 import { DEFAULT_PARAMS } from '../../token/params.ts';
 import type { CommandSpec } from './types.ts';
+import { SERVICE_MODES } from '../../domain/vocabulary.ts';
 
 export const VERIFY: CommandSpec = {
   path: 'verify',
@@ -7,7 +8,7 @@ export const VERIFY: CommandSpec = {
   options: {
     trust: { type: 'string', value: 'FILE', required: true, help: 'a trust list file, JWK Set' },
     deny: { type: 'string', value: 'FILE', help: 'a deny list file, {"sub": [...], "cti": [...]}' },
-    mode: { type: 'string', value: 'bus|metro', choices: ['bus', 'metro'], default: DEFAULT_PARAMS.mode, help: 'where this validator stands' },
+    mode: { type: 'string', value: SERVICE_MODES.join('|'), choices: SERVICE_MODES, default: DEFAULT_PARAMS.mode, help: 'where this validator stands' },
     now: { type: 'string', value: 'UNIX', defaultHelp: 'the clock', help: 'decide as if it were this time (Unix seconds)' },
     skew: { type: 'string', value: 'S', default: String(DEFAULT_PARAMS.skew), help: 'clock tolerance, seconds' },
     'code-validity': {

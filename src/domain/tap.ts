@@ -1,0 +1,44 @@
+/**
+ * The tap: one accepted ride, the unit of settlement. Defined once here; its other forms are
+ * conversions of it, never second definitions:
+ * - the stored row of the validator's store (`taps` table): src/store/tapRow.ts, `tapFromRow` /
+ *   `tapToRow`, shared by the store (src/store/tapStore.ts) and its reader (src/store/storeReader.ts);
+ * - the wire message of settlement-mqtt-v1: src/contract/settlement.ts, `TapSchema` (whose inferred
+ *   type is this type, checked at compile time), `tapToMessage` / `tapFromMessage`.
+ * Plain types with no dependencies (the hot path and the zod-free `faregate verify` may import it).
+ */
+import type { Direction, Profile, ServiceMode } from './vocabulary.ts';
+
+/** A tap as in settlement-mqtt-v1 (`at` in Unix ms), plus local flags. */
+export interface Tap {
+  /** UUIDv7 made by the validator: the idempotency key of settlement. */
+  id: string;
+  deviceId: string;
+  /** When the gate decided, Unix ms. */
+  at: number;
+  mode: ServiceMode;
+  /** Station or route id. */
+  place: string;
+  direction: Direction;
+  /** The rider's account (hex). */
+  sub: string;
+  /** The credential id (hex). */
+  cti: string;
+  /** The ride code's id (hex, 32 digits). */
+  codeId: string;
+  /** The ride code's time (Unix s) and sequence number. */
+  ts: number;
+  seq: number;
+  profile: Profile;
+  /** Fare in the currency's minor unit; absent when priced later (a metro entry). */
+  fare?: number;
+  /** ISO 4217 code. */
+  currency: string;
+  /** Local annotations carried to the backend (TAP_FLAGS, e.g. `stale_lists`); absent when none. */
+  flags?: string[];
+}
+
+/** A tap in the validator's store, with whether the backend acknowledged it. */
+export interface StoredTap extends Tap {
+  settled: boolean;
+}
