@@ -428,6 +428,7 @@ export const SETTING_DEFAULTS = {
     parity: ScannerSchema.shape.parity.parse(undefined),
     stopBits: ScannerSchema.shape.stopBits.parse(undefined),
   },
+  scannerReconnect: ScannerSchema.shape.reconnect.parse(undefined),
   token: ConfigSchema.shape.token.parse(undefined),
   policy: ConfigSchema.shape.policy.parse(undefined),
 } as const;

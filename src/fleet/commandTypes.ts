@@ -2,6 +2,7 @@
  * Signed remote commands (docs/remote-commands.md): the payload inside the operator's JWS, the
  * arguments of each command, and the reply on `P/gates/D/cmd/reply`.
  */
+import { DEVICE_ID_RULE, isDeviceId } from '../domain/vocabulary.ts';
 import { z } from 'zod';
 import { signFlattenedJws, type FlattenedJws, type JwsSigner } from '../lists/jws.ts';
 
@@ -19,7 +20,7 @@ export const COMMAND_ID = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 
 export const CommandPayloadSchema = z.object({
   id: COMMAND_ID,
   /** The target validator, or "*" for every validator that receives it. */
-  deviceId: z.string().regex(/^([A-Za-z0-9_-]{1,64}|\*)$/, 'must be a device id or *'),
+  deviceId: z.string().refine((s) => s === '*' || isDeviceId(s), `must be a device id (${DEVICE_ID_RULE}) or *`),
   cmd: z.string().min(1).max(64),
   args: z.record(z.string(), z.unknown()).default({}),
   /** Unix seconds. */

@@ -5,7 +5,7 @@
  */
 import { errorFields } from '../errors/faregateError.ts';
 import type { Logger } from '../platform/logger.ts';
-import type { Component } from '../service/component.ts';
+import type { Component } from '../platform/component.ts';
 import type { GateDriver, GateSignal } from './types.ts';
 
 export interface GateStats {

@@ -19,7 +19,7 @@ import type { AddressInfo } from 'node:net';
 import { HealthSchema, type Config } from '../config/schema.ts';
 import { errorFields, errorMessage } from '../errors/faregateError.ts';
 import type { Logger } from '../platform/logger.ts';
-import type { Component, HealthContribution } from '../service/component.ts';
+import type { Component, HealthContribution } from '../platform/component.ts';
 import type { Clock } from '../token/validator.ts';
 import { SdNotifier } from './sdNotify.ts';
 

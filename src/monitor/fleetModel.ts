@@ -17,6 +17,7 @@
  * - lists: the status field `lists` as sent (its shape belongs to the list sync); it counts as
  *   stale when any `stale: true` appears in it (up to 3 levels deep) or an alarm names lists.
  */
+import { isDeviceId } from '../domain/vocabulary.ts';
 
 export interface MonitorClock {
   now(): number;
@@ -90,7 +91,6 @@ interface Entry {
   prev: MetricsSample | null;
 }
 
-const DEVICE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
@@ -152,7 +152,7 @@ export class FleetModel {
     const parts = topic.slice(this.head.length).split('/');
     if (parts.length !== 2) return false;
     const [deviceId, leaf] = parts as [string, string];
-    if (!DEVICE_ID.test(deviceId) || (leaf !== 'status' && leaf !== 'metrics' && leaf !== 'events')) return false;
+    if (!isDeviceId(deviceId) || (leaf !== 'status' && leaf !== 'metrics' && leaf !== 'events')) return false;
     this.messages++;
     const text = typeof payload === 'string' ? payload : payload.toString('utf8');
     if (text.length === 0) {

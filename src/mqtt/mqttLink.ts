@@ -13,7 +13,7 @@ import type { MqttConfig } from '../config/schema.ts';
 import { topics } from '../contract/settlement.ts';
 import { FaregateError, errorFields } from '../errors/faregateError.ts';
 import type { Logger } from '../platform/logger.ts';
-import type { Component } from '../service/component.ts';
+import type { Component } from '../platform/component.ts';
 import type { MessageHandler, MqttLinkEvents, MqttPort } from './mqttPort.ts';
 
 export type { MessageHandler, MqttLinkEvents } from './mqttPort.ts';

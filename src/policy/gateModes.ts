@@ -7,11 +7,13 @@
  *   taps with fare 0 and flag `free_pass`). Takes precedence over `out_of_service`.
  * - `out_of_service`: every frame is turned away (reason `out_of_service`); nothing is recorded as a tap.
  */
+import { GATE_MODES, type GateMode } from '../domain/vocabulary.ts';
 import type Database from 'better-sqlite3';
 import { errorMessage, FaregateError } from '../errors/faregateError.ts';
 
-export const MODE_NAMES = ['free_pass', 'out_of_service'] as const;
-export type ModeName = (typeof MODE_NAMES)[number];
+/** The gate modes (src/domain/vocabulary.ts), under the names this module has always exported. */
+export const MODE_NAMES = GATE_MODES;
+export type ModeName = GateMode;
 
 export interface ModeState {
   on: boolean;

@@ -10,12 +10,13 @@
  * - stop() cancels timers, closes the transport and resolves; 'stopped' is its last event.
  * Logs state changes only (info for up, warn for down); frame contents are never logged.
  */
+import { SETTING_DEFAULTS } from '../config/schema.ts';
 import { EventEmitter } from 'node:events';
 import { errorMessage } from '../errors/faregateError.ts';
 import { silentLogger, type Logger } from '../platform/logger.ts';
 import { Framer } from './framer.ts';
 import type { ByteTransport, DropReason, FramingOptions, ScannerEvents, ScannerState } from './types.ts';
-import type { Component } from '../service/component.ts';
+import type { Component } from '../platform/component.ts';
 
 export interface Clock {
   now(): number;
@@ -27,9 +28,9 @@ export interface ScannerInputOptions {
   framing?: Partial<FramingOptions>;
   clock?: Clock;
   logger?: Logger;
-  /** First retry delay after a failure (ms). Default 250. */
+  /** First retry delay after a failure (ms). Default: the setting's (scanner.reconnect). */
   initialDelayMs?: number;
-  /** Retry delay cap (ms). Default 5000. */
+  /** Retry delay cap (ms). Default: the setting's (scanner.reconnect). */
   maxDelayMs?: number;
   /** Fraction of each delay taken off at random (0..1). Default 0.2. */
   jitter?: number;
@@ -91,8 +92,8 @@ export class ScannerInput extends EventEmitter<ScannerEvents> implements Compone
     this.opts = options;
     this.clock = options.clock ?? systemClock;
     this.log = (options.logger ?? silentLogger).child({ component: 'scanner-input' });
-    this.initialDelayMs = options.initialDelayMs ?? 250;
-    this.maxDelayMs = Math.max(options.maxDelayMs ?? 5000, this.initialDelayMs);
+    this.initialDelayMs = options.initialDelayMs ?? SETTING_DEFAULTS.scannerReconnect.initialDelayMs;
+    this.maxDelayMs = Math.max(options.maxDelayMs ?? SETTING_DEFAULTS.scannerReconnect.maxDelayMs, this.initialDelayMs);
     this.jitter = Math.min(Math.max(options.jitter ?? 0.2, 0), 1);
     this.random = options.random ?? Math.random;
     this.nextDelay = this.initialDelayMs;

@@ -23,7 +23,7 @@ import { TapUploader } from '../settlement/uploader.ts';
 import type { TapStore } from '../store/tapStore.ts';
 import { replayRetention } from '../token/params.ts';
 import { RideCodeValidator } from '../token/validator.ts';
-import type { Component, HealthContribution } from './component.ts';
+import type { Component, HealthContribution } from '../platform/component.ts';
 import type { Platform } from './platform.ts';
 
 export const STORE_FILE = 'faregate.sqlite';

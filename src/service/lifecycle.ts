@@ -5,7 +5,7 @@
  */
 import { FaregateError, errorFields } from '../errors/faregateError.ts';
 import type { Logger } from '../platform/logger.ts';
-import type { Component, HealthContribution } from './component.ts';
+import type { Component, HealthContribution } from '../platform/component.ts';
 
 export class Lifecycle {
   private started: Component[] = [];

@@ -5,7 +5,7 @@
  * Started after the MQTT link and stopped before it: nothing is published once it stops.
  */
 import type { MqttPort } from '../mqtt/mqttPort.ts';
-import type { Component } from './component.ts';
+import type { Component } from '../platform/component.ts';
 
 export class StatusPublisher implements Component {
   readonly name = 'status';

@@ -31,7 +31,7 @@ import type { TapUploader } from '../settlement/uploader.ts';
 import type { TapStore } from '../store/tapStore.ts';
 import { credentialRouter } from '../token/formats.ts';
 import type { Clock, RideCodeValidator } from '../token/validator.ts';
-import type { Component } from './component.ts';
+import type { Component } from '../platform/component.ts';
 import {
   commandsComponent,
   housekeeping,

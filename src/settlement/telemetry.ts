@@ -9,7 +9,7 @@ import type { SettlementConfig } from '../config/schema.ts';
 import type { AlarmSink } from '../fleet/alarms.ts';
 import type { MqttPort } from '../mqtt/mqttPort.ts';
 import type { Logger } from '../platform/logger.ts';
-import type { Component } from '../service/component.ts';
+import type { Component } from '../platform/component.ts';
 import type { TapStore } from '../store/tapStore.ts';
 import type { Clock } from '../token/validator.ts';
 

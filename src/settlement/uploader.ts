@@ -5,12 +5,12 @@
  * doubles per attempt (capped). A token bucket caps the upload rate so a week's backlog drains
  * without starving decisions. Nothing here deletes an unsettled tap.
  */
-import { AckSchema, type TapBatch, type TapMessage } from '../contract/settlement.ts';
+import { AckSchema, tapToMessage, type TapBatch, type TapMessage } from '../contract/settlement.ts';
 import type { SettlementConfig } from '../config/schema.ts';
 import { FaregateError, errorFields, errorMessage } from '../errors/faregateError.ts';
 import type { MqttPort } from '../mqtt/mqttPort.ts';
 import type { Logger } from '../platform/logger.ts';
-import type { Component } from '../service/component.ts';
+import type { Component } from '../platform/component.ts';
 import type { StoredTap, TapStore } from '../store/tapStore.ts';
 import { uuidv7 } from '../store/uuidv7.ts';
 import type { Clock } from '../token/validator.ts';
@@ -34,26 +34,8 @@ interface InFlight {
   size: number;
 }
 
-export function toTapMessage(t: StoredTap): TapMessage {
-  const m: TapMessage = {
-    id: t.id,
-    deviceId: t.deviceId,
-    at: t.at,
-    mode: t.mode,
-    place: t.place,
-    direction: t.direction,
-    sub: t.sub,
-    cti: t.cti,
-    codeId: t.codeId,
-    ts: t.ts,
-    seq: t.seq,
-    profile: t.profile,
-    currency: t.currency,
-  };
-  if (t.fare !== undefined) m.fare = t.fare;
-  if (t.flags !== undefined) m.flags = t.flags;
-  return m;
-}
+/** The wire form of a stored tap (the contract's one conversion). */
+export const toTapMessage = (t: StoredTap): TapMessage => tapToMessage(t);
 
 export class TapUploader implements Component {
   readonly name = 'uploader';

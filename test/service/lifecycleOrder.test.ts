@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isFaregateError } from '../../src/errors/faregateError.ts';
 import { MqttLink } from '../../src/mqtt/mqttLink.ts';
 import { silentLogger } from '../../src/platform/logger.ts';
-import type { Component } from '../../src/service/component.ts';
+import type { Component } from '../../src/platform/component.ts';
 import { Lifecycle } from '../../src/service/lifecycle.ts';
 import { waitFor } from '../support/pty.ts';
 import { inProcess, type InProcess } from './inProcess.ts';

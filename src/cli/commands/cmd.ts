@@ -5,6 +5,7 @@
  * same id on `P/gates/D/cmd/reply`, and prints it (one JSON line).
  * Exit 0: the validator did it; 1: refused, or no reply in time; 2: unusable arguments.
  */
+import { errorMessage } from '../../errors/faregateError.ts';
 import { randomUUID } from 'node:crypto';
 import mqtt from 'mqtt';
 import { z } from 'zod';
@@ -42,7 +43,7 @@ export async function cmdCommand(argv: string[], io: CliIo): Promise<number> {
   try {
     args = JSON.parse(a.args);
   } catch (e) {
-    throw new UsageError(`cmd send: --args: not valid JSON (${(e as Error).message})`);
+    throw new UsageError(`cmd send: --args: not valid JSON (${errorMessage(e)})`);
   }
   if (typeof args !== 'object' || args === null || Array.isArray(args)) throw new UsageError('cmd send: --args: must be a JSON object');
   const key = loadJwk(a.key, 'operator key', true);
@@ -104,7 +105,7 @@ export async function cmdCommand(argv: string[], io: CliIo): Promise<number> {
     if (reply.ok !== true) io.error(`faregate cmd send: refused: ${String(reply.error)}${reply.detail ? ` (${String(reply.detail)})` : ''}`);
     return reply.ok === true ? 0 : 1;
   } catch (e) {
-    io.error(`faregate cmd send: ${(e as Error).message}`);
+    io.error(`faregate cmd send: ${errorMessage(e)}`);
     return 1;
   } finally {
     await client.endAsync(true).catch(() => undefined);

@@ -17,7 +17,7 @@ const iso = (s: number) => (Number.isFinite(s * 1000) && s * 1000 < 8.64e15 ? ne
 
 /** What a decoding error means, in words: the layer that failed, then its detail. */
 export function decodeProblem(e: unknown, level: 'ride code' | 'credential'): string {
-  const err = e as Error;
+  const err = e instanceof Error ? e : new Error(String(e));
   const layer: Record<string, string> = {
     Base45Error: 'not base45',
     CborError: 'not CBOR',

@@ -3,6 +3,7 @@
  * `faregate lists publish` puts one on the broker (`P/trust` or `P/deny`, QoS 1; snapshots
  * retained, deltas not, so the retained message stays the snapshot a new gate starts from).
  */
+import { errorMessage } from '../../errors/faregateError.ts';
 import { writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ALG_EDDSA } from '../../token/cose.ts';
@@ -95,7 +96,7 @@ function peekHeader(text: string, file: string): { type: 'trust' | 'deny'; kind:
     if (p.type !== 'trust' && p.type !== 'deny') throw new Error('payload type must be trust or deny');
     return { type: p.type, kind: String(p.kind), version: Number(p.version) };
   } catch (e) {
-    throw new UsageError(`lists publish: ${file}: not a signed list (${(e as Error).message})`);
+    throw new UsageError(`lists publish: ${file}: not a signed list (${errorMessage(e)})`);
   }
 }
 
