@@ -57,10 +57,18 @@ export interface Verdict {
 export function judge(expect: Expectation, answer: Answer | undefined): { ok: boolean; why?: string } {
   if (!answer) return expect.droppable ? { ok: true } : { ok: false, why: 'no answer' };
   // A noisy frame may be answered as not a ride code at all (malformed, or "scan again").
-  if (expect.droppable && answer.decision === 'reject' && (answer.reason === 'malformed' || answer.message === 'scan_again')) return { ok: true };
+  if (
+    expect.droppable &&
+    answer.decision === 'reject' &&
+    (answer.reason === 'malformed' || answer.message === 'scan_again')
+  )
+    return { ok: true };
   const said = (d: string, r?: string) => (r ? `${d} ${r}` : d);
   if (answer.decision !== expect.decision || (answer.reason ?? '') !== (expect.reason ?? ''))
-    return { ok: false, why: `got ${said(answer.decision, answer.reason)}, expected ${said(expect.decision, expect.reason)}` };
+    return {
+      ok: false,
+      why: `got ${said(answer.decision, answer.reason)}, expected ${said(expect.decision, expect.reason)}`,
+    };
   const want = [...(expect.flags ?? [])].sort().join(',');
   const got = [...answer.flags].sort().join(',');
   if (want !== got) return { ok: false, why: `flags [${got}], expected [${want}]` };
@@ -110,12 +118,20 @@ export class GateLedger {
     const w = this.waiting;
     let i = text === undefined ? -1 : w.findIndex((x) => x.text === text);
     // The printable tail of a noisy frame, or a frame whose first bytes looked like an AIM prefix.
-    if (i < 0 && text !== undefined && text.length > 0) i = w.findIndex((x) => x.frame.scenario === 'garbage' && x.text.endsWith(text));
+    if (i < 0 && text !== undefined && text.length > 0)
+      i = w.findIndex((x) => x.frame.scenario === 'garbage' && x.text.endsWith(text));
     // An answer to junk that is not its text (e.g. "scan again" for a noisy line).
     if (i < 0) i = w.findIndex((x) => x.frame.expect.droppable === true);
     const answer = answerOf(o);
     if (i < 0) {
-      this.verdict({ gate: this.gate, answer, drops: [], ending: 'unexplained', ok: false, why: 'an answer to no frame the simulator sent' });
+      this.verdict({
+        gate: this.gate,
+        answer,
+        drops: [],
+        ending: 'unexplained',
+        ok: false,
+        why: 'an answer to no frame the simulator sent',
+      });
       return;
     }
     this.settleBefore(i, 'a later frame was answered first');
@@ -128,7 +144,14 @@ export class GateLedger {
   dropped(reason: DropReason): void {
     const x = this.waiting.find((y) => y.frame.expect.droppable === true) ?? this.waiting[0];
     if (x) x.drops.push(reason);
-    else this.verdict({ gate: this.gate, drops: [reason], ending: 'unexplained', ok: false, why: `input dropped (${reason}) while no frame was being sent` });
+    else
+      this.verdict({
+        gate: this.gate,
+        drops: [reason],
+        ending: 'unexplained',
+        ok: false,
+        why: `input dropped (${reason}) while no frame was being sent`,
+      });
   }
 
   /** Settles frames older than `settleMs`. */
@@ -147,7 +170,13 @@ export class GateLedger {
     for (let k = 0; k < n; k++) {
       const x = this.waiting.shift()!;
       const j = judge(x.frame.expect, undefined);
-      const v: Verdict = { gate: this.gate, frame: x.frame, drops: x.drops, ending: x.frame.expect.droppable ? 'dropped' : 'no-answer', ok: j.ok };
+      const v: Verdict = {
+        gate: this.gate,
+        frame: x.frame,
+        drops: x.drops,
+        ending: x.frame.expect.droppable ? 'dropped' : 'no-answer',
+        ok: j.ok,
+      };
       if (!j.ok) v.why = x.drops.length ? `dropped by the scanner layer (${x.drops.join(', ')})` : why;
       this.verdict(v);
     }

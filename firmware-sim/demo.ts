@@ -65,11 +65,46 @@ interface GateSpec extends JourneyGate, ViewGate {}
 
 /** Bus reader, and an entry and an exit gate at each of two stations: riders enter at one, leave at the other, come back. */
 const GATES: GateSpec[] = [
-  { id: 'demo-bus-42', label: 'bus-42', what: 'bus reader on route-42', mode: 'bus', place: 'route-42', direction: 'board' },
-  { id: 'demo-A-in', label: 'A-in', what: 'entry gate at station-A', mode: 'metro', place: 'station-A', direction: 'in' },
-  { id: 'demo-A-out', label: 'A-out', what: 'exit gate at station-A', mode: 'metro', place: 'station-A', direction: 'out' },
-  { id: 'demo-B-in', label: 'B-in', what: 'entry gate at station-B', mode: 'metro', place: 'station-B', direction: 'in' },
-  { id: 'demo-B-out', label: 'B-out', what: 'exit gate at station-B', mode: 'metro', place: 'station-B', direction: 'out' },
+  {
+    id: 'demo-bus-42',
+    label: 'bus-42',
+    what: 'bus reader on route-42',
+    mode: 'bus',
+    place: 'route-42',
+    direction: 'board',
+  },
+  {
+    id: 'demo-A-in',
+    label: 'A-in',
+    what: 'entry gate at station-A',
+    mode: 'metro',
+    place: 'station-A',
+    direction: 'in',
+  },
+  {
+    id: 'demo-A-out',
+    label: 'A-out',
+    what: 'exit gate at station-A',
+    mode: 'metro',
+    place: 'station-A',
+    direction: 'out',
+  },
+  {
+    id: 'demo-B-in',
+    label: 'B-in',
+    what: 'entry gate at station-B',
+    mode: 'metro',
+    place: 'station-B',
+    direction: 'in',
+  },
+  {
+    id: 'demo-B-out',
+    label: 'B-out',
+    what: 'exit gate at station-B',
+    mode: 'metro',
+    place: 'station-B',
+    direction: 'out',
+  },
 ];
 
 /** Journeys first; every token-level reject kind stays in the mix. */
@@ -85,10 +120,25 @@ interface Gate {
 async function main(): Promise<number> {
   let parsed;
   try {
-    parsed = Args.parse(parseArgs({ args: process.argv.slice(2), options: { rate: { type: 'string' }, seconds: { type: 'string' }, tcp: { type: 'boolean' }, seed: { type: 'string' } } }).values);
+    parsed = Args.parse(
+      parseArgs({
+        args: process.argv.slice(2),
+        options: {
+          rate: { type: 'string' },
+          seconds: { type: 'string' },
+          tcp: { type: 'boolean' },
+          seed: { type: 'string' },
+        },
+      }).values,
+    );
   } catch (e) {
-    const problems = e instanceof z.ZodError ? e.issues.map((i) => `--${i.path.join('.')}: ${i.message}`) : [errorMessage(e).replace(/\s+/g, ' ')];
-    process.stderr.write(`${problems.map((p) => `demo: ${p}\n`).join('')}usage: npm run demo -- [--rate FRAMES_PER_S_PER_GATE (≤ 50)] [--seconds N] [--tcp] [--seed S]\n`);
+    const problems =
+      e instanceof z.ZodError
+        ? e.issues.map((i) => `--${i.path.join('.')}: ${i.message}`)
+        : [errorMessage(e).replace(/\s+/g, ' ')];
+    process.stderr.write(
+      `${problems.map((p) => `demo: ${p}\n`).join('')}usage: npm run demo -- [--rate FRAMES_PER_S_PER_GATE (≤ 50)] [--seconds N] [--tcp] [--seed S]\n`,
+    );
     return 2;
   }
   const usePty = !parsed.tcp && hasSocat();
@@ -105,7 +155,14 @@ async function main(): Promise<number> {
   // 2. The reference backend.
   const backendStore = new BackendStore({ file: join(work, 'backend.sqlite') });
   backendStore.open();
-  const backend = new SettlementBackend({ url, store: backendStore, clientId: 'demo-backend', protocolVersion: 4, sharedGroup: false, logger: silentLogger });
+  const backend = new SettlementBackend({
+    url,
+    store: backendStore,
+    clientId: 'demo-backend',
+    protocolVersion: 4,
+    sharedGroup: false,
+    logger: silentLogger,
+  });
   await backend.start();
 
   // 3. One population of riders and their journeys, shared by every gate's scanner.
@@ -118,7 +175,14 @@ async function main(): Promise<number> {
     deny: loadDenyIds(DEV_DENY_PATH),
     nowSec: Math.floor(Date.now() / 1000),
   });
-  const journeys = new JourneyModel({ population, prng: root.fork('journeys'), gates: GATES, mix: DEMO_MIX, avoidBytes: [0x0d], ...policy });
+  const journeys = new JourneyModel({
+    population,
+    prng: root.fork('journeys'),
+    gates: GATES,
+    mix: DEMO_MIX,
+    avoidBytes: [0x0d],
+    ...policy,
+  });
 
   // 4. The validators, each fed by its own simulated scanner; each frame is paired with its answer.
   let ok = 0;
@@ -156,7 +220,9 @@ async function main(): Promise<number> {
       log: { level: 'warn', format: 'pretty' },
     };
     const config = ConfigSchema.parse(input);
-    const service = new ValidatorService(config, { logger: createLogger({ level: 'warn', format: 'pretty', base: { gate: g.id } }) });
+    const service = new ValidatorService(config, {
+      logger: createLogger({ level: 'warn', format: 'pretty', base: { gate: g.id } }),
+    });
     const ledger = new GateLedger(g.id, verdict);
     sim.on('sending', (e) => ledger.sending(e));
     // Registered before the service's own listener: the text is known when its outcome arrives.
@@ -166,7 +232,11 @@ async function main(): Promise<number> {
     await service.start();
     gates.push({ spec: g, service, sim, ledger });
   }
-  line(view.note(`faregate demo: broker ${url} (aedes, in-process), backend, ${gates.length} validators; scanners over ${usePty ? 'pseudo-terminals (socat)' : 'TCP'}; ${parsed.rate} frame/s per gate; seed ${seed}. Ctrl-C stops.`));
+  line(
+    view.note(
+      `faregate demo: broker ${url} (aedes, in-process), backend, ${gates.length} validators; scanners over ${usePty ? 'pseudo-terminals (socat)' : 'TCP'}; ${parsed.rate} frame/s per gate; seed ${seed}. Ctrl-C stops.`,
+    ),
+  );
   line(view.note(`  stores in ${work}`));
   line(view.note(`  watch the fleet in another terminal: npx faregate monitor --mqtt ${url}`));
   for (const l of view.legend(policy.antiPassbackSeconds)) line(l);
@@ -183,7 +253,11 @@ async function main(): Promise<number> {
       const onBackend = settled.rows.filter((r) => r.deviceId === g.spec.id).reduce((n, r) => n + r.taps, 0);
       return `${g.spec.label} ${s.decisions.accept} (${onBackend})${s.mqtt.connected ? '' : ' mqtt down'}${s.scanner.state === 'up' ? '' : ` scanner ${s.scanner.state}`}`;
     });
-    line(view.note(`── ${journeys.insideCount} riders inside the metro; taps accepted (settled at the backend): ${parts.join(', ')}`));
+    line(
+      view.note(
+        `── ${journeys.insideCount} riders inside the metro; taps accepted (settled at the backend): ${parts.join(', ')}`,
+      ),
+    );
     line('── ' + view.tally(ok, total));
   }, 5000);
 

@@ -54,12 +54,24 @@ export class DemoView {
     ].join(' ');
     return [
       this.note('Each line is one frame a simulated scanner sent and what that validator answered:'),
-      this.note(`  MARK      ${this.paint(GREEN, 'ok')} when the answer is what the journey model expected, ${this.paint(RED, 'UNEXPECTED')} (and why) when not`),
-      ...this.gates.map((g, i) => this.note(`  ${i === 0 ? 'GATE' : ''.padEnd(4)}      ${g.label.padEnd(W.gate)} ${g.what}`)),
-      this.note('  #         the frame\'s number at that gate; FRAME the scenario; RIDER a simulated rider (codes are never shown)'),
-      this.note(`  JOURNEY   where the rider is: metro entry gates refuse a second entry within ${antiPassbackSeconds} s (anti_passback);`),
-      this.note('            an exit gate never sees the entry (each validator has its own store), so exits carry [no_entry] for the backend'),
-      this.note('  ANSWER    ACCEPT (fare, tap flags), REJECT reason (what the gate shows), IGNORE duplicate (silent), or dropped as noise'),
+      this.note(
+        `  MARK      ${this.paint(GREEN, 'ok')} when the answer is what the journey model expected, ${this.paint(RED, 'UNEXPECTED')} (and why) when not`,
+      ),
+      ...this.gates.map((g, i) =>
+        this.note(`  ${i === 0 ? 'GATE' : ''.padEnd(4)}      ${g.label.padEnd(W.gate)} ${g.what}`),
+      ),
+      this.note(
+        "  #         the frame's number at that gate; FRAME the scenario; RIDER a simulated rider (codes are never shown)",
+      ),
+      this.note(
+        `  JOURNEY   where the rider is: metro entry gates refuse a second entry within ${antiPassbackSeconds} s (anti_passback);`,
+      ),
+      this.note(
+        '            an exit gate never sees the entry (each validator has its own store), so exits carry [no_entry] for the backend',
+      ),
+      this.note(
+        '  ANSWER    ACCEPT (fare, tap flags), REJECT reason (what the gate shows), IGNORE duplicate (silent), or dropped as noise',
+      ),
       '',
       this.paint(GREY, head),
     ];

@@ -20,7 +20,17 @@ import type { Direction, ServiceMode as Mode } from '../src/domain/vocabulary.ts
 import { FLAG_NO_ENTRY } from '../src/policy/gatePolicy.ts';
 import { allowsMode, MODE_BUS, MODE_METRO, PROFILE_NAMES, type Population, type Rider } from './population.ts';
 import type { Prng } from './prng.ts';
-import { EXPECTATIONS, parseMix, ScenarioGenerator, sentAgain, type Accepted, type FrameSource, type Mix, type ScenarioFrame, type ScenarioKind } from './scenarios.ts';
+import {
+  EXPECTATIONS,
+  parseMix,
+  ScenarioGenerator,
+  sentAgain,
+  type Accepted,
+  type FrameSource,
+  type Mix,
+  type ScenarioFrame,
+  type ScenarioKind,
+} from './scenarios.ts';
 import { SETTING_DEFAULTS } from '../src/config/schema.ts';
 
 export interface JourneyGate {
@@ -95,13 +105,26 @@ export class JourneyModel {
     this.minRideMs = o.minRideMs ?? 5000;
     for (const g of o.gates) {
       if (this.gates.has(g.id)) throw new Error(`gate ${g.id} given twice`);
-      const sc: ConstructorParameters<typeof ScenarioGenerator>[0] = { population: this.pop, prng: o.prng.fork(`gate/${g.id}`), mode: g.mode, mix: this.mix, now: this.now };
+      const sc: ConstructorParameters<typeof ScenarioGenerator>[0] = {
+        population: this.pop,
+        prng: o.prng.fork(`gate/${g.id}`),
+        mode: g.mode,
+        mix: this.mix,
+        now: this.now,
+      };
       if (o.avoidBytes !== undefined) sc.avoidBytes = o.avoidBytes;
       if (o.duplicateWindowSec !== undefined) sc.duplicateWindowSec = o.duplicateWindowSec;
       if (o.codeValiditySec !== undefined) sc.codeValiditySec = o.codeValiditySec;
       if (o.skewSec !== undefined) sc.skewSec = o.skewSec;
       if (o.marginMs !== undefined) sc.marginMs = o.marginMs;
-      this.gates.set(g.id, { gate: g, accepted: [], lastAccept: new Map(), entries: new Map(), tokenRejects: new ScenarioGenerator(sc), cursor: 0 });
+      this.gates.set(g.id, {
+        gate: g,
+        accepted: [],
+        lastAccept: new Map(),
+        entries: new Map(),
+        tokenRejects: new ScenarioGenerator(sc),
+        cursor: 0,
+      });
     }
   }
 
@@ -185,8 +208,24 @@ export class JourneyModel {
     return undefined;
   }
 
-  private frame(requested: ScenarioKind, scenario: ScenarioKind, r: Rider, text: string, codeId: string, story?: string, variant?: string): ScenarioFrame {
-    const f: ScenarioFrame = { requested, scenario, expect: { ...EXPECTATIONS[scenario] }, payload: Buffer.from(text, 'latin1'), codeId, sub: r.subHex, rider: r.id };
+  private frame(
+    requested: ScenarioKind,
+    scenario: ScenarioKind,
+    r: Rider,
+    text: string,
+    codeId: string,
+    story?: string,
+    variant?: string,
+  ): ScenarioFrame {
+    const f: ScenarioFrame = {
+      requested,
+      scenario,
+      expect: { ...EXPECTATIONS[scenario] },
+      payload: Buffer.from(text, 'latin1'),
+      codeId,
+      sub: r.subHex,
+      rider: r.id,
+    };
     if (story !== undefined) f.story = story;
     if (variant !== undefined) f.variant = variant;
     return f;
@@ -210,7 +249,12 @@ export class JourneyModel {
       const free = (x: Rider) => {
         const w = this.whereabouts(x);
         const e = m.entries.get(x.subHex);
-        return !w.inside && (w.lastStation === undefined || w.lastStation === g.place) && this.quietAt(m, x, t) && (e === undefined || t - e >= this.windowMs + this.marginMs);
+        return (
+          !w.inside &&
+          (w.lastStation === undefined || w.lastStation === g.place) &&
+          this.quietAt(m, x, t) &&
+          (e === undefined || t - e >= this.windowMs + this.marginMs)
+        );
       };
       r = this.findRider(m, free, (x) => this.whereabouts(x).lastStation === g.place);
       const back = r && this.whereabouts(r).lastStation === g.place;
@@ -237,7 +281,12 @@ export class JourneyModel {
     }
     if (!r) {
       r = this.pop.add({ modes: MODE_BUS | MODE_METRO });
-      story = g.mode === 'bus' ? `new rider boards the bus (${PROFILE_NAMES[r.profile] ?? 'adult'})` : g.direction === 'in' ? `new rider enters at ${g.place}` : 'entered before the demo, leaves';
+      story =
+        g.mode === 'bus'
+          ? `new rider boards the bus (${PROFILE_NAMES[r.profile] ?? 'adult'})`
+          : g.direction === 'in'
+            ? `new rider enters at ${g.place}`
+            : 'entered before the demo, leaves';
     }
     const c = this.pop.code(r, Math.floor(t / 1000));
     const f = this.frame(requested, 'valid', r, c.text, c.codeId, story, variant);
@@ -279,11 +328,24 @@ export class JourneyModel {
     const r = this.findRider(m, (x) => {
       const w = this.whereabouts(x).inside;
       const e = m.entries.get(x.subHex);
-      return w?.gate === g.id && e !== undefined && t - e >= this.dupMs + this.marginMs && t - e <= this.windowMs - this.marginMs && this.quietAt(m, x, t);
+      return (
+        w?.gate === g.id &&
+        e !== undefined &&
+        t - e >= this.dupMs + this.marginMs &&
+        t - e <= this.windowMs - this.marginMs &&
+        this.quietAt(m, x, t)
+      );
     });
     if (!r) return this.valid(m, 'passback');
     const c = this.pop.code(r, Math.floor(t / 1000));
-    return this.frame('passback', 'passback', r, c.text, c.codeId, `entered here ${this.secondsAgo(t, m.entries.get(r.subHex)!)}, again`);
+    return this.frame(
+      'passback',
+      'passback',
+      r,
+      c.text,
+      c.codeId,
+      `entered here ${this.secondsAgo(t, m.entries.get(r.subHex)!)}, again`,
+    );
   }
 
   /** A code this gate accepted a while ago (beyond the duplicate window, within its validity), shown again. */
@@ -305,7 +367,8 @@ export class JourneyModel {
     const t = this.now();
     const within = Math.min(1000, this.dupMs - this.marginMs);
     const last = m.accepted[m.accepted.length - 1];
-    const resend = (a: Accepted, delayMs: number): ScenarioFrame => sentAgain('duplicate', a, { delayMs, story: 'same code read twice' });
+    const resend = (a: Accepted, delayMs: number): ScenarioFrame =>
+      sentAgain('duplicate', a, { delayMs, story: 'same code read twice' });
     if (last && t - last.at < within) return [resend(last, 0)];
     const setup = this.valid(m, 'duplicate', 'setup');
     const a = m.accepted[m.accepted.length - 1]!;

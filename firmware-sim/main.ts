@@ -133,7 +133,10 @@ const Args = z
     suffix: z
       .string()
       .default('cr')
-      .refine((s) => ['cr', 'lf', 'crlf', 'none'].includes(s) || /^custom:(?:[0-9a-fA-F]{2}){1,8}$/.test(s), 'must be cr, lf, crlf, none or custom:HEX (1..8 bytes)')
+      .refine(
+        (s) => ['cr', 'lf', 'crlf', 'none'].includes(s) || /^custom:(?:[0-9a-fA-F]{2}){1,8}$/.test(s),
+        'must be cr, lf, crlf, none or custom:HEX (1..8 bytes)',
+      )
       .transform((s) => s as SuffixName),
     aim: z.boolean().default(false),
     split: z.boolean().default(false),
@@ -145,13 +148,21 @@ const Args = z
     help: z.boolean().default(false),
   })
   .superRefine((a, ctx) => {
-    const outputs = [a.pty && '--pty', a.device !== undefined && '--device', a.tcp !== undefined && '--tcp'].filter(Boolean);
-    if (outputs.length > 1) ctx.addIssue({ code: 'custom', path: ['pty'], message: `choose one output (got ${outputs.join(', ')})` });
-    if (a['pty-dir'] !== undefined && (a.device !== undefined || a.tcp !== undefined)) ctx.addIssue({ code: 'custom', path: ['pty-dir'], message: 'only with --pty' });
-    if (a.rate !== undefined && a.burst !== undefined) ctx.addIssue({ code: 'custom', path: ['rate'], message: 'give --rate or --burst, not both' });
-    if ((a.burst === undefined) !== (a['burst-every'] === undefined)) ctx.addIssue({ code: 'custom', path: ['burst'], message: '--burst and --burst-every go together' });
-    if (a['unplug-for'] !== undefined && a['unplug-every'] === undefined) ctx.addIssue({ code: 'custom', path: ['unplug-for'], message: 'needs --unplug-every' });
-    if (a['unplug-every'] !== undefined && a.device !== undefined) ctx.addIssue({ code: 'custom', path: ['unplug-every'], message: 'works with --pty and --tcp only' });
+    const outputs = [a.pty && '--pty', a.device !== undefined && '--device', a.tcp !== undefined && '--tcp'].filter(
+      Boolean,
+    );
+    if (outputs.length > 1)
+      ctx.addIssue({ code: 'custom', path: ['pty'], message: `choose one output (got ${outputs.join(', ')})` });
+    if (a['pty-dir'] !== undefined && (a.device !== undefined || a.tcp !== undefined))
+      ctx.addIssue({ code: 'custom', path: ['pty-dir'], message: 'only with --pty' });
+    if (a.rate !== undefined && a.burst !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['rate'], message: 'give --rate or --burst, not both' });
+    if ((a.burst === undefined) !== (a['burst-every'] === undefined))
+      ctx.addIssue({ code: 'custom', path: ['burst'], message: '--burst and --burst-every go together' });
+    if (a['unplug-for'] !== undefined && a['unplug-every'] === undefined)
+      ctx.addIssue({ code: 'custom', path: ['unplug-for'], message: 'needs --unplug-every' });
+    if (a['unplug-every'] !== undefined && a.device !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['unplug-every'], message: 'works with --pty and --tcp only' });
   });
 
 type Parsed = z.infer<typeof Args>;
@@ -174,7 +185,12 @@ export function toOptions(a: Parsed): SimulatorOptions {
       ? { kind: 'device', path: a.device, baudRate: a.baud }
       : a.tcp !== undefined
         ? { kind: 'tcp', port: a.tcp, host: a.host }
-        : { kind: 'pty', baudRate: a.baud, waitForReader: !a['no-wait'], ...(a['pty-dir'] !== undefined ? { dir: a['pty-dir'] } : {}) };
+        : {
+            kind: 'pty',
+            baudRate: a.baud,
+            waitForReader: !a['no-wait'],
+            ...(a['pty-dir'] !== undefined ? { dir: a['pty-dir'] } : {}),
+          };
   const o: SimulatorOptions = {
     output,
     riders: a.riders,
@@ -205,12 +221,14 @@ export function expectText(x: Expectation): string {
 
 /** One human-readable line; never the ride code itself. */
 export function sentLine(e: SentEvent): string {
-  const kind = e.variant && e.scenario !== 'duplicate' && e.scenario !== 'valid' ? `${e.scenario}/${e.variant}` : e.scenario;
+  const kind =
+    e.variant && e.scenario !== 'duplicate' && e.scenario !== 'valid' ? `${e.scenario}/${e.variant}` : e.scenario;
   const parts = [`#${String(e.n).padEnd(4)}`, kind.padEnd(24), '→ expect', expectText(e.expect).padEnd(26)];
   if (e.sub) parts.push(`sub=${e.sub}`);
   if (e.codeId) parts.push(`codeId=${e.codeId}`);
   if (e.scenario === 'garbage') parts.push(`${e.bytes} bytes`);
-  if (e.requested !== e.scenario) parts.push(e.requested === 'duplicate' ? '(sets up a duplicate)' : `(${e.requested} not possible yet)`);
+  if (e.requested !== e.scenario)
+    parts.push(e.requested === 'duplicate' ? '(sets up a duplicate)' : `(${e.requested} not possible yet)`);
   if (e.chunks > 1) parts.push(`[${e.chunks} chunks]`);
   if (e.receivers === 0) parts.push('[no receiver]');
   return parts.join(' ');
@@ -244,23 +262,43 @@ export async function main(argv: string[]): Promise<number> {
 
   sim.on('ready', (r) => {
     log(
-      { event: 'ready', kind: r.kind, target: r.target, seed: r.seed, riders: r.riders, deniedRiders: r.deniedRiders, mode: opts.mode, mix: Object.fromEntries(r.mix.map((m) => [m.kind, m.weight])) },
+      {
+        event: 'ready',
+        kind: r.kind,
+        target: r.target,
+        seed: r.seed,
+        riders: r.riders,
+        deniedRiders: r.deniedRiders,
+        mode: opts.mode,
+        mix: Object.fromEntries(r.mix.map((m) => [m.kind, m.weight])),
+      },
       `faregate-sim seed=${r.seed} riders=${r.riders} (+${r.deniedRiders} denied) mode=${opts.mode} mix: ${formatMix(r.mix)}\n` +
-        (r.kind === 'pty' ? `scanner port: ${r.target}` : r.kind === 'tcp' ? `scanner tcp: ${r.target}` : `scanner device: ${r.target}`),
+        (r.kind === 'pty'
+          ? `scanner port: ${r.target}`
+          : r.kind === 'tcp'
+            ? `scanner tcp: ${r.target}`
+            : `scanner device: ${r.target}`),
     );
   });
   sim.on('sent', (e) => {
     tally.set(e.scenario, (tally.get(e.scenario) ?? 0) + 1);
     log(jsonOf(e), sentLine(e));
   });
-  sim.on('noise', (e) => log({ event: 'noise', after: e.after, bytes: e.bytes }, `      ~ noise burst, ${e.bytes} bytes`));
+  sim.on('noise', (e) =>
+    log({ event: 'noise', after: e.after, bytes: e.bytes }, `      ~ noise burst, ${e.bytes} bytes`),
+  );
   sim.on('waiting', (t) =>
-    log({ event: 'waiting', target: t }, `      … waiting for the service to ${t.startsWith('tcp:') ? 'connect to' : 'open'} ${t}${t.startsWith('tcp:') ? '' : ' (--no-wait to send anyway)'}`),
+    log(
+      { event: 'waiting', target: t },
+      `      … waiting for the service to ${t.startsWith('tcp:') ? 'connect to' : 'open'} ${t}${t.startsWith('tcp:') ? '' : ' (--no-wait to send anyway)'}`,
+    ),
   );
   sim.on('reader', (t) => log({ event: 'reader', target: t }, `      ✓ ${t} is being read`));
   sim.on('client', (r) => log({ event: 'client', remote: r }, `      + client ${r} connected`));
   sim.on('client-gone', (r) => log({ event: 'client-gone', remote: r }, `      - client ${r} disconnected`));
-  sim.on('unplug', (e) => log({ event: 'unplug', after: e.after, forMs: e.forMs }, `      ✂ unplugged after #${e.after} for ${e.forMs} ms`));
+  sim.on('unplug', (e) =>
+    log({ event: 'unplug', after: e.after, forMs: e.forMs }, `      ✂ unplugged after #${e.after} for ${e.forMs} ms`),
+  );
   sim.on('replug', (e) => log({ event: 'replug', target: e.target }, `      ⏚ plugged back in: ${e.target}`));
   sim.on('info', (m) => log({ event: 'info', message: m }, `      ! ${m}`));
 
@@ -283,14 +321,18 @@ export async function main(argv: string[]): Promise<number> {
   try {
     await sim.start();
     await sim.finished();
-    if (sim.sent > 0 && opts.count !== undefined && sim.sent >= opts.count && !stopping) await new Promise((r) => setTimeout(r, a.linger));
+    if (sim.sent > 0 && opts.count !== undefined && sim.sent >= opts.count && !stopping)
+      await new Promise((r) => setTimeout(r, a.linger));
   } catch (e) {
     process.stderr.write(`faregate-sim: ${errorMessage(e)}\n`);
     code = 1;
   }
   await stop();
   const summary = [...tally].map(([k, v]) => `${k} ${v}`).join(', ');
-  log({ event: 'done', sent: sim.sent, byScenario: Object.fromEntries(tally) }, `sent ${sim.sent} frame${sim.sent === 1 ? '' : 's'}${summary ? `: ${summary}` : ''}`);
+  log(
+    { event: 'done', sent: sim.sent, byScenario: Object.fromEntries(tally) },
+    `sent ${sim.sent} frame${sim.sent === 1 ? '' : 's'}${summary ? `: ${summary}` : ''}`,
+  );
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   process.off('SIGHUP', onSignal);

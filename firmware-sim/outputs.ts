@@ -196,9 +196,14 @@ export class PtyOutput extends EventEmitter<OutputEvents> implements Output {
       const started = Date.now();
       const check = () => {
         if (child.exitCode !== null || child.signalCode !== null) {
-          return reject(new Error(`socat exited before the pty was ready: ${log.trim() || `(${child.signalCode ?? child.exitCode})`}`));
+          return reject(
+            new Error(
+              `socat exited before the pty was ready: ${log.trim() || `(${child.signalCode ?? child.exitCode})`}`,
+            ),
+          );
         }
-        if (log.includes('starting data transfer loop') && existsSync(this.scannerPath) && existsSync(this.simPath)) return resolve();
+        if (log.includes('starting data transfer loop') && existsSync(this.scannerPath) && existsSync(this.simPath))
+          return resolve();
         if (Date.now() - started > 5000) {
           child.kill('SIGKILL');
           return reject(new Error(`socat did not create the pty links within 5 s: ${log.trim()}`));

@@ -81,7 +81,11 @@ const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'he
 /** A key pair derived from PRNG bytes (reproducible with the seed). */
 export function deriveKeyPair(alg: SupportedAlg, prng: Prng): { privateKey: KeyObject; publicKey: KeyObject } {
   if (alg === ALG_EDDSA) {
-    const privateKey = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, prng.bytes(32)]), format: 'der', type: 'pkcs8' });
+    const privateKey = createPrivateKey({
+      key: Buffer.concat([ED25519_PKCS8_PREFIX, prng.bytes(32)]),
+      format: 'der',
+      type: 'pkcs8',
+    });
     return { privateKey, publicKey: createPublicKey(privateKey) };
   }
   for (;;) {
@@ -157,7 +161,15 @@ export class Population {
     const p = this.prng.fork(`rider/${this.riders.length}`);
     let sub = p.bytes(8);
     while (this.denySubs.has(sub.toString('hex'))) sub = p.bytes(8);
-    const r = this.make(p, `r${String(this.riders.length).padStart(3, '0')}`, sub, p.bytes(8), this.issuer, this.pickModes(p, overrides.modes), false);
+    const r = this.make(
+      p,
+      `r${String(this.riders.length).padStart(3, '0')}`,
+      sub,
+      p.bytes(8),
+      this.issuer,
+      this.pickModes(p, overrides.modes),
+      false,
+    );
     this.riders.push(r);
     return r;
   }
@@ -178,7 +190,15 @@ export class Population {
   private addRogue(): Rider {
     const i = this.rogueRiders.length;
     const p = this.prng.fork(`rogue/${i}`);
-    const r = this.make(p, `x${String(i).padStart(3, '0')}`, p.bytes(8), p.bytes(8), this.rogueIssuer, undefined, false);
+    const r = this.make(
+      p,
+      `x${String(i).padStart(3, '0')}`,
+      p.bytes(8),
+      p.bytes(8),
+      this.rogueIssuer,
+      undefined,
+      false,
+    );
     r.rogue = true;
     this.rogueRiders.push(r);
     return r;
@@ -193,11 +213,30 @@ export class Population {
     return undefined; // claim absent: all modes
   }
 
-  private make(p: Prng, id: string, sub: Buffer, cti: Buffer, issuer: IssuerKey, modes: number | undefined, denied: boolean): Rider {
+  private make(
+    p: Prng,
+    id: string,
+    sub: Buffer,
+    cti: Buffer,
+    issuer: IssuerKey,
+    modes: number | undefined,
+    denied: boolean,
+  ): Rider {
     const alg: SupportedAlg = p.chance(0.5) ? ALG_EDDSA : ALG_ES256;
     const { privateKey, publicKey } = deriveKeyPair(alg, p);
     const x = p.next();
-    const profile = x < 0.55 ? PROFILES.adult : x < 0.7 ? PROFILES.child : x < 0.82 ? PROFILES.student : x < 0.93 ? PROFILES.senior : x < 0.97 ? PROFILES.disabled : PROFILES.staff;
+    const profile =
+      x < 0.55
+        ? PROFILES.adult
+        : x < 0.7
+          ? PROFILES.child
+          : x < 0.82
+            ? PROFILES.student
+            : x < 0.93
+              ? PROFILES.senior
+              : x < 0.97
+                ? PROFILES.disabled
+                : PROFILES.staff;
     const cap = p.chance(0.2) ? p.int(15, 60) * 10 : undefined;
     const explicitAdult = p.chance(0.5);
     const credential = issueCredential({

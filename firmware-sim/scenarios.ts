@@ -12,7 +12,17 @@ import { allowsMode, MODE_BUS, MODE_METRO, type Population, type Rider } from '.
 import type { Prng } from './prng.ts';
 import { SETTING_DEFAULTS } from '../src/config/schema.ts';
 
-export const SCENARIO_KINDS = ['valid', 'expired', 'forged', 'replayed', 'denied', 'wrong-mode', 'garbage', 'duplicate', 'passback'] as const;
+export const SCENARIO_KINDS = [
+  'valid',
+  'expired',
+  'forged',
+  'replayed',
+  'denied',
+  'wrong-mode',
+  'garbage',
+  'duplicate',
+  'passback',
+] as const;
 export type ScenarioKind = (typeof SCENARIO_KINDS)[number];
 
 export interface Expectation {
@@ -52,15 +62,20 @@ export function parseMix(text: string): Mix {
     if (part === '') continue;
     const [name, value, ...rest] = part.split('=');
     const kind = name!.trim() as ScenarioKind;
-    if (!SCENARIO_KINDS.includes(kind)) throw new Error(`unknown scenario "${name}" (known: ${SCENARIO_KINDS.join(', ')})`);
+    if (!SCENARIO_KINDS.includes(kind))
+      throw new Error(`unknown scenario "${name}" (known: ${SCENARIO_KINDS.join(', ')})`);
     if (weights.has(kind)) throw new Error(`scenario ${kind} given twice`);
     const w = value === undefined ? 1 : Number(value.trim());
-    if (rest.length > 0 || !Number.isFinite(w) || w < 0 || value?.trim() === '') throw new Error(`weight of ${kind} must be a number ≥ 0 (got "${part}")`);
+    if (rest.length > 0 || !Number.isFinite(w) || w < 0 || value?.trim() === '')
+      throw new Error(`weight of ${kind} must be a number ≥ 0 (got "${part}")`);
     weights.set(kind, w);
   }
   const total = [...weights.values()].reduce((a, b) => a + b, 0);
   if (total <= 0) throw new Error('the mix needs at least one scenario with a weight > 0');
-  return SCENARIO_KINDS.filter((k) => (weights.get(k) ?? 0) > 0).map((k) => ({ kind: k, weight: weights.get(k)! / total }));
+  return SCENARIO_KINDS.filter((k) => (weights.get(k) ?? 0) > 0).map((k) => ({
+    kind: k,
+    weight: weights.get(k)! / total,
+  }));
 }
 
 export function formatMix(mix: Mix): string {
@@ -124,7 +139,11 @@ export interface Accepted {
 }
 
 /** A code accepted before, shown again: expected as a duplicate (within the window) or a replay. */
-export function sentAgain(kind: 'duplicate' | 'replayed', a: Accepted, o: { delayMs?: number; story?: string } = {}): ScenarioFrame {
+export function sentAgain(
+  kind: 'duplicate' | 'replayed',
+  a: Accepted,
+  o: { delayMs?: number; story?: string } = {},
+): ScenarioFrame {
   const f: ScenarioFrame = {
     requested: kind,
     scenario: kind,
@@ -216,7 +235,14 @@ export class ScenarioGenerator implements FrameSource {
     return Math.floor(t / 1000);
   }
 
-  private codeFrame(requested: ScenarioKind, scenario: ScenarioKind, r: Rider, text: string, codeId: string, variant?: string): ScenarioFrame {
+  private codeFrame(
+    requested: ScenarioKind,
+    scenario: ScenarioKind,
+    r: Rider,
+    text: string,
+    codeId: string,
+    variant?: string,
+  ): ScenarioFrame {
     const f: ScenarioFrame = {
       requested,
       scenario,
@@ -263,7 +289,8 @@ export class ScenarioGenerator implements FrameSource {
   }
 
   private prune(t: number): void {
-    if (this.accepted.length > 0 && t - this.accepted[0]!.at > this.validityMs) this.accepted = this.accepted.filter((a) => t - a.at <= this.validityMs);
+    if (this.accepted.length > 0 && t - this.accepted[0]!.at > this.validityMs)
+      this.accepted = this.accepted.filter((a) => t - a.at <= this.validityMs);
     if (this.accepted.length > 10_000) this.accepted = this.accepted.slice(-5_000);
   }
 
@@ -335,7 +362,11 @@ export class ScenarioGenerator implements FrameSource {
 
   private garbage(): ScenarioFrame {
     const x = this.prng.next();
-    const base: Omit<ScenarioFrame, 'payload' | 'variant'> = { requested: 'garbage', scenario: 'garbage', expect: { ...EXPECTATIONS.garbage } };
+    const base: Omit<ScenarioFrame, 'payload' | 'variant'> = {
+      requested: 'garbage',
+      scenario: 'garbage',
+      expect: { ...EXPECTATIONS.garbage },
+    };
     if (x < 0.5) {
       const n = this.prng.int(6, 80);
       return { ...base, variant: 'printable', payload: this.randomFrom(n, (b) => b >= 0x20 && b <= 0x7e) };
@@ -348,7 +379,12 @@ export class ScenarioGenerator implements FrameSource {
     }
     const n = this.prng.int(4, 40);
     const head = this.randomFrom(1, (b) => b < 0x20 || b >= 0x7f);
-    return { ...base, variant: 'bytes', expect: { ...base.expect, droppable: true }, payload: Buffer.concat([head, this.randomFrom(n - 1, () => true)]) };
+    return {
+      ...base,
+      variant: 'bytes',
+      expect: { ...base.expect, droppable: true },
+      payload: Buffer.concat([head, this.randomFrom(n - 1, () => true)]),
+    };
   }
 
   /** A code that never reached the validator: not a candidate for replay or duplicate. */

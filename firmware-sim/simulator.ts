@@ -9,7 +9,16 @@ import type { Mode } from '../src/token/params.ts';
 import { createOutput, type Output, type OutputSpec } from './outputs.ts';
 import { loadDenyIds, loadIssuerKey, Population, type DenyIds, type IssuerKey } from './population.ts';
 import { Prng } from './prng.ts';
-import { DEFAULT_MIX_TEXT, parseMix, ScenarioGenerator, type Expectation, type FrameSource, type Mix, type ScenarioFrame, type ScenarioKind } from './scenarios.ts';
+import {
+  DEFAULT_MIX_TEXT,
+  parseMix,
+  ScenarioGenerator,
+  type Expectation,
+  type FrameSource,
+  type Mix,
+  type ScenarioFrame,
+  type ScenarioKind,
+} from './scenarios.ts';
 
 export const DEV_ISSUER_PATH = packagePath('config', 'dev', 'issuer-TEST-ONLY.jwk.json');
 export const DEV_DENY_PATH = packagePath('config', 'dev', 'deny.json');
@@ -29,7 +38,8 @@ export function suffixBytes(s: SuffixName): Buffer {
       return Buffer.alloc(0);
     default: {
       const hex = s.slice('custom:'.length);
-      if (!/^(?:[0-9a-fA-F]{2}){1,8}$/.test(hex)) throw new Error(`custom suffix must be 1..8 bytes of hex (got "${hex}")`);
+      if (!/^(?:[0-9a-fA-F]{2}){1,8}$/.test(hex))
+        throw new Error(`custom suffix must be 1..8 bytes of hex (got "${hex}")`);
       return Buffer.from(hex, 'hex');
     }
   }
@@ -108,7 +118,10 @@ export interface SentEvent {
 }
 
 /** A frame about to be written: announced before its first byte, so nothing the service answers can come before it. */
-export interface SendingEvent extends Pick<SentEvent, 'n' | 'scenario' | 'requested' | 'variant' | 'expect' | 'codeId' | 'sub' | 'rider'> {
+export interface SendingEvent extends Pick<
+  SentEvent,
+  'n' | 'scenario' | 'requested' | 'variant' | 'expect' | 'codeId' | 'sub' | 'rider'
+> {
   story?: string;
   /** Announcement time, Unix ms. */
   at: number;
@@ -155,12 +168,17 @@ export class ScannerSimulator extends EventEmitter<SimulatorEvents> {
   constructor(o: SimulatorOptions = {}) {
     super();
     this.o = o;
-    this.seed = o.seed ?? Math.floor(Math.random() * 2 ** 32).toString(16).padStart(8, '0');
+    this.seed =
+      o.seed ??
+      Math.floor(Math.random() * 2 ** 32)
+        .toString(16)
+        .padStart(8, '0');
     this.mix = typeof o.mix === 'string' ? parseMix(o.mix) : (o.mix ?? parseMix(DEFAULT_MIX_TEXT));
     this.suffix = suffixBytes(o.suffix ?? 'cr');
     this.now = o.now ?? Date.now;
     if (o.rate !== undefined && !(o.rate > 0)) throw new Error('rate must be > 0');
-    if (o.noise !== undefined && !(o.noise >= 0 && o.noise <= 1)) throw new Error('noise must be a probability in 0..1');
+    if (o.noise !== undefined && !(o.noise >= 0 && o.noise <= 1))
+      throw new Error('noise must be a probability in 0..1');
     const root = new Prng(this.seed);
     this.wire = root.fork('wire');
     this.population =
@@ -221,9 +239,10 @@ export class ScannerSimulator extends EventEmitter<SimulatorEvents> {
   /** Opens the output if needed and starts sending. Resolves once sending has started. */
   async start(): Promise<void> {
     await this.open();
-    if (!this.loop) this.loop = this.run().catch((e: unknown) => {
-      if (!(e instanceof Stopped)) throw e;
-    });
+    if (!this.loop)
+      this.loop = this.run().catch((e: unknown) => {
+        if (!(e instanceof Stopped)) throw e;
+      });
   }
 
   /** Resolves when the run ends by itself (--count reached) or is stopped; rejects on a write error. */
@@ -314,7 +333,8 @@ export class ScannerSimulator extends EventEmitter<SimulatorEvents> {
       await this.sendFrame(f);
     }
     const u = this.o.unplug;
-    if (u && this.remaining > 0 && Math.floor(this.sentCount / u.every) > Math.floor(before / u.every)) await this.doUnplug(u.forMs);
+    if (u && this.remaining > 0 && Math.floor(this.sentCount / u.every) > Math.floor(before / u.every))
+      await this.doUnplug(u.forMs);
   }
 
   private async waitReady(): Promise<void> {
@@ -363,7 +383,14 @@ export class ScannerSimulator extends EventEmitter<SimulatorEvents> {
   private async sendFrame(f: ScenarioFrame): Promise<void> {
     this.checkStopped();
     const data = Buffer.concat([this.o.aim ? Buffer.from(AIM_QR) : Buffer.alloc(0), f.payload, this.suffix]);
-    const sending: SendingEvent = { n: this.sentCount + 1, scenario: f.scenario, requested: f.requested, expect: f.expect, at: this.now(), payload: f.payload };
+    const sending: SendingEvent = {
+      n: this.sentCount + 1,
+      scenario: f.scenario,
+      requested: f.requested,
+      expect: f.expect,
+      at: this.now(),
+      payload: f.payload,
+    };
     if (f.variant !== undefined) sending.variant = f.variant;
     if (f.codeId !== undefined) sending.codeId = f.codeId;
     if (f.sub !== undefined) sending.sub = f.sub;

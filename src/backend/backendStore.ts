@@ -125,7 +125,10 @@ export class BackendStore {
       }
       if (version !== latestVersion(BACKEND_STORE_MIGRATIONS)) {
         db.close();
-        throw new FaregateError('STORE_NOT_FOUND', `${this.opts.file} is not a faregate backend store (schema ${version})`);
+        throw new FaregateError(
+          'STORE_NOT_FOUND',
+          `${this.opts.file} is not a faregate backend store (schema ${version})`,
+        );
       }
       this.db = db;
       return this;
@@ -142,7 +145,10 @@ export class BackendStore {
       throw e;
     }
     this.db = db;
-    this.log.info({ file: this.opts.file, synchronous: this.opts.synchronous ?? 'FULL', taps: this.count() }, 'backend store open');
+    this.log.info(
+      { file: this.opts.file, synchronous: this.opts.synchronous ?? 'FULL', taps: this.count() },
+      'backend store open',
+    );
     return this;
   }
 
@@ -211,12 +217,10 @@ export class BackendStore {
 
   /** Counts a malformed batch against the device named by its topic (or UNKNOWN_DEVICE). */
   recordMalformed(deviceId: string): void {
-    this
-      .stmt(
-        `INSERT INTO device_counters (device_id, malformed) VALUES (?, 1)
+    this.stmt(
+      `INSERT INTO device_counters (device_id, malformed) VALUES (?, 1)
          ON CONFLICT(device_id) DO UPDATE SET malformed = malformed + 1`,
-      )
-      .run(deviceId);
+    ).run(deviceId);
   }
 
   /** Whether a tap id is held. */
@@ -230,31 +234,25 @@ export class BackendStore {
 
   /** Every stored tap id (for tests and audits), in id order. */
   tapIds(): string[] {
-    return (this.stmt('SELECT id FROM settled_taps ORDER BY id').pluck().all() as string[]);
+    return this.stmt('SELECT id FROM settled_taps ORDER BY id').pluck().all() as string[];
   }
 
   devices(): DeviceCounters[] {
-    return (
-      this
-        .stmt(
-          `SELECT device_id AS deviceId, batches, malformed, taps, duplicates, conflicts, last_batch_at AS lastBatchAt
+    return this.stmt(
+      `SELECT device_id AS deviceId, batches, malformed, taps, duplicates, conflicts, last_batch_at AS lastBatchAt
            FROM device_counters ORDER BY device_id`,
-        )
-        .all() as DeviceCounters[]
-    );
+    ).all() as DeviceCounters[];
   }
 
   /** Settled taps and fare sums per UTC day, device, profile and currency. */
   report(): Report {
-    const rows = this
-      .stmt(
-        `SELECT strftime('%Y-%m-%d', at / 1000, 'unixepoch') AS day, device_id AS deviceId, profile, currency,
+    const rows = this.stmt(
+      `SELECT strftime('%Y-%m-%d', at / 1000, 'unixepoch') AS day, device_id AS deviceId, profile, currency,
                 count(*) AS taps, count(fare) AS priced, coalesce(sum(fare), 0) AS fareTotal
          FROM settled_taps
          GROUP BY day, device_id, profile, currency
          ORDER BY day, device_id, profile, currency`,
-      )
-      .all() as ReportRow[];
+    ).all() as ReportRow[];
     const fareTotals: Record<string, number> = {};
     let taps = 0;
     let priced = 0;

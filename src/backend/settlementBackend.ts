@@ -119,7 +119,8 @@ export interface SettlementBackendEvents {
   error: [Error];
 }
 
-type Outcome = { ok: true; batch: TapBatch; deviceId: string } | { ok: false; reason: string; detail?: Record<string, unknown> };
+type Outcome =
+  { ok: true; batch: TapBatch; deviceId: string } | { ok: false; reason: string; detail?: Record<string, unknown> };
 
 function safeId(v: unknown): string | undefined {
   return typeof v === 'string' && /^[\x21-\x7e]{1,64}$/.test(v) ? v : undefined;
@@ -135,11 +136,22 @@ export class SettlementBackend extends EventEmitter<SettlementBackendEvents> {
   private readonly resubscribeOnResume: boolean;
   private readonly maxPayloadBytes: number;
   private stopping = false;
-  private readonly c: BackendCounters = { batches: 0, tapsInserted: 0, duplicates: 0, conflicts: 0, malformed: 0, storeErrors: 0, connects: 0 };
+  private readonly c: BackendCounters = {
+    batches: 0,
+    tapsInserted: 0,
+    duplicates: 0,
+    conflicts: 0,
+    malformed: 0,
+    storeErrors: 0,
+    connects: 0,
+  };
 
   constructor(private readonly opts: SettlementBackendOptions) {
     super();
-    if (!/^mqtts?:\/\//.test(opts.url)) throw new Error(`unsupported broker URL scheme (use mqtt:// or mqtts://): ${opts.url.replace(/\/\/[^@/]*@/, '//***@')}`);
+    if (!/^mqtts?:\/\//.test(opts.url))
+      throw new Error(
+        `unsupported broker URL scheme (use mqtt:// or mqtts://): ${opts.url.replace(/\/\/[^@/]*@/, '//***@')}`,
+      );
     if (!opts.clientId) throw new Error('clientId is required (stable per backend process)');
     this.log = (opts.logger ?? silentLogger).child({ component: 'settlement-backend' });
     this.prefix = opts.prefix ?? DEFAULT_TOPIC_PREFIX;
@@ -222,20 +234,29 @@ export class SettlementBackend extends EventEmitter<SettlementBackendEvents> {
         const sessionPresent = connack.sessionPresent === true;
         const sharedAvailable = connack.properties?.sharedSubscriptionAvailable;
         if (this.shared && sharedAvailable === false) {
-          const err = new Error('the broker does not support MQTT 5 shared subscriptions; run with sharedGroup: false (--no-shared)');
+          const err = new Error(
+            'the broker does not support MQTT 5 shared subscriptions; run with sharedGroup: false (--no-shared)',
+          );
           this.log.error({}, err.message);
           if (settled) this.fail(err);
           else finish(err);
           return;
         }
-        this.log.info({ sessionPresent, connects: this.c.connects, protocolVersion: this.protocolVersion }, 'connected to broker');
+        this.log.info(
+          { sessionPresent, connects: this.c.connects, protocolVersion: this.protocolVersion },
+          'connected to broker',
+        );
         if (sessionPresent && settled && !this.resubscribeOnResume) {
           this.emit('connect', { sessionPresent, subscribed: false });
           return;
         }
         // First connection (the old session may hold other subscriptions), a new session, or a
         // resumed session whose shared subscription the broker may have lost (see above).
-        const why = !sessionPresent ? 'new session' : !settled ? 'first connection' : 'resumed session (shared subscription)';
+        const why = !sessionPresent
+          ? 'new session'
+          : !settled
+            ? 'first connection'
+            : 'resumed session (shared subscription)';
         this.subscribe(client, why).then(
           () => {
             this.emit('connect', { sessionPresent, subscribed: true });
@@ -250,8 +271,12 @@ export class SettlementBackend extends EventEmitter<SettlementBackendEvents> {
       });
       client.on('reconnect', () => this.log.debug({}, 'reconnecting to broker'));
       client.on('offline', () => this.log.warn({}, 'broker connection lost'));
-      client.on('error', (err: Error & { code?: unknown }) => this.log.warn({ err: err.message, code: err.code }, 'broker connection error'));
-      client.on('disconnect', (packet) => this.log.warn({ reasonCode: packet.reasonCode }, 'broker disconnected this client'));
+      client.on('error', (err: Error & { code?: unknown }) =>
+        this.log.warn({ err: err.message, code: err.code }, 'broker connection error'),
+      );
+      client.on('disconnect', (packet) =>
+        this.log.warn({ reasonCode: packet.reasonCode }, 'broker disconnected this client'),
+      );
     });
   }
 
@@ -268,7 +293,11 @@ export class SettlementBackend extends EventEmitter<SettlementBackendEvents> {
         if (err) return reject(err);
         const g = granted?.[0];
         if (!g || g.qos > 2) return reject(new Error(`broker refused subscription ${this.filter} (code ${g?.qos})`));
-        if (g.qos < 1) this.log.warn({ filter: this.filter, qos: g.qos }, 'broker granted QoS 0: batches may be lost while disconnected');
+        if (g.qos < 1)
+          this.log.warn(
+            { filter: this.filter, qos: g.qos },
+            'broker granted QoS 0: batches may be lost while disconnected',
+          );
         this.log.info({ filter: this.filter, qos: g.qos, why }, 'subscribed');
         resolve();
       });
@@ -287,7 +316,8 @@ export class SettlementBackend extends EventEmitter<SettlementBackendEvents> {
     this.startAborted?.(new Error('backend stopped before it was connected'));
     const client = this.client;
     if (!client) return;
-    const disconnect = opts.endSession && this.protocolVersion === 5 ? { properties: { sessionExpiryInterval: 0 } } : {};
+    const disconnect =
+      opts.endSession && this.protocolVersion === 5 ? { properties: { sessionExpiryInterval: 0 } } : {};
     await new Promise<void>((resolve) => {
       // force=false: let in-flight acks go out first; but do not hang on a dead broker.
       const t = setTimeout(() => client.end(true, () => resolve()), 2000);
@@ -324,7 +354,10 @@ export class SettlementBackend extends EventEmitter<SettlementBackendEvents> {
     this.c.duplicates += result.duplicates;
     this.c.conflicts += result.conflicts.length;
     if (result.conflicts.length)
-      this.log.warn({ deviceId, batchId: batch.batchId, tapIds: result.conflicts.slice(0, 20), n: result.conflicts.length }, 'tap id re-sent with different content; kept the first');
+      this.log.warn(
+        { deviceId, batchId: batch.batchId, tapIds: result.conflicts.slice(0, 20), n: result.conflicts.length },
+        'tap id re-sent with different content; kept the first',
+      );
 
     // Every tap id of the batch, once each, in batch order (duplicates already held included).
     const tapIds = [...new Set(batch.taps.map((t) => t.id))];
@@ -333,19 +366,38 @@ export class SettlementBackend extends EventEmitter<SettlementBackendEvents> {
     // Not awaited: the broker's PUBACK for this publish arrives on the same connection, after
     // this handler returns. mqtt.js queues it if the connection is down.
     this.client?.publish(ackTopic, JSON.stringify(ack), { qos: 1 }, (err) => {
-      if (err) this.log.warn({ err: err.message, deviceId, batchId: batch.batchId }, 'ack not delivered to broker; the validator will re-send');
+      if (err)
+        this.log.warn(
+          { err: err.message, deviceId, batchId: batch.batchId },
+          'ack not delivered to broker; the validator will re-send',
+        );
     });
     this.log.info(
-      { deviceId, batchId: batch.batchId, taps: batch.taps.length, inserted: result.inserted, duplicates: result.duplicates },
+      {
+        deviceId,
+        batchId: batch.batchId,
+        taps: batch.taps.length,
+        inserted: result.inserted,
+        duplicates: result.duplicates,
+      },
       'batch settled',
     );
-    this.emit('batch', { batchId: batch.batchId, deviceId, topic, inserted: result.inserted, duplicates: result.duplicates, ack });
+    this.emit('batch', {
+      batchId: batch.batchId,
+      deviceId,
+      topic,
+      inserted: result.inserted,
+      duplicates: result.duplicates,
+      ack,
+    });
   }
 
   private check(topic: string, payload: Buffer): Outcome {
     const deviceId = deviceOfTopic(this.prefix, topic);
-    if (deviceId === undefined || topic !== topics(this.prefix, deviceId).taps) return { ok: false, reason: 'topic is not P/gates/D/taps with a valid device id' };
-    if (payload.length > this.maxPayloadBytes) return { ok: false, reason: 'payload too large', detail: { max: this.maxPayloadBytes } };
+    if (deviceId === undefined || topic !== topics(this.prefix, deviceId).taps)
+      return { ok: false, reason: 'topic is not P/gates/D/taps with a valid device id' };
+    if (payload.length > this.maxPayloadBytes)
+      return { ok: false, reason: 'payload too large', detail: { max: this.maxPayloadBytes } };
     let json: unknown;
     try {
       json = JSON.parse(payload.toString('utf8'));
@@ -367,10 +419,19 @@ export class SettlementBackend extends EventEmitter<SettlementBackendEvents> {
       };
     }
     const batch = parsed.data;
-    if (batch.deviceId !== deviceId) return { ok: false, reason: 'batch deviceId is not the topic device', detail: { batchId: batch.batchId, batchDeviceId: batch.deviceId } };
+    if (batch.deviceId !== deviceId)
+      return {
+        ok: false,
+        reason: 'batch deviceId is not the topic device',
+        detail: { batchId: batch.batchId, batchDeviceId: batch.deviceId },
+      };
     const stray = batch.taps.filter((t) => t.deviceId !== deviceId);
     if (stray.length)
-      return { ok: false, reason: 'tap deviceId is not the topic device', detail: { batchId: batch.batchId, tapIds: stray.slice(0, 10).map((t) => t.id), n: stray.length } };
+      return {
+        ok: false,
+        reason: 'tap deviceId is not the topic device',
+        detail: { batchId: batch.batchId, tapIds: stray.slice(0, 10).map((t) => t.id), n: stray.length },
+      };
     return { ok: true, batch, deviceId };
   }
 
@@ -382,7 +443,10 @@ export class SettlementBackend extends EventEmitter<SettlementBackendEvents> {
     } catch (e) {
       this.log.error(errorFields(e), 'could not count a malformed batch');
     }
-    this.log.warn({ deviceId: deviceId ?? null, bytes, reason, ...detail }, 'malformed batch rejected; not acknowledged');
+    this.log.warn(
+      { deviceId: deviceId ?? null, bytes, reason, ...detail },
+      'malformed batch rejected; not acknowledged',
+    );
     this.emit('malformed', { topic, deviceId, bytes, reason });
   }
 }

@@ -51,7 +51,11 @@ export function didYouMean(word: string, candidates: string[]): string {
   return c === undefined ? '' : `; did you mean ${c}?`;
 }
 
-export function readArgs(spec: CommandSpec, argv: string[], env: NodeJS.ProcessEnv = process.env): { values: RawValues; positionals: string[] } {
+export function readArgs(
+  spec: CommandSpec,
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): { values: RawValues; positionals: string[] } {
   const fail = (detail: string): never => {
     throw new ArgumentError(spec.path, detail);
   };
@@ -71,7 +75,10 @@ export function readArgs(spec: CommandSpec, argv: string[], env: NodeJS.ProcessE
   for (const t of tokens) {
     if (t.kind === 'option-terminator') continue;
     if (t.kind === 'positional') {
-      if (!spec.positionals) fail(`unexpected argument ${JSON.stringify(t.value)}${t.value.startsWith('-') ? '' : ' (options start with --)'}`);
+      if (!spec.positionals)
+        fail(
+          `unexpected argument ${JSON.stringify(t.value)}${t.value.startsWith('-') ? '' : ' (options start with --)'}`,
+        );
       positionals.push(t.value);
       continue;
     }
@@ -84,14 +91,14 @@ export function readArgs(spec: CommandSpec, argv: string[], env: NodeJS.ProcessE
       continue;
     }
     if (t.value === undefined) fail(`${flag}: the value is missing (${o.help})`);
-    if (!t.inlineValue && t.value!.startsWith('--')) fail(`${flag}: the value is missing before ${t.value} (${o.help})`);
+    if (!t.inlineValue && t.value!.startsWith('--'))
+      fail(`${flag}: the value is missing before ${t.value} (${o.help})`);
     const v = t.value!;
     if (o.choices && !o.choices.includes(v)) fail(`--${t.name} must be ${orList(o.choices)}, not ${JSON.stringify(v)}`);
     if (o.multiple) {
       const list = values[t.name];
       values[t.name] = Array.isArray(list) ? [...list, v] : [v];
-    }
-    else if (values[t.name] !== undefined) fail(`--${t.name} is given more than once`);
+    } else if (values[t.name] !== undefined) fail(`--${t.name} is given more than once`);
     else values[t.name] = v;
   }
   // Every missing option at once (the first wrong token above stops there: what follows it may be misread).

@@ -18,9 +18,24 @@ import type { CommandEntry } from './spec/types.ts';
 
 export const COMMANDS: readonly CommandEntry[] = [
   { name: 'run', summary: RUN.summary, spec: RUN, load: async () => (await import('./commands/run.ts')).runCommand },
-  { name: 'taps', summary: TAPS.summary, spec: TAPS, load: async () => (await import('./commands/taps.ts')).tapsCommand },
-  { name: 'events', summary: EVENTS.summary, spec: EVENTS, load: async () => (await import('./commands/events.ts')).eventsCommand },
-  { name: 'verify', summary: VERIFY.summary, spec: VERIFY, load: async () => (await import('./commands/verify.ts')).verifyCommand },
+  {
+    name: 'taps',
+    summary: TAPS.summary,
+    spec: TAPS,
+    load: async () => (await import('./commands/taps.ts')).tapsCommand,
+  },
+  {
+    name: 'events',
+    summary: EVENTS.summary,
+    spec: EVENTS,
+    load: async () => (await import('./commands/events.ts')).eventsCommand,
+  },
+  {
+    name: 'verify',
+    summary: VERIFY.summary,
+    spec: VERIFY,
+    load: async () => (await import('./commands/verify.ts')).verifyCommand,
+  },
   {
     name: 'keys',
     summary: 'generate key pairs',
@@ -33,9 +48,24 @@ export const COMMANDS: readonly CommandEntry[] = [
     subcommands: { build: TRUST_BUILD },
     load: async () => (await import('./commands/trust.ts')).trustCommand,
   },
-  { name: 'issue', summary: ISSUE.summary, spec: ISSUE, load: async () => (await import('./commands/issue.ts')).issueCommand },
-  { name: 'code', summary: CODE.summary, spec: CODE, load: async () => (await import('./commands/code.ts')).codeCommand },
-  { name: 'inspect', summary: INSPECT.summary, spec: INSPECT, load: async () => (await import('./commands/inspect.ts')).inspectCommand },
+  {
+    name: 'issue',
+    summary: ISSUE.summary,
+    spec: ISSUE,
+    load: async () => (await import('./commands/issue.ts')).issueCommand,
+  },
+  {
+    name: 'code',
+    summary: CODE.summary,
+    spec: CODE,
+    load: async () => (await import('./commands/code.ts')).codeCommand,
+  },
+  {
+    name: 'inspect',
+    summary: INSPECT.summary,
+    spec: INSPECT,
+    load: async () => (await import('./commands/inspect.ts')).inspectCommand,
+  },
   {
     name: 'backend',
     summary: 'the reference settlement backend, and what it settled',
@@ -55,7 +85,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     subcommands: { send: CMD_SEND },
     load: async () => (await import('./commands/cmd.ts')).cmdCommand,
   },
-  { name: 'monitor', summary: MONITOR.summary, spec: MONITOR, load: async () => (await import('./commands/monitor.ts')).monitorCommand },
+  {
+    name: 'monitor',
+    summary: MONITOR.summary,
+    spec: MONITOR,
+    load: async () => (await import('./commands/monitor.ts')).monitorCommand,
+  },
 ];
 
 export function findCommand(name: string): CommandEntry | undefined {

@@ -37,7 +37,11 @@ export function writePublic(path: string, content: string): void {
  * is kept and a UsageError names it (the name is taken with link(2), which fails if it exists,
  * so a file that appears meanwhile is not replaced either).
  */
-export function writeWhole(path: string, content: string, opts: { mode: 0o600 | 0o644; replace: boolean; what: string }): void {
+export function writeWhole(
+  path: string,
+  content: string,
+  opts: { mode: 0o600 | 0o644; replace: boolean; what: string },
+): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
   try {
     writeFileSync(tmp, content, { mode: opts.mode, flag: 'wx' });
@@ -52,7 +56,9 @@ export function writeWhole(path: string, content: string, opts: { mode: 0o600 | 
   } catch (e) {
     const code = systemErrorCode(e);
     throw new UsageError(
-      code === 'EEXIST' ? refuseMessage(opts.what, path) : `${opts.what} ${path}: cannot write (${code ?? errorMessage(e)})`,
+      code === 'EEXIST'
+        ? refuseMessage(opts.what, path)
+        : `${opts.what} ${path}: cannot write (${code ?? errorMessage(e)})`,
     );
   } finally {
     rmSync(tmp, { force: true });

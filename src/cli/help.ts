@@ -83,7 +83,10 @@ export function entryHelp(entry: CommandEntry): string {
   if (subs.length) {
     lines.push('', 'subcommands:');
     for (const s of subs) lines.push(`  ${s.summary}:`, ...synopsis(s, '    '));
-    lines.push('', `faregate help ${entry.name} <subcommand> (or faregate ${entry.name} <subcommand> --help) lists every option.`);
+    lines.push(
+      '',
+      `faregate help ${entry.name} <subcommand> (or faregate ${entry.name} <subcommand> --help) lists every option.`,
+    );
   }
   return lines.join('\n');
 }

@@ -23,7 +23,6 @@ export class OutputClosedError extends FaregateError {
   }
 }
 
-
 export function processIo(): CliIo {
   const stdout = process.stdout;
   let closed: OutputClosedError | undefined;
@@ -47,7 +46,10 @@ export function processIo(): CliIo {
       // Wait for room, or for the end: a pipe can also close without an 'error' ('drain' never comes).
       const stop = new AbortController();
       try {
-        await Promise.race([once(stdout, 'drain', { signal: stop.signal }), once(stdout, 'close', { signal: stop.signal })]);
+        await Promise.race([
+          once(stdout, 'drain', { signal: stop.signal }),
+          once(stdout, 'close', { signal: stop.signal }),
+        ]);
       } catch (e) {
         closed ??= new OutputClosedError(systemErrorCode(e));
         throw closed;

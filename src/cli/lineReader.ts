@@ -12,7 +12,10 @@ import { StringDecoder } from 'node:string_decoder';
 
 export type Line = { text: string; overlong: false } | { text: ''; overlong: true };
 
-export async function* readLineBatches(input: AsyncIterable<Buffer | string>, maxLine = 64 * 1024): AsyncGenerator<Line[]> {
+export async function* readLineBatches(
+  input: AsyncIterable<Buffer | string>,
+  maxLine = 64 * 1024,
+): AsyncGenerator<Line[]> {
   const decoder = new StringDecoder('utf8');
   let pending = '';
   let overlong = false;

@@ -58,7 +58,12 @@ function unknownSubcommand(entry: CommandEntry, word: string, io: CliIo): number
 }
 
 function unknownCommand(name: string, io: CliIo): number {
-  io.error(`faregate: unknown command ${name}${didYouMean(name, COMMANDS.map((c) => c.name))} (faregate help lists the commands)`);
+  io.error(
+    `faregate: unknown command ${name}${didYouMean(
+      name,
+      COMMANDS.map((c) => c.name),
+    )} (faregate help lists the commands)`,
+  );
   return EXIT_USAGE;
 }
 
@@ -89,7 +94,8 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     }
     return unknownSubcommand(entry, rest[0], io);
   }
-  if (entry.subcommands && spec === entry.spec && rest[0] !== undefined && !rest[0].startsWith('-')) return unknownSubcommand(entry, rest[0], io);
+  if (entry.subcommands && spec === entry.spec && rest[0] !== undefined && !rest[0].startsWith('-'))
+    return unknownSubcommand(entry, rest[0], io);
   if (rest.some(isHelp)) {
     await io.writeLine(spec === entry.spec ? entryHelp(entry) : commandHelp(spec));
     return 0;

@@ -12,5 +12,7 @@ export function table(header: string[], rows: (string | number)[][], rightAligne
 
 /** Unix ms as `2026-12-01 20:51:03` (UTC). */
 export function utcTime(ms: number): string {
-  return Number.isFinite(ms) && Math.abs(ms) < 8.64e15 ? new Date(ms).toISOString().slice(0, 19).replace('T', ' ') : String(ms);
+  return Number.isFinite(ms) && Math.abs(ms) < 8.64e15
+    ? new Date(ms).toISOString().slice(0, 19).replace('T', ' ')
+    : String(ms);
 }

@@ -14,9 +14,14 @@ export const numberArg = z.string().regex(NUMBER_ARG, 'must be a number').transf
  * then checks what the values mean with a zod schema. Any problem: an ArgumentError (one line,
  * then the usage, exit 2).
  */
-export function parseCommand<S extends z.ZodType>(spec: CommandSpec, argv: string[], schema: S): { values: z.infer<S>; positionals: string[] } {
+export function parseCommand<S extends z.ZodType>(
+  spec: CommandSpec,
+  argv: string[],
+  schema: S,
+): { values: z.infer<S>; positionals: string[] } {
   const { values, positionals } = readArgs(spec, argv);
   const r = schema.safeParse(values);
-  if (!r.success) throw new ArgumentError(spec.path, formatIssues(r.error.issues).replace(/(^|; )([\w-]+):/g, '$1--$2:'));
+  if (!r.success)
+    throw new ArgumentError(spec.path, formatIssues(r.error.issues).replace(/(^|; )([\w-]+):/g, '$1--$2:'));
   return { values: r.data, positionals };
 }

@@ -91,7 +91,9 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   const envOverrides = applyEnvOverrides(obj, env);
   const r = ConfigSchema.safeParse(obj);
   if (!r.success) {
-    const problems = settingsProblems(r.error.issues, (path) => envOverrides.find((n) => envPath(n).join('.') === path));
+    const problems = settingsProblems(r.error.issues, (path) =>
+      envOverrides.find((n) => envPath(n).join('.') === path),
+    );
     // zod skips the checks across fields when a field is wrong; they are problems all the same.
     for (const p of modeProblems(obj)) {
       const line = `${p.path.join('.')}: ${p.message}`;

@@ -43,4 +43,3 @@ export function parseTcpTarget(target: string): TcpTarget {
   if (!Number.isInteger(port) || port < 1 || port > 65535) bad('port must be 1..65535');
   return { host, port };
 }
-

@@ -36,9 +36,21 @@ export const FramingSchema = section(
         'What ends one scan in the byte stream: auto accepts CR, LF or CRLF; custom uses customSuffix; none ends a scan after interByteTimeoutMs of silence. Set it to what the scanner is configured to send.',
         'restart',
       ),
-      customSuffix: setting(z.string().min(1).optional(), 'The bytes that end a scan when suffix is custom (e.g. "\\u0003"). Required with suffix: custom.', 'restart'),
-      interByteTimeoutMs: setting(ms.default(50), 'With suffix: none, the silence in milliseconds that ends a scan. Raise it for a slow link.', 'restart'),
-      staleFrameMs: setting(ms.default(2000), 'A partial scan older than this many milliseconds is dropped (a half-read code never mixes with the next one).', 'restart'),
+      customSuffix: setting(
+        z.string().min(1).optional(),
+        'The bytes that end a scan when suffix is custom (e.g. "\\u0003"). Required with suffix: custom.',
+        'restart',
+      ),
+      interByteTimeoutMs: setting(
+        ms.default(50),
+        'With suffix: none, the silence in milliseconds that ends a scan. Raise it for a slow link.',
+        'restart',
+      ),
+      staleFrameMs: setting(
+        ms.default(2000),
+        'A partial scan older than this many milliseconds is dropped (a half-read code never mixes with the next one).',
+        'restart',
+      ),
       // qr-token-v1 §1 rejects text over 1024 characters; the default leaves room for an AIM prefix
       // and lets the validator count anything in between as malformed.
       maxFrameLength: setting(
@@ -46,7 +58,11 @@ export const FramingSchema = section(
         'Longest scan in bytes; longer input is discarded, never buffered. Ride codes are well below the default.',
         'restart',
       ),
-      stripAim: setting(z.boolean().default(true), 'Remove an AIM symbology prefix such as ]Q1 that some scanners put before the code.', 'restart'),
+      stripAim: setting(
+        z.boolean().default(true),
+        'Remove an AIM symbology prefix such as ]Q1 that some scanners put before the code.',
+        'restart',
+      ),
     })
     .prefault({})
     .refine((f) => f.suffix !== 'custom' || f.customSuffix !== undefined, {
@@ -55,7 +71,7 @@ export const FramingSchema = section(
       // Also when another framing field is wrong: every problem is listed at once.
       when: () => true,
     }),
-  'How scans are cut out of the scanner\'s byte stream.',
+  "How scans are cut out of the scanner's byte stream.",
 );
 
 export const ScannerSchema = section(
@@ -76,16 +92,40 @@ export const ScannerSchema = section(
       'Where the QR scanner is: a serial device path (prefer the stable /dev/serial/by-id/usb-… name, which survives replugging into another USB port) or tcp://host:port for a network scanner. Relative paths are relative to the settings file.',
       'restart',
     ),
-    baudRate: setting(z.number().int().positive().default(9600), 'Serial speed in bits per second; must match the scanner (often 9600 or 115200). Ignored for tcp://.', 'restart'),
-    dataBits: setting(z.union([z.literal(5), z.literal(6), z.literal(7), z.literal(8)], { error: 'must be 5, 6, 7 or 8' }).default(8), 'Serial data bits; almost always 8.', 'restart'),
-    parity: setting(z.enum(['none', 'even', 'odd', 'mark', 'space']).default('none'), 'Serial parity; almost always none.', 'restart'),
-    stopBits: setting(z.union([z.literal(1), z.literal(1.5), z.literal(2)], { error: 'must be 1, 1.5 or 2' }).default(1), 'Serial stop bits; almost always 1.', 'restart'),
+    baudRate: setting(
+      z.number().int().positive().default(9600),
+      'Serial speed in bits per second; must match the scanner (often 9600 or 115200). Ignored for tcp://.',
+      'restart',
+    ),
+    dataBits: setting(
+      z.union([z.literal(5), z.literal(6), z.literal(7), z.literal(8)], { error: 'must be 5, 6, 7 or 8' }).default(8),
+      'Serial data bits; almost always 8.',
+      'restart',
+    ),
+    parity: setting(
+      z.enum(['none', 'even', 'odd', 'mark', 'space']).default('none'),
+      'Serial parity; almost always none.',
+      'restart',
+    ),
+    stopBits: setting(
+      z.union([z.literal(1), z.literal(1.5), z.literal(2)], { error: 'must be 1, 1.5 or 2' }).default(1),
+      'Serial stop bits; almost always 1.',
+      'restart',
+    ),
     framing: FramingSchema,
     reconnect: section(
       z
         .strictObject({
-          initialDelayMs: setting(ms.default(250), 'First wait in milliseconds before reopening a scanner that went away (unplugged, USB reset, TCP drop); doubles per failed try.', 'restart'),
-          maxDelayMs: setting(ms.default(5000), 'Longest wait in milliseconds between two tries to reopen the scanner.', 'restart'),
+          initialDelayMs: setting(
+            ms.default(250),
+            'First wait in milliseconds before reopening a scanner that went away (unplugged, USB reset, TCP drop); doubles per failed try.',
+            'restart',
+          ),
+          maxDelayMs: setting(
+            ms.default(5000),
+            'Longest wait in milliseconds between two tries to reopen the scanner.',
+            'restart',
+          ),
         })
         .prefault({}),
       'Reopening the scanner after it went away, with capped backoff.',
@@ -95,36 +135,83 @@ export const ScannerSchema = section(
 );
 
 const fareAmount = (who: string) =>
-  setting(minorUnits.optional(), `Fare for the ${who} profile in minor units (fen, cents); absent = the adult fare.`, 'live');
+  setting(
+    minorUnits.optional(),
+    `Fare for the ${who} profile in minor units (fen, cents); absent = the adult fare.`,
+    'live',
+  );
 /** One fare per profile (src/domain/vocabulary.ts PROFILES, in its order): adult required, the others optional. */
 const FareTable = z.strictObject({
-  adult: setting(minorUnits, 'Fare for the adult profile in minor units (fen, cents). Required in a fare table.', 'live'),
+  adult: setting(
+    minorUnits,
+    'Fare for the adult profile in minor units (fen, cents). Required in a fare table.',
+    'live',
+  ),
   ...(Object.fromEntries(PROFILES.filter((p) => p !== 'adult').map((p) => [p, fareAmount(p)])) as Record<
     Exclude<ProfileName, 'adult'>,
     ReturnType<typeof fareAmount>
   >),
 });
 
-const gateTimeout = setting(ms.default(500), 'Longest wait in milliseconds for the gate or display to take a signal; a slow or dead board never holds up the next rider.', 'restart');
+const gateTimeout = setting(
+  ms.default(500),
+  'Longest wait in milliseconds for the gate or display to take a signal; a slow or dead board never holds up the next rider.',
+  'restart',
+);
 export const GateSchema = section(
   z.discriminatedUnion('driver', [
-    z.strictObject({ driver: setting(z.literal('console'), 'console: outcomes are only logged (no relay or display board).', 'restart'), timeoutMs: gateTimeout }),
     z.strictObject({
-      driver: setting(z.literal('serial'), 'serial: a relay or display board on a serial port gets one text line per outcome.', 'restart'),
+      driver: setting(
+        z.literal('console'),
+        'console: outcomes are only logged (no relay or display board).',
+        'restart',
+      ),
       timeoutMs: gateTimeout,
-      path: setting(z.string().min(1), 'The relay or display board\'s serial port (prefer /dev/serial/by-id/…). Relative paths are relative to the settings file.', 'restart'),
-      baudRate: setting(z.number().int().positive().default(9600), 'Serial speed of the board in bits per second.', 'restart'),
+    }),
+    z.strictObject({
+      driver: setting(
+        z.literal('serial'),
+        'serial: a relay or display board on a serial port gets one text line per outcome.',
+        'restart',
+      ),
+      timeoutMs: gateTimeout,
+      path: setting(
+        z.string().min(1),
+        "The relay or display board's serial port (prefer /dev/serial/by-id/…). Relative paths are relative to the settings file.",
+        'restart',
+      ),
+      baudRate: setting(
+        z.number().int().positive().default(9600),
+        'Serial speed of the board in bits per second.',
+        'restart',
+      ),
       commands: section(
         z
           .strictObject({
-            open: setting(z.string().default('OPEN {message}'), 'Line sent when the gate opens for a rider. {message} (go, refresh_code, see_staff, …), {text}, {fare} and {tapId} are replaced.', 'restart'),
-            reject: setting(z.string().default('REJECT {message}'), 'Line sent when a rider is turned away (same placeholders as open).', 'restart'),
-            silent: setting(z.string().optional(), 'Line sent for an ignored second read of the same code; absent = nothing is sent.', 'restart'),
+            open: setting(
+              z.string().default('OPEN {message}'),
+              'Line sent when the gate opens for a rider. {message} (go, refresh_code, see_staff, …), {text}, {fare} and {tapId} are replaced.',
+              'restart',
+            ),
+            reject: setting(
+              z.string().default('REJECT {message}'),
+              'Line sent when a rider is turned away (same placeholders as open).',
+              'restart',
+            ),
+            silent: setting(
+              z.string().optional(),
+              'Line sent for an ignored second read of the same code; absent = nothing is sent.',
+              'restart',
+            ),
           })
           .prefault({}),
         'The text lines written to the board for each outcome.',
       ),
-      lineEnding: setting(z.enum(['cr', 'lf', 'crlf']).default('crlf'), 'What ends each line sent to the board.', 'restart'),
+      lineEnding: setting(
+        z.enum(['cr', 'lf', 'crlf']).default('crlf'),
+        'What ends each line sent to the board.',
+        'restart',
+      ),
     }),
   ]),
   'What opens the gate or shows the outcome to the rider: driver console (log only) or serial (a board on a serial port).',
@@ -137,33 +224,77 @@ export const MqttSchema = section(
       'The broker: mqtt://host:1883, or mqtts://host:8883 for TLS. Required in the mqtt section.',
       'restart',
     ),
-    clientId: setting(z.string().min(1).max(128).optional(), 'MQTT client id; absent = faregate-<deviceId>. Two validators must never share one.', 'restart'),
-    username: setting(z.string().optional(), 'Broker user name (often the deviceId, so broker ACLs keep gates apart).', 'restart'),
-    passwordFile: setting(z.string().optional(), 'A file holding the broker password (keeps it out of the settings file and the environment). Relative paths are relative to the settings file.', 'restart'),
+    clientId: setting(
+      z.string().min(1).max(128).optional(),
+      'MQTT client id; absent = faregate-<deviceId>. Two validators must never share one.',
+      'restart',
+    ),
+    username: setting(
+      z.string().optional(),
+      'Broker user name (often the deviceId, so broker ACLs keep gates apart).',
+      'restart',
+    ),
+    passwordFile: setting(
+      z.string().optional(),
+      'A file holding the broker password (keeps it out of the settings file and the environment). Relative paths are relative to the settings file.',
+      'restart',
+    ),
     tls: section(
       z
         .strictObject({
-          ca: setting(z.string().optional(), 'PEM file of the CA that signed the broker\'s certificate; absent = the system CAs.', 'restart'),
-          cert: setting(z.string().optional(), 'PEM file of this validator\'s client certificate (when the broker wants client certificates).', 'restart'),
-          key: setting(z.string().optional(), 'PEM file of the private key of cert. Keep it readable by the service only.', 'restart'),
-          servername: setting(z.string().optional(), 'Host name to check the broker\'s certificate against when it differs from the url\'s host.', 'restart'),
-          rejectUnauthorized: setting(z.boolean().default(true), 'Refuse a broker whose certificate does not check out. Set false only on a test bench.', 'restart'),
+          ca: setting(
+            z.string().optional(),
+            "PEM file of the CA that signed the broker's certificate; absent = the system CAs.",
+            'restart',
+          ),
+          cert: setting(
+            z.string().optional(),
+            "PEM file of this validator's client certificate (when the broker wants client certificates).",
+            'restart',
+          ),
+          key: setting(
+            z.string().optional(),
+            'PEM file of the private key of cert. Keep it readable by the service only.',
+            'restart',
+          ),
+          servername: setting(
+            z.string().optional(),
+            "Host name to check the broker's certificate against when it differs from the url's host.",
+            'restart',
+          ),
+          rejectUnauthorized: setting(
+            z.boolean().default(true),
+            'Refuse a broker whose certificate does not check out. Set false only on a test bench.',
+            'restart',
+          ),
         })
         .optional(),
       'TLS options for an mqtts:// broker. Certificate paths are relative to the settings file.',
     ),
-    keepalive: setting(z.number().int().min(5).max(3600).default(30), 'MQTT keepalive in seconds: how soon a dead connection is noticed (and the broker publishes the offline will).', 'restart'),
-    protocolVersion: setting(z.union([z.literal(4), z.literal(5)], { error: 'must be 4 (MQTT 3.1.1) or 5 (MQTT 5)' }).default(4), 'MQTT protocol: 4 = MQTT 3.1.1, 5 = MQTT 5.', 'restart'),
+    keepalive: setting(
+      z.number().int().min(5).max(3600).default(30),
+      'MQTT keepalive in seconds: how soon a dead connection is noticed (and the broker publishes the offline will).',
+      'restart',
+    ),
+    protocolVersion: setting(
+      z.union([z.literal(4), z.literal(5)], { error: 'must be 4 (MQTT 3.1.1) or 5 (MQTT 5)' }).default(4),
+      'MQTT protocol: 4 = MQTT 3.1.1, 5 = MQTT 5.',
+      'restart',
+    ),
     topicPrefix: setting(
       z
         .string()
         .regex(/^[^#+\s]+$/, 'must not contain wildcards or spaces')
         .refine((p) => !p.endsWith('/') && !p.startsWith('/'), 'must not start or end with /')
         .default(DEFAULT_TOPIC_PREFIX),
-      'First part of every topic (settlement-mqtt-v1 `P`); must match the backend\'s.',
+      "First part of every topic (settlement-mqtt-v1 `P`); must match the backend's.",
       'restart',
     ),
-    reconnectPeriodMs: setting(ms.default(2000), 'Wait in milliseconds between two tries to reach the broker.', 'restart'),
+    reconnectPeriodMs: setting(
+      ms.default(2000),
+      'Wait in milliseconds between two tries to reach the broker.',
+      'restart',
+    ),
   }),
   'The broker taps are settled through (settlement-mqtt-v1). Without this section taps stay in the local store, and remote commands and signed lists are off.',
 );
@@ -171,27 +302,55 @@ export const MqttSchema = section(
 export const SettlementSchema = section(
   z.strictObject({
     batchSize: setting(z.number().int().min(1).max(1000).default(100), 'Most taps in one upload batch.', 'restart'),
-    lingerMs: setting(ms.default(200), 'How long in milliseconds a new tap waits for others to share its batch (fewer messages, slightly later settlement).', 'restart'),
-    ackTimeoutMs: setting(
-      z.number().int().min(100).default(10_000),
-      'Wait in milliseconds for the backend\'s ack before a batch\'s taps may be sent again; doubles per failed attempt up to maxBackoffMs.',
+    lingerMs: setting(
+      ms.default(200),
+      'How long in milliseconds a new tap waits for others to share its batch (fewer messages, slightly later settlement).',
       'restart',
     ),
-    maxBackoffMs: setting(z.number().int().min(100).default(300_000), 'Longest wait in milliseconds between two attempts to settle the same taps.', 'restart'),
+    ackTimeoutMs: setting(
+      z.number().int().min(100).default(10_000),
+      "Wait in milliseconds for the backend's ack before a batch's taps may be sent again; doubles per failed attempt up to maxBackoffMs.",
+      'restart',
+    ),
+    maxBackoffMs: setting(
+      z.number().int().min(100).default(300_000),
+      'Longest wait in milliseconds between two attempts to settle the same taps.',
+      'restart',
+    ),
     maxInFlight: setting(z.number().int().min(1).max(64).default(4), 'Batches waiting for an ack at once.', 'restart'),
     maxTapsPerSecond: setting(
       z.number().int().min(1).default(2000),
-      'Upper bound on the upload rate in taps per second, so a week\'s backlog drains without starving decisions at the gate.',
+      "Upper bound on the upload rate in taps per second, so a week's backlog drains without starving decisions at the gate.",
       'restart',
     ),
-    retentionDays: setting(z.number().min(0).default(30), 'Settled taps are deleted from the local store after this many days (keeping at least keepRecent taps). Unsettled taps are never deleted.', 'restart'),
-    keepRecent: setting(z.number().int().min(0).default(30_000), 'Newest taps always kept in the local store, settled or not, whatever their age.', 'restart'),
+    retentionDays: setting(
+      z.number().min(0).default(30),
+      'Settled taps are deleted from the local store after this many days (keeping at least keepRecent taps). Unsettled taps are never deleted.',
+      'restart',
+    ),
+    keepRecent: setting(
+      z.number().int().min(0).default(30_000),
+      'Newest taps always kept in the local store, settled or not, whatever their age.',
+      'restart',
+    ),
     alarms: section(
       z
         .strictObject({
-          unsettledCount: setting(z.number().int().min(1).default(10_000), 'Raise the backlog alarm when more taps than this wait for settlement.', 'restart'),
-          oldestUnsettledSeconds: setting(z.number().int().min(1).default(3600), 'Raise the backlog-age alarm when the oldest unsettled tap is older than this many seconds.', 'restart'),
-          failedAttempts: setting(z.number().int().min(1).default(5), 'Raise the upload-failing alarm when a tap failed to settle this many times.', 'restart'),
+          unsettledCount: setting(
+            z.number().int().min(1).default(10_000),
+            'Raise the backlog alarm when more taps than this wait for settlement.',
+            'restart',
+          ),
+          oldestUnsettledSeconds: setting(
+            z.number().int().min(1).default(3600),
+            'Raise the backlog-age alarm when the oldest unsettled tap is older than this many seconds.',
+            'restart',
+          ),
+          failedAttempts: setting(
+            z.number().int().min(1).default(5),
+            'Raise the upload-failing alarm when a tap failed to settle this many times.',
+            'restart',
+          ),
           storeCapacity: setting(
             z.number().int().min(1).default(1_000_000),
             'Unsettled taps the store is sized for; an alarm is raised at 90 % of it. Taps are never dropped.',
@@ -201,7 +360,11 @@ export const SettlementSchema = section(
         .prefault({}),
       'When the validator raises alarms (events and status, seen in faregate monitor).',
     ),
-    metricsIntervalMs: setting(z.number().int().min(1000).default(60_000), 'How often in milliseconds the validator publishes metrics (counters, backlog, memory).', 'restart'),
+    metricsIntervalMs: setting(
+      z.number().int().min(1000).default(60_000),
+      'How often in milliseconds the validator publishes metrics (counters, backlog, memory).',
+      'restart',
+    ),
   }),
   'Uploading taps to the backend and keeping the local store tidy (used with mqtt).',
 );
@@ -216,8 +379,20 @@ export const ListsSchema = section(
     maxAgeSeconds: section(
       z
         .strictObject({
-          trust: setting(z.number().int().min(1).default(7 * 86_400), 'A trust list older than this many seconds (now − its issuedAt; for a file, its modification time) is stale.', 'restart'),
-          deny: setting(z.number().int().min(1).default(86_400), 'A deny list older than this many seconds is stale.', 'restart'),
+          trust: setting(
+            z
+              .number()
+              .int()
+              .min(1)
+              .default(7 * 86_400),
+            'A trust list older than this many seconds (now − its issuedAt; for a file, its modification time) is stale.',
+            'restart',
+          ),
+          deny: setting(
+            z.number().int().min(1).default(86_400),
+            'A deny list older than this many seconds is stale.',
+            'restart',
+          ),
         })
         .prefault({}),
       'How old a list may be before it counts as stale (see stalePolicy).',
@@ -234,10 +409,26 @@ export const ListsSchema = section(
 export const HealthSchema = section(
   z
     .strictObject({
-      httpPort: setting(z.number().int().min(1).max(65535).optional(), 'Port of GET /healthz (200 healthy, 503 not) for Docker or a monitor; absent = no HTTP endpoint.', 'restart'),
-      host: setting(z.string().min(1).default('127.0.0.1'), 'Address /healthz listens on; keep it on loopback (Docker\'s HEALTHCHECK runs inside the container).', 'restart'),
-      scannerGraceMs: setting(ms.default(30_000), 'A scanner that is not up counts as unhealthy only after this many milliseconds (replug, USB reset).', 'restart'),
-      sdNotify: setting(z.boolean().default(true), 'Tell systemd READY, WATCHDOG and STOPPING when NOTIFY_SOCKET is set (uses the systemd-notify binary).', 'restart'),
+      httpPort: setting(
+        z.number().int().min(1).max(65535).optional(),
+        'Port of GET /healthz (200 healthy, 503 not) for Docker or a monitor; absent = no HTTP endpoint.',
+        'restart',
+      ),
+      host: setting(
+        z.string().min(1).default('127.0.0.1'),
+        "Address /healthz listens on; keep it on loopback (Docker's HEALTHCHECK runs inside the container).",
+        'restart',
+      ),
+      scannerGraceMs: setting(
+        ms.default(30_000),
+        'A scanner that is not up counts as unhealthy only after this many milliseconds (replug, USB reset).',
+        'restart',
+      ),
+      sdNotify: setting(
+        z.boolean().default(true),
+        'Tell systemd READY, WATCHDOG and STOPPING when NOTIFY_SOCKET is set (uses the systemd-notify binary).',
+        'restart',
+      ),
     })
     .prefault({}),
   'Health for systemd and Docker: an HTTP /healthz endpoint (off unless httpPort is set) and sd_notify.',
@@ -253,9 +444,21 @@ export const ConfigSchema = z
       `This validator's name, unique in the fleet: ${DEVICE_ID_RULE}. It names the device in MQTT topics and on every tap.`,
       'restart',
     ),
-    mode: setting(z.enum(SERVICE_MODES), 'bus: a reader on a bus (flat fares); metro: a station gate (entry/exit).', 'restart'),
-    place: setting(z.string().min(1).max(64), 'Route id (bus) or station id (metro), as the backend knows it; recorded on every tap.', 'restart'),
-    direction: setting(z.enum(DIRECTIONS), 'A bus reader has board; a metro gate has in (entry) or out (exit).', 'restart'),
+    mode: setting(
+      z.enum(SERVICE_MODES),
+      'bus: a reader on a bus (flat fares); metro: a station gate (entry/exit).',
+      'restart',
+    ),
+    place: setting(
+      z.string().min(1).max(64),
+      'Route id (bus) or station id (metro), as the backend knows it; recorded on every tap.',
+      'restart',
+    ),
+    direction: setting(
+      z.enum(DIRECTIONS),
+      'A bus reader has board; a metro gate has in (entry) or out (exit).',
+      'restart',
+    ),
     scanner: ScannerSchema,
     trust: section(
       z.strictObject({
@@ -282,7 +485,11 @@ export const ConfigSchema = z
       'The blocked accounts and credentials; absent = nobody is blocked (until signed lists bring a deny list).',
     ),
     lists: ListsSchema.optional(),
-    dataDir: setting(z.string().min(1), 'Folder of the local tap store (SQLite) and the command ledger; must be writable and survive restarts.', 'restart'),
+    dataDir: setting(
+      z.string().min(1),
+      'Folder of the local tap store (SQLite) and the command ledger; must be writable and survive restarts.',
+      'restart',
+    ),
     store: section(
       z
         .strictObject({
@@ -300,7 +507,7 @@ export const ConfigSchema = z
         .strictObject({
           skew: setting(
             seconds.default(DEFAULT_PARAMS.skew),
-            'Clock tolerance in seconds between the rider\'s phone and this validator.',
+            "Clock tolerance in seconds between the rider's phone and this validator.",
             'live',
             'up to the value the service started with; more needs a restart, since the replay memory would have to hold codes longer (exactly: while max(codeValidity, 3600) + 2 × skew stays within its value at start).',
           ),
@@ -310,20 +517,49 @@ export const ConfigSchema = z
             'live',
             `up to ${MAX_CODE_VALIDITY} s, or up to the value the service started with if that was larger; more needs a restart, since the replay memory would have to hold codes longer (exactly: while max(codeValidity, ${MAX_CODE_VALIDITY}) + 2 × skew stays within its value at start).`,
           ),
-          duplicateWindow: setting(seconds.default(DEFAULT_PARAMS.duplicateWindow), 'A second read of the same code or rider within this many seconds is ignored silently (a rider holding the phone on the reader).', 'restart'),
-          credentialCacheSize: setting(z.number().int().nonnegative().default(DEFAULT_PARAMS.credentialCacheSize), 'Verified credentials kept in memory to skip a second signature check; 0 disables the cache.', 'restart'),
-          riderKeyCacheSize: setting(z.number().int().nonnegative().default(DEFAULT_PARAMS.riderKeyCacheSize), 'Imported rider phone keys kept in memory; 0 disables the cache.', 'restart'),
-          replayCapacity: setting(z.number().int().positive().default(DEFAULT_PARAMS.replayCapacity), 'Accepted ride codes remembered to catch a replayed (copied) code; bounds memory. Raise it for very busy gates.', 'restart'),
+          duplicateWindow: setting(
+            seconds.default(DEFAULT_PARAMS.duplicateWindow),
+            'A second read of the same code or rider within this many seconds is ignored silently (a rider holding the phone on the reader).',
+            'restart',
+          ),
+          credentialCacheSize: setting(
+            z.number().int().nonnegative().default(DEFAULT_PARAMS.credentialCacheSize),
+            'Verified credentials kept in memory to skip a second signature check; 0 disables the cache.',
+            'restart',
+          ),
+          riderKeyCacheSize: setting(
+            z.number().int().nonnegative().default(DEFAULT_PARAMS.riderKeyCacheSize),
+            'Imported rider phone keys kept in memory; 0 disables the cache.',
+            'restart',
+          ),
+          replayCapacity: setting(
+            z.number().int().positive().default(DEFAULT_PARAMS.replayCapacity),
+            'Accepted ride codes remembered to catch a replayed (copied) code; bounds memory. Raise it for very busy gates.',
+            'restart',
+          ),
         })
         .prefault({}),
-      'Ride-code checks (qr-token-v1 device parameters). The defaults are the spec\'s; change them only on the operator\'s instruction.',
+      "Ride-code checks (qr-token-v1 device parameters). The defaults are the spec's; change them only on the operator's instruction.",
     ),
     fare: section(
       z
         .strictObject({
-          currency: setting(z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as CNY').default('CNY'), 'ISO 4217 currency code of the fares, e.g. CNY.', 'live'),
-          bus: section(FareTable.optional(), 'Bus: flat fare per fare profile in minor units, capped by the credential\'s cap; a profile not listed pays the adult fare. Required on a bus reader.'),
-          metroOut: section(FareTable.optional(), 'Metro exit gates: a flat fare when the validator prices the journey itself; absent = the backend prices it from entry and exit.'),
+          currency: setting(
+            z
+              .string()
+              .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as CNY')
+              .default('CNY'),
+            'ISO 4217 currency code of the fares, e.g. CNY.',
+            'live',
+          ),
+          bus: section(
+            FareTable.optional(),
+            "Bus: flat fare per fare profile in minor units, capped by the credential's cap; a profile not listed pays the adult fare. Required on a bus reader.",
+          ),
+          metroOut: section(
+            FareTable.optional(),
+            'Metro exit gates: a flat fare when the validator prices the journey itself; absent = the backend prices it from entry and exit.',
+          ),
         })
         .prefault({}),
       'What a tap costs.',
@@ -340,9 +576,18 @@ export const ConfigSchema = z
             'live',
             'when it names another key file (the file is re-read on every reload_config); turning remote commands on or off needs a restart.',
           ),
-          skewSeconds: setting(seconds.max(600).default(30), 'Clock tolerance in seconds for a command\'s issuedAt and expiresAt (at most 600).', 'live'),
+          skewSeconds: setting(
+            seconds.max(600).default(30),
+            "Clock tolerance in seconds for a command's issuedAt and expiresAt (at most 600).",
+            'live',
+          ),
           maxLifetimeSeconds: setting(
-            z.number().int().min(1).max(7 * 86400).default(3600),
+            z
+              .number()
+              .int()
+              .min(1)
+              .max(7 * 86400)
+              .default(3600),
             'Longest accepted expiresAt − issuedAt of a command in seconds (bounds how long seen command ids are kept).',
             'live',
           ),
@@ -371,8 +616,16 @@ export const ConfigSchema = z
     log: section(
       z
         .strictObject({
-          level: setting(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'), 'Least severe log messages written. debug and trace are for diagnosis only.', 'live'),
-          format: setting(z.enum(['json', 'pretty']).default('json'), 'json: one JSON object a line (journald, Docker); pretty: readable at a terminal.', 'restart'),
+          level: setting(
+            z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+            'Least severe log messages written. debug and trace are for diagnosis only.',
+            'live',
+          ),
+          format: setting(
+            z.enum(['json', 'pretty']).default('json'),
+            'json: one JSON object a line (journald, Docker); pretty: readable at a terminal.',
+            'restart',
+          ),
         })
         .prefault({}),
       'Logging. Logs never contain whole ride codes or keys.',
@@ -403,8 +656,10 @@ export function modeProblems(c: unknown): { path: string[]; message: string }[] 
   if (isOneOf(SERVICE_MODES, mode) && isOneOf(DIRECTIONS, direction) && !DIRECTIONS_OF[mode].includes(direction)) {
     out.push({ path: ['direction'], message: WRONG_DIRECTION[mode] });
   }
-  const bus = typeof fare === 'object' && fare !== null ? (fare as { bus?: unknown }).bus : fare === undefined ? undefined : null;
-  if (mode === 'bus' && bus === undefined) out.push({ path: ['fare', 'bus'], message: 'a bus reader needs a fare table (fare.bus.adult at least)' });
+  const bus =
+    typeof fare === 'object' && fare !== null ? (fare as { bus?: unknown }).bus : fare === undefined ? undefined : null;
+  if (mode === 'bus' && bus === undefined)
+    out.push({ path: ['fare', 'bus'], message: 'a bus reader needs a fare table (fare.bus.adult at least)' });
   return out;
 }
 

@@ -15,7 +15,8 @@ function problem(setting: string, file: string): string | undefined {
     return undefined;
   } catch (e) {
     const code = systemErrorCode(e);
-    const why = code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'not readable by this user' : errorMessage(e);
+    const why =
+      code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'not readable by this user' : errorMessage(e);
     return `${setting}: ${file}: ${why}`;
   }
 }

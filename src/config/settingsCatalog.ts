@@ -58,10 +58,14 @@ const isObj = (v: unknown): v is JsonSchema => typeof v === 'object' && v !== nu
 
 function describeType(s: JsonSchema): { type: string; allowed?: string } {
   const values = (vs: unknown[]) => vs.map((v) => `\`${JSON.stringify(v).replace(/^"|"$/g, '')}\``).join(', ');
-  if (Array.isArray(s.enum)) return { type: typeof s.enum[0] === 'number' ? 'number' : 'string', allowed: values(s.enum) };
+  if (Array.isArray(s.enum))
+    return { type: typeof s.enum[0] === 'number' ? 'number' : 'string', allowed: values(s.enum) };
   if ('const' in s) return { type: String(s.type), allowed: values([s.const]) };
   if (Array.isArray(s.anyOf) && s.anyOf.every((b) => isObj(b) && 'const' in b))
-    return { type: String((s.anyOf[0] as JsonSchema).type), allowed: values(s.anyOf.map((b) => (b as JsonSchema).const)) };
+    return {
+      type: String((s.anyOf[0] as JsonSchema).type),
+      allowed: values(s.anyOf.map((b) => (b as JsonSchema).const)),
+    };
   const type = String(s.type);
   const n = (v: unknown): string => (typeof v === 'number' ? String(v) : JSON.stringify(v));
   const bounds: string[] = [];
@@ -71,7 +75,8 @@ function describeType(s: JsonSchema): { type: string; allowed?: string } {
   else if (s.minimum !== undefined) bounds.push(`≥ ${n(s.minimum)}`);
   else if (s.maximum !== undefined) bounds.push(`≤ ${n(s.maximum)}`);
   if (typeof s.pattern === 'string') bounds.push(`matches \`${s.pattern}\``);
-  if (s.minLength !== undefined && s.maxLength !== undefined) bounds.push(`${n(s.minLength)} .. ${n(s.maxLength)} characters`);
+  if (s.minLength !== undefined && s.maxLength !== undefined)
+    bounds.push(`${n(s.minLength)} .. ${n(s.maxLength)} characters`);
   else if (typeof s.minLength === 'number' && s.minLength > 0) bounds.push('not empty');
   return bounds.length ? { type, allowed: bounds.join('; ') } : { type };
 }
@@ -80,10 +85,17 @@ function describeType(s: JsonSchema): { type: string; allowed?: string } {
  * The properties of an object schema or of a oneOf of object schemas (a discriminated union),
  * with for each one the condition under which it exists.
  */
-function propertiesOf(s: JsonSchema, prefix: string): { key: string; schema: JsonSchema; required: boolean; onlyWith?: string }[] {
+function propertiesOf(
+  s: JsonSchema,
+  prefix: string,
+): { key: string; schema: JsonSchema; required: boolean; onlyWith?: string }[] {
   if (!Array.isArray(s.oneOf)) {
     const req = new Set((s.required as string[] | undefined) ?? []);
-    return Object.entries((s.properties as Record<string, JsonSchema> | undefined) ?? {}).map(([key, schema]) => ({ key, schema, required: req.has(key) }));
+    return Object.entries((s.properties as Record<string, JsonSchema> | undefined) ?? {}).map(([key, schema]) => ({
+      key,
+      schema,
+      required: req.has(key),
+    }));
   }
   const branches = s.oneOf as JsonSchema[];
   const props = branches.map((b) => (b.properties ?? {}) as Record<string, JsonSchema>);
@@ -111,7 +123,12 @@ function propertiesOf(s: JsonSchema, prefix: string): { key: string; schema: Jso
       }
       const inAll = props.every((p) => p[key] !== undefined);
       const where = props.flatMap((p) => (p[key] !== undefined ? [p[tag]!.const] : []));
-      out.push({ key, schema, required: req.has(key), ...(inAll ? {} : { onlyWith: `${prefix ? `${prefix}.` : ''}${tag}: ${where.join(' or ')}` }) });
+      out.push({
+        key,
+        schema,
+        required: req.has(key),
+        ...(inAll ? {} : { onlyWith: `${prefix ? `${prefix}.` : ''}${tag}: ${where.join(' or ')}` }),
+      });
     }
   }
   return out;
@@ -127,7 +144,9 @@ export function settingsCatalog(schema: JsonSchema = rawSettingsJsonSchema()): S
       const path = prefix ? `${prefix}.${p.key}` : p.key;
       const cond = [onlyWith, p.onlyWith].filter(Boolean).join(', ') || undefined;
       if (typeof p.schema.description !== 'string' || p.schema.description === '')
-        throw new Error(`settings field ${path} has no description: give it one with setting() or section() in src/config/schema.ts`);
+        throw new Error(
+          `settings field ${path} has no description: give it one with setting() or section() in src/config/schema.ts`,
+        );
       if (isSection(p.schema)) {
         sections.push({
           path,
@@ -139,7 +158,10 @@ export function settingsCatalog(schema: JsonSchema = rawSettingsJsonSchema()): S
         continue;
       }
       const reload = p.schema[RELOAD_KEY];
-      if (reload !== 'live' && reload !== 'restart') throw new Error(`settings field ${path} does not say whether it reloads: use setting() in src/config/schema.ts`);
+      if (reload !== 'live' && reload !== 'restart')
+        throw new Error(
+          `settings field ${path} does not say whether it reloads: use setting() in src/config/schema.ts`,
+        );
       const note = p.schema[RELOAD_NOTE_KEY];
       settings.push({
         path,

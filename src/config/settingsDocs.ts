@@ -6,7 +6,13 @@
 import { envName } from './envNames.ts';
 import { EXIT_CONFIG } from './load.ts';
 import { RELOAD_KEY, RELOAD_NOTE_KEY } from './settingMeta.ts';
-import { rawSettingsJsonSchema, reloadInWords, settingsCatalog, type JsonSchema, type SettingEntry } from './settingsCatalog.ts';
+import {
+  rawSettingsJsonSchema,
+  reloadInWords,
+  settingsCatalog,
+  type JsonSchema,
+  type SettingEntry,
+} from './settingsCatalog.ts';
 
 export const SCHEMA_FILE = ['config', 'settings.schema.json'] as const;
 export const DOCS_FILE = ['docs', 'settings.md'] as const;
@@ -21,7 +27,10 @@ export function settingsJsonSchemaText(): string {
     const reload = s[RELOAD_KEY];
     if ((reload === 'live' || reload === 'restart') && typeof s.description === 'string') {
       const note = s[RELOAD_NOTE_KEY];
-      const words = reloadInWords({ reload, ...(typeof note === 'string' ? { reloadNote: note } : {}) }).replace(/\.$/, '');
+      const words = reloadInWords({ reload, ...(typeof note === 'string' ? { reloadNote: note } : {}) }).replace(
+        /\.$/,
+        '',
+      );
       s.description = `${s.description} On reload_config: ${words}.`;
     }
     Object.values(s).forEach(decorate);
@@ -44,7 +53,12 @@ const code = (v: unknown) => `\`${typeof v === 'string' ? v : JSON.stringify(v)}
 function unitOf(path: string): number | undefined {
   const key = path.slice(path.lastIndexOf('.') + 1);
   if (key.endsWith('Ms')) return 0.001;
-  if (key.endsWith('Seconds') || path.startsWith('lists.maxAgeSeconds.') || ['token.skew', 'token.codeValidity', 'token.duplicateWindow', 'mqtt.keepalive'].includes(path)) return 1;
+  if (
+    key.endsWith('Seconds') ||
+    path.startsWith('lists.maxAgeSeconds.') ||
+    ['token.skew', 'token.codeValidity', 'token.duplicateWindow', 'mqtt.keepalive'].includes(path)
+  )
+    return 1;
   return undefined;
 }
 
@@ -53,7 +67,11 @@ function inWords(path: string, v: unknown): string {
   const unit = unitOf(path);
   if (unit === undefined || typeof v !== 'number') return '';
   const s = v * unit;
-  for (const [n, name] of [[86_400, 'day'], [3600, 'hour'], [60, 'minute']] as const)
+  for (const [n, name] of [
+    [86_400, 'day'],
+    [3600, 'hour'],
+    [60, 'minute'],
+  ] as const)
     if (s >= n && s % n === 0) return ` (${s / n} ${name}${s / n === 1 ? '' : 's'})`;
   return unit < 1 && s >= 1 && Number.isInteger(s) ? ` (${s} s)` : '';
 }
@@ -61,7 +79,8 @@ function inWords(path: string, v: unknown): string {
 function row(e: SettingEntry): string {
   const key = `${code(e.path)}<br>${code(envName(e.path.split('.')))}`;
   const type = e.allowed ? `${e.type}: ${e.allowed}` : e.type;
-  const def = e.default !== undefined ? code(e.default) + inWords(e.path, e.default) : e.required ? '**required**' : '(absent)';
+  const def =
+    e.default !== undefined ? code(e.default) + inWords(e.path, e.default) : e.required ? '**required**' : '(absent)';
   const reload = e.reload === 'live' ? (e.reloadNote ? `live ${e.reloadNote}` : 'live') : 'restart';
   const meaning = e.onlyWith ? `(with ${code(e.onlyWith)}) ${e.description}` : e.description;
   return `| ${[key, type, def, reload, meaning].map(cell).join(' | ')} |`;
@@ -143,7 +162,8 @@ export function settingsMarkdown(): string {
   const { sections, settings } = settingsCatalog();
   const header = '| Key | Type | Default | reload_config | Meaning |\n|---|---|---|---|---|';
   const parts = [INTRO];
-  const group = (prefix: string) => settings.filter((e) => e.path.slice(0, Math.max(0, e.path.lastIndexOf('.'))) === prefix);
+  const group = (prefix: string) =>
+    settings.filter((e) => e.path.slice(0, Math.max(0, e.path.lastIndexOf('.'))) === prefix);
   parts.push(`### Top level\n\n${header}\n${group('').map(row).join('\n')}\n`);
   for (const s of sections) {
     const rows = group(s.path);
@@ -152,7 +172,10 @@ export function settingsMarkdown(): string {
       : s.default !== undefined && Object.keys(s.default).length > 0
         ? ` Default: ${code(s.default)}.`
         : '';
-    parts.push(`### \`${s.path}\`\n\n${s.description}${optional}\n` + (rows.length ? `\n${header}\n${rows.map(row).join('\n')}\n` : ''));
+    parts.push(
+      `### \`${s.path}\`\n\n${s.description}${optional}\n` +
+        (rows.length ? `\n${header}\n${rows.map(row).join('\n')}\n` : ''),
+    );
   }
   return parts.join('\n');
 }

@@ -16,7 +16,8 @@ function distance(a: string, b: string): number {
     for (let j = 1; j <= b.length; j++) {
       cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
       // Two letters swapped count as one mistake.
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) cur[j] = Math.min(cur[j]!, before[j - 2]! + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        cur[j] = Math.min(cur[j]!, before[j - 2]! + 1);
     }
     before = prev;
     prev = cur;
@@ -52,7 +53,10 @@ export function didYouMean(section: string, key: string): string | undefined {
 /**
  * @param envVarOf the FAREGATE_* variable that set a dotted path, if one did.
  */
-export function settingsProblems(issues: readonly z.core.$ZodIssue[], envVarOf: (path: string) => string | undefined): string[] {
+export function settingsProblems(
+  issues: readonly z.core.$ZodIssue[],
+  envVarOf: (path: string) => string | undefined,
+): string[] {
   const out: string[] = [];
   const line = (path: string, message: string) => {
     const env = envVarOf(path);
@@ -68,7 +72,8 @@ export function settingsProblems(issues: readonly z.core.$ZodIssue[], envVarOf: 
         const hint = meant && envVarOf(full) ? envName([...i.path.map(String), meant]) : meant;
         line(full, `unknown setting${hint ? `; did you mean ${hint}?` : ''}`);
       }
-    } else if (i.code === 'invalid_type' && /received undefined$/.test(i.message)) line(path, `missing: this setting is required (${i.expected})`);
+    } else if (i.code === 'invalid_type' && /received undefined$/.test(i.message))
+      line(path, `missing: this setting is required (${i.expected})`);
     else if (i.code === 'invalid_type' && i.expected === 'int') line(path, 'must be a whole number');
     else line(path, i.message);
   }

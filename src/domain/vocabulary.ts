@@ -23,7 +23,10 @@ export const DIRECTIONS = ['board', 'in', 'out'] as const;
 export type Direction = (typeof DIRECTIONS)[number];
 
 /** The directions each service mode allows. */
-export const DIRECTIONS_OF: Readonly<Record<ServiceMode, readonly Direction[]>> = { bus: ['board'], metro: ['in', 'out'] };
+export const DIRECTIONS_OF: Readonly<Record<ServiceMode, readonly Direction[]>> = {
+  bus: ['board'],
+  metro: ['in', 'out'],
+};
 
 /**
  * Fare profiles by number, as a credential carries them (qr-token-v1 claim `profile`): index 0

@@ -22,7 +22,11 @@ export class CommandLedger {
 
   /** Records an id; false when it was seen before (a replay). Durable when this returns. */
   claim(id: string, expiresAtSec: number, nowMs: number, cmd: string): boolean {
-    return this.conn.prepare('INSERT OR IGNORE INTO command_ids (id, expires_at, seen_at, cmd) VALUES (?, ?, ?, ?)').run(id, expiresAtSec, Math.floor(nowMs), cmd).changes === 1;
+    return (
+      this.conn
+        .prepare('INSERT OR IGNORE INTO command_ids (id, expires_at, seen_at, cmd) VALUES (?, ?, ?, ?)')
+        .run(id, expiresAtSec, Math.floor(nowMs), cmd).changes === 1
+    );
   }
 
   seen(id: string): boolean {
@@ -31,7 +35,8 @@ export class CommandLedger {
 
   /** Forgets ids whose commands expired more than `skewSec` before `nowSec`. */
   purge(nowSec: number, skewSec: number): number {
-    return this.conn.prepare('DELETE FROM command_ids WHERE expires_at < ?').run(Math.floor(nowSec - skewSec) - 1).changes;
+    return this.conn.prepare('DELETE FROM command_ids WHERE expires_at < ?').run(Math.floor(nowSec - skewSec) - 1)
+      .changes;
   }
 
   get size(): number {

@@ -9,6 +9,9 @@ export class ConsoleGate implements GateDriver {
   async stop(): Promise<void> {}
   async signal(s: GateSignal): Promise<void> {
     if (s.action === 'silent') return;
-    this.log.info({ action: s.action, message: s.message, fare: s.fare, tapId: s.tapId }, s.action === 'open' ? `GATE OPEN  ${s.text}` : `GATE SHUT  ${s.text}`);
+    this.log.info(
+      { action: s.action, message: s.message, fare: s.fare, tapId: s.tapId },
+      s.action === 'open' ? `GATE OPEN  ${s.text}` : `GATE SHUT  ${s.text}`,
+    );
   }
 }

@@ -18,7 +18,9 @@ const ENDINGS = { cr: '\r', lf: '\n', crlf: '\r\n' } as const;
 export function renderCommand(template: string, s: GateSignal): string {
   return template
     .replaceAll('{tapId}', s.tapId ?? '')
-    .replaceAll('{message}', s.message).replaceAll('{text}', s.text).replaceAll('{fare}', s.fare === undefined ? '' : String(s.fare));
+    .replaceAll('{message}', s.message)
+    .replaceAll('{text}', s.text)
+    .replaceAll('{fare}', s.fare === undefined ? '' : String(s.fare));
 }
 
 export class SerialGate implements GateDriver {
@@ -30,7 +32,9 @@ export class SerialGate implements GateDriver {
   ) {}
 
   async start(): Promise<void> {
-    await this.ensureOpen().catch((e: Error) => this.log.warn({ path: this.o.path, err: e.message }, 'gate board not reachable yet'));
+    await this.ensureOpen().catch((e: Error) =>
+      this.log.warn({ path: this.o.path, err: e.message }, 'gate board not reachable yet'),
+    );
   }
 
   private ensureOpen(): Promise<SerialPort> {
@@ -50,7 +54,12 @@ export class SerialGate implements GateDriver {
   }
 
   async signal(s: GateSignal): Promise<void> {
-    const template = s.action === 'open' ? this.o.commands.open : s.action === 'reject' ? this.o.commands.reject : this.o.commands.silent;
+    const template =
+      s.action === 'open'
+        ? this.o.commands.open
+        : s.action === 'reject'
+          ? this.o.commands.reject
+          : this.o.commands.silent;
     if (template === undefined) return;
     const port = await this.ensureOpen();
     const line = renderCommand(template, s) + ENDINGS[this.o.lineEnding];

@@ -144,17 +144,27 @@ export class HealthMonitor implements Component {
     const ok = restartWorthy.length === 0;
     if (ok !== this.wasHealthy) {
       if (ok) this.d.log.info({}, 'store healthy again: watchdog pings resume');
-      else this.d.log.warn({ problems: restartWorthy }, 'store unhealthy: watchdog pings paused (systemd restarts the service after WatchdogSec)');
+      else
+        this.d.log.warn(
+          { problems: restartWorthy },
+          'store unhealthy: watchdog pings paused (systemd restarts the service after WatchdogSec)',
+        );
       this.wasHealthy = ok;
     }
-    if (ok) await this.notifier.notify('WATCHDOG=1', `STATUS=${r.healthy ? 'healthy' : `degraded: ${r.problems.join('; ')}`}`);
+    if (ok)
+      await this.notifier.notify(
+        'WATCHDOG=1',
+        `STATUS=${r.healthy ? 'healthy' : `degraded: ${r.problems.join('; ')}`}`,
+      );
     else await this.notifier.notify(`STATUS=unhealthy: ${r.problems.join('; ')}`);
   }
 
   private answer(req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/healthz' || (req.method !== 'GET' && req.method !== 'HEAD')) {
-      res.writeHead(path === '/healthz' ? 405 : 404, { 'content-type': 'text/plain' }).end(path === '/healthz' ? 'method not allowed\n' : 'not found\n');
+      res
+        .writeHead(path === '/healthz' ? 405 : 404, { 'content-type': 'text/plain' })
+        .end(path === '/healthz' ? 'method not allowed\n' : 'not found\n');
       return;
     }
     let body: string;

@@ -15,7 +15,12 @@
 import { execFile } from 'node:child_process';
 import type { Logger } from '../platform/logger.ts';
 
-export type ExecFn = (file: string, args: string[], opts: { env: NodeJS.ProcessEnv; timeout: number }, cb: (err: Error | null) => void) => void;
+export type ExecFn = (
+  file: string,
+  args: string[],
+  opts: { env: NodeJS.ProcessEnv; timeout: number },
+  cb: (err: Error | null) => void,
+) => void;
 
 const defaultExec: ExecFn = (file, args, opts, cb) => {
   execFile(file, args, { env: opts.env, timeout: opts.timeout, windowsHide: true }, (err) => cb(err));
@@ -75,7 +80,11 @@ export class SdNotifier {
           return;
         }
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-          if (!this.missing) this.log.debug({ binary: this.binary }, 'sd_notify skipped: systemd-notify not found (NOTIFY_SOCKET is set; use Type=simple)');
+          if (!this.missing)
+            this.log.debug(
+              { binary: this.binary },
+              'sd_notify skipped: systemd-notify not found (NOTIFY_SOCKET is set; use Type=simple)',
+            );
           this.missing = true;
         } else this.log.warn({ err: err.message, assignments }, 'sd_notify failed');
         resolve(false);

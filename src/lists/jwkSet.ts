@@ -73,9 +73,7 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const isB64u = (v: unknown): v is string => typeof v === 'string' && B64U.test(v);
 const isUnixSeconds = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
-export type KeySetCheck =
-  | { ok: true; keys: JwkEntry[] }
-  | { ok: false; problems: string[]; privateKey: boolean };
+export type KeySetCheck = { ok: true; keys: JwkEntry[] } | { ok: false; problems: string[]; privateKey: boolean };
 
 /** Checks the shape of a JWK Set; lists every problem. Never throws. */
 export function checkJwkSet(json: unknown, rules: KeySetRules): KeySetCheck {
@@ -109,8 +107,7 @@ export function checkJwkSet(json: unknown, rules: KeySetRules): KeySetCheck {
     if (alg === undefined ? rules.algRequired : !algOk) bad('alg', 'must be EdDSA or ES256');
     if (nbf !== undefined && !isUnixSeconds(nbf)) bad('nbf', 'must be Unix seconds (an integer ≥ 0)');
     if (exp !== undefined && !isUnixSeconds(exp)) bad('exp', 'must be Unix seconds (an integer ≥ 0)');
-    if (ktyOk && crvOk && (kty === 'OKP') !== (crv === 'Ed25519'))
-      bad('crv', `crv ${crv} does not go with kty ${kty}`);
+    if (ktyOk && crvOk && (kty === 'OKP') !== (crv === 'Ed25519')) bad('crv', `crv ${crv} does not go with kty ${kty}`);
     if (algOk && crvOk && (alg === 'EdDSA') !== (crv === 'Ed25519'))
       bad('alg', `alg ${alg} does not go with crv ${crv}`);
     if (crv === 'P-256' && y === undefined) bad('y', 'P-256 key needs y');
@@ -143,8 +140,7 @@ export function importCheckedKeys(keys: readonly JwkEntry[], rules: KeySetRules)
       const key = createPublicKey({ key: jwk, format: 'jwk' });
       const alg = algOfKey(key);
       const algName: JwsAlgName = alg === ALG_EDDSA ? 'EdDSA' : 'ES256';
-      if (k.alg !== undefined && k.alg !== algName)
-        throw new Error(`alg ${k.alg} does not match the ${k.crv} key`);
+      if (k.alg !== undefined && k.alg !== algName) throw new Error(`alg ${k.alg} does not match the ${k.crv} key`);
       const ik: ImportedKey = { kid: k.kid, alg, algName, key };
       if (rules.kid === 'cose') ik.kidHex = hex(Buffer.from(k.kid, 'base64url'));
       if (k.nbf !== undefined) ik.nbf = k.nbf;

@@ -71,13 +71,7 @@ export function loadKeySetFile(file: string): JwsKeySet {
 }
 
 export type JwsFailure =
-  | 'malformed'
-  | 'wrong_typ'
-  | 'unsupported_alg'
-  | 'unknown_kid'
-  | 'alg_mismatch'
-  | 'key_not_valid'
-  | 'bad_signature';
+  'malformed' | 'wrong_typ' | 'unsupported_alg' | 'unknown_kid' | 'alg_mismatch' | 'key_not_valid' | 'bad_signature';
 
 export type JwsResult =
   | { ok: true; payload: Buffer; header: Record<string, unknown>; key: VerifyKey }

@@ -51,7 +51,11 @@ export function checkDenyFile(json: unknown): DenyFileData | undefined {
   if (!isRecord(json)) return undefined;
   for (const key of Object.keys(json)) if (key !== 'sub' && key !== 'cti') return undefined;
   const side = (v: unknown): string[] | undefined =>
-    v === undefined ? [] : Array.isArray(v) && v.every((s) => typeof s === 'string' && HEX_ID.test(s)) ? (v as string[]) : undefined;
+    v === undefined
+      ? []
+      : Array.isArray(v) && v.every((s) => typeof s === 'string' && HEX_ID.test(s))
+        ? (v as string[])
+        : undefined;
   const sub = side(json.sub);
   const cti = side(json.cti);
   return sub && cti ? { sub, cti } : undefined;

@@ -11,7 +11,9 @@ function load<T>(file: string, setting: string, build: (json: unknown) => T, pro
     json = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    problems.push(`${setting}: ${file}: ${err.code === 'ENOENT' ? 'file not found' : err instanceof SyntaxError ? `not valid JSON (${err.message})` : err.message}`);
+    problems.push(
+      `${setting}: ${file}: ${err.code === 'ENOENT' ? 'file not found' : err instanceof SyntaxError ? `not valid JSON (${err.message})` : err.message}`,
+    );
     return undefined;
   }
   try {

@@ -37,12 +37,7 @@ export const JWS_TYP = 'faregate-list+json';
 
 /** Why a signed list was not applied (the `reason` of a `list_refused` event). */
 export type RefusalReason =
-  | 'malformed'
-  | 'bad_signature'
-  | 'unknown_root_kid'
-  | 'wrong_type'
-  | 'rollback'
-  | 'missing_base';
+  'malformed' | 'bad_signature' | 'unknown_root_kid' | 'wrong_type' | 'rollback' | 'missing_base';
 
 /** A signed list that is not applied (FG-402); `reason` is the `list_refused` event's. */
 export class ListRefused extends FaregateError {
@@ -141,10 +136,14 @@ const HeaderFields = {
 };
 /** The fields every payload has (checked with zod; the bulky arrays are checked by hand). */
 const PayloadHeaderSchema = z.looseObject(HeaderFields).superRefine((p, ctx) => {
-  if (p.kind === 'delta' && p.baseVersion === undefined) ctx.addIssue({ code: 'custom', path: ['baseVersion'], message: 'a delta needs baseVersion' });
-  if (p.kind === 'snapshot' && p.baseVersion !== undefined) ctx.addIssue({ code: 'custom', path: ['baseVersion'], message: 'only deltas have baseVersion' });
-  if (p.baseVersion !== undefined && p.baseVersion >= p.version) ctx.addIssue({ code: 'custom', path: ['baseVersion'], message: 'must be below version' });
-  if (p.type === 'trust' && p.kind === 'delta') ctx.addIssue({ code: 'custom', path: ['kind'], message: 'trust lists are snapshots only' });
+  if (p.kind === 'delta' && p.baseVersion === undefined)
+    ctx.addIssue({ code: 'custom', path: ['baseVersion'], message: 'a delta needs baseVersion' });
+  if (p.kind === 'snapshot' && p.baseVersion !== undefined)
+    ctx.addIssue({ code: 'custom', path: ['baseVersion'], message: 'only deltas have baseVersion' });
+  if (p.baseVersion !== undefined && p.baseVersion >= p.version)
+    ctx.addIssue({ code: 'custom', path: ['baseVersion'], message: 'must be below version' });
+  if (p.type === 'trust' && p.kind === 'delta')
+    ctx.addIssue({ code: 'custom', path: ['kind'], message: 'trust lists are snapshots only' });
 });
 
 export interface ListHeader {
@@ -186,7 +185,8 @@ export function readDenyIds(v: unknown, path: string): DenyIds {
       if (typeof o.id !== 'string' || !HEX.test(o.id)) bad(`${path}.${i}.id`, 'must be hex (1..64 bytes)');
       ids[i] = o.id;
       if (o.exp !== undefined) {
-        if (typeof o.exp !== 'number' || !Number.isInteger(o.exp) || o.exp < 1 || o.exp > MAX_EXP) bad(`${path}.${i}.exp`, 'must be Unix seconds (1..2^32-1)');
+        if (typeof o.exp !== 'number' || !Number.isInteger(o.exp) || o.exp < 1 || o.exp > MAX_EXP)
+          bad(`${path}.${i}.exp`, 'must be Unix seconds (1..2^32-1)');
         exps[i] = o.exp;
       }
     } else bad(`${path}.${i}`, 'must be a hex string or {"id", "exp"?}');
@@ -197,7 +197,8 @@ export function readDenyIds(v: unknown, path: string): DenyIds {
 function readHexList(v: unknown, path: string): string[] {
   if (v === undefined) return [];
   if (!Array.isArray(v)) bad(path, 'must be an array');
-  for (let i = 0; i < v.length; i++) if (typeof v[i] !== 'string' || !HEX.test(v[i] as string)) bad(`${path}.${i}`, 'must be hex (1..64 bytes)');
+  for (let i = 0; i < v.length; i++)
+    if (typeof v[i] !== 'string' || !HEX.test(v[i] as string)) bad(`${path}.${i}`, 'must be hex (1..64 bytes)');
   return v as string[];
 }
 
@@ -223,7 +224,8 @@ export function parsePayloadHeader(json: unknown): ListHeader {
   const r = PayloadHeaderSchema.safeParse(json);
   if (!r.success) throw new ListRefused('malformed', formatIssues(r.error.issues));
   const allowed = ALLOWED[`${r.data.type}/${r.data.kind}`]!;
-  for (const k of Object.keys(json)) if (!(k in HeaderFields) && !allowed.includes(k)) bad(k, `unknown field for a ${r.data.type} ${r.data.kind}`);
+  for (const k of Object.keys(json))
+    if (!(k in HeaderFields) && !allowed.includes(k)) bad(k, `unknown field for a ${r.data.type} ${r.data.kind}`);
   const h: ListHeader = { type: r.data.type, version: r.data.version, issuedAt: r.data.issuedAt, kind: r.data.kind };
   if (r.data.baseVersion !== undefined) h.baseVersion = r.data.baseVersion;
   return h;
@@ -241,7 +243,11 @@ function parsePayloadBody(header: ListHeader, o: Record<string, unknown>): ListP
     return { header: header as ListHeader & { type: 'trust' }, keys: o.keys };
   }
   if (header.kind === 'snapshot')
-    return { header: header as ListHeader & { type: 'deny'; kind: 'snapshot' }, sub: readDenyIds(o.sub, 'sub'), cti: readDenyIds(o.cti, 'cti') };
+    return {
+      header: header as ListHeader & { type: 'deny'; kind: 'snapshot' },
+      sub: readDenyIds(o.sub, 'sub'),
+      cti: readDenyIds(o.cti, 'cti'),
+    };
   const add = readGroup(o.add, 'add');
   const remove = readGroup(o.remove, 'remove');
   return {
@@ -275,11 +281,20 @@ async function verifiedHeader(doc: Uint8Array | string, roots: RootKeySet, type:
   }
   const header = parsePayloadHeader(json);
   if (header.type !== type) throw new ListRefused('wrong_type', `a ${header.type} list on the ${type} topic`, header);
-  if (header.version === held.version && env.signature === held.signature) return { env, json, header, duplicate: true };
+  if (header.version === held.version && env.signature === held.signature)
+    return { env, json, header, duplicate: true };
   if (header.version <= held.version)
-    throw new ListRefused('rollback', `version ${header.version} is not above the held version ${held.version}`, header);
+    throw new ListRefused(
+      'rollback',
+      `version ${header.version} is not above the held version ${held.version}`,
+      header,
+    );
   if (header.kind === 'delta' && header.baseVersion !== held.version)
-    throw new ListRefused('missing_base', `delta on version ${header.baseVersion}, but version ${held.version} is held`, header);
+    throw new ListRefused(
+      'missing_base',
+      `delta on version ${header.baseVersion}, but version ${held.version} is held`,
+      header,
+    );
   return { env, json, header, duplicate: false };
 }
 
@@ -330,7 +345,11 @@ export async function processDenyDocument(
     let data: CompactDenyData;
     if ('sub' in p) data = buildCompactDeny(p.sub, p.cti);
     else if ('add' in p) {
-      if (!held.data) throw new ListRefused('missing_base', `delta on version ${header.baseVersion}, but no signed deny list is held`);
+      if (!held.data)
+        throw new ListRefused(
+          'missing_base',
+          `delta on version ${header.baseVersion}, but no signed deny list is held`,
+        );
       data = applyCompactDelta(held.data, p.add, p.remove, nowSec);
     } else throw new ListRefused('malformed', 'not a deny list');
     return { outcome: 'applied', header, kid: env.kid, signature: env.signature, list: data };

@@ -112,8 +112,12 @@ function longer(a: number, b: number): number {
 
 /** LSD radix sort by (hi, lo), 16-bit digits, carrying exps; then merges repeats. */
 function sortSide(hi: Uint32Array, lo: Uint32Array, ex: Uint32Array, n: number): Side {
-  let sh: Uint32Array = hi, sl: Uint32Array = lo, se: Uint32Array = ex;
-  let dh: Uint32Array = new Uint32Array(n), dl: Uint32Array = new Uint32Array(n), de: Uint32Array = new Uint32Array(n);
+  let sh: Uint32Array = hi,
+    sl: Uint32Array = lo,
+    se: Uint32Array = ex;
+  let dh: Uint32Array = new Uint32Array(n),
+    dl: Uint32Array = new Uint32Array(n),
+    de: Uint32Array = new Uint32Array(n);
   const count = new Uint32Array(65537);
   for (let pass = 0; pass < 4; pass++) {
     const src = pass < 2 ? sl : sh;
@@ -166,7 +170,9 @@ function sideFromIds(d: DenyIds): Side {
 function mergeSides(base: Side, removed: Uint8Array, add: Side, nowSec: number): Side {
   const keys = new Uint32Array(2 * (base.n + add.n));
   const exps = new Uint32Array(base.n + add.n);
-  let i = 0, j = 0, m = 0;
+  let i = 0,
+    j = 0,
+    m = 0;
   const live = (e: number) => e === 0 || e >= nowSec;
   const push = (h: number, l: number, e: number) => {
     if (m > 0 && keys[2 * (m - 1)] === h && keys[2 * (m - 1) + 1] === l) {
@@ -183,7 +189,8 @@ function mergeSides(base: Side, removed: Uint8Array, add: Side, nowSec: number):
     if (i >= base.n) takeBase = false;
     else if (j >= add.n) takeBase = true;
     else {
-      const bh = base.keys[2 * i]!, ah = add.keys[2 * j]!;
+      const bh = base.keys[2 * i]!,
+        ah = add.keys[2 * j]!;
       takeBase = bh < ah || (bh === ah && base.keys[2 * i + 1]! <= add.keys[2 * j + 1]!);
     }
     if (takeBase) {
@@ -213,7 +220,8 @@ function pack(sub: Side, cti: Side): CompactDenyData {
 
 function unpack(d: CompactDenyData): { sub: Side; cti: Side } {
   const u = new Uint32Array(d.buffer);
-  const s = d.subCount, c = d.ctiCount;
+  const s = d.subCount,
+    c = d.ctiCount;
   if (u.length !== 3 * (s + c)) throw new Error(`compact deny data: ${u.length} words for ${s}+${c} entries`);
   return {
     sub: { keys: u.subarray(0, 2 * s), exps: u.subarray(2 * (s + c), 2 * (s + c) + s), n: s },
@@ -272,7 +280,9 @@ export class HashedDenyList implements DenyList {
   }
 
   denies(subHex: string, ctiHex: string): boolean {
-    return this.hit(this.subKeys, this.subExps, this.nSub, subHex) || this.hit(this.ctiKeys, this.ctiExps, this.nCti, ctiHex);
+    return (
+      this.hit(this.subKeys, this.subExps, this.nSub, subHex) || this.hit(this.ctiKeys, this.ctiExps, this.nCti, ctiHex)
+    );
   }
 
   private hit(keys: Uint32Array, exps: Uint32Array, n: number, hex: string): boolean {

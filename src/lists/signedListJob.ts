@@ -8,7 +8,15 @@
  * back, and the spare is already loaded when the next large list comes.
  */
 import { isMarkedAsUntransferable, Worker } from 'node:worker_threads';
-import { ListRefused, processDenyDocument, type HeldList, type ListHeader, type Processed, type RefusalReason, type RootKeySet } from './signedList.ts';
+import {
+  ListRefused,
+  processDenyDocument,
+  type HeldList,
+  type ListHeader,
+  type Processed,
+  type RefusalReason,
+  type RootKeySet,
+} from './signedList.ts';
 import type { CompactDenyData } from './signedListDeny.ts';
 
 /** ≈ 3,000 entries: below this a document is handled inline (a few ms). */
@@ -42,7 +50,10 @@ export interface DenyJobResult {
 // Compiled (dist/…/signedListWorker.js), the worker is plain JavaScript. From the TypeScript
 // sources (tests, tsx), the worker gets no loader from this thread: signedListWorker.mjs
 // registers tsx (a development dependency) and then loads signedListWorker.ts.
-const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './signedListWorker.mjs' : './signedListWorker.js', import.meta.url);
+const WORKER_URL = new URL(
+  import.meta.url.endsWith('.ts') ? './signedListWorker.mjs' : './signedListWorker.js',
+  import.meta.url,
+);
 
 /** One worker thread at a time, started on demand, replaced after each job. */
 export class ListWorkerPool {
@@ -110,7 +121,9 @@ export async function runDenyJob(
   opts: DenyJobOptions = {},
 ): Promise<DenyJobResult> {
   const started = performance.now();
-  const big = doc.byteLength >= (opts.workerMinBytes ?? WORKER_MIN_BYTES) || (held.entries ?? 0) >= (opts.workerMinEntries ?? WORKER_MIN_ENTRIES);
+  const big =
+    doc.byteLength >= (opts.workerMinBytes ?? WORKER_MIN_BYTES) ||
+    (held.entries ?? 0) >= (opts.workerMinEntries ?? WORKER_MIN_ENTRIES);
   if (!big) {
     const result = await processDenyDocument(doc, roots, held, nowSec);
     return { result, doc, via: 'inline', ms: performance.now() - started };
@@ -119,7 +132,10 @@ export async function runDenyJob(
   // Node marks the memory of its small-Buffer pool untransferable (a small delta arrives in it):
   // such a document goes as a copy too.
   const whole =
-    doc.byteOffset === 0 && doc.byteLength === doc.buffer.byteLength && doc.buffer instanceof ArrayBuffer && !isMarkedAsUntransferable(doc.buffer);
+    doc.byteOffset === 0 &&
+    doc.byteLength === doc.buffer.byteLength &&
+    doc.buffer instanceof ArrayBuffer &&
+    !isMarkedAsUntransferable(doc.buffer);
   const payload = whole ? doc : new Uint8Array(doc);
   const req: WorkerRequest = { doc: payload, rootJwks, held: { version: held.version }, nowSec };
   if (held.signature !== undefined) req.held.signature = held.signature;
@@ -137,5 +153,12 @@ export async function runDenyJob(
     if (reply.reason === 'error') throw new Error(`list worker failed: ${reply.message}`);
     throw new ListRefused(reply.reason, reply.message, reply.header);
   }
-  return { result: reply.result, doc: reply.doc, via: 'worker', ms: performance.now() - started, workerMs: reply.workerMs, workerHeapBytes: reply.heap };
+  return {
+    result: reply.result,
+    doc: reply.doc,
+    via: 'worker',
+    ms: performance.now() - started,
+    workerMs: reply.workerMs,
+    workerHeapBytes: reply.heap,
+  };
 }

@@ -24,12 +24,26 @@ async function run(req: WorkerRequest): Promise<{ reply: WorkerReply; transfer: 
     if (req.held.signature !== undefined) held.signature = req.held.signature;
     if (req.held.data) held.data = req.held.data;
     const r = await processDenyDocument(req.doc, roots, held, req.nowSec);
-    return { reply: { ok: true, result: r, doc: req.doc, workerMs: performance.now() - started, heap: v8.getHeapStatistics().total_heap_size }, transfer };
+    return {
+      reply: {
+        ok: true,
+        result: r,
+        doc: req.doc,
+        workerMs: performance.now() - started,
+        heap: v8.getHeapStatistics().total_heap_size,
+      },
+      transfer,
+    };
   } catch (e) {
     const reply: WorkerReply =
       e instanceof ListRefused
         ? { ok: false, reason: e.reason, message: e.message, ...(e.header ? { header: e.header } : {}), doc: req.doc }
-        : { ok: false, reason: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e), doc: req.doc };
+        : {
+            ok: false,
+            reason: 'error',
+            message: e instanceof Error ? (e.stack ?? e.message) : String(e),
+            doc: req.doc,
+          };
     return { reply, transfer };
   }
 }

@@ -2,7 +2,14 @@
  * Key pairs for issuers (level 1) and riders (level 2), as JWK (RFC 7517).
  * A private JWK carries `d`; a public one never does.
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type JsonWebKey, type KeyObject } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+  type JsonWebKey,
+  type KeyObject,
+} from 'node:crypto';
 import { z } from 'zod';
 import { ALG_EDDSA, type SupportedAlg } from '../token/cose.ts';
 import { algFromName, algName, algOfKey } from '../token/coseKey.ts';
@@ -12,10 +19,19 @@ export const JwkSchema = z.looseObject({
   kty: z.enum(['OKP', 'EC']),
   crv: z.enum(['Ed25519', 'P-256']),
   x: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be base64url'),
-  y: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be base64url').optional(),
-  d: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be base64url').optional(),
+  y: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'must be base64url')
+    .optional(),
+  d: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'must be base64url')
+    .optional(),
   alg: z.enum(['EdDSA', 'ES256']).optional(),
-  kid: z.string().regex(/^[A-Za-z0-9_-]*$/, 'must be base64url').optional(),
+  kid: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]*$/, 'must be base64url')
+    .optional(),
 });
 export type Jwk = z.infer<typeof JwkSchema>;
 
@@ -45,11 +61,17 @@ export function privateJwk(pair: KeyPair): Jwk {
 }
 
 /** Reads a JWK (public or private) into key objects. Throws with a specific message. */
-export function keyPairFromJwk(jwk: Jwk): { alg: SupportedAlg; kid: Uint8Array; publicKey: KeyObject; privateKey?: KeyObject } {
+export function keyPairFromJwk(jwk: Jwk): {
+  alg: SupportedAlg;
+  kid: Uint8Array;
+  publicKey: KeyObject;
+  privateKey?: KeyObject;
+} {
   const input = jwk as JsonWebKey;
   const publicKey = createPublicKey({ key: input, format: 'jwk' });
   const alg = algOfKey(publicKey);
-  if (jwk.alg !== undefined && algFromName(jwk.alg) !== alg) throw new FaregateError('KEY_FORMAT', `alg ${jwk.alg} does not match the ${jwk.crv} key`);
+  if (jwk.alg !== undefined && algFromName(jwk.alg) !== alg)
+    throw new FaregateError('KEY_FORMAT', `alg ${jwk.alg} does not match the ${jwk.crv} key`);
   const kid = Buffer.from(jwk.kid ?? '', 'base64url');
   const out: ReturnType<typeof keyPairFromJwk> = { alg, kid, publicKey };
   if (jwk.d !== undefined) out.privateKey = createPrivateKey({ key: input, format: 'jwk' });

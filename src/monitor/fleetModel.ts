@@ -91,11 +91,12 @@ interface Entry {
   prev: MetricsSample | null;
 }
 
-
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-const obj = (v: unknown): Record<string, unknown> | null => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null);
-const strings = (v: unknown): string[] | null => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : null);
+const obj = (v: unknown): Record<string, unknown> | null =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+const strings = (v: unknown): string[] | null =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : null;
 
 /** true when `stale: true` appears in `v` within `depth` levels. */
 export function hasStaleFlag(v: unknown, depth = 3): boolean {
@@ -289,8 +290,10 @@ export class FleetModel {
     const now = this.clock.now();
     const gates = [...this.gates.values()]
       .map(({ state }) => {
-        const metricsAgeSec = state.lastMetricsAt === null ? null : Math.max(0, Math.round((now - state.lastMetricsAt) / 1000));
-        const attention = state.online === false || state.alarms.length > 0 || state.listsStale || state.scanner === 'down';
+        const metricsAgeSec =
+          state.lastMetricsAt === null ? null : Math.max(0, Math.round((now - state.lastMetricsAt) / 1000));
+        const attention =
+          state.online === false || state.alarms.length > 0 || state.listsStale || state.scanner === 'down';
         return { ...state, backlog: { ...state.backlog }, alarms: [...state.alarms], metricsAgeSec, attention };
       })
       .sort((a, b) => a.deviceId.localeCompare(b.deviceId));

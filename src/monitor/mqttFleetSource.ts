@@ -68,7 +68,10 @@ export class MqttFleetSource {
       client.on('error', onError);
       client.once('close', onClose);
       const within = `no connection to ${this.o.url} within ${opts.connectTimeout} ms`;
-      setTimeout(() => fail(new FaregateError('MQTT_NOT_CONNECTED', within)), (opts.connectTimeout ?? 5000) + 100).unref();
+      setTimeout(
+        () => fail(new FaregateError('MQTT_NOT_CONNECTED', within)),
+        (opts.connectTimeout ?? 5000) + 100,
+      ).unref();
     });
     const granted = await client.subscribeAsync(FleetModel.subscriptions(this.o.prefix), { qos: 1 });
     // 0x80 and above: refused (e.g. by an ACL on MQTT 5; Mosquitto answers 0x80 on 3.1.1 too).

@@ -60,11 +60,26 @@ function stateText(g: GateState): string {
   return g.online ? 'online' : 'OFFLINE';
 }
 
-const perMin = (g: GateState) => (g.decisionsPerMinute ? `${g.decisionsPerMinute.accept}/${g.decisionsPerMinute.reject}/${g.decisionsPerMinute.ignore}` : '-');
+const perMin = (g: GateState) =>
+  g.decisionsPerMinute
+    ? `${g.decisionsPerMinute.accept}/${g.decisionsPerMinute.reject}/${g.decisionsPerMinute.ignore}`
+    : '-';
 
 export function renderFleet(s: FleetSnapshot, o: RenderOptions): string[] {
   const paint = (c: number, text: string) => (o.color ? `\x1b[${c}m${text}\x1b[0m` : text);
-  const header = ['GATE', 'STATE', 'SCANNER', 'BACKLOG', 'OLDEST', 'ACC/REJ/IGN per min', 'CLOCK', 'MEM', 'METRICS', 'LISTS', 'ALARMS'];
+  const header = [
+    'GATE',
+    'STATE',
+    'SCANNER',
+    'BACKLOG',
+    'OLDEST',
+    'ACC/REJ/IGN per min',
+    'CLOCK',
+    'MEM',
+    'METRICS',
+    'LISTS',
+    'ALARMS',
+  ];
   const rows = s.gates.map((g) => [
     g.deviceId,
     stateText(g),

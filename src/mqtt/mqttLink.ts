@@ -54,7 +54,12 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> implements MqttPort, 
       reconnectPeriod: c.reconnectPeriodMs,
       connectTimeout: 10_000,
       resubscribe: true,
-      will: { topic: this.topics.status, payload: Buffer.from(JSON.stringify({ online: false, deviceId: this.deviceId })), qos: 1, retain: true },
+      will: {
+        topic: this.topics.status,
+        payload: Buffer.from(JSON.stringify({ online: false, deviceId: this.deviceId })),
+        qos: 1,
+        retain: true,
+      },
     };
     if (c.protocolVersion === 5) o.properties = { sessionExpiryInterval: 7 * 86400 };
     if (c.username !== undefined) o.username = c.username;
@@ -77,14 +82,21 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> implements MqttPort, 
       if (this.stopping) return;
       this.connectedFlag = true;
       this.connects++;
-      this.log.info({ url: this.cfg.url, sessionPresent: connack.sessionPresent, protocolVersion: this.cfg.protocolVersion }, 'mqtt connected');
+      this.log.info(
+        { url: this.cfg.url, sessionPresent: connack.sessionPresent, protocolVersion: this.cfg.protocolVersion },
+        'mqtt connected',
+      );
       void this.publishStatus();
       // The broker keeps subscriptions in a persistent session, but a session left by an earlier
       // run may lack topics this run handles (new settings): subscribe to all on the first
       // connect, and again whenever the broker has no session.
       if ((!connack.sessionPresent || !this.subscribedThisRun) && this.handlers.size > 0) {
         this.subscribedThisRun = true;
-        client.subscribe([...this.handlers.keys()], { qos: 1 }, (err) => err && this.log.warn({ err: err.message }, 'subscribe failed'));
+        client.subscribe(
+          [...this.handlers.keys()],
+          { qos: 1 },
+          (err) => err && this.log.warn({ err: err.message }, 'subscribe failed'),
+        );
       }
       this.emit('connected', connack.sessionPresent ?? false);
     });

@@ -14,9 +14,11 @@ export function packageRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const candidate = path.join(dir, 'package.json');
-    if (existsSync(candidate) && (JSON.parse(readFileSync(candidate, 'utf8')) as { name?: string }).name === 'faregate') return (cached = dir);
+    if (existsSync(candidate) && (JSON.parse(readFileSync(candidate, 'utf8')) as { name?: string }).name === 'faregate')
+      return (cached = dir);
     const up = path.dirname(dir);
-    if (up === dir) throw new Error('faregate: cannot find the package folder (no package.json named faregate above this module)');
+    if (up === dir)
+      throw new Error('faregate: cannot find the package folder (no package.json named faregate above this module)');
     dir = up;
   }
 }

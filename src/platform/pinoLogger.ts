@@ -43,7 +43,13 @@ export function createLogger(o: LogOptions): Logger {
   };
   const dest =
     o.format === 'pretty'
-      ? pretty({ colorize: process.stdout.isTTY ?? false, sync: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', destination: o.destination ?? 1 })
-      : o.destination ?? pino.destination({ dest: 1, sync: true });
+      ? pretty({
+          colorize: process.stdout.isTTY ?? false,
+          sync: true,
+          translateTime: 'HH:MM:ss.l',
+          ignore: 'pid,hostname',
+          destination: o.destination ?? 1,
+        })
+      : (o.destination ?? pino.destination({ dest: 1, sync: true }));
   return pino(options, dest);
 }

@@ -34,7 +34,8 @@ function isAimAt(b: Uint8Array, i: number): boolean {
   const letter = b[i + 1]!;
   const mod = b[i + 2]!;
   const isLetter = (letter >= 0x41 && letter <= 0x5a) || (letter >= 0x61 && letter <= 0x7a);
-  const isAlnum = isLetter || (mod >= 0x30 && mod <= 0x39) || (mod >= 0x41 && mod <= 0x5a) || (mod >= 0x61 && mod <= 0x7a);
+  const isAlnum =
+    isLetter || (mod >= 0x30 && mod <= 0x39) || (mod >= 0x41 && mod <= 0x5a) || (mod >= 0x61 && mod <= 0x7a);
   return b[i] === 0x5d && isLetter && isAlnum;
 }
 

@@ -27,7 +27,9 @@ export function createTransport(config: ScannerTransportConfig, logger?: Logger)
     return new TcpTransport({ host, port, ...(logger ? { logger } : {}) });
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(config.path)) {
-    throw new TransportConfigError(`unsupported scanner target scheme in ${JSON.stringify(config.path)} (use a device path or tcp://host:port)`);
+    throw new TransportConfigError(
+      `unsupported scanner target scheme in ${JSON.stringify(config.path)} (use a device path or tcp://host:port)`,
+    );
   }
   return new SerialTransport({
     path: config.path,

@@ -70,7 +70,8 @@ export function resolveFramingOptions(partial: Partial<FramingOptions> = {}): Fr
   }
   if (o.suffix === 'custom') {
     const s = o.customSuffix;
-    if (typeof s !== 'string' || s.length === 0) throw new FramingOptionsError('suffix "custom" needs a non-empty customSuffix');
+    if (typeof s !== 'string' || s.length === 0)
+      throw new FramingOptionsError('suffix "custom" needs a non-empty customSuffix');
     for (let i = 0; i < s.length; i++) {
       if (s.charCodeAt(i) > 0xff) throw new FramingOptionsError('customSuffix must be single-byte (latin1) characters');
     }
@@ -152,7 +153,9 @@ export class Framer extends EventEmitter<FramerEvents> {
   /** When `tick` could next change something, or undefined when nothing is pending. */
   nextDeadline(): number | undefined {
     if (this.lastByteAt === undefined) return undefined;
-    return this.lastByteAt + (this.options.suffix === 'none' ? this.options.interByteTimeoutMs : this.options.staleFrameMs);
+    return (
+      this.lastByteAt + (this.options.suffix === 'none' ? this.options.interByteTimeoutMs : this.options.staleFrameMs)
+    );
   }
 
   /** Bytes currently held for an incomplete frame (never more than maxFrameLength). */

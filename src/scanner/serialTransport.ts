@@ -55,7 +55,8 @@ export class SerialTransport extends EventEmitter<{ data: [Buffer]; lost: [reaso
   constructor(options: SerialTransportOptions) {
     super();
     if (typeof options.path !== 'string' || options.path.length === 0) throw new TypeError('serial path is required');
-    if (!Number.isInteger(options.baudRate) || options.baudRate <= 0) throw new TypeError('baudRate must be a positive integer');
+    if (!Number.isInteger(options.baudRate) || options.baudRate <= 0)
+      throw new TypeError('baudRate must be a positive integer');
     this.opts = {
       path: options.path,
       baudRate: options.baudRate,

@@ -39,7 +39,8 @@ export class TcpTransport extends EventEmitter<{ data: [Buffer]; lost: [reason: 
   constructor(options: TcpTransportOptions) {
     super();
     if (typeof options.host !== 'string' || options.host.length === 0) throw new TypeError('host is required');
-    if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) throw new TypeError('port must be 1..65535');
+    if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535)
+      throw new TypeError('port must be 1..65535');
     this.host = options.host;
     this.port = options.port;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 5000;
@@ -82,8 +83,17 @@ export class TcpTransport extends EventEmitter<{ data: [Buffer]; lost: [reason: 
 
   private connect(): Promise<Socket> {
     return new Promise<Socket>((resolve, reject) => {
-      const socket = connect({ host: this.host, port: this.port, keepAlive: true, keepAliveInitialDelay: this.keepAliveMs, noDelay: true });
-      const timer = setTimeout(() => fail(new Error(`connect timeout after ${this.connectTimeoutMs} ms`)), this.connectTimeoutMs);
+      const socket = connect({
+        host: this.host,
+        port: this.port,
+        keepAlive: true,
+        keepAliveInitialDelay: this.keepAliveMs,
+        noDelay: true,
+      });
+      const timer = setTimeout(
+        () => fail(new Error(`connect timeout after ${this.connectTimeoutMs} ms`)),
+        this.connectTimeoutMs,
+      );
       const fail = (err: Error): void => {
         this.abortConnect = undefined;
         clearTimeout(timer);

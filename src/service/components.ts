@@ -144,7 +144,6 @@ export function makeHealth(
   });
 }
 
-
 export interface StoreComponentDeps {
   store: TapStore;
   validator: RideCodeValidator;

@@ -75,7 +75,8 @@ export class TapUploader implements Component {
   }
 
   /** Delay before a tap sent `attempts` times is due again. */
-  retryAfter = (attempts: number): number => Math.min(this.cfg.ackTimeoutMs * 2 ** Math.max(0, attempts - 1), this.cfg.maxBackoffMs);
+  retryAfter = (attempts: number): number =>
+    Math.min(this.cfg.ackTimeoutMs * 2 ** Math.max(0, attempts - 1), this.cfg.maxBackoffMs);
 
   start(): void {
     this.stopped = false;
@@ -115,7 +116,10 @@ export class TapUploader implements Component {
       if (now - f.sentAt >= this.cfg.ackTimeoutMs) {
         this.inFlight.delete(id);
         this.stats.timeouts++;
-        this.log.warn({ batchId: id, taps: f.size, waitedMs: now - f.sentAt }, 'no ack for batch: its taps will be re-sent');
+        this.log.warn(
+          { batchId: id, taps: f.size, waitedMs: now - f.sentAt },
+          'no ack for batch: its taps will be re-sent',
+        );
       }
     }
   }
@@ -175,7 +179,11 @@ export class TapUploader implements Component {
     let ack;
     try {
       const r = AckSchema.safeParse(JSON.parse(payload.toString('utf8')));
-      if (!r.success) throw new FaregateError('ACK_MALFORMED', r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+      if (!r.success)
+        throw new FaregateError(
+          'ACK_MALFORMED',
+          r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+        );
       ack = r.data;
     } catch (e) {
       this.stats.malformedAcks++;

@@ -160,7 +160,9 @@ export class StoreReader {
       const c = this.db
         .prepare('SELECT count(*) AS total, coalesce(sum(settled = 0), 0) AS unsettled FROM taps')
         .get() as { total: number; unsettled: number };
-      const rejected = this.has('events') ? (this.db.prepare("SELECT count(*) AS n FROM events WHERE kind = 'reject'").get() as { n: number }).n : 0;
+      const rejected = this.has('events')
+        ? (this.db.prepare("SELECT count(*) AS n FROM events WHERE kind = 'reject'").get() as { n: number }).n
+        : 0;
       const rows = this.db
         .prepare(
           `SELECT ${TAP_COLUMNS.join(', ')}, settled, settled_at, attempts
@@ -179,22 +181,37 @@ export class StoreReader {
     return this.db.transaction(() => {
       const events: EventView[] = [];
       if (this.has('events'))
-        for (const e of this.db.prepare('SELECT at, kind, reason, code_id, sub FROM events ORDER BY seqno DESC LIMIT ?').all(limit) as {
+        for (const e of this.db
+          .prepare('SELECT at, kind, reason, code_id, sub FROM events ORDER BY seqno DESC LIMIT ?')
+          .all(limit) as {
           at: number;
           kind: string;
           reason: string;
           code_id: string | null;
           sub: string | null;
         }[])
-          events.push({ at: e.at, kind: e.kind, what: e.reason, ...(e.code_id !== null ? { codeId: e.code_id } : {}), ...(e.sub !== null ? { sub: e.sub } : {}) });
+          events.push({
+            at: e.at,
+            kind: e.kind,
+            what: e.reason,
+            ...(e.code_id !== null ? { codeId: e.code_id } : {}),
+            ...(e.sub !== null ? { sub: e.sub } : {}),
+          });
       if (this.has('command_ids'))
-        for (const c of this.db.prepare('SELECT id, cmd, seen_at FROM command_ids ORDER BY seen_at DESC LIMIT ?').all(limit) as { id: string; cmd: string; seen_at: number }[])
+        for (const c of this.db
+          .prepare('SELECT id, cmd, seen_at FROM command_ids ORDER BY seen_at DESC LIMIT ?')
+          .all(limit) as { id: string; cmd: string; seen_at: number }[])
           events.push({ at: c.seen_at, kind: 'command', what: c.cmd, id: c.id });
       events.sort((a, b) => b.at - a.at);
       const modes = this.has('gate_modes')
-        ? (this.db.prepare('SELECT name, is_on, since, by FROM gate_modes ORDER BY name').all() as { name: string; is_on: number; since: number; by: string | null }[]).map(
-            (m) => ({ name: m.name, on: m.is_on === 1, since: m.since, by: m.by }),
-          )
+        ? (
+            this.db.prepare('SELECT name, is_on, since, by FROM gate_modes ORDER BY name').all() as {
+              name: string;
+              is_on: number;
+              since: number;
+              by: string | null;
+            }[]
+          ).map((m) => ({ name: m.name, on: m.is_on === 1, since: m.since, by: m.by }))
         : [];
       return { modes, events: events.slice(0, limit) };
     })();

@@ -125,7 +125,9 @@ export class TapStore {
       tx(batch);
       this.eventCount += batch.length;
       if (this.eventCount > this.maxEvents)
-        this.eventCount -= this.conn.prepare('DELETE FROM events WHERE seqno <= (SELECT max(seqno) FROM events) - ?').run(this.maxEvents).changes;
+        this.eventCount -= this.conn
+          .prepare('DELETE FROM events WHERE seqno <= (SELECT max(seqno) FROM events) - ?')
+          .run(this.maxEvents).changes;
     } catch (e) {
       this.log.error({ err: e }, 'could not write decision events');
     }
@@ -154,7 +156,9 @@ export class TapStore {
   events(limit = 1000): DecisionEvent[] {
     this.flushEvents();
     return (
-      this.conn.prepare('SELECT at, kind, reason, code_id AS codeId, sub FROM events ORDER BY seqno DESC LIMIT ?').all(limit) as {
+      this.conn
+        .prepare('SELECT at, kind, reason, code_id AS codeId, sub FROM events ORDER BY seqno DESC LIMIT ?')
+        .all(limit) as {
         at: number;
         kind: DecisionEvent['kind'];
         reason: string;
@@ -173,7 +177,9 @@ export class TapStore {
   dueForUpload(nowMs: number, limit: number): StoredTap[] {
     return (
       this.conn
-        .prepare('SELECT * FROM taps WHERE settled = 0 AND next_attempt_at <= ? ORDER BY next_attempt_at, seqno LIMIT ?')
+        .prepare(
+          'SELECT * FROM taps WHERE settled = 0 AND next_attempt_at <= ? ORDER BY next_attempt_at, seqno LIMIT ?',
+        )
         .all(nowMs, limit) as TapRow[]
     ).map(storedTapFromRow);
   }
@@ -181,7 +187,9 @@ export class TapStore {
   /** Records a send: one more attempt, and when the taps become due again if no ack names them. */
   markSent(ids: readonly string[], nowMs: number, retryAfterMs: (attempts: number) => number): void {
     const get = this.conn.prepare('SELECT attempts FROM taps WHERE id = ?').pluck();
-    const upd = this.conn.prepare('UPDATE taps SET attempts = ?, last_sent_at = ?, next_attempt_at = ? WHERE id = ? AND settled = 0');
+    const upd = this.conn.prepare(
+      'UPDATE taps SET attempts = ?, last_sent_at = ?, next_attempt_at = ? WHERE id = ? AND settled = 0',
+    );
     this.conn.transaction(() => {
       for (const id of ids) {
         const a = ((get.get(id) as number | undefined) ?? 0) + 1;
@@ -226,11 +234,14 @@ export class TapStore {
    * whatever their age. Unsettled taps are never deleted. Returns the number deleted.
    */
   purgeSettled(olderThanMs: number, keepRecent: number): number {
-    const floor = this.conn.prepare('SELECT seqno FROM taps ORDER BY seqno DESC LIMIT 1 OFFSET ?').pluck().get(Math.max(0, keepRecent - 1)) as
-      | number
-      | undefined;
+    const floor = this.conn
+      .prepare('SELECT seqno FROM taps ORDER BY seqno DESC LIMIT 1 OFFSET ?')
+      .pluck()
+      .get(Math.max(0, keepRecent - 1)) as number | undefined;
     if (floor === undefined) return 0;
-    const n = this.conn.prepare('DELETE FROM taps WHERE settled = 1 AND settled_at < ? AND seqno < ?').run(olderThanMs, floor).changes;
+    const n = this.conn
+      .prepare('DELETE FROM taps WHERE settled = 1 AND settled_at < ? AND seqno < ?')
+      .run(olderThanMs, floor).changes;
     this.tapCount -= n;
     return n;
   }

@@ -94,9 +94,12 @@ const SIG1_PREFIX = Uint8Array.from([0x84, 0x6a, ...new TextEncoder().encode('Si
 export function sigStructure1(protectedBytes: Uint8Array, externalAad: Uint8Array, payload: Uint8Array): Uint8Array {
   const size =
     SIG1_PREFIX.length +
-    headLen(protectedBytes.length) + protectedBytes.length +
-    headLen(externalAad.length) + externalAad.length +
-    headLen(payload.length) + payload.length;
+    headLen(protectedBytes.length) +
+    protectedBytes.length +
+    headLen(externalAad.length) +
+    externalAad.length +
+    headLen(payload.length) +
+    payload.length;
   const out = scratch(size);
   out.set(SIG1_PREFIX, 0);
   let o = SIG1_PREFIX.length;
@@ -143,7 +146,12 @@ export function signData(alg: SupportedAlg, key: KeyObject, data: Uint8Array): U
 /** Verifies a Sign1 whose algorithm is given by the caller (the caller decides which header it trusts). */
 export function verifySign1(msg: Sign1, alg: SupportedAlg, key: KeyObject, externalAad: Uint8Array = EMPTY): boolean {
   if (msg.payload === null) return false;
-  return verifySignature(alg, key, sigStructure1(msg.protectedHeader.size === 0 ? EMPTY : msg.protectedBytes, externalAad, msg.payload), msg.signature);
+  return verifySignature(
+    alg,
+    key,
+    sigStructure1(msg.protectedHeader.size === 0 ? EMPTY : msg.protectedBytes, externalAad, msg.payload),
+    msg.signature,
+  );
 }
 
 export interface SignOptions {

@@ -44,7 +44,8 @@ export function hex(bytes: Uint8Array): string {
 
 function bstr32(m: CborMap, label: number, name: string): Uint8Array {
   const v = m.get(label);
-  if (!(v instanceof Uint8Array) || v.length !== 32) throw new KeyFormatError(`COSE_Key ${name} must be a 32-byte string`);
+  if (!(v instanceof Uint8Array) || v.length !== 32)
+    throw new KeyFormatError(`COSE_Key ${name} must be a 32-byte string`);
   return v;
 }
 
@@ -98,7 +99,11 @@ export function importCoseKey(k: CoseKeyMaterial): RiderKey {
       const jwk: JsonWebKey = { kty: 'OKP', crv: 'Ed25519', x: b64u(k.x) };
       return { kty: k.kty, alg: ALG_EDDSA, key: createPublicKey({ key: jwk, format: 'jwk' }) };
     }
-    return { kty: k.kty, alg: ALG_ES256, key: createPublicKey({ key: p256Spki(k.x, k.y!), format: 'der', type: 'spki' }) };
+    return {
+      kty: k.kty,
+      alg: ALG_ES256,
+      key: createPublicKey({ key: p256Spki(k.x, k.y!), format: 'der', type: 'spki' }),
+    };
   } catch {
     throw new KeyFormatError(k.kty === 'EC2' ? 'P-256 point is not on the curve' : 'Ed25519 key cannot be imported');
   }

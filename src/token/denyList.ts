@@ -30,4 +30,5 @@ export class SetDenyList implements DenyList {
 }
 
 /** `new DenyList(subs, ctis)` and `DenyList.EMPTY` keep working: they build a {@link SetDenyList}. */
-export const DenyList: { new (subs?: Iterable<string>, ctis?: Iterable<string>): DenyList; readonly EMPTY: DenyList } = SetDenyList;
+export const DenyList: { new (subs?: Iterable<string>, ctis?: Iterable<string>): DenyList; readonly EMPTY: DenyList } =
+  SetDenyList;

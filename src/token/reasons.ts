@@ -35,14 +35,7 @@ export type DecisionKind = 'accept' | 'reject' | 'ignore';
  * credential does not cover this mode.
  */
 export type MessageClass =
-  | 'go'
-  | 'silent'
-  | 'refresh_code'
-  | 'scan_again'
-  | 'renew_in_app'
-  | 'invalid_code'
-  | 'see_staff'
-  | 'not_valid_here';
+  'go' | 'silent' | 'refresh_code' | 'scan_again' | 'renew_in_app' | 'invalid_code' | 'see_staff' | 'not_valid_here';
 
 export const MESSAGE_CLASS: Record<Reason, MessageClass> = {
   malformed: 'scan_again',

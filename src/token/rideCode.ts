@@ -216,4 +216,3 @@ export function parseCredential(
   if (cv !== undefined) cred.cv = cv;
   return cred;
 }
-

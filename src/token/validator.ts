@@ -90,7 +90,11 @@ export class RideCodeValidator implements CredentialFormat {
     this.clock = opts.clock ?? systemClock;
     this.credentials = new Lru(this.params.credentialCacheSize);
     this.riderKeys = new Lru(this.params.riderKeyCacheSize);
-    this.replay = new ReplayMemory(replayRetention(this.params), this.params.duplicateWindow, this.params.replayCapacity);
+    this.replay = new ReplayMemory(
+      replayRetention(this.params),
+      this.params.duplicateWindow,
+      this.params.replayCapacity,
+    );
   }
 
   setTrustList(trust: TrustList): void {
@@ -184,7 +188,8 @@ export class RideCodeValidator implements CredentialFormat {
       return this.reject(d, 'key_not_valid');
     // 6. issuer signature (skipped only when this exact key object verified these bytes)
     if (cached?.verifiedWith !== tk) {
-      if (!verifySignature(tk.alg, tk.key, cred.toBeSigned, cred.signature)) return this.reject(d, 'bad_issuer_signature');
+      if (!verifySignature(tk.alg, tk.key, cred.toBeSigned, cred.signature))
+        return this.reject(d, 'bad_issuer_signature');
       if (cached) cached.verifiedWith = tk;
       else {
         this.credentials.set(cacheKey, { cred: compact(cred), verifiedWith: tk });

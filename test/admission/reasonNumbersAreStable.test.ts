@@ -33,9 +33,12 @@ describe('reason numbers', () => {
 
   it('the service reasons have their own numbers', () => {
     expect(SERVICE_REASONS).toEqual({ out_of_service: 20, anti_passback: 21, lists_stale: 22, store_unavailable: 23 });
-    expect(ADMISSION_REASONS.filter((r) => REASON_TABLE[r].source === 'service').sort()).toEqual(
-      ['anti_passback', 'lists_stale', 'out_of_service', 'store_unavailable'],
-    );
+    expect(ADMISSION_REASONS.filter((r) => REASON_TABLE[r].source === 'service').sort()).toEqual([
+      'anti_passback',
+      'lists_stale',
+      'out_of_service',
+      'store_unavailable',
+    ]);
   });
 
   it('every number is unique and none is 0 (0 is an accept)', () => {

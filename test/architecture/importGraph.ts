@@ -62,7 +62,10 @@ function allNamesAreTypes(clause: string): boolean {
   if (!braces) return false;
   // A default or namespace import beside the braces is a value.
   if (clause.slice(0, braces.index).replace(/[\s,]/g, '') !== '') return false;
-  const names = braces[1]!.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = braces[1]!
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return names.length > 0 && names.every((n) => n.startsWith('type '));
 }
 

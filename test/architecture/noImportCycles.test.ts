@@ -40,7 +40,10 @@ const KNOWN_FOLDER_CYCLES: readonly string[] = [];
 
 /** `src/lists/trustFile.ts` → `src/lists`; `firmware-sim/main.ts` → `firmware-sim`. */
 function folderOf(file: string): string {
-  return file.split('/').slice(0, file.startsWith('src/') ? 2 : 1).join('/');
+  return file
+    .split('/')
+    .slice(0, file.startsWith('src/') ? 2 : 1)
+    .join('/');
 }
 
 /** The graph of folders: one node per folder, an edge where a module imports one of another folder. */

@@ -20,34 +20,67 @@ describe('faregate backend command', () => {
     tmp.cleanup();
   });
 
-  it.each(['4', '5'])('MQTT %s: settles a batch, acks it, and exits 0 on SIGTERM', async (protocol) => {
-    const db = `${tmp.dir}/cli-${protocol}.db`;
-    const child = spawn(process.execPath, [FAREGATE_BIN, 'backend', '--mqtt', broker.url, '--db', db, '--protocol', protocol, '--client-id', `cli-${protocol}`], {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const gate = await FakeGate.connect(broker.url);
-    try {
-      await until(() => stdout.includes('"subscribed"'), 10_000, `backend to subscribe; stdout: ${stdout} stderr: ${stderr}`);
-      const batch = makeBatch('gate-cli', 3);
-      await gate.publish('gate-cli', batch);
-      expect((await gate.waitForAck(batch.batchId)).ack.tapIds).toEqual(batch.taps.map((t) => t.id));
-    } finally {
-      await gate.close();
-      child.kill('SIGTERM');
-    }
-    expect(await exited).toBe(0);
-    expect(stderr).toBe('');
-    const logs = jsonLines(stdout);
-    expect(logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['settlement backend starting', 'subscribed', 'batch settled', 'stopping', 'backend stopped']));
-    expect(logs.find((l) => l.msg === 'subscribed')?.filter).toBe(protocol === '5' ? '$share/faregate-backend/faregate/v1/gates/+/taps' : 'faregate/v1/gates/+/taps');
-    const store = new BackendStore({ file: db, readonly: true }).open();
-    expect(store.count()).toBe(3);
-    store.close();
-  }, 30_000);
+  it.each(['4', '5'])(
+    'MQTT %s: settles a batch, acks it, and exits 0 on SIGTERM',
+    async (protocol) => {
+      const db = `${tmp.dir}/cli-${protocol}.db`;
+      const child = spawn(
+        process.execPath,
+        [
+          FAREGATE_BIN,
+          'backend',
+          '--mqtt',
+          broker.url,
+          '--db',
+          db,
+          '--protocol',
+          protocol,
+          '--client-id',
+          `cli-${protocol}`,
+        ],
+        {
+          cwd: REPO_ROOT,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      const gate = await FakeGate.connect(broker.url);
+      try {
+        await until(
+          () => stdout.includes('"subscribed"'),
+          10_000,
+          `backend to subscribe; stdout: ${stdout} stderr: ${stderr}`,
+        );
+        const batch = makeBatch('gate-cli', 3);
+        await gate.publish('gate-cli', batch);
+        expect((await gate.waitForAck(batch.batchId)).ack.tapIds).toEqual(batch.taps.map((t) => t.id));
+      } finally {
+        await gate.close();
+        child.kill('SIGTERM');
+      }
+      expect(await exited).toBe(0);
+      expect(stderr).toBe('');
+      const logs = jsonLines(stdout);
+      expect(logs.map((l) => l.msg)).toEqual(
+        expect.arrayContaining([
+          'settlement backend starting',
+          'subscribed',
+          'batch settled',
+          'stopping',
+          'backend stopped',
+        ]),
+      );
+      expect(logs.find((l) => l.msg === 'subscribed')?.filter).toBe(
+        protocol === '5' ? '$share/faregate-backend/faregate/v1/gates/+/taps' : 'faregate/v1/gates/+/taps',
+      );
+      const store = new BackendStore({ file: db, readonly: true }).open();
+      expect(store.count()).toBe(3);
+      store.close();
+    },
+    30_000,
+  );
 });

@@ -16,10 +16,42 @@ function makePki(dir: string): void {
   ossl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=faregate test CA');
   writeFileSync(join(dir, 'server.ext'), 'subjectAltName=DNS:broker.test\nextendedKeyUsage=serverAuth\n');
   ossl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=broker.test');
-  ossl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'server.ext');
+  ossl(
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.crt',
+    '-days',
+    '2',
+    '-extfile',
+    'server.ext',
+  );
   writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
   ossl('req', ...ec, '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=backend-1');
-  ossl('x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'client.crt', '-days', '2', '-extfile', 'client.ext');
+  ossl(
+    'x509',
+    '-req',
+    '-in',
+    'client.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'client.crt',
+    '-days',
+    '2',
+    '-extfile',
+    'client.ext',
+  );
 }
 
 describe('backend connects over TLS', () => {
@@ -31,7 +63,12 @@ describe('backend connects over TLS', () => {
   beforeAll(async () => {
     makePki(pki.dir);
     broker = await startMosquitto({
-      tls: { cafile: join(pki.dir, 'ca.crt'), certfile: join(pki.dir, 'server.crt'), keyfile: join(pki.dir, 'server.key'), requireCertificate: true },
+      tls: {
+        cafile: join(pki.dir, 'ca.crt'),
+        certfile: join(pki.dir, 'server.crt'),
+        keyfile: join(pki.dir, 'server.key'),
+        requireCertificate: true,
+      },
     });
     gate = await FakeGate.connect(broker.url); // the gate uses the plain listener
   });
@@ -55,7 +92,9 @@ describe('backend connects over TLS', () => {
   });
 
   it('rejectUnauthorized: false (--insecure) connects without the CA', async () => {
-    const b = await startBackend(broker.tlsUrl!, { tls: { cert: file('client.crt'), key: file('client.key'), rejectUnauthorized: false } });
+    const b = await startBackend(broker.tlsUrl!, {
+      tls: { cert: file('client.crt'), key: file('client.key'), rejectUnauthorized: false },
+    });
     try {
       const batch = makeBatch('gate-tls', 1);
       await gate.publish('gate-tls', batch);
@@ -66,8 +105,14 @@ describe('backend connects over TLS', () => {
   });
 
   it.each([
-    ['without the CA (server certificate not trusted)', { cert: 'client.crt', key: 'client.key', servername: 'broker.test' }],
-    ['without the server name (certificate is for broker.test, not 127.0.0.1)', { ca: 'ca.crt', cert: 'client.crt', key: 'client.key' }],
+    [
+      'without the CA (server certificate not trusted)',
+      { cert: 'client.crt', key: 'client.key', servername: 'broker.test' },
+    ],
+    [
+      'without the server name (certificate is for broker.test, not 127.0.0.1)',
+      { ca: 'ca.crt', cert: 'client.crt', key: 'client.key' },
+    ],
     ['without a client certificate', { ca: 'ca.crt', servername: 'broker.test' }],
   ] as const)('%s: it does not connect, and stop() ends start()', async (_name, t) => {
     const tls = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, k === 'servername' ? v : file(v)]));

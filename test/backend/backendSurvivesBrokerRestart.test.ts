@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.ts';
 import { FakeGate, makeBatch, startBackend, tempDir } from './fakeGate.ts';
 
-function nextConnect(b: Awaited<ReturnType<typeof startBackend>>): Promise<{ sessionPresent: boolean; subscribed: boolean }> {
+function nextConnect(
+  b: Awaited<ReturnType<typeof startBackend>>,
+): Promise<{ sessionPresent: boolean; subscribed: boolean }> {
   return new Promise((resolve) => b.backend.once('connect', resolve));
 }
 function gateReconnected(gate: FakeGate): Promise<void> {

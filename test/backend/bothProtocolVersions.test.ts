@@ -22,20 +22,26 @@ describe('both protocol versions', () => {
     { backend: 5, gate: 4, sharedGroup: false, filter: 'faregate/v1/gates/+/taps' },
   ] as const;
 
-  it.each(cases)('backend MQTT $backend, gate MQTT $gate, subscription $filter', async ({ backend, gate: gateVersion, sharedGroup, filter }) => {
-    const b = await startBackend(broker.url, { protocolVersion: backend, ...(sharedGroup !== undefined ? { sharedGroup } : {}) });
-    const gate = await FakeGate.connect(broker.url, gateVersion);
-    try {
-      expect(b.backend.subscription).toBe(filter);
-      const batch = makeBatch(`gate-v${backend}${gateVersion}`, 3);
-      await gate.publish(batch.deviceId, batch);
-      const ack = await gate.waitForAck(batch.batchId);
-      expect(ack.ack.tapIds).toEqual(batch.taps.map((t) => t.id));
-      expect(ack.topic).toBe(`faregate/v1/gates/${batch.deviceId}/acks`);
-      expect(b.store.count()).toBe(3);
-    } finally {
-      await gate.close();
-      await b.stop();
-    }
-  });
+  it.each(cases)(
+    'backend MQTT $backend, gate MQTT $gate, subscription $filter',
+    async ({ backend, gate: gateVersion, sharedGroup, filter }) => {
+      const b = await startBackend(broker.url, {
+        protocolVersion: backend,
+        ...(sharedGroup !== undefined ? { sharedGroup } : {}),
+      });
+      const gate = await FakeGate.connect(broker.url, gateVersion);
+      try {
+        expect(b.backend.subscription).toBe(filter);
+        const batch = makeBatch(`gate-v${backend}${gateVersion}`, 3);
+        await gate.publish(batch.deviceId, batch);
+        const ack = await gate.waitForAck(batch.batchId);
+        expect(ack.ack.tapIds).toEqual(batch.taps.map((t) => t.id));
+        expect(ack.topic).toBe(`faregate/v1/gates/${batch.deviceId}/acks`);
+        expect(b.store.count()).toBe(3);
+      } finally {
+        await gate.close();
+        await b.stop();
+      }
+    },
+  );
 });

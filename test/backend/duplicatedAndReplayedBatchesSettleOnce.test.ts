@@ -15,7 +15,12 @@ describe('duplicated and replayed batches settle once', () => {
     for (const a of env.gate.acksOf(batch.batchId)) expect(a.ack.tapIds).toEqual(batch.taps.map((t) => t.id));
     expect(env.b.store.count()).toBe(5);
     expect(env.b.backend.counters).toMatchObject({ batches: 3, tapsInserted: 5, duplicates: 10 });
-    expect(env.b.store.devices().find((d) => d.deviceId === 'gate-1')).toMatchObject({ batches: 3, taps: 5, duplicates: 10, conflicts: 0 });
+    expect(env.b.store.devices().find((d) => d.deviceId === 'gate-1')).toMatchObject({
+      batches: 3,
+      taps: 5,
+      duplicates: 10,
+      conflicts: 0,
+    });
   });
 
   it('overlapping batches (re-sent taps in new batches) store each tap id once and ack every id', async () => {
@@ -36,7 +41,11 @@ describe('duplicated and replayed batches settle once', () => {
     expect(env.b.store.count() - before).toBe(9);
     const ids = env.b.store.tapIds();
     for (const t of taps) expect(ids.filter((i) => i === t.id)).toHaveLength(1);
-    expect(env.b.store.devices().find((d) => d.deviceId === 'gate-2')).toMatchObject({ batches: 4, taps: 9, duplicates: 0 + 2 + 7 + 3 });
+    expect(env.b.store.devices().find((d) => d.deviceId === 'gate-2')).toMatchObject({
+      batches: 4,
+      taps: 9,
+      duplicates: 0 + 2 + 7 + 3,
+    });
   });
 
   it('a tap id re-sent with different content keeps the first version, is counted as a conflict, and is still acked', async () => {

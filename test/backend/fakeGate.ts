@@ -7,7 +7,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { AckSchema, DEFAULT_TOPIC_PREFIX, topics, type Ack, type TapBatch, type TapMessage } from '../../src/contract/settlement.ts';
+import {
+  AckSchema,
+  DEFAULT_TOPIC_PREFIX,
+  topics,
+  type Ack,
+  type TapBatch,
+  type TapMessage,
+} from '../../src/contract/settlement.ts';
 import { BackendStore } from '../../src/backend/backendStore.ts';
 import { SettlementBackend, type SettlementBackendOptions } from '../../src/backend/settlementBackend.ts';
 import type { Logger } from '../../src/platform/logger.ts';
@@ -87,7 +94,12 @@ export class FakeGate {
   }
 
   static async connect(url: string, protocolVersion: 4 | 5 = 5): Promise<FakeGate> {
-    const client = mqtt.connect(url, { protocolVersion, clientId: `fake-gate-${randomUUID()}`, reconnectPeriod: 200, connectTimeout: 5000 });
+    const client = mqtt.connect(url, {
+      protocolVersion,
+      clientId: `fake-gate-${randomUUID()}`,
+      reconnectPeriod: 200,
+      connectTimeout: 5000,
+    });
     client.on('error', () => {}); // reconnects are part of the scenarios
     await new Promise<void>((resolve, reject) => {
       client.once('connect', () => resolve());
@@ -121,8 +133,17 @@ export class FakeGate {
 /** A backend with its own temp SQLite store. */
 export async function startBackend(
   url: string,
-  opts: Partial<Omit<SettlementBackendOptions, 'url' | 'store'>> & { dbFile?: string; logger?: Logger; noStart?: boolean } = {},
-): Promise<{ backend: SettlementBackend; store: BackendStore; dbFile: string; stop(opts?: { endSession?: boolean }): Promise<void> }> {
+  opts: Partial<Omit<SettlementBackendOptions, 'url' | 'store'>> & {
+    dbFile?: string;
+    logger?: Logger;
+    noStart?: boolean;
+  } = {},
+): Promise<{
+  backend: SettlementBackend;
+  store: BackendStore;
+  dbFile: string;
+  stop(opts?: { endSession?: boolean }): Promise<void>;
+}> {
   const { dbFile: givenDb, noStart, ...backendOpts } = opts;
   const tmp = givenDb ? undefined : tempDir();
   const dbFile = givenDb ?? join(tmp!.dir, 'backend.db');
@@ -170,4 +191,3 @@ export function backendWithGate(): { broker: Mosquitto; b: Awaited<ReturnType<ty
   });
   return env;
 }
-

@@ -32,7 +32,12 @@ describe('malformed batches are never acked', () => {
     const valid = () => makeBatch('gate-m', [makeTap('gate-m', { sub: SECRET })]);
     const cases: { name: string; device: string; payload: string | Buffer; batchId: string }[] = [];
     const add = (name: string, device: string, payload: unknown, batchId: string = randomUUID()) =>
-      cases.push({ name, device, payload: typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload), batchId });
+      cases.push({
+        name,
+        device,
+        payload: typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload),
+        batchId,
+      });
 
     add('bad JSON', 'gate-m', `{"batchId": "x", "taps": [${SECRET}`);
     add('binary', 'gate-m', Buffer.from([0xff, 0xfe, 0x00, 0x01]));
@@ -56,7 +61,12 @@ describe('malformed batches are never acked', () => {
     }
     {
       const v = valid();
-      add('a tap deviceId is not the topic device', 'gate-m', { ...v, taps: [...v.taps, makeTap('gate-other', { sub: SECRET })] }, v.batchId);
+      add(
+        'a tap deviceId is not the topic device',
+        'gate-m',
+        { ...v, taps: [...v.taps, makeTap('gate-other', { sub: SECRET })] },
+        v.batchId,
+      );
     }
     {
       const v = valid();
@@ -64,7 +74,12 @@ describe('malformed batches are never acked', () => {
     }
     {
       const v = valid();
-      add('huge string in a field', 'gate-m', { ...v, taps: [{ ...v.taps[0], place: SECRET.repeat(20_000) }] }, v.batchId);
+      add(
+        'huge string in a field',
+        'gate-m',
+        { ...v, taps: [{ ...v.taps[0], place: SECRET.repeat(20_000) }] },
+        v.batchId,
+      );
     }
     {
       const v = valid();

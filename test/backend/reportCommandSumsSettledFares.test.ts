@@ -17,7 +17,11 @@ describe('faregate backend report', () => {
 
   beforeAll(() => {
     const store = new BackendStore({ file: db }).open();
-    const a1 = [makeTap('gate-a', { at: DAY1, fare: 200 }), makeTap('gate-a', { at: DAY1 - 3_600_000, fare: 200 }), makeTap('gate-a', { at: DAY1, profile: 1, fare: 100 })];
+    const a1 = [
+      makeTap('gate-a', { at: DAY1, fare: 200 }),
+      makeTap('gate-a', { at: DAY1 - 3_600_000, fare: 200 }),
+      makeTap('gate-a', { at: DAY1, profile: 1, fare: 100 }),
+    ];
     const a2 = [makeTap('gate-a', { at: DAY2, fare: 200 })];
     const b1 = [
       makeTap('gate-b', { at: DAY2 + 1000, mode: 'metro', direction: 'in', place: 'st-1', fare: undefined }),
@@ -80,7 +84,11 @@ describe('faregate backend report', () => {
   ])('unusable arguments exit 2 with one line (then the usage, for an argument): %j', async (args) => {
     const out: string[] = [];
     const err: string[] = [];
-    const code = await main(args, { stdin: (async function* () {})(), writeLine: async (l) => void out.push(l), error: (l) => void err.push(l) });
+    const code = await main(args, {
+      stdin: (async function* () {})(),
+      writeLine: async (l) => void out.push(l),
+      error: (l) => void err.push(l),
+    });
     expect(code).toBe(2);
     expect(out).toEqual([]);
     expect(err[0]).toMatch(/^faregate backend/);

@@ -41,7 +41,18 @@ import { uuidv7 } from '../../src/store/uuidv7.ts';
 import { FAREGATE_BIN, REPO_ROOT } from '../support/cli.ts';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.ts';
 import { benchConfig, benchTempDir, NoopGate, removeTempDir, RiderPool, sleep } from './benchSupport.ts';
-import { hrnow, progress, Samples, summarize, target, yieldToLoop, type BenchReport, type Summary, type Table, type TargetCheck } from './stats.ts';
+import {
+  hrnow,
+  progress,
+  Samples,
+  summarize,
+  target,
+  yieldToLoop,
+  type BenchReport,
+  type Summary,
+  type Table,
+  type TargetCheck,
+} from './stats.ts';
 
 export interface BacklogDrainOptions {
   /** Unsettled taps in the store before the drain. */
@@ -103,7 +114,18 @@ function buildBacklog(file: string, n: number): void {
       for (let i = k; i < Math.min(n, k + CHUNK); i++) {
         const at = weekAgo + i * stepMs;
         const profile = i % 4;
-        ins.run(uuidv7(at), DEVICE, at, randomBytes(8).toString('hex'), randomBytes(8).toString('hex'), randomBytes(16).toString('hex'), Math.floor(at / 1000) - 2, 1 + (i % 50), profile, fares[profile]!);
+        ins.run(
+          uuidv7(at),
+          DEVICE,
+          at,
+          randomBytes(8).toString('hex'),
+          randomBytes(8).toString('hex'),
+          randomBytes(16).toString('hex'),
+          Math.floor(at / 1000) - 2,
+          1 + (i % 50),
+          profile,
+          fares[profile]!,
+        );
       }
     })();
   }
@@ -130,8 +152,20 @@ interface PhaseResult {
  * Hands a fresh code to handleFrame every `intervalMs` until `until()` is true (checked every
  * frame) — see the header for what is measured.
  */
-async function runHotPath(svc: ValidatorService, pool: RiderPool, intervalMs: number, until: () => boolean): Promise<PhaseResult> {
-  const res: PhaseResult = { exec: new Samples(4096), delay: new Samples(4096), frames: 0, notAccepted: [], loopUtilization: Number.NaN, cpuMsPerSecond: Number.NaN };
+async function runHotPath(
+  svc: ValidatorService,
+  pool: RiderPool,
+  intervalMs: number,
+  until: () => boolean,
+): Promise<PhaseResult> {
+  const res: PhaseResult = {
+    exec: new Samples(4096),
+    delay: new Samples(4096),
+    frames: 0,
+    notAccepted: [],
+    loopUtilization: Number.NaN,
+    cpuMsPerSecond: Number.NaN,
+  };
   const elu0 = performance.eventLoopUtilization();
   const cpu0 = process.cpuUsage();
   const wall0 = performance.now();
@@ -176,10 +210,14 @@ interface Backend {
 
 async function startBackend(url: string, dbFile: string, logFile: string, clientId: string): Promise<Backend> {
   const fd = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [FAREGATE_BIN, 'backend', '--mqtt', url, '--db', dbFile, '--client-id', clientId, '--log-level', 'info'], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', fd, fd],
-  });
+  const child = spawn(
+    process.execPath,
+    [FAREGATE_BIN, 'backend', '--mqtt', url, '--db', dbFile, '--client-id', clientId, '--log-level', 'info'],
+    {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', fd, fd],
+    },
+  );
   closeSync(fd);
   let done = false;
   const exited = new Promise<void>((resolve) => child.once('exit', () => ((done = true), resolve())));
@@ -249,12 +287,21 @@ interface RateResult {
   storeCalls: Record<StoreCall, Summary>;
   /** Store calls during idle-before (backlog() only: no uploader). */
   storeCallsIdleBefore: Record<StoreCall, Summary>;
-  ratios: { delayP99DrainOverIdle: number; execP99DrainOverIdle: number; delayP99DrainOverIdleBefore: number; delayP99DrainOverIdleAfter: number };
+  ratios: {
+    delayP99DrainOverIdle: number;
+    execP99DrainOverIdle: number;
+    delayP99DrainOverIdleBefore: number;
+    delayP99DrainOverIdleAfter: number;
+  };
 }
 
 function serviceFor(dataDir: string, pool: RiderPool, extra: Record<string, unknown>): ValidatorService {
   const config = benchConfig('/dev/bench-no-scanner', dataDir, extra);
-  const svc = new ValidatorService(config, { logger: silentLogger, gateDriver: new NoopGate(), transport: () => new SilentTransport() });
+  const svc = new ValidatorService(config, {
+    logger: silentLogger,
+    gateDriver: new NoopGate(),
+    transport: () => new SilentTransport(),
+  });
   // Verify every rider's credential once (nothing remembered): the hot path is the cached one.
   const nowSec = Date.now() / 1000;
   for (const r of pool.riders) {
@@ -277,7 +324,10 @@ async function drainAt(
   copyFileSync(template, join(dataDir, STORE_FILE));
   const idleFrames = Math.round((o.idleSeconds * 1000) / o.intervalMs);
   const check = (what: string, r: PhaseResult): void => {
-    if (r.notAccepted.length) fail(`rate ${rate} ${what}: ${r.notAccepted.length} frames not accepted: ${r.notAccepted.slice(0, 5).join(', ')}`);
+    if (r.notAccepted.length)
+      fail(
+        `rate ${rate} ${what}: ${r.notAccepted.length} frames not accepted: ${r.notAccepted.slice(0, 5).join(', ')}`,
+      );
   };
 
   // idle-before: same store and backlog, no MQTT (no uploader).
@@ -291,12 +341,20 @@ async function drainAt(
   await svc.stop();
   check('idle-before', idleBefore);
 
-  const backend = await startBackend(broker.url, join(dataDir, 'backend.sqlite'), join(dataDir, 'backend.log'), `bench-backend-${rate}`);
+  const backend = await startBackend(
+    broker.url,
+    join(dataDir, 'backend.sqlite'),
+    join(dataDir, 'backend.log'),
+    `bench-backend-${rate}`,
+  );
   let drainSeconds = Number.NaN;
   let result: RateResult | undefined;
   try {
     progress(o.quiet, `backlogDrain @${rate}/s: draining ${o.taps} taps ...`);
-    svc = serviceFor(dataDir, pool, { mqtt: { url: broker.url, clientId: `bench-validator-${rate}` }, settlement: { maxTapsPerSecond: rate } });
+    svc = serviceFor(dataDir, pool, {
+      mqtt: { url: broker.url, clientId: `bench-validator-${rate}` },
+      settlement: { maxTapsPerSecond: rate },
+    });
     const up = svc.uploader!;
     const calls = timeStoreCalls(svc);
     const started = performance.now();
@@ -312,15 +370,24 @@ async function drainAt(
       return drained;
     });
     check('drain', drain);
-    if (!drained) fail(`rate ${rate}: ${up.stats.tapsSettled} of ${o.taps} taps settled after ${o.drainTimeoutSeconds} s`);
+    if (!drained)
+      fail(`rate ${rate}: ${up.stats.tapsSettled} of ${o.taps} taps settled after ${o.drainTimeoutSeconds} s`);
     // Every backlog tap settled? (They go first: due order is next_attempt_at, seqno.)
-    const left = (): number => (svc.store.database.prepare('SELECT count(*) AS n FROM taps WHERE settled = 0 AND seqno <= ?').get(o.taps) as { n: number }).n;
+    const left = (): number =>
+      (
+        svc.store.database.prepare('SELECT count(*) AS n FROM taps WHERE settled = 0 AND seqno <= ?').get(o.taps) as {
+          n: number;
+        }
+      ).n;
     for (let k = 0; left() > 0; k++) {
       if (k > 100) fail(`rate ${rate}: ${left()} backlog taps still unsettled`);
       await sleep(100);
     }
 
-    progress(o.quiet, `backlogDrain @${rate}/s: drained in ${drainSeconds.toFixed(1)} s; idle (connected, backlog settled) ${o.idleSeconds} s ...`);
+    progress(
+      o.quiet,
+      `backlogDrain @${rate}/s: drained in ${drainSeconds.toFixed(1)} s; idle (connected, backlog settled) ${o.idleSeconds} s ...`,
+    );
     let n = 0;
     const idleAfter = await runHotPath(svc, pool, o.intervalMs, () => ++n >= idleFrames);
     check('idle-after', idleAfter);
@@ -340,8 +407,18 @@ async function drainAt(
     const idleExec = new Samples();
     idleExec.append(idleBefore.exec);
     idleExec.append(idleAfter.exec);
-    const delay = { idleBefore: summarize(idleBefore.delay), drain: summarize(drain.delay), idleAfter: summarize(idleAfter.delay), idle: summarize(idle) };
-    const exec = { idleBefore: summarize(idleBefore.exec), drain: summarize(drain.exec), idleAfter: summarize(idleAfter.exec), idle: summarize(idleExec) };
+    const delay = {
+      idleBefore: summarize(idleBefore.delay),
+      drain: summarize(drain.delay),
+      idleAfter: summarize(idleAfter.delay),
+      idle: summarize(idle),
+    };
+    const exec = {
+      idleBefore: summarize(idleBefore.exec),
+      drain: summarize(drain.exec),
+      idleAfter: summarize(idleAfter.exec),
+      idle: summarize(idleExec),
+    };
     result = {
       rate,
       drainSeconds,
@@ -350,10 +427,21 @@ async function drainAt(
       uploader,
       exec,
       delay,
-      loopUtilization: { idleBefore: idleBefore.loopUtilization, drain: drain.loopUtilization, idleAfter: idleAfter.loopUtilization },
-      cpuMsPerSecond: { idleBefore: idleBefore.cpuMsPerSecond, drain: drain.cpuMsPerSecond, idleAfter: idleAfter.cpuMsPerSecond },
+      loopUtilization: {
+        idleBefore: idleBefore.loopUtilization,
+        drain: drain.loopUtilization,
+        idleAfter: idleAfter.loopUtilization,
+      },
+      cpuMsPerSecond: {
+        idleBefore: idleBefore.cpuMsPerSecond,
+        drain: drain.cpuMsPerSecond,
+        idleAfter: idleAfter.cpuMsPerSecond,
+      },
       storeCalls: Object.fromEntries(STORE_CALLS.map((m) => [m, summarize(calls[m])])) as Record<StoreCall, Summary>,
-      storeCallsIdleBefore: Object.fromEntries(STORE_CALLS.map((m) => [m, summarize(callsBefore[m])])) as Record<StoreCall, Summary>,
+      storeCallsIdleBefore: Object.fromEntries(STORE_CALLS.map((m) => [m, summarize(callsBefore[m])])) as Record<
+        StoreCall,
+        Summary
+      >,
       ratios: {
         delayP99DrainOverIdle: delay.drain.p99Us / delay.idle.p99Us,
         execP99DrainOverIdle: exec.drain.p99Us / exec.idle.p99Us,
@@ -371,7 +459,8 @@ async function drainAt(
 export async function backlogDrainBench(opts: BacklogDrainOptions = {}): Promise<BenchReport> {
   const o: Required<BacklogDrainOptions> = { ...DEFAULTS, ...opts };
   const started = Date.now();
-  if (o.riders * o.intervalMs <= 3000) fail(`riders=${o.riders} at ${o.intervalMs} ms re-sees a rider within the 3 s duplicate window`);
+  if (o.riders * o.intervalMs <= 3000)
+    fail(`riders=${o.riders} at ${o.intervalMs} ms re-sees a rider within the 3 s duplicate window`);
   let root: string | undefined;
   let broker: Mosquitto | undefined;
   const results: RateResult[] = [];
@@ -405,7 +494,20 @@ export async function backlogDrainBench(opts: BacklogDrainOptions = {}): Promise
   };
   const latency: Table = {
     title: `Hot path during the drain: one handleFrame every ${o.intervalMs} ms (µs); (b) delay = end of decision − intended time, (a) exec = handleFrame alone`,
-    columns: ['rate / phase', 'frames', '(b) p50', '(b) p99', '(b) p99.9', '(b) max', '(a) p50', '(a) p99', '(a) p99.9', '(a) max', 'loop util %', 'CPU ms/s'],
+    columns: [
+      'rate / phase',
+      'frames',
+      '(b) p50',
+      '(b) p99',
+      '(b) p99.9',
+      '(b) max',
+      '(a) p50',
+      '(a) p99',
+      '(a) p99.9',
+      '(a) max',
+      'loop util %',
+      'CPU ms/s',
+    ],
     rows: results.flatMap((r) =>
       phases.map((p) => [
         `${r.rate}/s ${phaseLabel[p]}`,
@@ -424,16 +526,43 @@ export async function backlogDrainBench(opts: BacklogDrainOptions = {}): Promise
     ),
   };
   const storeTable: Table = {
-    title: 'Store calls on the event loop (µs per call; each is one synchronous SQLite call): the uploader\'s, and backlog() from Telemetry every 2 s',
+    title:
+      "Store calls on the event loop (µs per call; each is one synchronous SQLite call): the uploader's, and backlog() from Telemetry every 2 s",
     columns: ['rate / phase / call', 'calls', 'p50', 'p90', 'p99', 'max'],
     rows: results.flatMap((r) => [
-      ...(['backlog'] as const).map((m) => [`${r.rate}/s idle-before ${m}`, r.storeCallsIdleBefore[m].n, r.storeCallsIdleBefore[m].p50Us, r.storeCallsIdleBefore[m].p90Us, r.storeCallsIdleBefore[m].p99Us, r.storeCallsIdleBefore[m].maxUs]),
-      ...STORE_CALLS.map((m) => [`${r.rate}/s drain+idle-after ${m}`, r.storeCalls[m].n, r.storeCalls[m].p50Us, r.storeCalls[m].p90Us, r.storeCalls[m].p99Us, r.storeCalls[m].maxUs]),
+      ...(['backlog'] as const).map((m) => [
+        `${r.rate}/s idle-before ${m}`,
+        r.storeCallsIdleBefore[m].n,
+        r.storeCallsIdleBefore[m].p50Us,
+        r.storeCallsIdleBefore[m].p90Us,
+        r.storeCallsIdleBefore[m].p99Us,
+        r.storeCallsIdleBefore[m].maxUs,
+      ]),
+      ...STORE_CALLS.map((m) => [
+        `${r.rate}/s drain+idle-after ${m}`,
+        r.storeCalls[m].n,
+        r.storeCalls[m].p50Us,
+        r.storeCalls[m].p90Us,
+        r.storeCalls[m].p99Us,
+        r.storeCalls[m].maxUs,
+      ]),
     ]),
   };
   const drainTable: Table = {
     title: `Drain of ${o.taps.toLocaleString('en-US')} unsettled taps (Mosquitto 2 on loopback, backend in its own process, batches of 100, 4 in flight)`,
-    columns: ['maxTapsPerSecond', 'drain s', 'taps/s', 'batches sent', 'acks', 'timeouts', 'backend taps', '(b) p99 drain / idle', '… / idle-before', '… / idle-after', '(a) p99 drain / idle'],
+    columns: [
+      'maxTapsPerSecond',
+      'drain s',
+      'taps/s',
+      'batches sent',
+      'acks',
+      'timeouts',
+      'backend taps',
+      '(b) p99 drain / idle',
+      '… / idle-before',
+      '… / idle-after',
+      '(a) p99 drain / idle',
+    ],
     rows: results.map((r) => [
       `${r.rate}${r.rate === DEFAULT_RATE ? ' (default)' : ''}`,
       r.drainSeconds.toFixed(1),
@@ -449,7 +578,12 @@ export async function backlogDrainBench(opts: BacklogDrainOptions = {}): Promise
     ]),
   };
   const targets: TargetCheck[] = results.map((r) =>
-    target(`drain @${r.rate}/s: rider-felt p99`, '(b) p99 during the drain / (b) p99 idle (before + after pooled)', r.ratios.delayP99DrainOverIdle, TARGET_DRAIN_OVER_IDLE),
+    target(
+      `drain @${r.rate}/s: rider-felt p99`,
+      '(b) p99 during the drain / (b) p99 idle (before + after pooled)',
+      r.ratios.delayP99DrainOverIdle,
+      TARGET_DRAIN_OVER_IDLE,
+    ),
   );
   const elapsed = (Date.now() - started) / 1000;
   const notes = [
@@ -465,6 +599,11 @@ export async function backlogDrainBench(opts: BacklogDrainOptions = {}): Promise
     tables: [drainTable, latency, storeTable],
     targets,
     notes,
-    data: { options: o, elapsedSeconds: elapsed, targetsDefinition: { drain: '(b) p99 drain ≤ 2 × (b) p99 idle' }, results },
+    data: {
+      options: o,
+      elapsedSeconds: elapsed,
+      targetsDefinition: { drain: '(b) p99 drain ≤ 2 × (b) p99 idle' },
+      results,
+    },
   };
 }

@@ -66,7 +66,12 @@ export class RiderPool {
 /** A bus reader's settings through the real schema (defaults filled in); `extra` overrides. */
 export function benchConfig(scannerPath: string, dataDir: string, extra: Record<string, unknown> = {}): Config {
   return ConfigSchema.parse(
-    busSettings(scannerPath, dataDir, { deviceId: 'bench-bus-1', place: 'route-bench', log: { level: 'silent' }, ...extra }),
+    busSettings(scannerPath, dataDir, {
+      deviceId: 'bench-bus-1',
+      place: 'route-bench',
+      log: { level: 'silent' },
+      ...extra,
+    }),
   );
 }
 

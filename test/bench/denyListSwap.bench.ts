@@ -34,7 +34,13 @@ export interface DenyListSwapOptions {
   quiet?: boolean;
 }
 
-const DEFAULTS: Required<DenyListSwapOptions> = { entries: 1_000_000, idleMs: 3000, intervalMs: 5, riders: 2000, quiet: false };
+const DEFAULTS: Required<DenyListSwapOptions> = {
+  entries: 1_000_000,
+  idleMs: 3000,
+  intervalMs: 5,
+  riders: 2000,
+  quiet: false,
+};
 /** Main-thread memory budget for a 1M-entry list (the compact list plus what the swap leaves). */
 export const MEMORY_BUDGET_MB = 64;
 
@@ -51,17 +57,35 @@ export async function denyListSwapBench(opts: DenyListSwapOptions = {}): Promise
   progress(o.quiet, `denyListSwap: making ${o.riders} riders and codes ...`);
   const issuer = generateKeyPair(ALG_EDDSA);
   const T0 = 1_750_000_000;
-  const validator = new RideCodeValidator({ trust: trustListFromJson({ keys: [publicJwk(issuer)] }), params: { mode: 'bus' } });
+  const validator = new RideCodeValidator({
+    trust: trustListFromJson({ keys: [publicJwk(issuer)] }),
+    params: { mode: 'bus' },
+  });
   const riders = Array.from({ length: o.riders }, (_, i) => {
     const key = generateKeyPair(ALG_EDDSA);
-    const credential = issueCredential({ issuerAlg: issuer.alg, issuerKey: issuer.privateKey, kid: issuer.kid, riderPublicKey: key.publicKey, sub: Buffer.from(i.toString(16).padStart(16, '0'), 'hex'), cti: Buffer.from(`c${i}`), exp: T0 + 864_000, iat: T0 - 60 });
+    const credential = issueCredential({
+      issuerAlg: issuer.alg,
+      issuerKey: issuer.privateKey,
+      kid: issuer.kid,
+      riderPublicKey: key.publicKey,
+      sub: Buffer.from(i.toString(16).padStart(16, '0'), 'hex'),
+      cti: Buffer.from(`c${i}`),
+      exp: T0 + 864_000,
+      iat: T0 - 60,
+    });
     return { key, credential, seq: 0 };
   });
   // Synthetic decision clock: +10 ms per decision, a rider comes back every riders × 10 ms (> 3 s duplicate window).
   let k = 0;
   const codeFor = (n: number): string => {
     const r = riders[n % riders.length]!;
-    return makeRideCode({ credential: r.credential, riderAlg: r.key.alg, riderKey: r.key.privateKey, ts: Math.floor(T0 + n * 0.01), seq: ++r.seq });
+    return makeRideCode({
+      credential: r.credential,
+      riderAlg: r.key.alg,
+      riderKey: r.key.privateKey,
+      ts: Math.floor(T0 + n * 0.01),
+      seq: ++r.seq,
+    });
   };
   const codes: string[] = [];
   const codesNeeded = Math.ceil((o.idleMs * 3 + 30_000) / o.intervalMs);
@@ -77,7 +101,16 @@ export async function denyListSwapBench(opts: DenyListSwapOptions = {}): Promise
   const docs = ((): Buffer[] => {
     const subs = randomIds(Math.floor(o.entries * 0.6));
     const ctis = randomIds(o.entries - subs.length);
-    return [1, 2].map((v) => Buffer.from(denySnapshot(root, v, { sub: subs.map((s, i) => (i % 10 === 0 ? { id: s, exp: 4_000_000_000 } : s)), cti: ctis }, T0)));
+    return [1, 2].map((v) =>
+      Buffer.from(
+        denySnapshot(
+          root,
+          v,
+          { sub: subs.map((s, i) => (i % 10 === 0 ? { id: s, exp: 4_000_000_000 } : s)), cti: ctis },
+          T0,
+        ),
+      ),
+    );
   })();
   const docBytes = docs[0]!.byteLength;
   const dir = mkdtempSync(join(tmpdir(), 'faregate-bench-lists-'));
@@ -136,7 +169,8 @@ export async function denyListSwapBench(opts: DenyListSwapOptions = {}): Promise
   maybeGc();
   const idle = await drive(o.idleMs, () => true);
   const before = mem();
-  const swaps: { label: string; phase: Phase; swapMs: number; workerMs: number; workerHeapMB: number; via: string }[] = [];
+  const swaps: { label: string; phase: Phase; swapMs: number; workerMs: number; workerHeapMB: number; via: string }[] =
+    [];
   for (const [n, label] of [
     [0, 'cold worker'],
     [1, 'warm worker'],
@@ -155,7 +189,14 @@ export async function denyListSwapBench(opts: DenyListSwapOptions = {}): Promise
     const phase = await drive(200, () => done);
     await sync.idle();
     const j = sync.lastJob!;
-    swaps.push({ label, phase, swapMs: ms, workerMs: j.workerMs ?? NaN, workerHeapMB: (j.workerHeapBytes ?? NaN) / 1e6, via: j.via });
+    swaps.push({
+      label,
+      phase,
+      swapMs: ms,
+      workerMs: j.workerMs ?? NaN,
+      workerHeapMB: (j.workerHeapBytes ?? NaN) / 1e6,
+      via: j.via,
+    });
     if (validator.denyList.size !== o.entries) throw new Error(`deny list has ${validator.denyList.size} entries`);
     await new Promise((r) => setTimeout(r, 300));
   }
@@ -171,12 +212,47 @@ export async function denyListSwapBench(opts: DenyListSwapOptions = {}): Promise
     columns: ['phase / measure', 'n', 'p50', 'p99', 'p99.9', 'max'],
     rows: [
       ['idle: decide()', idle.decide.n, idle.decide.p50Us, idle.decide.p99Us, idle.decide.p999Us, idle.decide.maxUs],
-      ['idle: arrival → decision', idle.arrival.n, idle.arrival.p50Us, idle.arrival.p99Us, idle.arrival.p999Us, idle.arrival.maxUs],
-      ['idle: event-loop turn gap', idle.loopGap.n, idle.loopGap.p50Us, idle.loopGap.p99Us, idle.loopGap.p999Us, idle.loopGap.maxUs],
+      [
+        'idle: arrival → decision',
+        idle.arrival.n,
+        idle.arrival.p50Us,
+        idle.arrival.p99Us,
+        idle.arrival.p999Us,
+        idle.arrival.maxUs,
+      ],
+      [
+        'idle: event-loop turn gap',
+        idle.loopGap.n,
+        idle.loopGap.p50Us,
+        idle.loopGap.p99Us,
+        idle.loopGap.p999Us,
+        idle.loopGap.maxUs,
+      ],
       ...swaps.flatMap((s) => [
-        [`swap (${s.label}): decide()`, s.phase.decide.n, s.phase.decide.p50Us, s.phase.decide.p99Us, s.phase.decide.p999Us, s.phase.decide.maxUs],
-        [`swap (${s.label}): arrival → decision`, s.phase.arrival.n, s.phase.arrival.p50Us, s.phase.arrival.p99Us, s.phase.arrival.p999Us, s.phase.arrival.maxUs],
-        [`swap (${s.label}): event-loop turn gap`, s.phase.loopGap.n, s.phase.loopGap.p50Us, s.phase.loopGap.p99Us, s.phase.loopGap.p999Us, s.phase.loopGap.maxUs],
+        [
+          `swap (${s.label}): decide()`,
+          s.phase.decide.n,
+          s.phase.decide.p50Us,
+          s.phase.decide.p99Us,
+          s.phase.decide.p999Us,
+          s.phase.decide.maxUs,
+        ],
+        [
+          `swap (${s.label}): arrival → decision`,
+          s.phase.arrival.n,
+          s.phase.arrival.p50Us,
+          s.phase.arrival.p99Us,
+          s.phase.arrival.p999Us,
+          s.phase.arrival.maxUs,
+        ],
+        [
+          `swap (${s.label}): event-loop turn gap`,
+          s.phase.loopGap.n,
+          s.phase.loopGap.p50Us,
+          s.phase.loopGap.p99Us,
+          s.phase.loopGap.p999Us,
+          s.phase.loopGap.maxUs,
+        ],
       ]),
     ],
   };
@@ -196,9 +272,24 @@ export async function denyListSwapBench(opts: DenyListSwapOptions = {}): Promise
   };
   const warm = swaps[1]!;
   const targets = [
-    target('decide() p99.9 during swap', 'decide() p99.9 during the warm swap / idle decide() p99.9', warm.phase.decide.p999Us / idle.decide.p999Us, 2),
-    target('arrival p99.9 during swap', 'arrival→decision p99.9 during the warm swap / idle (event loop not blocked)', warm.phase.arrival.p999Us / Math.max(idle.arrival.p999Us, 1000), 2),
-    target('main-thread memory', `compact list + main-thread growth / ${MEMORY_BUDGET_MB} MB budget`, Math.max(listBytes / 1e6, mainDeltaMB) / MEMORY_BUDGET_MB, 1),
+    target(
+      'decide() p99.9 during swap',
+      'decide() p99.9 during the warm swap / idle decide() p99.9',
+      warm.phase.decide.p999Us / idle.decide.p999Us,
+      2,
+    ),
+    target(
+      'arrival p99.9 during swap',
+      'arrival→decision p99.9 during the warm swap / idle (event loop not blocked)',
+      warm.phase.arrival.p999Us / Math.max(idle.arrival.p999Us, 1000),
+      2,
+    ),
+    target(
+      'main-thread memory',
+      `compact list + main-thread growth / ${MEMORY_BUDGET_MB} MB budget`,
+      Math.max(listBytes / 1e6, mainDeltaMB) / MEMORY_BUDGET_MB,
+      1,
+    ),
   ];
   return {
     name: 'denyListSwap',

@@ -88,9 +88,14 @@ export async function durableCommitBench(opts: DurableCommitOptions = {}): Promi
   const o: Required<DurableCommitOptions> = { ...DEFAULTS, ...opts };
   const started = Date.now();
   const dw = new RideCodeValidator().params.duplicateWindow;
-  if (o.riders * STEP_MS <= dw * 1000) fail(`riders=${o.riders} re-sees a rider within the ${dw} s duplicate window at ${STEP_MS} ms per decision`);
+  if (o.riders * STEP_MS <= dw * 1000)
+    fail(`riders=${o.riders} re-sees a rider within the ${dw} s duplicate window at ${STEP_MS} ms per decision`);
   const totalRounds = o.warmupRounds + o.rounds;
-  const perRound: Record<ScenarioName, number> = { bare: o.barePerRound, normal: o.normalPerRound, full: o.fullPerRound };
+  const perRound: Record<ScenarioName, number> = {
+    bare: o.barePerRound,
+    normal: o.normalPerRound,
+    full: o.fullPerRound,
+  };
   const nCodes = totalRounds * Math.max(o.barePerRound, o.normalPerRound, o.fullPerRound);
 
   progress(o.quiet, `durableCommit: ${o.riders} riders, ${nCodes} codes ...`);
@@ -110,7 +115,12 @@ export async function durableCommitBench(opts: DurableCommitOptions = {}): Promi
   const dir = await benchTempDir('commit');
   const config = benchConfig('/dev/null', dir);
   const newValidator = (clock: ManualClock): RideCodeValidator => {
-    const v = new RideCodeValidator({ trust: lists.trust!, ...(lists.deny ? { deny: lists.deny } : {}), params: { ...config.token, mode: config.mode }, clock });
+    const v = new RideCodeValidator({
+      trust: lists.trust!,
+      ...(lists.deny ? { deny: lists.deny } : {}),
+      params: { ...config.token, mode: config.mode },
+      clock,
+    });
     // Verify every credential once, without remembering anything (cached path from here on).
     for (const t of warmTexts) {
       const d = v.evaluate(t, T0 / 1000);
@@ -143,7 +153,10 @@ export async function durableCommitBench(opts: DurableCommitOptions = {}): Promi
         close: () => {},
       });
     }
-    for (const [name, sync] of [['normal', 'NORMAL'], ['full', 'FULL']] as const) {
+    for (const [name, sync] of [
+      ['normal', 'NORMAL'],
+      ['full', 'FULL'],
+    ] as const) {
       const clock = new ManualClock(T0);
       const v = newValidator(clock);
       const store = new TapStore({ file: join(dir, `${name}.sqlite`), synchronous: sync, logger: silentLogger });
@@ -174,7 +187,10 @@ export async function durableCommitBench(opts: DurableCommitOptions = {}): Promi
     const samples = new Map<ScenarioName, Samples[]>(SCENARIOS.map((s) => [s, []]));
     const spans = new Map<ScenarioName, [number, number][]>(SCENARIOS.map((s) => [s, []]));
     const gc = new GcRecorder().start();
-    progress(o.quiet, `durableCommit: ${o.warmupRounds}+${o.rounds} rounds (bare ${o.barePerRound}, NORMAL ${o.normalPerRound}, FULL ${o.fullPerRound} per round) ...`);
+    progress(
+      o.quiet,
+      `durableCommit: ${o.warmupRounds}+${o.rounds} rounds (bare ${o.barePerRound}, NORMAL ${o.normalPerRound}, FULL ${o.fullPerRound} per round) ...`,
+    );
     for (let round = 0; round < totalRounds; round++) {
       await yieldToLoop();
       for (let k = 0; k < scenarios.length; k++) {
@@ -202,7 +218,10 @@ export async function durableCommitBench(opts: DurableCommitOptions = {}): Promi
       return all;
     };
     const sum = Object.fromEntries(SCENARIOS.map((n) => [n, summarize(merged(n))])) as Record<ScenarioName, Summary>;
-    const gcIn = Object.fromEntries(SCENARIOS.map((n) => [n, gc.within(spans.get(n)!)])) as Record<ScenarioName, ReturnType<GcRecorder['within']>>;
+    const gcIn = Object.fromEntries(SCENARIOS.map((n) => [n, gc.within(spans.get(n)!)])) as Record<
+      ScenarioName,
+      ReturnType<GcRecorder['within']>
+    >;
     const perRoundNormalP99 = samples
       .get('normal')!
       .map((s) => summarize(s).p99Us)
@@ -258,7 +277,7 @@ export async function durableCommitBench(opts: DurableCommitOptions = {}): Promi
     const notes = [
       `rounds: ${o.warmupRounds} warm-up (discarded) + ${o.rounds} measured; per round: ${o.barePerRound} bare, ${o.normalPerRound} NORMAL, ${o.fullPerRound} FULL; block order rotated each round.`,
       `${o.riders} riders (dev issuer, EdDSA), synthetic clock +${STEP_MS} ms per decision, every decision checked to be an accept on a cached credential; taps committed: NORMAL ${counts[0]}, FULL ${counts[1]}.`,
-      'stores are WAL files in a temp dir on this machine\'s disk. A tap commit writes ~6.5 WAL pages (row + 4 indexes + sqlite_sequence), so SQLite\'s auto-checkpoint (every 4000 pages here, inside the commit that crosses it, with two fsyncs) lands in ~1 commit in 600: it sets p99.9 (part of the real path; the service also checkpoints between riders).',
+      "stores are WAL files in a temp dir on this machine's disk. A tap commit writes ~6.5 WAL pages (row + 4 indexes + sqlite_sequence), so SQLite's auto-checkpoint (every 4000 pages here, inside the commit that crosses it, with two fsyncs) lands in ~1 commit in 600: it sets p99.9 (part of the real path; the service also checkpoints between riders).",
       'the target is absolute (issue: p99 ≤ 1 ms); it is printed as p99 / 1 ms so that PASS means ≤ 1×.',
       `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, load average ${os.loadavg()[0]!.toFixed(2)} (shared); node ${process.version}; bench took ${elapsed.toFixed(1)} s.`,
     ];
@@ -266,7 +285,14 @@ export async function durableCommitBench(opts: DurableCommitOptions = {}): Promi
       name: 'durableCommit',
       title: 'Durable commit: TapProcessor.handleFrame with TapStore NORMAL / FULL vs the bare hot path',
       tables: [latency, ratioTable, gcTable],
-      targets: [target('NORMAL decide + commit p99', 'p99 of handleFrame with synchronous=NORMAL / 1 ms (absolute target)', sum.normal.p99Us / TARGET_NORMAL_P99_US, 1)],
+      targets: [
+        target(
+          'NORMAL decide + commit p99',
+          'p99 of handleFrame with synchronous=NORMAL / 1 ms (absolute target)',
+          sum.normal.p99Us / TARGET_NORMAL_P99_US,
+          1,
+        ),
+      ],
       notes,
       data: {
         options: o,

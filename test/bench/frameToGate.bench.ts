@@ -31,7 +31,13 @@ export interface FrameToGateOptions {
   quiet?: boolean;
 }
 
-const DEFAULTS: Required<FrameToGateOptions> = { frames: 500, warmupFrames: 30, intervalMs: 10, riders: 400, quiet: false };
+const DEFAULTS: Required<FrameToGateOptions> = {
+  frames: 500,
+  warmupFrames: 30,
+  intervalMs: 10,
+  riders: 400,
+  quiet: false,
+};
 
 function fail(msg: string): never {
   throw new Error(`frameToGate bench invalid: ${msg}`);
@@ -41,7 +47,8 @@ export async function frameToGateBench(opts: FrameToGateOptions = {}): Promise<B
   const o: Required<FrameToGateOptions> = { ...DEFAULTS, ...opts };
   const started = Date.now();
   const total = o.warmupFrames + o.frames;
-  if (o.riders * o.intervalMs <= 3000) fail(`riders=${o.riders} at ${o.intervalMs} ms re-sees a rider within the 3 s duplicate window`);
+  if (o.riders * o.intervalMs <= 3000)
+    fail(`riders=${o.riders} at ${o.intervalMs} ms re-sees a rider within the 3 s duplicate window`);
 
   progress(o.quiet, `frameToGate: ${o.riders} riders, pty pair, service ...`);
   const pool = new RiderPool(o.riders);
@@ -92,7 +99,9 @@ export async function frameToGateBench(opts: FrameToGateOptions = {}): Promise<B
       writeAt.push(hrnow());
       await writer.write(texts[i]!);
     }
-    await waitFor(() => tapCode.size + other.length >= total || undefined, 'every frame decided', 10_000).catch(() => undefined);
+    await waitFor(() => tapCode.size + other.length >= total || undefined, 'every frame decided', 10_000).catch(
+      () => undefined,
+    );
     await svc.gate.idle();
     if (other.length) fail(`${other.length} frames were not accepted: ${other.slice(0, 5).join(', ')}`);
 
@@ -118,22 +127,53 @@ export async function frameToGateBench(opts: FrameToGateOptions = {}): Promise<B
       serviceS.pushSpan(f, g);
     }
     if (missing) fail(`${missing} frames have no gate signal or no frame event`);
-    const sum: Record<'total' | 'serial' | 'service', Summary> = { total: summarize(totalS), serial: summarize(serialS), service: summarize(serviceS) };
+    const sum: Record<'total' | 'serial' | 'service', Summary> = {
+      total: summarize(totalS),
+      serial: summarize(serialS),
+      service: summarize(serviceS),
+    };
     const status = svc.status();
 
     const table: Table = {
       title: `Latency per frame (µs), ${o.frames} frames every ${o.intervalMs} ms through a socat pty`,
       columns: ['span', 'n', 'p50', 'p90', 'p99', 'p99.9', 'max', 'mean'],
       rows: [
-        ['write → gate signal (total)', sum.total.n, sum.total.p50Us, sum.total.p90Us, sum.total.p99Us, sum.total.p999Us, sum.total.maxUs, sum.total.meanUs],
-        ['write → frame event (pty, serialport, framer)', sum.serial.n, sum.serial.p50Us, sum.serial.p90Us, sum.serial.p99Us, sum.serial.p999Us, sum.serial.maxUs, sum.serial.meanUs],
-        ['frame event → gate signal (decide, commit, dispatch)', sum.service.n, sum.service.p50Us, sum.service.p90Us, sum.service.p99Us, sum.service.p999Us, sum.service.maxUs, sum.service.meanUs],
+        [
+          'write → gate signal (total)',
+          sum.total.n,
+          sum.total.p50Us,
+          sum.total.p90Us,
+          sum.total.p99Us,
+          sum.total.p999Us,
+          sum.total.maxUs,
+          sum.total.meanUs,
+        ],
+        [
+          'write → frame event (pty, serialport, framer)',
+          sum.serial.n,
+          sum.serial.p50Us,
+          sum.serial.p90Us,
+          sum.serial.p99Us,
+          sum.serial.p999Us,
+          sum.serial.maxUs,
+          sum.serial.meanUs,
+        ],
+        [
+          'frame event → gate signal (decide, commit, dispatch)',
+          sum.service.n,
+          sum.service.p50Us,
+          sum.service.p90Us,
+          sum.service.p99Us,
+          sum.service.p999Us,
+          sum.service.maxUs,
+          sum.service.meanUs,
+        ],
       ],
     };
     const elapsed = (Date.now() - started) / 1000;
     const notes = [
       `${o.warmupFrames} warm-up frames discarded; ${o.riders} riders (dev issuer, EdDSA) in rotation, credentials verified once before (cached path); every frame was an accept (${status.decisions.accept} accepts, gate delivered ${status.gate.delivered}).`,
-      'write time = process.hrtime just before the write to pty side B; frame event = a listener prepended to the scanner\'s frame event; gate signal = when GateDriver.signal(open) is called (the dispatcher calls it synchronously when its queue is empty).',
+      "write time = process.hrtime just before the write to pty side B; frame event = a listener prepended to the scanner's frame event; gate signal = when GateDriver.signal(open) is called (the dispatcher calls it synchronously when its queue is empty).",
       'store: TapStore synchronous=NORMAL (default) in a temp dir; no MQTT. No target in the issue: reported only.',
       `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, load average ${os.loadavg()[0]!.toFixed(2)} (shared); node ${process.version}; bench took ${elapsed.toFixed(1)} s.`,
     ];

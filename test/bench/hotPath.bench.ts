@@ -128,14 +128,18 @@ function fail(msg: string): never {
 function expectAccept(d: Decision, cached: boolean, what: string): void {
   if (d.decision !== 'accept')
     fail(`${what}: expected accept, got ${d.decision}/${d.reason ?? ''}${d.detail ? ` (${d.detail})` : ''}`);
-  if (d.credentialCached !== cached) fail(`${what}: expected credentialCached=${cached}, got ${String(d.credentialCached)}`);
+  if (d.credentialCached !== cached)
+    fail(`${what}: expected credentialCached=${cached}, got ${String(d.credentialCached)}`);
 }
 
 /** Everything for one algorithm: keys, trust list, precomputed codes, one validator per scenario. */
 function setupAlgorithm(alg: SupportedAlg, o: Required<HotPathOptions>): Scenario[] {
   const name = algName(alg);
   const dw = new RideCodeValidator().params.duplicateWindow;
-  for (const [k, n] of [['riders', o.riders], ['renewRiders', o.renewRiders]] as const)
+  for (const [k, n] of [
+    ['riders', o.riders],
+    ['renewRiders', o.renewRiders],
+  ] as const)
     if (n * STEP <= dw) fail(`${k}=${n} re-sees a rider within the ${dw} s duplicate window at ${STEP} s per decision`);
   const issuer = generateKeyPair(alg);
   const trust = new TrustList([{ kidHex: hex(issuer.kid), alg, key: issuer.publicKey }]);
@@ -161,7 +165,15 @@ function setupAlgorithm(alg: SupportedAlg, o: Required<HotPathOptions>): Scenari
     return { pair, sub, cred: credentialFor(pair.publicKey, sub), seq: 0 };
   };
   const codeFor = (r: Rider, nowSec: number): string =>
-    asScanned(makeRideCode({ credential: r.cred, riderAlg: alg, riderKey: r.pair.privateKey, ts: Math.floor(nowSec), seq: ++r.seq }));
+    asScanned(
+      makeRideCode({
+        credential: r.cred,
+        riderAlg: alg,
+        riderKey: r.pair.privateKey,
+        ts: Math.floor(nowSec),
+        seq: ++r.seq,
+      }),
+    );
 
   // ---- baseline: bare verify, 300-byte messages, pre-imported key.
   const bk = generateKeyPair(alg);
@@ -301,12 +313,22 @@ function setupAlgorithm(alg: SupportedAlg, o: Required<HotPathOptions>): Scenari
   const sample = cachedTexts[0]!;
   const l2: Level2Result = {};
   const body = parseRideCodeText(sample, l2);
-  const cached = decideScenario('cached', cachedV, cachedTexts, cachedTimes, true, undefined, o.cachedPerRound, {
-    textChars: sample.length,
-    credentialBytes: body.credentialBytes.length,
-    level2SigStructureBytes: body.toBeSigned.length,
-    cachedRiders: riders.length,
-  }, pairedWith);
+  const cached = decideScenario(
+    'cached',
+    cachedV,
+    cachedTexts,
+    cachedTimes,
+    true,
+    undefined,
+    o.cachedPerRound,
+    {
+      textChars: sample.length,
+      credentialBytes: body.credentialBytes.length,
+      level2SigStructureBytes: body.toBeSigned.length,
+      cachedRiders: riders.length,
+    },
+    pairedWith,
+  );
 
   // ---- cold, renewed credential: the rider key is known, the credential is new.
   const renewV = new RideCodeValidator({ trust });
@@ -384,7 +406,10 @@ function overheadBreakdown(alg: SupportedAlg): Record<string, number> {
     modes: 3,
   });
   const texts: string[] = [];
-  for (let i = 0; i < 512; i++) texts.push(asScanned(makeRideCode({ credential: cred, riderAlg: alg, riderKey: rider.privateKey, ts: T0 + i, seq: i + 1 })));
+  for (let i = 0; i < 512; i++)
+    texts.push(
+      asScanned(makeRideCode({ credential: cred, riderAlg: alg, riderKey: rider.privateKey, ts: T0 + i, seq: i + 1 })),
+    );
   const bodies = texts.map((t) => parseRideCodeText(t, {}));
   // Rider keys as a credential carries them (COSE_Key material), imported the way decide() does.
   const materials = Array.from({ length: 256 }, () => readCoseKey(coseKeyFromPublic(generateKeyPair(alg).publicKey)));
@@ -450,7 +475,10 @@ export async function hotPathBench(opts: HotPathOptions = {}): Promise<BenchRepo
   progress(o.quiet, 'hotPath: minting keys, credentials and codes ...');
   const setups = new Map<SupportedAlg, Scenario[]>();
   for (const alg of algs) setups.set(alg, setupAlgorithm(alg, o));
-  progress(o.quiet, `hotPath: setup done in ${((Date.now() - started) / 1000).toFixed(1)} s; running ${o.warmupRounds}+${o.rounds} rounds ...`);
+  progress(
+    o.quiet,
+    `hotPath: setup done in ${((Date.now() - started) / 1000).toFixed(1)} s; running ${o.warmupRounds}+${o.rounds} rounds ...`,
+  );
 
   // samples[alg][scenario][round]
   const samples = new Map<SupportedAlg, Map<ScenarioName, Samples[]>>();
@@ -499,7 +527,9 @@ export async function hotPathBench(opts: HotPathOptions = {}): Promise<BenchRepo
       .map((s, i) => summarize(s).p50Us / summarize(per.get('baseline')![i]!).p50Us)
       .sort((a, b) => a - b);
     const sc = setups.get(alg)!;
-    const gcIn = Object.fromEntries(SCENARIOS.map((n) => [n, gc.within(spans.get(`${alg}/${n}`) ?? [])])) as AlgResult['gc'];
+    const gcIn = Object.fromEntries(
+      SCENARIOS.map((n) => [n, gc.within(spans.get(`${alg}/${n}`) ?? [])]),
+    ) as AlgResult['gc'];
     const pairedS = sc.find((x) => x.name === 'cached')!.paired!;
     const pd = summarize(pairedS.decide);
     const pvS = summarize(pairedS.verify);
@@ -555,7 +585,17 @@ export async function hotPathBench(opts: HotPathOptions = {}): Promise<BenchRepo
   for (const r of results)
     for (const s of SCENARIOS) {
       const m = r[s];
-      latency.rows.push([`${r.alg} ${label[s]}`, m.n, m.p50Us, m.p90Us, m.p99Us, m.p999Us, m.maxUs, m.meanUs, Math.round(m.perSecond)]);
+      latency.rows.push([
+        `${r.alg} ${label[s]}`,
+        m.n,
+        m.p50Us,
+        m.p90Us,
+        m.p99Us,
+        m.p999Us,
+        m.maxUs,
+        m.meanUs,
+        Math.round(m.perSecond),
+      ]);
     }
 
   const ratios: Table = {
@@ -565,7 +605,10 @@ export async function hotPathBench(opts: HotPathOptions = {}): Promise<BenchRepo
       ['cached p50 / bare p50', ...results.map((r) => r.ratios.cachedP50OverBareP50.toFixed(2))],
       ['cached p99 / bare p50', ...results.map((r) => r.ratios.cachedP99OverBareP50.toFixed(2))],
       ['cached p99 / bare p99 (info)', ...results.map((r) => r.ratios.cachedP99OverBareP99.toFixed(2))],
-      ['bare p99 / bare p50 (info: the host noise the p99 target sits on)', ...results.map((r) => (r.baseline.p99Us / r.baseline.p50Us).toFixed(2))],
+      [
+        'bare p99 / bare p50 (info: the host noise the p99 target sits on)',
+        ...results.map((r) => (r.baseline.p99Us / r.baseline.p50Us).toFixed(2)),
+      ],
       ['cached p99.9 / bare p50 (info)', ...results.map((r) => r.ratios.cachedP999OverBareP50.toFixed(2))],
       [
         'cached p50 / bare p50 per round min..max',
@@ -585,14 +628,33 @@ export async function hotPathBench(opts: HotPathOptions = {}): Promise<BenchRepo
     columns: ['piece', ...results.map((r) => r.alg)],
     rows: [
       ['decide() cached p50 - bare verify p50', ...results.map((r) => (r.cached.p50Us - r.baseline.p50Us).toFixed(2))],
-      ['parseRideCodeText (base45+CBOR+codeId+Sig_structure)', ...results.map((r) => (r.overheadBreakdownUs.parseRideCodeTextUs ?? NaN).toFixed(2))],
-      ['credentialHash (SHA-256 of level 1, base64)', ...results.map((r) => (r.overheadBreakdownUs.credentialHashUs ?? NaN).toFixed(2))],
-      ['one Sig_structure copy of the level-2 cred', ...results.map((r) => (r.overheadBreakdownUs.sigStructureCopyUs ?? NaN).toFixed(2))],
-      ['verify over the real level-2 Sig_structure', ...results.map((r) => (r.overheadBreakdownUs.verifyActualLevel2Us ?? NaN).toFixed(2))],
-      ['rider-key import (cold new rider only; importCoseKey)', ...results.map((r) => (r.overheadBreakdownUs.riderKeyImportUs ?? NaN).toFixed(2))],
+      [
+        'parseRideCodeText (base45+CBOR+codeId+Sig_structure)',
+        ...results.map((r) => (r.overheadBreakdownUs.parseRideCodeTextUs ?? NaN).toFixed(2)),
+      ],
+      [
+        'credentialHash (SHA-256 of level 1, base64)',
+        ...results.map((r) => (r.overheadBreakdownUs.credentialHashUs ?? NaN).toFixed(2)),
+      ],
+      [
+        'one Sig_structure copy of the level-2 cred',
+        ...results.map((r) => (r.overheadBreakdownUs.sigStructureCopyUs ?? NaN).toFixed(2)),
+      ],
+      [
+        'verify over the real level-2 Sig_structure',
+        ...results.map((r) => (r.overheadBreakdownUs.verifyActualLevel2Us ?? NaN).toFixed(2)),
+      ],
+      [
+        'rider-key import (cold new rider only; importCoseKey)',
+        ...results.map((r) => (r.overheadBreakdownUs.riderKeyImportUs ?? NaN).toFixed(2)),
+      ],
       [
         'rider-key import / that verify',
-        ...results.map((r) => ((r.overheadBreakdownUs.riderKeyImportUs ?? NaN) / (r.overheadBreakdownUs.verifyActualLevel2Us ?? NaN)).toFixed(2)),
+        ...results.map((r) =>
+          (
+            (r.overheadBreakdownUs.riderKeyImportUs ?? NaN) / (r.overheadBreakdownUs.verifyActualLevel2Us ?? NaN)
+          ).toFixed(2),
+        ),
       ],
     ],
   };
@@ -624,10 +686,30 @@ export async function hotPathBench(opts: HotPathOptions = {}): Promise<BenchRepo
   const targets: TargetCheck[] = [];
   for (const r of results) {
     targets.push(
-      target(`${r.alg} cached p50`, 'cached decide p50 / bare verify p50', r.ratios.cachedP50OverBareP50, TARGETS.cachedP50),
-      target(`${r.alg} cached p99`, 'cached decide p99 / bare verify p50', r.ratios.cachedP99OverBareP50, TARGETS.cachedP99),
-      target(`${r.alg} cold p50, renewed credential`, 'cold decide p50 / (2 × bare verify p50)', r.ratios.coldRenewedP50OverTwoBareP50, TARGETS.coldP50),
-      target(`${r.alg} cold p50, new rider`, 'cold decide p50 / (2 × bare verify p50)', r.ratios.coldNewP50OverTwoBareP50, TARGETS.coldP50),
+      target(
+        `${r.alg} cached p50`,
+        'cached decide p50 / bare verify p50',
+        r.ratios.cachedP50OverBareP50,
+        TARGETS.cachedP50,
+      ),
+      target(
+        `${r.alg} cached p99`,
+        'cached decide p99 / bare verify p50',
+        r.ratios.cachedP99OverBareP50,
+        TARGETS.cachedP99,
+      ),
+      target(
+        `${r.alg} cold p50, renewed credential`,
+        'cold decide p50 / (2 × bare verify p50)',
+        r.ratios.coldRenewedP50OverTwoBareP50,
+        TARGETS.coldP50,
+      ),
+      target(
+        `${r.alg} cold p50, new rider`,
+        'cold decide p50 / (2 × bare verify p50)',
+        r.ratios.coldNewP50OverTwoBareP50,
+        TARGETS.coldP50,
+      ),
     );
   }
 

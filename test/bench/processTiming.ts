@@ -35,7 +35,10 @@ export interface TimedRun {
 }
 
 /** Spawns `process.execPath args`, writes `input` (if any) to its stdin and times it to exit. */
-export function timeProcess(args: string[], o: { input?: Buffer; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<TimedRun> {
+export function timeProcess(
+  args: string[],
+  o: { input?: Buffer; cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<TimedRun> {
   return new Promise((resolve, reject) => {
     const cpu0 = childrenCpuMs();
     const t0 = hrnow();

@@ -27,14 +27,33 @@ const BENCHES: Record<string, (ctx: RunContext) => Promise<BenchReport>> = {
   hotPath: (ctx) =>
     hotPathBench(
       ctx.quick
-        ? { quiet: ctx.quiet, rounds: 3, baselinePerRound: 500, cachedPerRound: 500, coldPerRound: 100, riders: 500, renewRiders: 400 }
+        ? {
+            quiet: ctx.quiet,
+            rounds: 3,
+            baselinePerRound: 500,
+            cachedPerRound: 500,
+            coldPerRound: 100,
+            riders: 500,
+            renewRiders: 400,
+          }
         : { quiet: ctx.quiet },
     ),
-  durableCommit: (ctx) => durableCommitBench(ctx.quick ? { quiet: ctx.quiet, rounds: 3, barePerRound: 200, normalPerRound: 200, fullPerRound: 30, riders: 400 } : { quiet: ctx.quiet }),
-  backlogDrain: (ctx) => backlogDrainBench(ctx.quick ? { quiet: ctx.quiet, taps: 20_000, idleSeconds: 3 } : { quiet: ctx.quiet }),
-  denyListSwap: async (ctx) => (await import('./denyListSwap.bench.ts')).denyListSwapBench(ctx.quick ? { quiet: ctx.quiet, entries: 200_000, idleMs: 1000 } : { quiet: ctx.quiet }),
-  frameToGate: (ctx) => frameToGateBench(ctx.quick ? { quiet: ctx.quiet, frames: 150, warmupFrames: 10 } : { quiet: ctx.quiet }),
-  startup: (ctx) => startupBench(ctx.quick ? { quiet: ctx.quiet, rounds: 10, warmupRounds: 1, runStarts: 2 } : { quiet: ctx.quiet }),
+  durableCommit: (ctx) =>
+    durableCommitBench(
+      ctx.quick
+        ? { quiet: ctx.quiet, rounds: 3, barePerRound: 200, normalPerRound: 200, fullPerRound: 30, riders: 400 }
+        : { quiet: ctx.quiet },
+    ),
+  backlogDrain: (ctx) =>
+    backlogDrainBench(ctx.quick ? { quiet: ctx.quiet, taps: 20_000, idleSeconds: 3 } : { quiet: ctx.quiet }),
+  denyListSwap: async (ctx) =>
+    (await import('./denyListSwap.bench.ts')).denyListSwapBench(
+      ctx.quick ? { quiet: ctx.quiet, entries: 200_000, idleMs: 1000 } : { quiet: ctx.quiet },
+    ),
+  frameToGate: (ctx) =>
+    frameToGateBench(ctx.quick ? { quiet: ctx.quiet, frames: 150, warmupFrames: 10 } : { quiet: ctx.quiet }),
+  startup: (ctx) =>
+    startupBench(ctx.quick ? { quiet: ctx.quiet, rounds: 10, warmupRounds: 1, runStarts: 2 } : { quiet: ctx.quiet }),
   verifyProcess: (ctx) => verifyProcessBench(ctx.quick ? { quiet: ctx.quiet, rounds: 3 } : { quiet: ctx.quiet }),
 };
 
@@ -44,7 +63,9 @@ async function main(argv: string[]): Promise<number> {
   const unknownFlags = argv.filter((a) => a.startsWith('--') && a !== '--json' && a !== '--quick');
   const names = argv.filter((a) => !a.startsWith('--'));
   if (unknownFlags.length) {
-    process.stderr.write(`unknown option ${unknownFlags.join(' ')}\nusage: run.ts [--json] [--quick] [${Object.keys(BENCHES).join('|')} ...]\n`);
+    process.stderr.write(
+      `unknown option ${unknownFlags.join(' ')}\nusage: run.ts [--json] [--quick] [${Object.keys(BENCHES).join('|')} ...]\n`,
+    );
     return 2;
   }
   const unknown = names.filter((n) => !(n in BENCHES));
@@ -66,9 +87,7 @@ async function main(argv: string[]): Promise<number> {
     platform: `${process.platform}-${process.arch}`,
     cpus: os.cpus().length,
     allTargetsMet: reports.every((r) => r.targets.every((t) => t.pass)),
-    benchmarks: Object.fromEntries(
-      reports.map((r) => [r.name, { targets: r.targets, notes: r.notes, ...r.data }]),
-    ),
+    benchmarks: Object.fromEntries(reports.map((r) => [r.name, { targets: r.targets, notes: r.notes, ...r.data }])),
   });
   if (!json) process.stdout.write('JSON:\n');
   process.stdout.write(JSON.stringify(blob) + '\n');

@@ -56,11 +56,19 @@ async function runToScannerUp(dir: string, k: number): Promise<RunStart> {
   const port = (server.address() as AddressInfo).port;
   const dataDir = join(dir, `data-${k}`);
   const settingsFile = join(dir, `settings-${k}.json`);
-  writeFileSync(settingsFile, JSON.stringify(busSettings(`tcp://127.0.0.1:${port}`, dataDir, { deviceId: 'bench-startup-1', log: { level: 'silent' } })));
+  writeFileSync(
+    settingsFile,
+    JSON.stringify(
+      busSettings(`tcp://127.0.0.1:${port}`, dataDir, { deviceId: 'bench-startup-1', log: { level: 'silent' } }),
+    ),
+  );
   try {
     const accepted = once(server, 'connection');
     const t0 = hrnow();
-    const child = spawn(process.execPath, [FAREGATE_BIN, 'run', '--config', settingsFile], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [FAREGATE_BIN, 'run', '--config', settingsFile], {
+      cwd: dir,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
@@ -94,12 +102,12 @@ export async function startupBench(opts: StartupOptions = {}): Promise<BenchRepo
         const r = await timeProcess([FAREGATE_BIN, '--version'], { cwd: dir });
         versionOutput = (r.stdout + r.stderr).trim();
         versionCode = r.code;
-        if (measured) version.push(r.ms), versionCpu.push(r.cpuMs);
+        if (measured) (version.push(r.ms), versionCpu.push(r.cpuMs));
       };
       const runBare = async (): Promise<void> => {
         const r = await timeProcess(['-e', '0'], { cwd: dir });
         if (r.code !== 0) fail(`node -e 0 exited ${r.code}`);
-        if (measured) bare.push(r.ms), bareCpu.push(r.cpuMs);
+        if (measured) (bare.push(r.ms), bareCpu.push(r.cpuMs));
       };
       if (round % 2) {
         await runBare();
@@ -116,7 +124,14 @@ export async function startupBench(opts: StartupOptions = {}): Promise<BenchRepo
     const v = median(version);
     const b = median(bare);
     const ratio = v / b;
-    const targets: TargetCheck[] = [target('faregate --version start-up', 'median wall time of faregate --version / of node -e 0', ratio, TARGET_RATIO)];
+    const targets: TargetCheck[] = [
+      target(
+        'faregate --version start-up',
+        'median wall time of faregate --version / of node -e 0',
+        ratio,
+        TARGET_RATIO,
+      ),
+    ];
     const up = starts.map((s) => s.scannerUpMs);
     const term = starts.map((s) => s.exitAfterTermMs);
     const versionSeemsRight = versionCode === 0 && /\d+\.\d+\.\d+/.test(versionOutput) && !versionOutput.includes('\n');
@@ -151,7 +166,18 @@ export async function startupBench(opts: StartupOptions = {}): Promise<BenchRepo
         `faregate run: bus settings with scanner tcp://127.0.0.1:PORT, dev trust and deny lists, a fresh data dir each start, log level silent; exits after SIGTERM: ${starts.map((s) => s.signal ?? s.exitCode).join(', ')}.`,
         `bench took ${((Date.now() - started) / 1000).toFixed(1)} s.`,
       ],
-      data: { options: o, versionMs: version, nodeMs: bare, versionCpuMs: versionCpu, nodeCpuMs: bareCpu, ratio, cpuRatio: median(versionCpu) / median(bareCpu), versionOutput, versionCode, run: starts },
+      data: {
+        options: o,
+        versionMs: version,
+        nodeMs: bare,
+        versionCpuMs: versionCpu,
+        nodeCpuMs: bareCpu,
+        ratio,
+        cpuRatio: median(versionCpu) / median(bareCpu),
+        versionOutput,
+        versionCode,
+        run: starts,
+      },
     };
   } finally {
     await removeTempDir(dir);

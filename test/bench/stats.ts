@@ -134,7 +134,9 @@ export function fmt(v: number, digits = 1): string {
 }
 
 export function renderTable(t: Table): string {
-  const cells = t.rows.map((r) => r.map((c) => (typeof c === 'number' ? (Number.isInteger(c) ? c.toLocaleString('en-US') : fmt(c)) : c)));
+  const cells = t.rows.map((r) =>
+    r.map((c) => (typeof c === 'number' ? (Number.isInteger(c) ? c.toLocaleString('en-US') : fmt(c)) : c)),
+  );
   const widths = t.columns.map((c, i) => Math.max(c.length, ...cells.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]): string =>
     r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');

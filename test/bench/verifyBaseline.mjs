@@ -12,7 +12,11 @@ const spec = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const hash = spec.alg === 'EdDSA' ? null : 'sha256';
 const triples = spec.triples.map(([jwk, m, s]) => {
   const key = createPublicKey({ key: jwk, format: 'jwk' });
-  return [spec.alg === 'EdDSA' ? key : { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(m, 'base64'), Buffer.from(s, 'base64')];
+  return [
+    spec.alg === 'EdDSA' ? key : { key, dsaEncoding: 'ieee-p1363' },
+    Buffer.from(m, 'base64'),
+    Buffer.from(s, 'base64'),
+  ];
 });
 const answer = spec.answer + '\n';
 let i = 0;

@@ -31,7 +31,13 @@ export interface VerifyProcessOptions {
   quiet?: boolean;
 }
 
-const DEFAULTS: Required<VerifyProcessOptions> = { codes: 20_000, riders: 200, rounds: 11, warmupRounds: 1, quiet: false };
+const DEFAULTS: Required<VerifyProcessOptions> = {
+  codes: 20_000,
+  riders: 200,
+  rounds: 11,
+  warmupRounds: 1,
+  quiet: false,
+};
 
 /** Target (issue 9): whole `faregate verify` ≤ 1.3 × the baseline process, per algorithm. */
 export const TARGET_RATIO = 1.3;
@@ -80,7 +86,13 @@ function makePopulation(alg: SupportedAlg, o: Required<VerifyProcessOptions>, di
   for (let i = 0; i < o.codes; i++) {
     const r = riders[i % riders.length]!;
     const at = T0 + i * STEP;
-    const qr = makeRideCode({ credential: r.credential, riderAlg: alg, riderKey: r.pair.privateKey, ts: Math.floor(at), seq: ++r.seq });
+    const qr = makeRideCode({
+      credential: r.credential,
+      riderAlg: alg,
+      riderKey: r.pair.privateKey,
+      ts: Math.floor(at),
+      seq: ++r.seq,
+    });
     lines.push(JSON.stringify({ qr, at }));
   }
   // Baseline: one key per rider, in the same rotation, each with one 270-byte message (the size
@@ -88,7 +100,10 @@ function makePopulation(alg: SupportedAlg, o: Required<VerifyProcessOptions>, di
   const triples = riders.map(() => {
     const k = generateKeyPair(alg);
     const m = randomBytes(270);
-    const s = alg === ALG_EDDSA ? cryptoSign(null, m, k.privateKey) : cryptoSign('sha256', m, { key: k.privateKey, dsaEncoding: 'ieee-p1363' });
+    const s =
+      alg === ALG_EDDSA
+        ? cryptoSign(null, m, k.privateKey)
+        : cryptoSign('sha256', m, { key: k.privateKey, dsaEncoding: 'ieee-p1363' });
     return [k.publicKey.export({ format: 'jwk' }), m.toString('base64'), s.toString('base64')];
   });
   // An accept line of faregate's shape and length (32-hex codeId, 16-byte sub and cti), for the baseline to echo.
@@ -121,25 +136,32 @@ export async function verifyProcessBench(opts: VerifyProcessOptions = {}): Promi
   const started = Date.now();
   const dir = await benchTempDir('verify');
   try {
-    progress(o.quiet, `verifyProcess: minting ${o.codes.toLocaleString('en-US')} codes of ${o.riders} riders per algorithm`);
-    const pops = ([ALG_EDDSA, ALG_ES256] as const).map((alg) => makePopulation(alg, o, dir));
-    const times = new Map<string, { faregate: number[]; baseline: number[]; faregateCpu: number[]; baselineCpu: number[] }>(
-      pops.map((p) => [algName(p.alg), { faregate: [], baseline: [], faregateCpu: [], baselineCpu: [] }]),
+    progress(
+      o.quiet,
+      `verifyProcess: minting ${o.codes.toLocaleString('en-US')} codes of ${o.riders} riders per algorithm`,
     );
+    const pops = ([ALG_EDDSA, ALG_ES256] as const).map((alg) => makePopulation(alg, o, dir));
+    const times = new Map<
+      string,
+      { faregate: number[]; baseline: number[]; faregateCpu: number[]; baselineCpu: number[] }
+    >(pops.map((p) => [algName(p.alg), { faregate: [], baseline: [], faregateCpu: [], baselineCpu: [] }]));
     for (let round = 0; round < o.warmupRounds + o.rounds; round++) {
       const measured = round >= o.warmupRounds;
-      progress(o.quiet, `verifyProcess: round ${round + 1}/${o.warmupRounds + o.rounds}${measured ? '' : ' (warm-up)'}`);
+      progress(
+        o.quiet,
+        `verifyProcess: round ${round + 1}/${o.warmupRounds + o.rounds}${measured ? '' : ' (warm-up)'}`,
+      );
       for (const p of round % 2 ? [...pops].reverse() : pops) {
         const name = algName(p.alg);
         const runFaregate = async (): Promise<void> => {
           const r = await timeProcess([FAREGATE_BIN, 'verify', '--trust', p.trustFile], { input: p.input, cwd: dir });
           checkFaregate(r, o.codes, `faregate ${name} round ${round + 1}`);
-          if (measured) times.get(name)!.faregate.push(r.ms), times.get(name)!.faregateCpu.push(r.cpuMs);
+          if (measured) (times.get(name)!.faregate.push(r.ms), times.get(name)!.faregateCpu.push(r.cpuMs));
         };
         const runBaseline = async (): Promise<void> => {
           const r = await timeProcess([BASELINE_SCRIPT, p.baselineSpec], { input: p.input, cwd: dir });
           checkBaseline(r, o.codes, `baseline ${name} round ${round + 1}`);
-          if (measured) times.get(name)!.baseline.push(r.ms), times.get(name)!.baselineCpu.push(r.cpuMs);
+          if (measured) (times.get(name)!.baseline.push(r.ms), times.get(name)!.baselineCpu.push(r.cpuMs));
         };
         if (round % 2) {
           await runBaseline();
@@ -160,9 +182,37 @@ export async function verifyProcessBench(opts: VerifyProcessOptions = {}): Promi
       const perLineUs = ((f - b) * 1000) / o.codes;
       const fc = median(t.faregateCpu);
       const bc = median(t.baselineCpu);
-      rows.push([name, b, f, Math.min(...t.faregate), Math.max(...t.faregate), ratio.toFixed(3), perLineUs, bc, fc, (fc / bc).toFixed(3)]);
-      targets.push(target(`${name} faregate verify, ${o.codes.toLocaleString('en-US')} lines`, 'faregate wall-time median / baseline process median', ratio, TARGET_RATIO));
-      results[name] = { baselineMs: t.baseline, faregateMs: t.faregate, baselineMedianMs: b, faregateMedianMs: f, ratio, extraUsPerLine: perLineUs, baselineCpuMs: t.baselineCpu, faregateCpuMs: t.faregateCpu, cpuRatio: fc / bc };
+      rows.push([
+        name,
+        b,
+        f,
+        Math.min(...t.faregate),
+        Math.max(...t.faregate),
+        ratio.toFixed(3),
+        perLineUs,
+        bc,
+        fc,
+        (fc / bc).toFixed(3),
+      ]);
+      targets.push(
+        target(
+          `${name} faregate verify, ${o.codes.toLocaleString('en-US')} lines`,
+          'faregate wall-time median / baseline process median',
+          ratio,
+          TARGET_RATIO,
+        ),
+      );
+      results[name] = {
+        baselineMs: t.baseline,
+        faregateMs: t.faregate,
+        baselineMedianMs: b,
+        faregateMedianMs: f,
+        ratio,
+        extraUsPerLine: perLineUs,
+        baselineCpuMs: t.baselineCpu,
+        faregateCpuMs: t.faregateCpu,
+        cpuRatio: fc / bc,
+      };
     }
     return {
       name: 'verifyProcess',
@@ -170,7 +220,18 @@ export async function verifyProcessBench(opts: VerifyProcessOptions = {}): Promi
       tables: [
         {
           title: 'Wall time, spawn to exit, and CPU time of the process (ms; medians of measured rounds)',
-          columns: ['alg', 'baseline p50', 'faregate p50', 'faregate min', 'faregate max', 'ratio', 'extra µs/line', 'baseline CPU', 'faregate CPU', 'CPU ratio'],
+          columns: [
+            'alg',
+            'baseline p50',
+            'faregate p50',
+            'faregate min',
+            'faregate max',
+            'ratio',
+            'extra µs/line',
+            'baseline CPU',
+            'faregate CPU',
+            'CPU ratio',
+          ],
           rows,
         },
       ],
@@ -179,7 +240,7 @@ export async function verifyProcessBench(opts: VerifyProcessOptions = {}): Promi
         `rounds: ${o.warmupRounds} warm-up (discarded) + ${o.rounds} measured; contenders alternate, order flipped every round; input written to a pipe in one piece, output read from a pipe.`,
         `baseline: node test/bench/verifyBaseline.mjs (JSON.parse + one crypto.verify per line with one of ${o.riders} pre-imported keys in the riders' rotation, an answer as long as faregate's accept line, one write per input chunk); faregate: node ${'dist/src/cli/faregate.js'} verify --trust (every line checked to be an accept, in order).`,
         `"extra µs/line" = (faregate − baseline) / lines: start-up difference included.`,
-        'CPU columns: medians of the child\'s user + system time (all threads, from the parent\'s cutime/cstime, 10 ms resolution); on a shared, loaded machine the CPU ratio moves far less than the wall-time ratio, which is the target.',
+        "CPU columns: medians of the child's user + system time (all threads, from the parent's cutime/cstime, 10 ms resolution); on a shared, loaded machine the CPU ratio moves far less than the wall-time ratio, which is the target.",
         `bench took ${((Date.now() - started) / 1000).toFixed(1)} s.`,
       ],
       data: { options: o, node: process.version, results },

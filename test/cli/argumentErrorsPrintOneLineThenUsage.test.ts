@@ -9,18 +9,33 @@ describe('argument errors', () => {
   it.each([
     [['verify'], 'faregate verify: missing --trust (a trust list file, JWK Set)'],
     [['verify', '--trust'], 'faregate verify: --trust FILE: the value is missing (a trust list file, JWK Set)'],
-    [['verify', '--trust', '--mode', 'bus'], 'faregate verify: --trust FILE: the value is missing before --mode (a trust list file, JWK Set)'],
+    [
+      ['verify', '--trust', '--mode', 'bus'],
+      'faregate verify: --trust FILE: the value is missing before --mode (a trust list file, JWK Set)',
+    ],
     [['verify', '--trust', 't.json', '--mode', 'tram'], 'faregate verify: --mode must be bus or metro, not "tram"'],
     [['verify', '--trust', 't.json', '--skew', 'soon'], 'faregate verify: --skew: must be a number'],
-    [['verify', '--trust', 't.json', '--trusts', 'x'], 'faregate verify: unknown option --trusts; did you mean --trust?'],
+    [
+      ['verify', '--trust', 't.json', '--trusts', 'x'],
+      'faregate verify: unknown option --trusts; did you mean --trust?',
+    ],
     [['verify', '--trust', 'a.json', '--trust', 'b.json'], 'faregate verify: --trust is given more than once'],
     [['keys', 'generate', '--alg', 'RSA'], 'faregate keys generate: --alg must be EdDSA or ES256, not "RSA"'],
     [['keys', 'generate', '--force=yes', '--out', 'k'], 'faregate keys generate: --force takes no value (got "yes")'],
-    [['issue', '--issuer', 'i', '--rider', 'r'], 'faregate issue: missing --sub (the rider account id, 1..32 bytes in hex, pseudonymous)'],
-    [['code', '--seq', '1'], "faregate code: missing --credential (a credential file, as written by faregate issue); missing --rider (the rider's private key, JWK)"],
+    [
+      ['issue', '--issuer', 'i', '--rider', 'r'],
+      'faregate issue: missing --sub (the rider account id, 1..32 bytes in hex, pseudonymous)',
+    ],
+    [
+      ['code', '--seq', '1'],
+      "faregate code: missing --credential (a credential file, as written by faregate issue); missing --rider (the rider's private key, JWK)",
+    ],
     [['backend', 'report'], "faregate backend report: missing --db (the backend's SQLite file)"],
     [['lists', 'sign', '--type', 'both'], 'faregate lists sign: --type must be trust or deny, not "both"'],
-    [['cmd', 'send', '--device', 'd'], 'faregate cmd send: missing --mqtt (the broker, mqtt://host:port or mqtts://host:port); missing --cmd (the command: free_pass, out_of_service, reload_config, status, log_level); missing --key (the operator private key, JWK with kid)'],
+    [
+      ['cmd', 'send', '--device', 'd'],
+      'faregate cmd send: missing --mqtt (the broker, mqtt://host:port or mqtts://host:port); missing --cmd (the command: free_pass, out_of_service, reload_config, status, log_level); missing --key (the operator private key, JWK with kid)',
+    ],
     [['taps', '--data-dir', '/tmp', '--limit', '0'], 'faregate taps: --limit: must be 1 or more'],
   ])('%j', async (args, first) => {
     const r = await runFaregate(args);

@@ -33,7 +33,9 @@ describe('the command line start', () => {
     const rel = [...files].map((f) => f.slice(REPO_ROOT.length));
     expect(rel).toContain('dist/src/cli/help.js');
     expect(rel.filter((f) => f.includes('/cli/commands/'))).toEqual([]);
-    expect([...packages].filter((p) => !['node:fs', 'node:path', 'node:url', 'node:util', 'node:events'].includes(p))).toEqual([]);
+    expect(
+      [...packages].filter((p) => !['node:fs', 'node:path', 'node:url', 'node:util', 'node:events'].includes(p)),
+    ).toEqual([]);
   });
 
   it('the bin imports nothing before it knows the command (--version reads only package.json)', () => {

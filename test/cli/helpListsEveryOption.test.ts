@@ -11,7 +11,10 @@ import { EXIT_CODE_TABLE } from '../../src/cli/spec/exitCodes.ts';
 import type { CommandSpec } from '../../src/cli/spec/types.ts';
 import { REPO_ROOT, runFaregate } from '../support/cli.ts';
 
-const specs: CommandSpec[] = COMMANDS.flatMap((e) => [...(e.spec ? [e.spec] : []), ...Object.values(e.subcommands ?? {})]);
+const specs: CommandSpec[] = COMMANDS.flatMap((e) => [
+  ...(e.spec ? [e.spec] : []),
+  ...Object.values(e.subcommands ?? {}),
+]);
 
 function optionsSection(help: string): string {
   const i = help.indexOf('\noptions:\n');
@@ -42,7 +45,10 @@ describe('help lists every declared option', () => {
       expect(r.stdout.split('\n').filter((l) => l.length > 100)).toEqual([]);
     }
     // Help text for the whole command carries the synopsis with every option too.
-    const usage = viaFlag.stdout.slice(viaFlag.stdout.indexOf('usage:'), viaFlag.stdout.indexOf('\n\n', viaFlag.stdout.indexOf('usage:')));
+    const usage = viaFlag.stdout.slice(
+      viaFlag.stdout.indexOf('usage:'),
+      viaFlag.stdout.indexOf('\n\n', viaFlag.stdout.indexOf('usage:')),
+    );
     for (const name of Object.keys(spec.options)) expect(usage).toContain(`--${name}`);
   });
 
@@ -61,7 +67,10 @@ describe('faregate help, --version', () => {
     for (const s of specs) expect(r.stdout).toMatch(new RegExp(`^  ${s.path}\\s+\\S`, 'm'));
     const tail = r.stdout.slice(r.stdout.indexOf('exit codes:'));
     for (const [code, what] of EXIT_CODE_TABLE) expect(tail).toContain(`${code}  ${what}`);
-    expect(r.stdout.split('\n').every((l) => l.length <= 100), 'lines fit in 100 columns').toBe(true);
+    expect(
+      r.stdout.split('\n').every((l) => l.length <= 100),
+      'lines fit in 100 columns',
+    ).toBe(true);
   });
 
   it('--version and -V print the package version alone', async () => {
@@ -82,6 +91,10 @@ describe('faregate help, --version', () => {
 
   it('an unknown command is one line with a hint, exit 2', async () => {
     const r = await runFaregate(['verfy']);
-    expect(r).toEqual({ code: 2, stdout: '', stderr: 'faregate: unknown command verfy; did you mean verify? (faregate help lists the commands)\n' });
+    expect(r).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'faregate: unknown command verfy; did you mean verify? (faregate help lists the commands)\n',
+    });
   });
 });

@@ -15,7 +15,11 @@ describe('inspect exit codes', () => {
   it('no argument and empty stdin (or only blank lines): exit 2', async () => {
     for (const input of ['', '\n\n']) {
       const r = await runFaregate(['inspect'], { input });
-      expect(r).toEqual({ code: 2, stdout: '', stderr: 'faregate inspect: no ride code: no argument, and nothing on stdin\n' });
+      expect(r).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: 'faregate inspect: no ride code: no argument, and nothing on stdin\n',
+      });
     }
   });
 
@@ -27,7 +31,9 @@ describe('inspect exit codes', () => {
   ])('%s: exit 1, %s', async (code, what) => {
     const r = await runFaregate(['inspect', code]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`^faregate inspect: the argument: ride code: ${what.replace(/[()]/g, '\\$&')}`));
+    expect(r.stderr).toMatch(
+      new RegExp(`^faregate inspect: the argument: ride code: ${what.replace(/[()]/g, '\\$&')}`),
+    );
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(jsonLines(r.stdout)[0]).toMatchObject({ verified: false, malformed: expect.stringContaining(what) });
   });

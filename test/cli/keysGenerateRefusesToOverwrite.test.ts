@@ -12,7 +12,8 @@ import { runFaregate } from '../support/cli.ts';
 describe('keys generate and existing files', () => {
   it('refuses an existing --out, then an existing --public-out, and replaces both with --force', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'faregate-keys-'));
-    const gen = (...extra: string[]) => runFaregate(['keys', 'generate', '--out', 'k.jwk.json', '--public-out', 'k.pub.json', ...extra], { cwd: dir });
+    const gen = (...extra: string[]) =>
+      runFaregate(['keys', 'generate', '--out', 'k.jwk.json', '--public-out', 'k.pub.json', ...extra], { cwd: dir });
 
     const first = await gen();
     expect(first.code, first.stderr).toBe(0);
@@ -22,11 +23,15 @@ describe('keys generate and existing files', () => {
     const again = await gen();
     expect(again.code).toBe(2);
     expect(again.stdout).toBe('');
-    expect(again.stderr).toBe('faregate keys generate: --out k.jwk.json already exists; not replacing it (give --force to replace it)\n');
+    expect(again.stderr).toBe(
+      'faregate keys generate: --out k.jwk.json already exists; not replacing it (give --force to replace it)\n',
+    );
     expect(readFileSync(join(dir, 'k.jwk.json'), 'utf8')).toBe(priv1);
 
     // Only the public file is in the way: nothing is written, not even the new private key.
-    const onlyPub = await runFaregate(['keys', 'generate', '--out', 'other.jwk.json', '--public-out', 'k.pub.json'], { cwd: dir });
+    const onlyPub = await runFaregate(['keys', 'generate', '--out', 'other.jwk.json', '--public-out', 'k.pub.json'], {
+      cwd: dir,
+    });
     expect(onlyPub.code).toBe(2);
     expect(onlyPub.stderr).toContain('--public-out k.pub.json already exists');
     expect(readdirSync(dir).sort()).toEqual(['k.jwk.json', 'k.pub.json']);
@@ -48,6 +53,10 @@ describe('keys generate and existing files', () => {
     const r = await runFaregate(['keys', 'generate', '--alg', 'ES256', '--out', 'k.jwk.json', '--force'], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
     expect(statSync(join(dir, 'k.jwk.json')).mode & 0o777).toBe(0o600);
-    expect(JSON.parse(readFileSync(join(dir, 'k.jwk.json'), 'utf8'))).toMatchObject({ kty: 'EC', crv: 'P-256', d: expect.any(String) });
+    expect(JSON.parse(readFileSync(join(dir, 'k.jwk.json'), 'utf8'))).toMatchObject({
+      kty: 'EC',
+      crv: 'P-256',
+      d: expect.any(String),
+    });
   });
 });

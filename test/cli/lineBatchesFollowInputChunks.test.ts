@@ -21,7 +21,11 @@ const t = (text: string): Line => ({ text, overlong: false });
 
 describe('readLineBatches', () => {
   it('gives one batch per chunk that completes lines, none for a chunk that completes none', async () => {
-    expect(await batches(chunks('a\nb\nc', 'c\n', 'dd', 'd', '\ne\n'))).toEqual([[t('a'), t('b')], [t('cc')], [t('ddd'), t('e')]]);
+    expect(await batches(chunks('a\nb\nc', 'c\n', 'dd', 'd', '\ne\n'))).toEqual([
+      [t('a'), t('b')],
+      [t('cc')],
+      [t('ddd'), t('e')],
+    ]);
   });
 
   it('keeps CR for the frame clean-up and yields a last line that has no LF', async () => {

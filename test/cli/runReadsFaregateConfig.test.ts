@@ -26,7 +26,9 @@ describe('faregate run and FAREGATE_CONFIG', () => {
     for (const env of [envWithout(), envWithout({ FAREGATE_CONFIG: '' })]) {
       const r = await runFaregate(['run'], { env });
       expect(r.code).toBe(2);
-      expect(r.stderr.split('\n')[0]).toBe('faregate run: missing --config and FAREGATE_CONFIG is not set (the settings file, YAML or JSON)');
+      expect(r.stderr.split('\n')[0]).toBe(
+        'faregate run: missing --config and FAREGATE_CONFIG is not set (the settings file, YAML or JSON)',
+      );
     }
   });
 
@@ -36,7 +38,9 @@ describe('faregate run and FAREGATE_CONFIG', () => {
     const viaEnv = await runFaregate(['run'], { env: envWithout({ FAREGATE_CONFIG: join(dir, 'bad.yaml') }) });
     expect(viaEnv.code).toBe(3);
     expect(viaEnv.stderr).toContain(`configuration ${join(dir, 'bad.yaml')} has`);
-    const both = await runFaregate(['run', '--config', join(dir, 'bad.yaml')], { env: envWithout({ FAREGATE_CONFIG: join(dir, 'missing.yaml') }) });
+    const both = await runFaregate(['run', '--config', join(dir, 'bad.yaml')], {
+      env: envWithout({ FAREGATE_CONFIG: join(dir, 'missing.yaml') }),
+    });
     expect(both.code).toBe(3);
     expect(both.stderr).toContain(`configuration ${join(dir, 'bad.yaml')} has`);
     expect(both.stderr).not.toContain('missing.yaml');
@@ -47,7 +51,11 @@ describe('faregate run and FAREGATE_CONFIG', () => {
     const scanner = await startPtyPair();
     const file = join(dir, 'settings.json');
     writeFileSync(file, JSON.stringify(busSettings(scanner.a, join(dir, 'data'))));
-    const child = spawn(process.execPath, [FAREGATE_BIN, 'run'], { cwd: REPO_ROOT, env: envWithout({ FAREGATE_CONFIG: file }), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [FAREGATE_BIN, 'run'], {
+      cwd: REPO_ROOT,
+      env: envWithout({ FAREGATE_CONFIG: file }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

@@ -69,18 +69,24 @@ describe('taps and events while the service runs', () => {
     // A rejected code shows in events (flushed within about a second) and in the taps counts.
     await writer.write(riders[0]!.code(Math.floor(Date.now() / 1000) - 3600) + '\r');
     await svc.waitForDecisions(codes.length + 1);
-    const events = await waitFor(async () => {
-      const r = await runFaregate(['events', '--data-dir', dataDir, '--json']);
-      const doc = JSON.parse(r.stdout) as { events: { kind: string; what: string; sub?: string }[] };
-      return doc.events.length > 0 ? doc : undefined;
-    }, 'the reject event', 10_000);
+    const events = await waitFor(
+      async () => {
+        const r = await runFaregate(['events', '--data-dir', dataDir, '--json']);
+        const doc = JSON.parse(r.stdout) as { events: { kind: string; what: string; sub?: string }[] };
+        return doc.events.length > 0 ? doc : undefined;
+      },
+      'the reject event',
+      10_000,
+    );
     expect(events.events[0]).toMatchObject({ kind: 'reject', what: 'code_expired', sub: riders[0]!.sub });
 
     // The human views: aligned tables with ids, no ride code.
     const table = await runFaregate(['taps', '--data-dir', dataDir, '--limit', '5']);
     expect(table.code, table.stderr).toBe(0);
     const lines = table.stdout.trimEnd().split('\n');
-    expect(lines[0]).toBe(`${join(dataDir, 'faregate.sqlite')}: 40 taps, 40 unsettled, 0 settled; 1 rejected (faregate events)`);
+    expect(lines[0]).toBe(
+      `${join(dataDir, 'faregate.sqlite')}: 40 taps, 40 unsettled, 0 settled; 1 rejected (faregate events)`,
+    );
     expect(lines[2]).toMatch(/^time \(UTC\)\s+tap id\s+sub\s+profile\s+fare\s+cur\s+where\s+settled/);
     expect(lines).toHaveLength(4 + 5);
     const newest = riders.at(-1)!.sub;
@@ -102,7 +108,12 @@ describe('taps and events while the service runs', () => {
     const before = readdirSync(dataDir).sort();
     const stopped = await runFaregate(['taps', '--data-dir', dataDir, '--json', '--limit', '1']);
     expect(stopped.code, stopped.stderr).toBe(0);
-    expect((JSON.parse(stopped.stdout) as TapsDoc).counts).toEqual({ total: 40, unsettled: 40, settled: 0, rejected: 1 });
+    expect((JSON.parse(stopped.stdout) as TapsDoc).counts).toEqual({
+      total: 40,
+      unsettled: 40,
+      settled: 0,
+      rejected: 1,
+    });
     expect((await runFaregate(['events', '--data-dir', dataDir])).code).toBe(0);
     expect(readdirSync(dataDir).sort()).toEqual(before);
     expect(before).not.toContain('faregate.sqlite-shm');
@@ -112,9 +123,18 @@ describe('taps and events while the service runs', () => {
     const dir = mkdtempSync(join(tmpdir(), 'faregate-taps-'));
     const empty = join(dir, 'empty');
     mkdirSync(empty);
-    for (const [cmd, d] of [['taps', join(dir, 'missing')], ['events', join(dir, 'missing')], ['taps', empty], ['events', empty]] as const) {
+    for (const [cmd, d] of [
+      ['taps', join(dir, 'missing')],
+      ['events', join(dir, 'missing')],
+      ['taps', empty],
+      ['events', empty],
+    ] as const) {
       const r = await runFaregate([cmd, '--data-dir', d]);
-      expect(r).toEqual({ code: 2, stdout: '', stderr: `faregate ${cmd}: no store in ${d} (no faregate.sqlite there)\n` });
+      expect(r).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: `faregate ${cmd}: no store in ${d} (no faregate.sqlite there)\n`,
+      });
     }
     expect(existsSync(join(dir, 'missing'))).toBe(false);
     expect(readdirSync(empty)).toEqual([]);

@@ -20,7 +20,10 @@ describe('faregate verify, one line at a time through a pipe that stays open', (
     child = new LineChild(['verify', '--trust', DEV_TRUST]);
 
     const steps: { line: string; expect: Record<string, unknown> }[] = [
-      { line: JSON.stringify({ qr: first, at: now }), expect: { decision: 'accept', codeId: codeIdOfText(first), sub: anna.sub } },
+      {
+        line: JSON.stringify({ qr: first, at: now }),
+        expect: { decision: 'accept', codeId: codeIdOfText(first), sub: anna.sub },
+      },
       // the same code again 1 s later: inside the duplicate window, so ignored (this needs the first answer's memory)
       { line: JSON.stringify({ qr: first, at: now + 1 }), expect: { decision: 'ignore', reason: 'duplicate' } },
       { line: 'not a ride code', expect: { decision: 'reject' } },

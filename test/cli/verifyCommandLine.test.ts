@@ -23,12 +23,73 @@ beforeAll(async () => {
   await ok(['keys', 'generate', '--alg', 'ES256', '--out', 'issuer2.jwk.json', '--public-out', 'issuer2.pub.json']);
   await ok(['keys', 'generate', '--alg', 'EdDSA', '--out', 'rider.jwk.json', '--public-out', 'rider.pub.json']);
   await ok(['keys', 'generate', '--alg', 'ES256', '--out', 'rider2.jwk.json', '--public-out', 'rider2.pub.json']);
-  await ok(['trust', 'build', '--key', 'issuer.pub.json', '--key', 'issuer2.pub.json', '--nbf', String(NOW - 86400), '--out', 'trust.json']);
-  await ok(['issue', '--issuer', 'issuer.jwk.json', '--rider', 'rider.pub.json', '--sub', 'A1B2C3', '--cti', '0102', '--iat', String(NOW - 60), '--exp', String(NOW + 86400), '--profile', '2', '--modes', 'bus', '--out', 'cred.txt']);
-  await ok(['issue', '--issuer', 'issuer2.jwk.json', '--rider', 'rider2.pub.json', '--sub', 'ffee', '--iat', String(NOW - 60), '--untagged', '--out', 'cred2.txt']);
-  code1 = (await ok(['code', '--credential', 'cred.txt', '--rider', 'rider.jwk.json', '--seq', '1', '--ts', String(NOW)])).trim();
-  code2 = (await ok(['code', '--credential', 'cred.txt', '--rider', 'rider.jwk.json', '--seq', '2', '--ts', String(NOW + 10)])).trim();
-  codeEs = (await ok(['code', '--credential', 'cred2.txt', '--rider', 'rider2.jwk.json', '--seq', '7', '--ts', String(NOW), '--untagged'])).trim();
+  await ok([
+    'trust',
+    'build',
+    '--key',
+    'issuer.pub.json',
+    '--key',
+    'issuer2.pub.json',
+    '--nbf',
+    String(NOW - 86400),
+    '--out',
+    'trust.json',
+  ]);
+  await ok([
+    'issue',
+    '--issuer',
+    'issuer.jwk.json',
+    '--rider',
+    'rider.pub.json',
+    '--sub',
+    'A1B2C3',
+    '--cti',
+    '0102',
+    '--iat',
+    String(NOW - 60),
+    '--exp',
+    String(NOW + 86400),
+    '--profile',
+    '2',
+    '--modes',
+    'bus',
+    '--out',
+    'cred.txt',
+  ]);
+  await ok([
+    'issue',
+    '--issuer',
+    'issuer2.jwk.json',
+    '--rider',
+    'rider2.pub.json',
+    '--sub',
+    'ffee',
+    '--iat',
+    String(NOW - 60),
+    '--untagged',
+    '--out',
+    'cred2.txt',
+  ]);
+  code1 = (
+    await ok(['code', '--credential', 'cred.txt', '--rider', 'rider.jwk.json', '--seq', '1', '--ts', String(NOW)])
+  ).trim();
+  code2 = (
+    await ok(['code', '--credential', 'cred.txt', '--rider', 'rider.jwk.json', '--seq', '2', '--ts', String(NOW + 10)])
+  ).trim();
+  codeEs = (
+    await ok([
+      'code',
+      '--credential',
+      'cred2.txt',
+      '--rider',
+      'rider2.jwk.json',
+      '--seq',
+      '7',
+      '--ts',
+      String(NOW),
+      '--untagged',
+    ])
+  ).trim();
 }, 60_000);
 
 describe('faregate keys generate', () => {
@@ -46,7 +107,13 @@ describe('faregate keys generate', () => {
 
 describe('faregate verify', () => {
   it('decides a sequence with one shared replay memory: accept, duplicate, replay, next code accepted', async () => {
-    const input = [code1, code1, `{"qr": ${JSON.stringify(code1)}, "at": ${NOW + 5}}`, `{"qr": ${JSON.stringify(code2)}, "at": ${NOW + 10}}`].join('\n') + '\n';
+    const input =
+      [
+        code1,
+        code1,
+        `{"qr": ${JSON.stringify(code1)}, "at": ${NOW + 5}}`,
+        `{"qr": ${JSON.stringify(code2)}, "at": ${NOW + 10}}`,
+      ].join('\n') + '\n';
     const out = jsonLines(await ok(['verify', '--trust', 'trust.json', '--now', String(NOW)], input));
     expect(out.map((o) => [o.decision, o.reason])).toEqual([
       ['accept', undefined],
@@ -54,7 +121,13 @@ describe('faregate verify', () => {
       ['reject', 'replay'],
       ['accept', undefined],
     ]);
-    expect(out[0]).toEqual({ decision: 'accept', codeId: expect.stringMatching(/^[0-9a-f]{32}$/), sub: 'a1b2c3', cti: '0102', profile: 2 });
+    expect(out[0]).toEqual({
+      decision: 'accept',
+      codeId: expect.stringMatching(/^[0-9a-f]{32}$/),
+      sub: 'a1b2c3',
+      cti: '0102',
+      profile: 2,
+    });
     expect(Object.keys(out[0]!)).toEqual(['decision', 'codeId', 'sub', 'cti', 'profile']);
   });
 
@@ -74,12 +147,21 @@ describe('faregate verify', () => {
 
   it('applies --mode, --deny, --code-validity and --skew', async () => {
     writeFileSync(join(dir, 'deny.json'), JSON.stringify({ sub: ['FFEE'], cti: [] }));
-    const metro = jsonLines(await ok(['verify', '--trust', 'trust.json', '--mode', 'metro', '--now', String(NOW)], code1 + '\n'));
+    const metro = jsonLines(
+      await ok(['verify', '--trust', 'trust.json', '--mode', 'metro', '--now', String(NOW)], code1 + '\n'),
+    );
     expect(metro[0]).toMatchObject({ decision: 'reject', reason: 'mode_not_allowed' });
-    const denied = jsonLines(await ok(['verify', '--trust', 'trust.json', '--deny', 'deny.json', '--now', String(NOW)], codeEs + '\n'));
+    const denied = jsonLines(
+      await ok(['verify', '--trust', 'trust.json', '--deny', 'deny.json', '--now', String(NOW)], codeEs + '\n'),
+    );
     expect(denied[0]).toMatchObject({ decision: 'reject', reason: 'denied', sub: 'ffee' });
     const late = String(NOW + 20 + 5 + 1);
-    const expired = jsonLines(await ok(['verify', '--trust', 'trust.json', '--now', late, '--code-validity', '20', '--skew', '5'], code1 + '\n'));
+    const expired = jsonLines(
+      await ok(
+        ['verify', '--trust', 'trust.json', '--now', late, '--code-validity', '20', '--skew', '5'],
+        code1 + '\n',
+      ),
+    );
     expect(expired[0]).toMatchObject({ decision: 'reject', reason: 'code_expired' });
   });
 
@@ -100,19 +182,22 @@ describe('faregate verify', () => {
     [['verify', '--trust', 'dup.json'], /repeated kid/],
     [['verify', '--trust', 'trust.json', '--deny', 'baddeny.json'], /deny list baddeny\.json is unusable: sub\.0/],
     [['verify', '--trust', 'notjson.json'], /not valid JSON/],
-  ])('exits 2 with a one-line message (then the usage, for an argument) for unusable arguments or files: %j', async (args, message) => {
-    const pub = JSON.parse(readFileSync(join(dir, 'issuer.pub.json'), 'utf8')) as object;
-    writeFileSync(join(dir, 'dup.json'), JSON.stringify({ keys: [pub, pub] }));
-    writeFileSync(join(dir, 'baddeny.json'), JSON.stringify({ sub: [42] }));
-    writeFileSync(join(dir, 'notjson.json'), '{"keys": [');
-    const r = await runFaregate(args, { cwd: dir, input: code1 + '\n' });
-    expect(r.code).toBe(2);
-    expect(r.stdout).toBe('');
-    const lines = r.stderr.trimEnd().split('\n');
-    expect(lines[0]).toMatch(message);
-    // An unusable file is one line; an argument error is followed by the usage.
-    if (lines.length > 1) expect(lines.slice(1).join('\n')).toMatch(/^usage: faregate verify --trust FILE/);
-  });
+  ])(
+    'exits 2 with a one-line message (then the usage, for an argument) for unusable arguments or files: %j',
+    async (args, message) => {
+      const pub = JSON.parse(readFileSync(join(dir, 'issuer.pub.json'), 'utf8')) as object;
+      writeFileSync(join(dir, 'dup.json'), JSON.stringify({ keys: [pub, pub] }));
+      writeFileSync(join(dir, 'baddeny.json'), JSON.stringify({ sub: [42] }));
+      writeFileSync(join(dir, 'notjson.json'), '{"keys": [');
+      const r = await runFaregate(args, { cwd: dir, input: code1 + '\n' });
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      const lines = r.stderr.trimEnd().split('\n');
+      expect(lines[0]).toMatch(message);
+      // An unusable file is one line; an argument error is followed by the usage.
+      if (lines.length > 1) expect(lines.slice(1).join('\n')).toMatch(/^usage: faregate verify --trust FILE/);
+    },
+  );
 });
 
 describe('faregate inspect', () => {

@@ -24,7 +24,9 @@ describe('faregate verify reads JSON lines of every shape', () => {
       `{"qr": ${JSON.stringify(a)}, "at": 1e999}`, // JSON.parse gives Infinity
       `{"qr": ${JSON.stringify(a)}, "at": `,
     ];
-    const r = await runFaregate(['verify', '--trust', DEV_TRUST, '--now', String(now + 1)], { input: lines.join('\n') + '\n' });
+    const r = await runFaregate(['verify', '--trust', DEV_TRUST, '--now', String(now + 1)], {
+      input: lines.join('\n') + '\n',
+    });
     expect(r.code, r.stderr).toBe(0);
     const out = jsonLines(r.stdout);
     expect(out).toHaveLength(lines.length);

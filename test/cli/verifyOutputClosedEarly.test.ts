@@ -16,7 +16,9 @@ describe('faregate verify whose stdout is closed early', () => {
   it('stops with a clear message and exit 0 while its stdin is still open', async () => {
     const now = Math.floor(Date.now() / 1000);
     const riders = Array.from({ length: 80 }, () => makeRider());
-    const lines = Array.from({ length: 3000 }, (_, i) => JSON.stringify({ qr: riders[i % 80]!.code(now + Math.floor(i / 20)), at: now + i * 0.05 }));
+    const lines = Array.from({ length: 3000 }, (_, i) =>
+      JSON.stringify({ qr: riders[i % 80]!.code(now + Math.floor(i / 20)), at: now + i * 0.05 }),
+    );
     child = new LineChild(['verify', '--trust', DEV_TRUST]);
     child.write(lines[0] + '\n');
     expect(JSON.parse(await child.nextLine())).toMatchObject({ decision: 'accept' });

@@ -20,14 +20,20 @@ afterAll(async () => {
 
 describe('free pass across restarts', () => {
   it('stays on after a SIGKILL and restart until lifted, then stays off', async () => {
-    expect(await h.send('free_pass', { on: true }, { id: 'evacuate-station' })).toMatchObject({ ok: true, result: { on: true, changed: true } });
+    expect(await h.send('free_pass', { on: true }, { id: 'evacuate-station' })).toMatchObject({
+      ok: true,
+      result: { on: true, changed: true },
+    });
     await h.svc.kill('SIGKILL');
     const statusesBefore = h.statuses.length;
     await h.startService();
 
     // Restored from the store: in the log, in the retained status, in the status reply.
     await h.svc.waitForLine((l) => l.msg === 'modes restored from the store', 'modes restored');
-    await waitFor(() => h.statuses.slice(statusesBefore).find((s) => s.online === true && s.freePass === true), 'retained status with free pass after restart');
+    await waitFor(
+      () => h.statuses.slice(statusesBefore).find((s) => s.online === true && s.freePass === true),
+      'retained status with free pass after restart',
+    );
     const st = (await h.send('status')).result!.status as any;
     expect(st.policy.modes.free_pass).toMatchObject({ on: true, by: 'evacuate-station' });
 
@@ -38,7 +44,10 @@ describe('free pass across restarts', () => {
     expect(valid.gate.action).toBe('open');
     expect(h.taps()).toEqual([expect.objectContaining({ id: valid.decision.tapId, fare: 0, flags: '["free_pass"]' })]);
 
-    expect(await h.send('free_pass', { on: false }, { id: 'all-clear' })).toMatchObject({ ok: true, result: { on: false, changed: true } });
+    expect(await h.send('free_pass', { on: false }, { id: 'all-clear' })).toMatchObject({
+      ok: true,
+      result: { on: false, changed: true },
+    });
     await h.restartService();
     const after = (await h.send('status')).result!.status as any;
     expect(after.policy.modes.free_pass).toMatchObject({ on: false, by: 'all-clear' });

@@ -19,9 +19,17 @@ import { startMosquitto, type Mosquitto } from '../support/mosquitto.ts';
 import { openPtyWriter, startPtyPair, waitFor, type PtyPair, type PtyWriter } from '../support/pty.ts';
 import { busSettings, ServiceProcess, type LogLine } from '../support/serviceProcess.ts';
 
-export type Reply = Record<string, unknown> & { id: string; ok: boolean; error?: string; result?: Record<string, unknown> };
+export type Reply = Record<string, unknown> & {
+  id: string;
+  ok: boolean;
+  error?: string;
+  result?: Record<string, unknown>;
+};
 
-export function operatorSigner(alg: SupportedAlg = ALG_EDDSA, kid = `op-${randomUUID().slice(0, 8)}`): JwsSigner & { publicJwk: Record<string, unknown> } {
+export function operatorSigner(
+  alg: SupportedAlg = ALG_EDDSA,
+  kid = `op-${randomUUID().slice(0, 8)}`,
+): JwsSigner & { publicJwk: Record<string, unknown> } {
   const pair = generateKeyPair(alg);
   const pub = publicJwk(pair);
   return { alg, kid, privateKey: pair.privateKey, publicJwk: { ...pub, kid } };
@@ -77,13 +85,19 @@ export class Harness {
     if (useMqtt) h.broker = await startMosquitto();
     h.settings = busSettings(h.scanner.a, join(h.dir, 'data'), {
       deviceId: h.deviceId,
-      ...(h.broker ? { mqtt: { url: h.broker.url, reconnectPeriodMs: 200 }, commands: { operatorKeys: keysFile } } : {}),
+      ...(h.broker
+        ? { mqtt: { url: h.broker.url, reconnectPeriodMs: 200 }, commands: { operatorKeys: keysFile } }
+        : {}),
       ...o.settings,
     });
     h.writeSettings();
     if (h.broker) {
       h.t = topics(DEFAULT_TOPIC_PREFIX, h.deviceId);
-      const client = mqtt.connect(h.broker.url, { clientId: `op-${randomUUID().slice(0, 8)}`, clean: true, reconnectPeriod: 200 });
+      const client = mqtt.connect(h.broker.url, {
+        clientId: `op-${randomUUID().slice(0, 8)}`,
+        clean: true,
+        reconnectPeriod: 200,
+      });
       client.on('message', (topic, buf) => {
         let json: Record<string, unknown>;
         try {
@@ -129,7 +143,8 @@ export class Harness {
     for (;;) {
       const r = await this.send('status', {}, {}, 700).catch(() => undefined);
       if (r) return r;
-      if (Date.now() > deadline) throw new Error(`service does not answer commands; last lines: ${JSON.stringify(this.svc.lines.slice(-5))}`);
+      if (Date.now() > deadline)
+        throw new Error(`service does not answer commands; last lines: ${JSON.stringify(this.svc.lines.slice(-5))}`);
     }
   }
 
@@ -147,7 +162,12 @@ export class Harness {
   }
 
   /** Signs and sends a command; resolves with its reply. */
-  async send(cmd: string, args: Record<string, unknown> = {}, o: CommandOptions = {}, timeoutMs = 5000): Promise<Reply> {
+  async send(
+    cmd: string,
+    args: Record<string, unknown> = {},
+    o: CommandOptions = {},
+    timeoutMs = 5000,
+  ): Promise<Reply> {
     const { payload, jws } = this.sign(cmd, args, o);
     return this.sendRaw(JSON.stringify(jws), payload.id, timeoutMs);
   }
@@ -171,15 +191,30 @@ export class Harness {
     const from = this.svc.lines.length;
     await this.writer.write(text + '\r');
     const decision = await this.svc.waitForLine((l) => typeof l.decision === 'string', 'decision', 10_000, from);
-    const gate = await this.svc.waitForLine((l) => l.component === 'gate' && (l.action === 'open' || l.action === 'reject'), 'gate signal', 10_000, from);
+    const gate = await this.svc.waitForLine(
+      (l) => l.component === 'gate' && (l.action === 'open' || l.action === 'reject'),
+      'gate signal',
+      10_000,
+      from,
+    );
     return { decision, gate };
   }
 
   /** The taps in the store (read-only; the service keeps running). */
-  taps(): { id: string; fare: number | null; flags: string | null; sub: string; direction: string; place: string; profile: number }[] {
+  taps(): {
+    id: string;
+    fare: number | null;
+    flags: string | null;
+    sub: string;
+    direction: string;
+    place: string;
+    profile: number;
+  }[] {
     const db = new Database(join(this.dir, 'data', 'faregate.sqlite'), { readonly: true, fileMustExist: true });
     try {
-      return db.prepare('SELECT id, fare, flags, sub, direction, place, profile FROM taps ORDER BY seqno').all() as ReturnType<Harness['taps']>;
+      return db
+        .prepare('SELECT id, fare, flags, sub, direction, place, profile FROM taps ORDER BY seqno')
+        .all() as ReturnType<Harness['taps']>;
     } finally {
       db.close();
     }

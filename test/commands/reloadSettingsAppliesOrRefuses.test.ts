@@ -108,7 +108,11 @@ describe('reload_config', () => {
   });
 
   const unusable: [string, () => void, RegExp][] = [
-    ['a settings file with a bad value', () => write({ ...settings, fare: { currency: 'yen' } }), /settings not reloaded: /],
+    [
+      'a settings file with a bad value',
+      () => write({ ...settings, fare: { currency: 'yen' } }),
+      /settings not reloaded: /,
+    ],
     ['a settings file that is not JSON', () => writeFileSync(file, '{"deviceId": '), /settings not reloaded/],
     [
       'a deny file that is not a deny list',
@@ -124,7 +128,11 @@ describe('reload_config', () => {
         const pair = generateKeyPair(ALG_EDDSA);
         const priv = { ...(pair.privateKey.export({ format: 'jwk' }) as object), kid: 'op-9' };
         writeFileSync(join(dir, 'ops2.json'), JSON.stringify({ keys: [priv] }));
-        write({ ...settings, commands: { operatorKeys: join(dir, 'ops2.json') }, fare: { currency: 'EUR', bus: settings.fare.bus } });
+        write({
+          ...settings,
+          commands: { operatorKeys: join(dir, 'ops2.json') },
+          fare: { currency: 'EUR', bus: settings.fare.bus },
+        });
       },
       /commands\.operatorKeys: .*ops2\.json is unusable: keys\.0\.d: holds a private key/,
     ],

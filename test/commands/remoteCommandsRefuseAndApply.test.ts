@@ -23,8 +23,15 @@ const OFF = { free_pass: false, out_of_service: false };
 function expectRefused(r: Reply | undefined, error: string): void {
   expect(r).toMatchObject({ ok: false, error, deviceId: b.deviceId });
   expect(typeof r!.detail).toBe('string');
-  expect(b.events().filter((e) => e.kind === 'command' && e.id === r!.id).at(-1)).toMatchObject({ ok: false, error });
-  expect(b.log.lines.filter((l) => l.msg === 'command refused' && l.commandId === r!.id).at(-1)).toMatchObject({ error });
+  expect(
+    b
+      .events()
+      .filter((e) => e.kind === 'command' && e.id === r!.id)
+      .at(-1),
+  ).toMatchObject({ ok: false, error });
+  expect(b.log.lines.filter((l) => l.msg === 'command refused' && l.commandId === r!.id).at(-1)).toMatchObject({
+    error,
+  });
   expect(b.modes()).toEqual(OFF);
 }
 
@@ -35,13 +42,19 @@ describe('remote commands refused', () => {
     const forged = Buffer.from(JSON.stringify({ ...payload, cmd: 'out_of_service' })).toString('base64url');
     expectRefused(await b.sendRaw(JSON.stringify({ ...jws, payload: forged }), payload.id), 'bad_signature');
     const other = b.sign('free_pass', { on: false });
-    expectRefused(await b.sendRaw(JSON.stringify({ ...jws, signature: other.jws.signature }), payload.id), 'bad_signature');
+    expectRefused(
+      await b.sendRaw(JSON.stringify({ ...jws, signature: other.jws.signature }), payload.id),
+      'bad_signature',
+    );
   });
 
-  it('an unknown kid, a pinned kid with another key, an alg that is not the pinned key\'s', async () => {
+  it("an unknown kid, a pinned kid with another key, an alg that is not the pinned key's", async () => {
     b = new CommandBench().start();
     expectRefused(await b.send('free_pass', { on: true }, { signer: operatorSigner() }), 'unknown_kid');
-    expectRefused(await b.send('free_pass', { on: true }, { signer: { ...operatorSigner(), kid: b.op.kid } }), 'bad_signature');
+    expectRefused(
+      await b.send('free_pass', { on: true }, { signer: { ...operatorSigner(), kid: b.op.kid } }),
+      'bad_signature',
+    );
     const es = operatorSigner(ALG_ES256);
     expectRefused(await b.send('free_pass', { on: true }, { signer: { ...es, kid: b.op.kid } }), 'alg_mismatch');
     const id = randomUUID();
@@ -62,10 +75,20 @@ describe('remote commands refused', () => {
     b = new CommandBench().start();
     const now = Math.floor(b.nowMs / 1000);
     expectRefused(await b.send('free_pass', { on: true }, { issuedAt: now - 300, expiresAt: now - 60 }), 'expired');
-    expectRefused(await b.send('free_pass', { on: true }, { issuedAt: now + 600, expiresAt: now + 660 }), 'not_yet_valid');
-    expectRefused(await b.send('free_pass', { on: true }, { issuedAt: now, expiresAt: now + 86_400 }), 'lifetime_too_long');
+    expectRefused(
+      await b.send('free_pass', { on: true }, { issuedAt: now + 600, expiresAt: now + 660 }),
+      'not_yet_valid',
+    );
+    expectRefused(
+      await b.send('free_pass', { on: true }, { issuedAt: now, expiresAt: now + 86_400 }),
+      'lifetime_too_long',
+    );
     // The skew (30 s): an expiry 5 s ago still counts.
-    const late = await b.send('out_of_service', { on: false }, { issuedAt: now - 20, expiresAt: now - 5, signer: b.op2 });
+    const late = await b.send(
+      'out_of_service',
+      { on: false },
+      { issuedAt: now - 20, expiresAt: now - 5, signer: b.op2 },
+    );
     expect(late).toMatchObject({ ok: true, result: { changed: false } });
     // The clock moves on: the same kind of command, 40 s past its expiry, is refused.
     b.nowMs += 40_000;
@@ -96,7 +119,14 @@ describe('remote commands refused', () => {
     const noTimes = signCommand({ id, deviceId: b.deviceId, cmd: 'status' }, b.op);
     expectRefused(await b.sendRaw(JSON.stringify(noTimes), id), 'bad_payload');
     const id2 = randomUUID();
-    const payload = { id: id2, deviceId: b.deviceId, cmd: 'free_pass', args: { on: true }, issuedAt: now, expiresAt: now + 60 };
+    const payload = {
+      id: id2,
+      deviceId: b.deviceId,
+      cmd: 'free_pass',
+      args: { on: true },
+      issuedAt: now,
+      expiresAt: now + 60,
+    };
     expectRefused(await b.sendRaw(JSON.stringify(signFlattenedJws(payload, b.op)), id2), 'wrong_typ');
   });
 
@@ -113,10 +143,18 @@ describe('remote commands accepted', () => {
   it('free_pass and out_of_service reply under their id, change the modes and write them to the store', async () => {
     b = new CommandBench().start();
     const on = await b.send('free_pass', { on: true }, { id: 'evac-on' });
-    expect(on).toMatchObject({ id: 'evac-on', ok: true, cmd: 'free_pass', result: { mode: 'free_pass', on: true, changed: true } });
+    expect(on).toMatchObject({
+      id: 'evac-on',
+      ok: true,
+      cmd: 'free_pass',
+      result: { mode: 'free_pass', on: true, changed: true },
+    });
     expect(b.policy.freePass).toBe(true);
     expect(b.events().find((e) => e.id === 'evac-on')).toMatchObject({ kind: 'command', ok: true, cmd: 'free_pass' });
-    expect(await b.send('out_of_service', { on: true }, { id: 'oos-on' })).toMatchObject({ ok: true, result: { changed: true } });
+    expect(await b.send('out_of_service', { on: true }, { id: 'oos-on' })).toMatchObject({
+      ok: true,
+      result: { changed: true },
+    });
     expect(await b.send('out_of_service', { on: true })).toMatchObject({ ok: true, result: { changed: false } });
     // On disk, read by another connection.
     const db = new Database(join(b.dir, 'data', 'faregate.sqlite'), { readonly: true });
@@ -128,7 +166,10 @@ describe('remote commands accepted', () => {
     ]);
     // A restart (power cut) restores both.
     b.restart();
-    expect(b.policy.modes.status()).toMatchObject({ free_pass: { on: true, by: 'evac-on' }, out_of_service: { on: true } });
+    expect(b.policy.modes.status()).toMatchObject({
+      free_pass: { on: true, by: 'evac-on' },
+      out_of_service: { on: true },
+    });
   });
 
   it('an evacuation mode that cannot be written is refused (FG-503) and not switched on', async () => {
@@ -167,7 +208,10 @@ describe('remote commands accepted', () => {
     for (const d of docs) b.broker.inject(b.link.topics.cmd, d);
     await waitFor(() => stats.accepted + stats.refused === before + 3, 'three commands handled');
     await b.idle();
-    const order = b.replies().filter((r) => ids.includes(r.id)).map((r) => [r.id, r.result?.on]);
+    const order = b
+      .replies()
+      .filter((r) => ids.includes(r.id))
+      .map((r) => [r.id, r.result?.on]);
     expect(order).toEqual([
       ['order-a', true],
       ['order-b', false],

@@ -71,7 +71,10 @@ describe('signed remote commands', () => {
 
   it('out_of_service: every frame is turned away, nothing is recorded; then back in service', async () => {
     const before = h.taps().length;
-    expect(await h.send('out_of_service', { on: true }, { id: 'oos-on' })).toMatchObject({ ok: true, result: { on: true, changed: true } });
+    expect(await h.send('out_of_service', { on: true }, { id: 'oos-on' })).toMatchObject({
+      ok: true,
+      result: { on: true, changed: true },
+    });
     await waitFor(() => h.lastStatus()?.outOfService === true, 'retained status shows out of service');
     const r = await h.scanAndGate(rider.code());
     expect(r.decision).toMatchObject({ decision: 'reject', reason: 'out_of_service' });
@@ -79,7 +82,10 @@ describe('signed remote commands', () => {
     expect(h.taps().length).toBe(before);
     await waitFor(() => h.events.find((e) => e.kind === 'reject' && e.reason === 'out_of_service'), 'reject event');
 
-    expect(await h.send('out_of_service', { on: false }, { id: 'oos-off' })).toMatchObject({ ok: true, result: { on: false, changed: true } });
+    expect(await h.send('out_of_service', { on: false }, { id: 'oos-off' })).toMatchObject({
+      ok: true,
+      result: { on: false, changed: true },
+    });
     await waitFor(() => h.lastStatus()?.outOfService === false, 'retained status in service');
     expect(await h.scan(rider.code())).toMatchObject({ decision: 'accept', fare: 200 });
     expect(h.taps().length).toBe(before + 1);
@@ -94,14 +100,22 @@ describe('signed remote commands', () => {
     await waitFor(() => h.taps().length === tapsBefore + 1, 'tap committed while logging at warn');
     await new Promise((r) => setTimeout(r, 200));
     expect(h.svc.lines.slice(from).filter((l) => l.decision === 'accept')).toEqual([]);
-    expect(await h.send('log_level', { level: 'debug' }, { id: 'lvl-debug' })).toMatchObject({ ok: true, result: { previous: 'warn', level: 'debug' } });
+    expect(await h.send('log_level', { level: 'debug' }, { id: 'lvl-debug' })).toMatchObject({
+      ok: true,
+      result: { previous: 'warn', level: 'debug' },
+    });
     expect(await h.scan(rider.code())).toMatchObject({ decision: 'accept' });
     expect(await h.send('log_level', { level: 'loud' })).toMatchObject({ ok: false, error: 'bad_args' });
   });
 
   it('reload_config: fares change live; what needs a restart is named', async () => {
     const s = h.settings as any;
-    h.settings = { ...s, fare: { ...s.fare, bus: { ...s.fare.bus, adult: 300 } }, scanner: { ...s.scanner, baudRate: 19200 }, log: { ...s.log, level: 'info' } };
+    h.settings = {
+      ...s,
+      fare: { ...s.fare, bus: { ...s.fare.bus, adult: 300 } },
+      scanner: { ...s.scanner, baudRate: 19200 },
+      log: { ...s.log, level: 'info' },
+    };
     h.writeSettings();
     const r = await h.send('reload_config', {}, { id: 'reload-1' });
     expect(r).toMatchObject({ id: 'reload-1', ok: true, cmd: 'reload_config' });

@@ -86,7 +86,11 @@ export class CommandBench {
     this.config = loadConfig(this.settingsFile, {}).config;
     this.validator = new RideCodeValidator({ params: { skew: this.config.token.skew } });
     this.policy = new GatePolicy(this.config);
-    this.store = new TapStore({ file: join(this.dir, 'data', 'faregate.sqlite'), synchronous: 'FULL', logger: this.log });
+    this.store = new TapStore({
+      file: join(this.dir, 'data', 'faregate.sqlite'),
+      synchronous: 'FULL',
+      logger: this.log,
+    });
     this.link = new MemoryMqttLink(this.broker, this.deviceId);
     this.setup = setupRemoteCommands({
       config: this.config,
@@ -148,7 +152,9 @@ export class CommandBench {
     if (id === undefined) return undefined;
     // The reply is published once the command is decided (no reply: no id could be read).
     await this.idle();
-    return this.replies().slice(from).find((r) => r.id === id);
+    return this.replies()
+      .slice(from)
+      .find((r) => r.id === id);
   }
 
   async send(cmd: string, args: Record<string, unknown> = {}, o: CommandOptions = {}): Promise<Reply> {

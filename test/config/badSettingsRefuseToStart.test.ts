@@ -37,7 +37,14 @@ describe('settings', () => {
     const { config } = loadConfig(file('good.yaml', GOOD), {});
     expect(config.trust.file).toBe(join(dir, 'trust.json'));
     expect(config.dataDir).toBe(join(dir, 'data'));
-    expect(config.token).toEqual({ skew: 30, codeValidity: 60, duplicateWindow: 3, credentialCacheSize: 10000, riderKeyCacheSize: 10000, replayCapacity: 500000 });
+    expect(config.token).toEqual({
+      skew: 30,
+      codeValidity: 60,
+      duplicateWindow: 3,
+      credentialCacheSize: 10000,
+      riderKeyCacheSize: 10000,
+      replayCapacity: 500000,
+    });
     expect(config.store.synchronous).toBe('NORMAL');
     expect(config.gate).toEqual({ driver: 'console', timeoutMs: 500 });
     expect(config.scanner.framing.suffix).toBe('auto');
@@ -55,7 +62,11 @@ describe('settings', () => {
     expect(config.scanner.baudRate).toBe(115200);
     expect(config.deviceId).toBe('bus-2');
     expect(config.store.synchronous).toBe('FULL');
-    expect(envOverrides.sort()).toEqual(['FAREGATE_DEVICE_ID', 'FAREGATE_SCANNER__BAUD_RATE', 'FAREGATE_STORE__SYNCHRONOUS']);
+    expect(envOverrides.sort()).toEqual([
+      'FAREGATE_DEVICE_ID',
+      'FAREGATE_SCANNER__BAUD_RATE',
+      'FAREGATE_STORE__SYNCHRONOUS',
+    ]);
   });
 
   it('lists every problem at once, each with the path of the bad field', () => {
@@ -97,8 +108,10 @@ surprise: true
   it('nested and environment-override problems carry the dotted path, the variable and the likely meant key', () => {
     const p = file(
       'nested.yaml',
-      GOOD.replace('scanner: { path: /dev/ttyACM0 }', 'scanner: { path: /dev/ttyACM0, baudrate: 9600, dataBits: 9, framing: { suffx: lf } }') +
-        'mqtt: { url: mqtt://broker, protocolVersion: 3, tls: { rejectUnauthorised: false } }\nhelth: {}\n',
+      GOOD.replace(
+        'scanner: { path: /dev/ttyACM0 }',
+        'scanner: { path: /dev/ttyACM0, baudrate: 9600, dataBits: 9, framing: { suffx: lf } }',
+      ) + 'mqtt: { url: mqtt://broker, protocolVersion: 3, tls: { rejectUnauthorised: false } }\nhelth: {}\n',
     );
     const got = problems(p, {
       FAREGATE_SETTLEMENT__ALARMS__STORE_CAPACITY: '0',
@@ -108,7 +121,7 @@ surprise: true
     });
     expect(got.sort()).toEqual(
       [
-        'gate.driver: Invalid discriminator value. Expected \'console\' | \'serial\' (from FAREGATE_GATE__DRIVER)',
+        "gate.driver: Invalid discriminator value. Expected 'console' | 'serial' (from FAREGATE_GATE__DRIVER)",
         'health.httpPort: Invalid input: expected number, received string (from FAREGATE_HEALTH__HTTP_PORT)',
         'helth: unknown setting; did you mean health?',
         'mqtt.protocolVersion: must be 4 (MQTT 3.1.1) or 5 (MQTT 5)',
@@ -123,26 +136,50 @@ surprise: true
   });
 
   it('an override can add a section the file lacks, and its problems name the variables', () => {
-    const { config } = loadConfig(file('add.yaml', GOOD), { FAREGATE_MQTT__URL: 'mqtt://broker:1883', FAREGATE_FARE__BUS: '{"adult": 300}' });
+    const { config } = loadConfig(file('add.yaml', GOOD), {
+      FAREGATE_MQTT__URL: 'mqtt://broker:1883',
+      FAREGATE_FARE__BUS: '{"adult": 300}',
+    });
     expect(config.mqtt?.url).toBe('mqtt://broker:1883');
     expect(config.fare.bus).toEqual({ adult: 300 });
-    expect(problems(file('add2.yaml', GOOD), { FAREGATE_MQTT__KEEPALIVE: '10' })).toEqual(['mqtt.url: missing: this setting is required (string)']);
+    expect(problems(file('add2.yaml', GOOD), { FAREGATE_MQTT__KEEPALIVE: '10' })).toEqual([
+      'mqtt.url: missing: this setting is required (string)',
+    ]);
   });
 
   it('checks across fields are listed even when other fields are wrong', () => {
-    const got = problems(file('cross.yaml', GOOD.replace('direction: board', 'direction: in').replace('adult: 200', 'adult: 2.5')), { FAREGATE_LOG__LEVEL: 'loud' });
+    const got = problems(
+      file('cross.yaml', GOOD.replace('direction: board', 'direction: in').replace('adult: 200', 'adult: 2.5')),
+      { FAREGATE_LOG__LEVEL: 'loud' },
+    );
     expect(got).toEqual([
       'fare.bus.adult: must be a whole number',
       expect.stringMatching(/^log\.level: .*\(from FAREGATE_LOG__LEVEL\)$/),
       'direction: a bus reader has direction board',
     ]);
-    const noFare = problems(file('nofare.yaml', GOOD.replace('fare: { bus: { adult: 200 } }', 'scanner: { path: /dev/ttyACM0, parity: maybe }').replace('scanner: { path: /dev/ttyACM0 }\n', '')));
-    expect(noFare).toEqual([expect.stringMatching(/^scanner\.parity: /), 'fare.bus: a bus reader needs a fare table (fare.bus.adult at least)']);
+    const noFare = problems(
+      file(
+        'nofare.yaml',
+        GOOD.replace('fare: { bus: { adult: 200 } }', 'scanner: { path: /dev/ttyACM0, parity: maybe }').replace(
+          'scanner: { path: /dev/ttyACM0 }\n',
+          '',
+        ),
+      ),
+    );
+    expect(noFare).toEqual([
+      expect.stringMatching(/^scanner\.parity: /),
+      'fare.bus: a bus reader needs a fare table (fare.bus.adult at least)',
+    ]);
   });
 
   it('checks that direction fits the mode and that a bus has fares', () => {
-    const got = problems(file('dir.yaml', GOOD.replace('direction: board', 'direction: in').replace('fare: { bus: { adult: 200 } }', '')));
-    expect(got).toEqual(['direction: a bus reader has direction board', 'fare.bus: a bus reader needs a fare table (fare.bus.adult at least)']);
+    const got = problems(
+      file('dir.yaml', GOOD.replace('direction: board', 'direction: in').replace('fare: { bus: { adult: 200 } }', '')),
+    );
+    expect(got).toEqual([
+      'direction: a bus reader has direction board',
+      'fare.bus: a bus reader needs a fare table (fare.bus.adult at least)',
+    ]);
   });
 
   it.each([

@@ -12,7 +12,12 @@ import type { Config } from '../../src/config/schema.ts';
 import { settingsCatalog } from '../../src/config/settingsCatalog.ts';
 import { REPO_ROOT } from '../support/cli.ts';
 
-const EXAMPLES = ['config/bus-reader.example.yaml', 'config/metro-gate.example.yaml', 'docs/deploy/gate/settings.yaml', 'config/dev/bus-demo.yaml'];
+const EXAMPLES = [
+  'config/bus-reader.example.yaml',
+  'config/metro-gate.example.yaml',
+  'docs/deploy/gate/settings.yaml',
+  'config/dev/bus-demo.yaml',
+];
 /** The full examples: a comment on every key they set. */
 const COMMENTED = ['config/bus-reader.example.yaml', 'config/metro-gate.example.yaml'];
 

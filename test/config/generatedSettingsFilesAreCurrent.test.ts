@@ -27,7 +27,10 @@ describe('generated settings reference', () => {
     const leaf = (path: string): Record<string, unknown> => {
       let node: Record<string, unknown> = schema;
       for (const k of path.split('.')) {
-        const props = (node.properties ?? (node.oneOf as Record<string, unknown>[]).map((b) => b.properties).find((p) => (p as Record<string, unknown>)[k])) as Record<string, unknown>;
+        const props = (node.properties ??
+          (node.oneOf as Record<string, unknown>[])
+            .map((b) => b.properties)
+            .find((p) => (p as Record<string, unknown>)[k])) as Record<string, unknown>;
         node = props[k] as Record<string, unknown>;
       }
       return node;
@@ -36,20 +39,29 @@ describe('generated settings reference', () => {
       expect(e.description.length, e.path).toBeGreaterThan(15);
       const s = leaf(e.path);
       expect(s['x-faregate-reload'], e.path).toBe(e.reload);
-      expect(s.description, e.path).toMatch(e.reload === 'live' ? /On reload_config: live/ : /On reload_config: needs a restart\.$/);
+      expect(s.description, e.path).toMatch(
+        e.reload === 'live' ? /On reload_config: live/ : /On reload_config: needs a restart\.$/,
+      );
       if (e.default !== undefined) expect(s.default, e.path).toEqual(e.default);
     }
-    expect(settings.find((e) => e.path === 'scanner.baudRate')).toMatchObject({ default: 9600, reload: 'restart', type: 'integer' });
+    expect(settings.find((e) => e.path === 'scanner.baudRate')).toMatchObject({
+      default: 9600,
+      reload: 'restart',
+      type: 'integer',
+    });
     expect(settings.find((e) => e.path === 'log.level')).toMatchObject({ default: 'info', reload: 'live' });
   });
 
   it('the environment variable of every field maps back to it', () => {
     for (const { path } of settingsCatalog().settings) expect(envPath(envName(path.split('.'))).join('.')).toBe(path);
-    expect(envName(['scanner', 'framing', 'interByteTimeoutMs'])).toBe('FAREGATE_SCANNER__FRAMING__INTER_BYTE_TIMEOUT_MS');
+    expect(envName(['scanner', 'framing', 'interByteTimeoutMs'])).toBe(
+      'FAREGATE_SCANNER__FRAMING__INTER_BYTE_TIMEOUT_MS',
+    );
   });
 
   it('docs/settings.md lists every field with its environment variable', () => {
     const md = committed(DOCS_FILE);
-    for (const { path } of settingsCatalog().settings) expect(md).toContain(`| \`${path}\`<br>\`${envName(path.split('.'))}\` |`);
+    for (const { path } of settingsCatalog().settings)
+      expect(md).toContain(`| \`${path}\`<br>\`${envName(path.split('.'))}\` |`);
   });
 });

@@ -29,7 +29,13 @@ mqtt: ${mqtt}
 describe('settings files read at start', () => {
   it('missing password and TLS files are listed with the other problems, exit code 3', async () => {
     const file = join(dir, 'missing.yaml');
-    writeFileSync(file, settings('{ url: "mqtts://127.0.0.1:1", passwordFile: nope.txt, tls: { ca: ca.pem, cert: certs, key: password } }', 'no-trust.json'));
+    writeFileSync(
+      file,
+      settings(
+        '{ url: "mqtts://127.0.0.1:1", passwordFile: nope.txt, tls: { ca: ca.pem, cert: certs, key: password } }',
+        'no-trust.json',
+      ),
+    );
     const r = await runFaregate(['run', '--config', file]);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/refusing to start/);

@@ -58,7 +58,12 @@ function base(): Record<string, unknown> {
 }
 
 const get = (o: unknown, path: string): unknown =>
-  path.split('.').reduce<unknown>((n, k) => (typeof n === 'object' && n !== null ? (n as Record<string, unknown>)[k] : undefined), o);
+  path
+    .split('.')
+    .reduce<unknown>(
+      (n, k) => (typeof n === 'object' && n !== null ? (n as Record<string, unknown>)[k] : undefined),
+      o,
+    );
 function set(o: Record<string, unknown>, path: string, v: unknown): void {
   const keys = path.split('.');
   let n = o;
@@ -82,7 +87,11 @@ const SPECIAL: Record<string, (raw: Record<string, unknown>) => void> = {
 /** Another valid value for a setting, derived from its JSON Schema. */
 function otherValue(e: SettingEntry, current: unknown): unknown {
   const s = e.schema;
-  const values = Array.isArray(s.enum) ? s.enum : Array.isArray(s.anyOf) ? s.anyOf.map((b) => (b as { const: unknown }).const) : undefined;
+  const values = Array.isArray(s.enum)
+    ? s.enum
+    : Array.isArray(s.anyOf)
+      ? s.anyOf.map((b) => (b as { const: unknown }).const)
+      : undefined;
   if (values) return values.find((v) => v !== current);
   if (s.type === 'boolean') return !current;
   if (s.type === 'integer' || s.type === 'number') {
@@ -116,7 +125,11 @@ function reload(from: Record<string, unknown>, to: Record<string, unknown>): Rel
   const running = loadConfig(file, {}).config;
   const before = structuredClone(running);
   const lists = loadListFiles(running.trust.file, running.deny?.file);
-  const validator = new RideCodeValidator({ trust: lists.trust!, deny: lists.deny!, params: { ...running.token, mode: running.mode } });
+  const validator = new RideCodeValidator({
+    trust: lists.trust!,
+    deny: lists.deny!,
+    params: { ...running.token, mode: running.mode },
+  });
   writeFileSync(file, JSON.stringify(to));
   const next = loadConfig(file, {}).config;
   const targets = {

@@ -28,7 +28,11 @@ function runDemo(args: string[], opts: { interruptAfterLines?: number } = {}): P
     let interrupted = false;
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
       stdout += d;
-      if (!interrupted && opts.interruptAfterLines !== undefined && verdictLines(stdout).length >= opts.interruptAfterLines) {
+      if (
+        !interrupted &&
+        opts.interruptAfterLines !== undefined &&
+        verdictLines(stdout).length >= opts.interruptAfterLines
+      ) {
         interrupted = true;
         child.kill('SIGINT');
       }

@@ -21,7 +21,16 @@ const DOCKERFILE = readFileSync(join(REPO_ROOT, 'docs/deploy/Dockerfile'), 'utf8
 const DOCKERIGNORE = readFileSync(join(REPO_ROOT, 'docs/deploy/Dockerfile.dockerignore'), 'utf8');
 // merge: the services share the `x-faregate` anchor through `<<:`.
 const COMPOSE = parse(readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
-  services: Record<string, { volumes?: string[]; entrypoint?: string[]; command?: string[]; healthcheck?: { disable?: boolean; test?: string[] }; profiles?: string[] }>;
+  services: Record<
+    string,
+    {
+      volumes?: string[];
+      entrypoint?: string[];
+      command?: string[];
+      healthcheck?: { disable?: boolean; test?: string[] };
+      profiles?: string[];
+    }
+  >;
 };
 const PACKAGE = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
 
@@ -80,7 +89,8 @@ describe('docs/deploy/Dockerfile', () => {
     expect(buildRuns).toMatch(/\bnpm prune --omit=dev\b/);
     expect(ops(runtime, 'RUN').join(' ')).not.toMatch(/\bnpm\b|tsx|tsc/);
     const copies = ops(runtime, 'COPY');
-    for (const c of copies) expect(c, 'runtime copies only from the build stage').toMatch(new RegExp(`^--from=${build.name}\\s`));
+    for (const c of copies)
+      expect(c, 'runtime copies only from the build stage').toMatch(new RegExp(`^--from=${build.name}\\s`));
     const sources = copies.flatMap((c) => c.split(/\s+/).slice(1, -1));
     expect(sources.sort()).toEqual(['/app/dist', '/app/node_modules', '/app/package-lock.json', '/app/package.json']);
   });
@@ -103,7 +113,8 @@ describe('docs/deploy/Dockerfile', () => {
         expect(c, 'no COPY of the whole context').not.toMatch(/^\.\s|^\.\/?\s/);
       }
     const ignored = DOCKERIGNORE.split('\n').map((l) => l.trim());
-    for (const p of ['config/dev', '**/*TEST-ONLY*', 'docs/deploy/secrets', 'node_modules', 'dist']) expect(ignored).toContain(p);
+    for (const p of ['config/dev', '**/*TEST-ONLY*', 'docs/deploy/secrets', 'node_modules', 'dist'])
+      expect(ignored).toContain(p);
   });
 
   it('has a HEALTHCHECK that asks /healthz with node (no curl in slim images)', () => {
@@ -118,14 +129,20 @@ describe('docs/deploy/Dockerfile', () => {
 
 describe('the HEALTHCHECK command against a real faregate run', () => {
   const cmd = execForm(ops(runtime, 'HEALTHCHECK')[0]!);
-  const runCheck = (port: number) => spawnSync(process.execPath, cmd.slice(1), { env: { ...process.env, FAREGATE_HEALTH__HTTP_PORT: String(port) }, timeout: 15_000 }).status;
+  const runCheck = (port: number) =>
+    spawnSync(process.execPath, cmd.slice(1), {
+      env: { ...process.env, FAREGATE_HEALTH__HTTP_PORT: String(port) },
+      timeout: 15_000,
+    }).status;
 
   it('exits 0 while the service is healthy and 1 once nothing answers', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'faregate-healthcheck-'));
     const scanner = await startPtyPair();
     const port = await freePort();
     // The same variable the image sets: an environment override of health.httpPort.
-    const svc = ServiceProcess.start(dir, busSettings(scanner.a, join(dir, 'data')), { FAREGATE_HEALTH__HTTP_PORT: String(port) });
+    const svc = ServiceProcess.start(dir, busSettings(scanner.a, join(dir, 'data')), {
+      FAREGATE_HEALTH__HTTP_PORT: String(port),
+    });
     await svc.waitForLine((l) => l.msg === 'health endpoint listening', 'health endpoint listening');
     expect(runCheck(port)).toBe(0);
     await svc.kill('SIGTERM');
@@ -136,7 +153,9 @@ describe('the HEALTHCHECK command against a real faregate run', () => {
 describe('docker-compose.yml', () => {
   const s = COMPOSE.services;
   it('mounts the TEST-ONLY development files read-only into the demo services only', () => {
-    const devMounts = Object.entries(s).flatMap(([name, svc]) => (svc.volumes ?? []).filter((v) => v.includes('config/dev')).map((v) => [name, v] as const));
+    const devMounts = Object.entries(s).flatMap(([name, svc]) =>
+      (svc.volumes ?? []).filter((v) => v.includes('config/dev')).map((v) => [name, v] as const),
+    );
     expect(new Set(devMounts.map(([name]) => name))).toEqual(new Set(['validator', 'simulator']));
     for (const [, v] of devMounts) expect(v).toMatch(/:ro$/);
     // The validator gets the public lists, never the issuer's private key.

@@ -40,11 +40,22 @@ function scriptCopy(): string {
 
 const mode = (f: string): string => (statSync(f).mode & 0o777).toString(8);
 const hashes = (passwd: string): Map<string, string> =>
-  new Map(readFileSync(passwd, 'utf8').trim().split('\n').map((l) => [l.slice(0, l.indexOf(':')), l] as const));
+  new Map(
+    readFileSync(passwd, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf(':')), l] as const),
+  );
 
 async function logsIn(url: string, username: string, password: string): Promise<boolean> {
   try {
-    const c = await mqtt.connectAsync(url, { username, password, clientId: `pw-test-${username}-${Math.random().toString(36).slice(2, 8)}`, reconnectPeriod: 0, connectTimeout: 3000 });
+    const c = await mqtt.connectAsync(url, {
+      username,
+      password,
+      clientId: `pw-test-${username}-${Math.random().toString(36).slice(2, 8)}`,
+      reconnectPeriod: 0,
+      connectTimeout: 3000,
+    });
     await c.endAsync(true);
     return true;
   } catch {
@@ -53,9 +64,10 @@ async function logsIn(url: string, username: string, password: string): Promise<
 }
 
 describe.skipIf(!hasMosquittoPasswd)('make-passwords.sh run twice', () => {
-  it('writes 0600 secrets, adds the new account, keeps the first run\'s accounts working', async () => {
+  it("writes 0600 secrets, adds the new account, keeps the first run's accounts working", async () => {
     const dir = scriptCopy();
-    const run = (...args: string[]) => execFileSync('sh', [join(dir, 'make-passwords.sh'), ...args], { encoding: 'utf8', env: { ...process.env } });
+    const run = (...args: string[]) =>
+      execFileSync('sh', [join(dir, 'make-passwords.sh'), ...args], { encoding: 'utf8', env: { ...process.env } });
     const passwd = join(dir, 'mosquitto', 'passwd');
     const secrets = join(dir, 'secrets');
 
@@ -63,7 +75,9 @@ describe.skipIf(!hasMosquittoPasswd)('make-passwords.sh run twice', () => {
     expect(out1).toContain('accounts added: backend operator monitor compose-bus-1');
     const first = hashes(passwd);
     expect([...first.keys()].sort()).toEqual(['backend', 'compose-bus-1', 'monitor', 'operator']);
-    const firstPasswords = Object.fromEntries([...first.keys()].map((u) => [u, readFileSync(join(secrets, `${u}.password`), 'utf8')]));
+    const firstPasswords = Object.fromEntries(
+      [...first.keys()].map((u) => [u, readFileSync(join(secrets, `${u}.password`), 'utf8')]),
+    );
     for (const pw of Object.values(firstPasswords)) expect(pw).toMatch(/^[A-Za-z0-9]{16,}$/);
 
     const out2 = run('compose-bus-1', 'compose-bus-2');
@@ -72,17 +86,23 @@ describe.skipIf(!hasMosquittoPasswd)('make-passwords.sh run twice', () => {
     const second = hashes(passwd);
     for (const [user, line] of first) expect(second.get(user), `${user} keeps its hash`).toBe(line);
     expect(second.has('compose-bus-2')).toBe(true);
-    for (const [user, pw] of Object.entries(firstPasswords)) expect(readFileSync(join(secrets, `${user}.password`), 'utf8')).toBe(pw);
+    for (const [user, pw] of Object.entries(firstPasswords))
+      expect(readFileSync(join(secrets, `${user}.password`), 'utf8')).toBe(pw);
 
     expect(mode(passwd)).toBe('600');
     expect(mode(secrets)).toBe('700');
     const files = readdirSync(secrets).filter((f) => f.endsWith('.password'));
-    expect(files.sort()).toEqual(['backend', 'compose-bus-1', 'compose-bus-2', 'monitor', 'operator'].map((u) => `${u}.password`));
+    expect(files.sort()).toEqual(
+      ['backend', 'compose-bus-1', 'compose-bus-2', 'monitor', 'operator'].map((u) => `${u}.password`),
+    );
     for (const f of files) expect(mode(join(secrets, f)), f).toBe('600');
 
     broker = await startMosquitto({ passwordFile: passwd });
-    for (const [user, pw] of Object.entries(firstPasswords)) expect(await logsIn(broker.url, user, pw), `${user} logs in`).toBe(true);
-    expect(await logsIn(broker.url, 'compose-bus-2', readFileSync(join(secrets, 'compose-bus-2.password'), 'utf8'))).toBe(true);
+    for (const [user, pw] of Object.entries(firstPasswords))
+      expect(await logsIn(broker.url, user, pw), `${user} logs in`).toBe(true);
+    expect(
+      await logsIn(broker.url, 'compose-bus-2', readFileSync(join(secrets, 'compose-bus-2.password'), 'utf8')),
+    ).toBe(true);
     expect(await logsIn(broker.url, 'backend', 'not-the-password')).toBe(false);
   }, 30_000);
 
@@ -91,7 +111,10 @@ describe.skipIf(!hasMosquittoPasswd)('make-passwords.sh run twice', () => {
     let stderr = '';
     let status: number | null = 0;
     try {
-      execFileSync('sh', [join(dir, 'make-passwords.sh'), 'bus-1', 'bus;2'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      execFileSync('sh', [join(dir, 'make-passwords.sh'), 'bus-1', 'bus;2'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
     } catch (e) {
       stderr = String((e as { stderr: string }).stderr);
       status = (e as { status: number | null }).status;

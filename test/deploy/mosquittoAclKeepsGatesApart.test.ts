@@ -22,7 +22,13 @@ import { errorMessage } from '../../src/errors/faregateError.ts';
 
 const ACL = join(REPO_ROOT, 'docs/deploy/mosquitto/acl');
 const P = 'faregate/v1';
-const USERS: Record<string, string> = { 'gate-a': 'pw-a', 'gate-b': 'pw-b', backend: 'pw-backend', operator: 'pw-operator', monitor: 'pw-monitor' };
+const USERS: Record<string, string> = {
+  'gate-a': 'pw-a',
+  'gate-b': 'pw-b',
+  backend: 'pw-backend',
+  operator: 'pw-operator',
+  monitor: 'pw-monitor',
+};
 
 let broker: Mosquitto;
 let dir: string;
@@ -106,12 +112,22 @@ describe.each([4, 5] as const)('the shipped Mosquitto ACL (MQTT %s)', (v) => {
     // Allowed, after the forbidden ones: the sentinel.
     expect(await publish(gateA, `${P}/gates/gate-a/taps`, `own-${v}`)).toBe('ok');
     expect(await publish(gateB, `${P}/gates/gate-b/taps`, `own-b-${v}`)).toBe('ok');
-    await waitFor(() => backend.seen(`${P}/gates/gate-a/taps`, `own-${v}`) && backend.seen(`${P}/gates/gate-b/taps`, `own-b-${v}`), 'both gates’ own taps at the backend');
-    if (shared) await waitFor(() => shared.seen(`${P}/gates/gate-a/taps`, `own-${v}`), 'gate A’s taps on the shared subscription');
+    await waitFor(
+      () => backend.seen(`${P}/gates/gate-a/taps`, `own-${v}`) && backend.seen(`${P}/gates/gate-b/taps`, `own-b-${v}`),
+      'both gates’ own taps at the backend',
+    );
+    if (shared)
+      await waitFor(
+        () => shared.seen(`${P}/gates/gate-a/taps`, `own-${v}`),
+        'gate A’s taps on the shared subscription',
+      );
     expect([...backend.got, ...(shared?.got ?? [])].filter((m) => m.body === forged)).toEqual([]);
     // The lists: the operator may publish them, the gates read them; the forged ones never arrived.
     expect(await publish(operator, `${P}/trust`, `signed-trust-${v}`, true)).toBe('ok');
-    await waitFor(() => gateB.seen(`${P}/trust`, `signed-trust-${v}`) && operator.seen(`${P}/trust`, `signed-trust-${v}`), 'the operator’s trust list');
+    await waitFor(
+      () => gateB.seen(`${P}/trust`, `signed-trust-${v}`) && operator.seen(`${P}/trust`, `signed-trust-${v}`),
+      'the operator’s trust list',
+    );
     expect([...operator.got, ...gateB.got].filter((m) => m.body === forged)).toEqual([]);
     // Nothing forged was retained either: a new subscriber gets the operator's list.
     const late = await connect('gate-a', v);
@@ -125,7 +141,10 @@ describe.each([4, 5] as const)('the shipped Mosquitto ACL (MQTT %s)', (v) => {
     const gateB = await connect('gate-b', v);
     const operator = await connect('operator', v);
     // A tries for its own acks, B's acks, and everyone's (wildcard).
-    await gateA.c.subscribeAsync([`${P}/gates/gate-a/acks`, `${P}/gates/gate-b/acks`, `${P}/gates/+/acks`, `${P}/deny`], { qos: 1 });
+    await gateA.c.subscribeAsync(
+      [`${P}/gates/gate-a/acks`, `${P}/gates/gate-b/acks`, `${P}/gates/+/acks`, `${P}/deny`],
+      { qos: 1 },
+    );
     await gateB.c.subscribeAsync(`${P}/gates/gate-b/acks`, { qos: 1 });
     const backend = await connect('backend', v);
     const ackB = JSON.stringify({ batchId: `b-${v}`, tapIds: ['t1'] });
@@ -133,7 +152,10 @@ describe.each([4, 5] as const)('the shipped Mosquitto ACL (MQTT %s)', (v) => {
     expect(await publish(backend, `${P}/gates/gate-b/acks`, ackB)).toBe('ok');
     expect(await publish(backend, `${P}/gates/gate-a/acks`, ackA)).toBe('ok');
     expect(await publish(operator, `${P}/deny`, `signed-deny-${v}`, true)).toBe('ok');
-    await waitFor(() => gateA.seen(`${P}/gates/gate-a/acks`, ackA) && gateB.seen(`${P}/gates/gate-b/acks`, ackB), 'each gate’s own ack');
+    await waitFor(
+      () => gateA.seen(`${P}/gates/gate-a/acks`, ackA) && gateB.seen(`${P}/gates/gate-b/acks`, ackB),
+      'each gate’s own ack',
+    );
     await waitFor(() => gateA.seen(`${P}/deny`, `signed-deny-${v}`), 'the deny list at gate A');
     expect(gateA.got.filter((m) => m.body === ackB)).toEqual([]);
     expect(gateB.got.filter((m) => m.body === ackA)).toEqual([]);
@@ -143,9 +165,14 @@ describe.each([4, 5] as const)('the shipped Mosquitto ACL (MQTT %s)', (v) => {
     const mon = await connect('monitor', v);
     await mon.c.subscribeAsync(`${P}/gates/+/status`, { qos: 1 });
     const gateA = await connect('gate-a', v);
-    expect(await publish(mon, `${P}/gates/gate-a/status`, '{"online":false}', true)).toEqual(v === 5 ? expect.stringMatching(/not authori[sz]ed|0x87|135/i) : 'ok');
+    expect(await publish(mon, `${P}/gates/gate-a/status`, '{"online":false}', true)).toEqual(
+      v === 5 ? expect.stringMatching(/not authori[sz]ed|0x87|135/i) : 'ok',
+    );
     expect(await publish(gateA, `${P}/gates/gate-a/status`, `{"online":true,"v":${v}}`, true)).toBe('ok');
-    await waitFor(() => mon.seen(`${P}/gates/gate-a/status`, `{"online":true,"v":${v}}`), 'gate A status at the monitor');
+    await waitFor(
+      () => mon.seen(`${P}/gates/gate-a/status`, `{"online":true,"v":${v}}`),
+      'gate A status at the monitor',
+    );
     expect(mon.got.filter((m) => m.body === '{"online":false}')).toEqual([]);
   });
 });

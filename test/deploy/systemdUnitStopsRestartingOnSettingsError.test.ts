@@ -37,7 +37,8 @@ function parseUnit(text: string): Map<string, Map<string, string[]>> {
 }
 
 const unit = parseUnit(readFileSync(UNIT, 'utf8'));
-const words = (section: string, key: string): string[] => (unit.get(section)?.get(key) ?? []).flatMap((v) => v.split(/\s+/));
+const words = (section: string, key: string): string[] =>
+  (unit.get(section)?.get(key) ?? []).flatMap((v) => v.split(/\s+/));
 
 const systemdAnalyze = spawnSync('sh', ['-c', 'command -v systemd-analyze'], { encoding: 'utf8' }).stdout.trim();
 

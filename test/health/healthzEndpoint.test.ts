@@ -17,7 +17,10 @@ import { freePort, inProcess } from '../service/inProcess.ts';
 
 const GRACE_MS = 1500;
 
-async function healthz(port: number, path = '/healthz'): Promise<{ code: number; body: Record<string, unknown> | string }> {
+async function healthz(
+  port: number,
+  path = '/healthz',
+): Promise<{ code: number; body: Record<string, unknown> | string }> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`);
   const text = await res.text();
   try {
@@ -37,7 +40,13 @@ describe('GET /healthz', () => {
       await waitFor(() => svc.status().scanner.state === 'up', 'scanner up');
       let res = await healthz(port);
       expect(res.code).toBe(200);
-      expect(res.body).toMatchObject({ healthy: true, problems: [], deviceId: 'test-bus-1', scanner: { state: 'up' }, store: { taps: 0 } });
+      expect(res.body).toMatchObject({
+        healthy: true,
+        problems: [],
+        deviceId: 'test-bus-1',
+        scanner: { state: 'up' },
+        store: { taps: 0 },
+      });
       expect(res.body).toHaveProperty('alarms');
       expect((await healthz(port, '/metrics')).code).toBe(404);
       expect((await fetch(`http://127.0.0.1:${port}/healthz`, { method: 'HEAD' })).status).toBe(200);
@@ -50,12 +59,18 @@ describe('GET /healthz', () => {
       expect(res.code).toBe(200);
       // Past the grace period: 503 with the reason, and the status still in the body.
       await sleep(Math.max(0, downAt + GRACE_MS + 100 - Date.now()));
-      res = await waitFor(async () => {
-        const x = await healthz(port);
-        return x.code === 503 ? x : undefined;
-      }, '503', 3000);
+      res = await waitFor(
+        async () => {
+          const x = await healthz(port);
+          return x.code === 503 ? x : undefined;
+        },
+        '503',
+        3000,
+      );
       expect(res.body).toMatchObject({ healthy: false, deviceId: 'test-bus-1', scanner: { state: 'down' } });
-      expect((res.body as { problems: string[] }).problems).toEqual([expect.stringMatching(/^scanner down for \d+ s$/)]);
+      expect((res.body as { problems: string[] }).problems).toEqual([
+        expect.stringMatching(/^scanner down for \d+ s$/),
+      ]);
 
       // Replug: healthy again.
       r.scanner.replug();
@@ -118,4 +133,3 @@ describe('GET /healthz', () => {
     expect(h.check()).toEqual({ healthy: true, problems: [] });
   });
 });
-

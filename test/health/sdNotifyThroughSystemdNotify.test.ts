@@ -21,17 +21,25 @@ describe('sd_notify', () => {
     // socat prints each datagram; systemd-notify separates assignments with \n.
     const socat = spawn('sh', ['-c', `exec ${SOCAT} -u UNIX-RECV:${sock} - > ${out}`], { stdio: 'ignore' });
     try {
-      await waitFor(() => {
-        try {
-          readFileSync(sock);
-        } catch (e) {
-          return (e as NodeJS.ErrnoException).code === 'ENXIO';
-        }
-        return false;
-      }, 'socat socket', 3000);
+      await waitFor(
+        () => {
+          try {
+            readFileSync(sock);
+          } catch (e) {
+            return (e as NodeJS.ErrnoException).code === 'ENXIO';
+          }
+          return false;
+        },
+        'socat socket',
+        3000,
+      );
       let scanner = { state: 'up', since: 0 };
       const clock = { now: () => Date.now() };
-      const notifier = new SdNotifier({ env: { ...process.env, NOTIFY_SOCKET: sock, WATCHDOG_USEC: '600000' }, options: ['--no-block'], log: silentLogger });
+      const notifier = new SdNotifier({
+        env: { ...process.env, NOTIFY_SOCKET: sock, WATCHDOG_USEC: '600000' },
+        options: ['--no-block'],
+        log: silentLogger,
+      });
       expect(notifier.watchdogMs()).toBe(600);
       const h = new HealthMonitor({
         cfg: { host: '127.0.0.1', scannerGraceMs: 0, sdNotify: true },
@@ -49,7 +57,11 @@ describe('sd_notify', () => {
       scanner = { state: 'down', since: 0 };
       const pingsBeforeUnplug = readFileSync(out, 'utf8').split('WATCHDOG=1').length - 1;
       await waitFor(() => readFileSync(out, 'utf8').includes('STATUS=degraded: scanner down'), 'degraded status', 3000);
-      await waitFor(() => readFileSync(out, 'utf8').split('WATCHDOG=1').length - 1 >= pingsBeforeUnplug + 2, 'pings while unplugged', 3000);
+      await waitFor(
+        () => readFileSync(out, 'utf8').split('WATCHDOG=1').length - 1 >= pingsBeforeUnplug + 2,
+        'pings while unplugged',
+        3000,
+      );
       // A store that cannot take taps stops the pings, so systemd restarts the service.
       scanner = { state: 'up', since: 0 };
       h.noteOutcome({ decision: 'reject', reason: 'store_unavailable' });
@@ -70,10 +82,16 @@ describe('sd_notify', () => {
 
   it('does nothing without NOTIFY_SOCKET, and skips quietly when systemd-notify is missing', async () => {
     expect(await new SdNotifier({ env: {}, log: silentLogger }).notify('READY=1')).toBe(false);
-    const n = new SdNotifier({ env: { NOTIFY_SOCKET: '/run/none' }, binary: 'no-such-systemd-notify-binary', log: silentLogger });
+    const n = new SdNotifier({
+      env: { NOTIFY_SOCKET: '/run/none' },
+      binary: 'no-such-systemd-notify-binary',
+      log: silentLogger,
+    });
     expect(n.enabled).toBe(true);
     expect(await n.notify('READY=1')).toBe(false);
     expect(n.enabled).toBe(false);
-    expect(new SdNotifier({ env: { WATCHDOG_USEC: '30000000', WATCHDOG_PID: '1' }, log: silentLogger }).watchdogMs(2)).toBeUndefined();
+    expect(
+      new SdNotifier({ env: { WATCHDOG_USEC: '30000000', WATCHDOG_PID: '1' }, log: silentLogger }).watchdogMs(2),
+    ).toBeUndefined();
   });
 });

@@ -65,7 +65,10 @@ describe('flattened JWS', () => {
     expect(await err({ ...good, signature: good.signature.slice(0, -8) })).toBe('bad_signature');
     expect(await err(good, { typ: 't' })).toBe('ok');
     const dated = keySetFromJson({ keys: [{ ...ed.publicJwk, exp: 1000 }] });
-    expect(await verifyFlattenedJws(good, dated, { nowSec: 2000 })).toMatchObject({ ok: false, error: 'key_not_valid' });
+    expect(await verifyFlattenedJws(good, dated, { nowSec: 2000 })).toMatchObject({
+      ok: false,
+      error: 'key_not_valid',
+    });
     expect((await verifyFlattenedJws(good, dated, { nowSec: 900 })).ok).toBe(true);
   });
 

@@ -4,7 +4,16 @@
  * over a real broker: denyWithinASecond.test.ts.)
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { devIssuerPublic, feed, makeIssuer, makeRoot, nowSec, startGate, trustSnapshot, type TestGate } from './support.ts';
+import {
+  devIssuerPublic,
+  feed,
+  makeIssuer,
+  makeRoot,
+  nowSec,
+  startGate,
+  trustSnapshot,
+  type TestGate,
+} from './support.ts';
 
 let gate: TestGate | undefined;
 afterAll(async () => {

@@ -50,7 +50,14 @@ const absent = undefined;
 
 // Valid keys of both kinds with any nbf and exp, then 0 to 2 members replaced by values from these pools.
 const ED = { kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo', alg: 'EdDSA', kid: 'AQ' };
-const P256 = { kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', alg: 'ES256', kid: 'AQID' };
+const P256 = {
+  kty: 'EC',
+  crv: 'P-256',
+  x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU',
+  y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0',
+  alg: 'ES256',
+  kid: 'AQID',
+};
 const POOLS: Record<string, unknown[]> = {
   kty: ['OKP', 'EC', 'RSA', absent, 1],
   crv: ['Ed25519', 'P-256', 'P-384', absent],

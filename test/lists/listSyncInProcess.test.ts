@@ -17,7 +17,17 @@ import { RideCodeValidator } from '../../src/token/validator.ts';
 import { captureLogger } from '../support/captureLogger.ts';
 import { MemoryBroker, MemoryMqttLink } from '../support/memoryMqtt.ts';
 import { waitFor } from '../support/pty.ts';
-import { denyDelta, denySnapshot, devIssuerPublic, makeIssuer, makeRoot, nowSec, signed, trustSnapshot, type Root } from './support.ts';
+import {
+  denyDelta,
+  denySnapshot,
+  devIssuerPublic,
+  makeIssuer,
+  makeRoot,
+  nowSec,
+  signed,
+  trustSnapshot,
+  type Root,
+} from './support.ts';
 
 const DAY = 86_400;
 const syncs: ListSync[] = [];
@@ -88,10 +98,15 @@ async function publish(g: Gate, type: 'trust' | 'deny', doc: string, retain = tr
   const before = s.applied + s.refused;
   g.broker.inject(`faregate/v1/${type}`, doc, { retain });
   await g.sync.idle();
-  await waitFor(() => {
-    const n = g.sync.status()[type];
-    return n.applied + n.refused > before || undefined;
-  }, `${type} handled`, 3000, 1).catch(() => undefined); // a duplicate is neither
+  await waitFor(
+    () => {
+      const n = g.sync.status()[type];
+      return n.applied + n.refused > before || undefined;
+    },
+    `${type} handled`,
+    3000,
+    1,
+  ).catch(() => undefined); // a duplicate is neither
   await g.sync.idle();
 }
 
@@ -126,7 +141,9 @@ describe('ListSync', () => {
     const g = await gate({ root });
     await publish(g, 'deny', denySnapshot(root, 5, { sub: ['dd01'] }));
     const good = JSON.parse(denySnapshot(root, 6, { sub: [] })) as Record<string, string>;
-    const forged = Buffer.from(JSON.stringify({ type: 'deny', version: 6, issuedAt: nowSec(), kind: 'snapshot', sub: [] }));
+    const forged = Buffer.from(
+      JSON.stringify({ type: 'deny', version: 6, issuedAt: nowSec(), kind: 'snapshot', sub: [] }),
+    );
     const cases: [string, 'trust' | 'deny', string][] = [
       ['bad_signature', 'deny', JSON.stringify({ ...good, payload: forged.toString('base64url') })],
       ['bad_signature', 'deny', denySnapshot(makeRoot('root-a'), 7, { sub: [] })], // same kid, another key
@@ -134,16 +151,26 @@ describe('ListSync', () => {
       ['rollback', 'deny', denySnapshot(root, 4, { sub: [] })],
       ['rollback', 'deny', denySnapshot(root, 5, { sub: [] })],
       ['missing_base', 'deny', denyDelta(root, 8, 7, {}, { sub: ['dd01'] })],
-      ['malformed', 'deny', signed(root, { type: 'deny', version: 9, issuedAt: nowSec(), kind: 'snapshot', sub: ['not-hex'] })],
+      [
+        'malformed',
+        'deny',
+        signed(root, { type: 'deny', version: 9, issuedAt: nowSec(), kind: 'snapshot', sub: ['not-hex'] }),
+      ],
       ['malformed', 'deny', signed(root, { type: 'deny', version: 9, issuedAt: 'today', kind: 'snapshot', sub: [] })],
       ['malformed', 'deny', '{"protected": "x"'],
-      ['malformed', 'trust', signed(root, { type: 'trust', version: 1, issuedAt: nowSec(), kind: 'snapshot', keys: [{ kty: 'OKP' }] })],
+      [
+        'malformed',
+        'trust',
+        signed(root, { type: 'trust', version: 1, issuedAt: nowSec(), kind: 'snapshot', keys: [{ kty: 'OKP' }] }),
+      ],
       ['wrong_type', 'trust', denySnapshot(root, 9, { sub: [] })],
     ];
     for (const [reason, list, doc] of cases) {
       const n = g.events().length;
       await publish(g, list, doc, false);
-      expect(g.events().slice(n)).toEqual([expect.objectContaining({ kind: 'list_refused', list, reason, source: 'mqtt' })]);
+      expect(g.events().slice(n)).toEqual([
+        expect.objectContaining({ kind: 'list_refused', list, reason, source: 'mqtt' }),
+      ]);
       expect(g.sync.status()[list].lastRefused).toMatchObject({ reason, source: 'mqtt' });
       expect(g.sync.status().deny).toMatchObject({ version: 5, entries: 1 });
       expect(g.sync.status().trust).toMatchObject({ version: 0, source: 'file' });
@@ -185,11 +212,19 @@ describe('ListSync', () => {
     const env = JSON.parse(readFileSync(file, 'utf8')) as { payload: string };
     const payload = JSON.parse(Buffer.from(env.payload, 'base64url').toString()) as { sub: string[] };
     payload.sub = [];
-    writeFileSync(file, JSON.stringify({ ...env, payload: Buffer.from(JSON.stringify(payload)).toString('base64url') }));
+    writeFileSync(
+      file,
+      JSON.stringify({ ...env, payload: Buffer.from(JSON.stringify(payload)).toString('base64url') }),
+    );
     const tampered = await gate({ root, dir, broker: null });
     const deny = tampered.sync.status().deny;
     // The snapshot is refused for its signature; the delta then has no base.
-    expect(deny).toMatchObject({ version: 0, source: 'file', refused: 2, lastRefused: { source: 'disk', reason: 'missing_base' } });
+    expect(deny).toMatchObject({
+      version: 0,
+      source: 'file',
+      refused: 2,
+      lastRefused: { source: 'disk', reason: 'missing_base' },
+    });
     expect(tampered.log.lines.find((l) => l.msg === 'signed list refused')).toMatchObject({
       reason: 'bad_signature',
       source: 'disk',
@@ -211,16 +246,27 @@ describe('ListSync', () => {
       expect(g.sync.alarms).toEqual(['lists_stale']);
       const raised = g.events().filter((e) => e.kind === 'alarm' && e.state === 'raised');
       expect(raised).toEqual([expect.objectContaining({ alarm: 'lists_stale', lists: ['trust', 'deny'], policy })]);
-      if (policy === 'accept_and_flag') expect([g.sync.tapFlags(), g.sync.refusal()]).toEqual([['stale_lists'], undefined]);
+      if (policy === 'accept_and_flag')
+        expect([g.sync.tapFlags(), g.sync.refusal()]).toEqual([['stale_lists'], undefined]);
       else expect([g.sync.tapFlags(), g.sync.refusal()]).toEqual([undefined, 'lists_stale']);
       g.sync.checkStale(); // no change: not announced again
       expect(g.events().filter((e) => e.kind === 'alarm').length).toBe(1);
       // A fresh deny list: only trust is stale, announced again.
       const now = Math.floor(g.clock.now() / 1000);
       await publish(g, 'deny', denySnapshot(root, 1, { sub: [] }, now));
-      expect(g.events().filter((e) => e.state === 'raised').at(-1)).toMatchObject({ lists: ['trust'] });
+      expect(
+        g
+          .events()
+          .filter((e) => e.state === 'raised')
+          .at(-1),
+      ).toMatchObject({ lists: ['trust'] });
       await publish(g, 'trust', trustSnapshot(root, 1, [devIssuerPublic()], now));
-      expect(g.events().filter((e) => e.kind === 'alarm').at(-1)).toMatchObject({ state: 'cleared', alarm: 'lists_stale' });
+      expect(
+        g
+          .events()
+          .filter((e) => e.kind === 'alarm')
+          .at(-1),
+      ).toMatchObject({ state: 'cleared', alarm: 'lists_stale' });
       expect([g.sync.tapFlags(), g.sync.refusal(), g.sync.alarms]).toEqual([undefined, undefined, []]);
       expect(g.log.lines.filter((l) => l.alarm === 'lists_stale').map((l) => l.msg)).toEqual([
         'alarm raised',

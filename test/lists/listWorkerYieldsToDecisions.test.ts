@@ -27,26 +27,29 @@ function threadNices(): { tid: string; name: string; nice: number }[] {
 }
 
 describe('list worker yields to decisions', () => {
-  it.runIf(existsSync('/proc/self/task'))('the worker thread runs at nice 19, the main thread at its own priority', async () => {
-    const before = threadNices();
-    const mainNice = before.find((t) => t.tid === String(process.pid))!.nice;
-    const pool = new ListWorkerPool();
-    try {
-      pool.warm();
-      // Wait for the started worker's thread (a new thread at nice 19).
-      const deadline = Date.now() + 10_000;
-      let lowered: { tid: string; name: string; nice: number }[] = [];
-      while (Date.now() < deadline) {
-        lowered = threadNices().filter((t) => t.nice === 19 && !before.some((b) => b.tid === t.tid));
-        if (lowered.length) break;
-        await new Promise((r) => setTimeout(r, 50));
+  it.runIf(existsSync('/proc/self/task'))(
+    'the worker thread runs at nice 19, the main thread at its own priority',
+    async () => {
+      const before = threadNices();
+      const mainNice = before.find((t) => t.tid === String(process.pid))!.nice;
+      const pool = new ListWorkerPool();
+      try {
+        pool.warm();
+        // Wait for the started worker's thread (a new thread at nice 19).
+        const deadline = Date.now() + 10_000;
+        let lowered: { tid: string; name: string; nice: number }[] = [];
+        while (Date.now() < deadline) {
+          lowered = threadNices().filter((t) => t.nice === 19 && !before.some((b) => b.tid === t.tid));
+          if (lowered.length) break;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        expect(lowered.map((t) => t.name)).toEqual(['WorkerThread']);
+        expect(threadNices().find((t) => t.tid === String(process.pid))!.nice).toBe(mainNice);
+      } finally {
+        await pool.close();
       }
-      expect(lowered.map((t) => t.name)).toEqual(['WorkerThread']);
-      expect(threadNices().find((t) => t.tid === String(process.pid))!.nice).toBe(mainNice);
-    } finally {
-      await pool.close();
-    }
-  });
+    },
+  );
 
   it('a large list is shared memory: the held list is the base of a delta in the worker, untouched here', async () => {
     const root = makeRoot();
@@ -54,7 +57,14 @@ describe('list worker yields to decisions', () => {
     const subs = randomIds(60_000);
     const ctis = randomIds(1000);
     const opts = { workerMinBytes: 1024, workerMinEntries: 1000 };
-    const snap = await runDenyJob(Buffer.from(denySnapshot(root, 3, { sub: subs, cti: ctis })), roots, { keys: [root.jwk] }, { version: 0 }, Date.now() / 1000, opts);
+    const snap = await runDenyJob(
+      Buffer.from(denySnapshot(root, 3, { sub: subs, cti: ctis })),
+      roots,
+      { keys: [root.jwk] },
+      { version: 0 },
+      Date.now() / 1000,
+      opts,
+    );
     expect(snap.via).toBe('worker');
     if (snap.result.outcome !== 'applied') throw new Error('snapshot not applied');
     const held = snap.result.list;
@@ -63,7 +73,14 @@ describe('list worker yields to decisions', () => {
     const heldList = new HashedDenyList(held, () => Date.now() / 1000);
 
     const delta = Buffer.from(denyDelta(root, 4, 3, { sub: ['0badc0de'] }, { sub: subs.slice(0, 5) }));
-    const next = await runDenyJob(delta, roots, { keys: [root.jwk] }, { version: 3, data: held, entries: heldList.size }, Date.now() / 1000, opts);
+    const next = await runDenyJob(
+      delta,
+      roots,
+      { keys: [root.jwk] },
+      { version: 3, data: held, entries: heldList.size },
+      Date.now() / 1000,
+      opts,
+    );
     expect(next.via).toBe('worker');
     if (next.result.outcome !== 'applied') throw new Error('delta not applied');
     const nextList = new HashedDenyList(next.result.list, () => Date.now() / 1000);

@@ -31,10 +31,29 @@ describe('faregate lists', () => {
     const rider = makeRider();
     writeFileSync(join(dir, 'deny.json'), JSON.stringify({ sub: [{ id: rider.sub, exp: 4_000_000_000 }], cti: [] }));
     const signed = join(dir, 'deny.signed.json');
-    const s = await runFaregate(['lists', 'sign', '--type', 'deny', '--kind', 'snapshot', '--in', join(dir, 'deny.json'), '--version', '3', '--key', key, '--out', signed]);
+    const s = await runFaregate([
+      'lists',
+      'sign',
+      '--type',
+      'deny',
+      '--kind',
+      'snapshot',
+      '--in',
+      join(dir, 'deny.json'),
+      '--version',
+      '3',
+      '--key',
+      key,
+      '--out',
+      signed,
+    ]);
     expect(s.stderr).toBe('');
     expect(JSON.parse(s.stdout)).toMatchObject({ type: 'deny', version: 3, kid: 'cm9vdC0x', alg: 'ES256' });
-    expect(Object.keys(JSON.parse(readFileSync(signed, 'utf8')) as object)).toEqual(['protected', 'payload', 'signature']);
+    expect(Object.keys(JSON.parse(readFileSync(signed, 'utf8')) as object)).toEqual([
+      'protected',
+      'payload',
+      'signature',
+    ]);
     const p = await runFaregate(['lists', 'publish', '--mqtt', broker.url, '--file', signed]);
     expect(p.stderr).toBe('');
     expect(JSON.parse(p.stdout)).toMatchObject({ topic: 'faregate/v1/deny', retain: true, version: 3 });
@@ -42,11 +61,39 @@ describe('faregate lists', () => {
     expect(await gate.tap(rider.code())).toMatchObject({ decision: 'reject', reason: 'denied' });
 
     // Unusable arguments or inputs: exit 2, one line on stderr.
-    const bad = await runFaregate(['lists', 'sign', '--type', 'deny', '--kind', 'delta', '--in', join(dir, 'deny.json'), '--version', '4', '--key', key, '--out', signed]);
+    const bad = await runFaregate([
+      'lists',
+      'sign',
+      '--type',
+      'deny',
+      '--kind',
+      'delta',
+      '--in',
+      join(dir, 'deny.json'),
+      '--version',
+      '4',
+      '--key',
+      key,
+      '--out',
+      signed,
+    ]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--base/);
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ sub: ['zz'] }));
-    const badIn = await runFaregate(['lists', 'sign', '--type', 'deny', '--in', join(dir, 'bad.json'), '--version', '4', '--key', key, '--out', signed]);
+    const badIn = await runFaregate([
+      'lists',
+      'sign',
+      '--type',
+      'deny',
+      '--in',
+      join(dir, 'bad.json'),
+      '--version',
+      '4',
+      '--key',
+      key,
+      '--out',
+      signed,
+    ]);
     expect(badIn.code).toBe(2);
     expect(badIn.stderr).toMatch(/sub\.0/);
   });

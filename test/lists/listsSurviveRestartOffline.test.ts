@@ -8,7 +8,17 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/mosquitto.ts';
 import { makeRider } from '../support/riders.ts';
-import { denyDelta, denySnapshot, devIssuerPublic, feed, makeIssuer, makeRoot, startGate, trustSnapshot, type TestGate } from './support.ts';
+import {
+  denyDelta,
+  denySnapshot,
+  devIssuerPublic,
+  feed,
+  makeIssuer,
+  makeRoot,
+  startGate,
+  trustSnapshot,
+  type TestGate,
+} from './support.ts';
 
 const gates: TestGate[] = [];
 afterAll(async () => {
@@ -49,7 +59,10 @@ describe('signed lists across a restart', () => {
     const env = JSON.parse(readFileSync(file, 'utf8')) as { payload: string };
     const payload = JSON.parse(Buffer.from(env.payload, 'base64url').toString()) as { sub: string[] };
     payload.sub = [];
-    writeFileSync(file, JSON.stringify({ ...env, payload: Buffer.from(JSON.stringify(payload)).toString('base64url') }));
+    writeFileSync(
+      file,
+      JSON.stringify({ ...env, payload: Buffer.from(JSON.stringify(payload)).toString('base64url') }),
+    );
     const g3 = await startGate({ root, dir: g1.dir, deviceId: 'gate-restart-1' });
     gates.push(g3);
     const deny = g3.svc.status().lists!.deny;

@@ -62,7 +62,12 @@ describe('one alarm path', () => {
     const log = captureLogger();
     let status = 0;
     let t = 1000;
-    const board = new AlarmBoard({ events: new EventOutbox(link), logger: log, clock: { now: () => t }, statusChanged: () => void status++ });
+    const board = new AlarmBoard({
+      events: new EventOutbox(link),
+      logger: log,
+      clock: { now: () => t },
+      statusChanged: () => void status++,
+    });
     expect(board.raise('backlog_count', { value: 10, threshold: 5 })).toBe(true);
     t = 2000;
     expect(board.raise('backlog_count', { value: 11, threshold: 5 })).toBe(false);

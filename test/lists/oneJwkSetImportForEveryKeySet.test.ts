@@ -42,7 +42,11 @@ describe('one JWK-Set import', () => {
   for (const [use, load] of Object.entries(USES)) {
     const jwk = use === 'trust file' ? trustJwk : jwsJwk;
     it(`${use}: a private key is refused (FG-404), saying so`, () => {
-      const priv = { ...(ed.privateKey.export({ format: 'jwk' }) as Record<string, unknown>), kid: jwk().kid, alg: 'EdDSA' };
+      const priv = {
+        ...(ed.privateKey.export({ format: 'jwk' }) as Record<string, unknown>),
+        kid: jwk().kid,
+        alg: 'EdDSA',
+      };
       const e = thrown(() => load([priv]));
       expect(e).toBeInstanceOf(KeySetError);
       expect(e.code).toBe('PRIVATE_KEY_IN_KEY_SET');
@@ -91,9 +95,9 @@ describe('one JWK-Set import', () => {
     expect(thrown(() => trustListFromJson({ keys: [{ ...trustJwk(), alg: undefined }] })).message).toBe(
       'keys.0.alg: must be EdDSA or ES256',
     );
-    expect(thrown(() => trustListFromJson({ keys: [{ ...trustJwk(), kid: 'AAECAwQFBgcICQoLDA0ODxA' }] })).message).toMatch(
-      /kid must be 1\.\.16 bytes/,
-    );
+    expect(
+      thrown(() => trustListFromJson({ keys: [{ ...trustJwk(), kid: 'AAECAwQFBgcICQoLDA0ODxA' }] })).message,
+    ).toMatch(/kid must be 1\.\.16 bytes/);
   });
 
   it('files: the setting and the file are named; a private key in any of them stops the start', () => {
@@ -101,12 +105,18 @@ describe('one JWK-Set import', () => {
     const priv = { ...(es.privateKey.export({ format: 'jwk' }) as Record<string, unknown>), kid: 'op-1', alg: 'ES256' };
     writeFileSync(join(dir, 'ops.json'), JSON.stringify({ keys: [priv] }));
     writeFileSync(join(dir, 'trust.json'), JSON.stringify({ keys: [{ ...priv, kid: 'azI' }] }));
-    expect(() => loadKeySetFile(join(dir, 'ops.json'))).toThrow(/ops\.json is unusable: keys\.0\.d: holds a private key/);
+    expect(() => loadKeySetFile(join(dir, 'ops.json'))).toThrow(
+      /ops\.json is unusable: keys\.0\.d: holds a private key/,
+    );
     expect(() => loadKeySetFile(join(dir, 'missing.json'))).toThrow(/missing\.json: file not found/);
     expect(loadListFiles(join(dir, 'trust.json'), undefined).problems).toEqual([
       expect.stringMatching(/^trust\.file: .*trust\.json is unusable: keys\.0\.d: holds a private key/),
     ]);
-    const cfg = { rootKeys: join(dir, 'ops.json'), maxAgeSeconds: { trust: 1, deny: 1 }, stalePolicy: 'reject' as const };
+    const cfg = {
+      rootKeys: join(dir, 'ops.json'),
+      maxAgeSeconds: { trust: 1, deny: 1 },
+      stalePolicy: 'reject' as const,
+    };
     expect(loadListSettings(cfg, { trust: join(dir, 'trust.json') }).problems).toEqual([
       expect.stringMatching(/^lists\.rootKeys: .*ops\.json: unusable: keys\.0\.d: holds a private key/),
     ]);

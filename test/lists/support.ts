@@ -33,11 +33,21 @@ export function signed(root: Root, payload: Record<string, unknown>): string {
   return JSON.stringify(signList(payload, root.signer));
 }
 
-export const denySnapshot = (root: Root, version: number, body: { sub?: unknown[]; cti?: unknown[] }, issuedAt = nowSec()) =>
-  signed(root, { type: 'deny', version, issuedAt, kind: 'snapshot', sub: body.sub ?? [], cti: body.cti ?? [] });
+export const denySnapshot = (
+  root: Root,
+  version: number,
+  body: { sub?: unknown[]; cti?: unknown[] },
+  issuedAt = nowSec(),
+) => signed(root, { type: 'deny', version, issuedAt, kind: 'snapshot', sub: body.sub ?? [], cti: body.cti ?? [] });
 
-export const denyDelta = (root: Root, version: number, baseVersion: number, add: Record<string, unknown[]>, remove: Record<string, string[]> = {}, issuedAt = nowSec()) =>
-  signed(root, { type: 'deny', version, issuedAt, kind: 'delta', baseVersion, add, remove });
+export const denyDelta = (
+  root: Root,
+  version: number,
+  baseVersion: number,
+  add: Record<string, unknown[]>,
+  remove: Record<string, string[]> = {},
+  issuedAt = nowSec(),
+) => signed(root, { type: 'deny', version, issuedAt, kind: 'delta', baseVersion, add, remove });
 
 export const trustSnapshot = (root: Root, version: number, keys: unknown[], issuedAt = nowSec()) =>
   signed(root, { type: 'trust', version, issuedAt, kind: 'snapshot', keys });
@@ -65,9 +75,22 @@ export function makeIssuer(alg: SupportedAlg = ALG_EDDSA): Issuer {
       const key = generateKeyPair(ALG_EDDSA);
       const cti = randomBytes(8);
       const now = nowSec();
-      const credential = issueCredential({ issuerAlg: pair.alg, issuerKey: pair.privateKey, kid: pair.kid, riderPublicKey: key.publicKey, sub: Buffer.from(sub, 'hex'), cti, exp: now + 86400, iat: now - 60 });
+      const credential = issueCredential({
+        issuerAlg: pair.alg,
+        issuerKey: pair.privateKey,
+        kid: pair.kid,
+        riderPublicKey: key.publicKey,
+        sub: Buffer.from(sub, 'hex'),
+        cti,
+        exp: now + 86400,
+        iat: now - 60,
+      });
       let seq = 0;
-      return { sub, cti: cti.toString('hex'), code: () => makeRideCode({ credential, riderAlg: key.alg, riderKey: key.privateKey, ts: nowSec(), seq: ++seq }) };
+      return {
+        sub,
+        cti: cti.toString('hex'),
+        code: () => makeRideCode({ credential, riderAlg: key.alg, riderKey: key.privateKey, ts: nowSec(), seq: ++seq }),
+      };
     },
   };
 }
@@ -186,7 +209,10 @@ export async function publishList(c: MqttClient, topic: string, doc: string, ret
 }
 
 /** Collects the events a gate publishes. */
-export async function watchEvents(url: string, deviceId: string): Promise<{ events: Record<string, unknown>[]; close(): Promise<void> }> {
+export async function watchEvents(
+  url: string,
+  deviceId: string,
+): Promise<{ events: Record<string, unknown>[]; close(): Promise<void> }> {
   const c = await client(url);
   const events: Record<string, unknown>[] = [];
   c.on('message', (_t, p) => events.push(JSON.parse(p.toString()) as Record<string, unknown>));

@@ -20,9 +20,14 @@ const P = 'faregate/v1';
 const OFFSET_MS = 5000;
 
 async function publishFleet(url: string): Promise<MqttClient> {
-  const c = await mqtt.connectAsync(url, { clientId: `fleet-${Math.random().toString(36).slice(2, 8)}`, protocolVersion: 4, reconnectPeriod: 0 });
+  const c = await mqtt.connectAsync(url, {
+    clientId: `fleet-${Math.random().toString(36).slice(2, 8)}`,
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+  });
   const now = Date.now();
-  const status = (id: string, body: Record<string, unknown>) => c.publishAsync(`${P}/gates/${id}/status`, JSON.stringify(body), { qos: 1, retain: true });
+  const status = (id: string, body: Record<string, unknown>) =>
+    c.publishAsync(`${P}/gates/${id}/status`, JSON.stringify(body), { qos: 1, retain: true });
   await status('gate-off', { online: false, deviceId: 'gate-off' });
   await status('gate-stopped', {
     online: false,
@@ -85,7 +90,9 @@ async function monitorWhilePublishing(url: string, c: MqttClient, args: string[]
         uptimeSec: 3600,
       };
       await c.publishAsync(`${P}/gates/gate-alarm/metrics`, JSON.stringify(body), { qos: 0 });
-      await c.publishAsync(`${P}/gates/gate-alarm/events`, JSON.stringify({ at, kind: 'reject', reason: 'expired' }), { qos: 1 });
+      await c.publishAsync(`${P}/gates/gate-alarm/events`, JSON.stringify({ at, kind: 'reject', reason: 'expired' }), {
+        qos: 1,
+      });
     }
   })();
   try {
@@ -105,8 +112,21 @@ function checkSnapshot(r: RunResult): void {
   expect(s.gates.map((g) => g.deviceId)).toEqual(['gate-alarm', 'gate-off', 'gate-stale', 'gate-stopped']);
   const [alarm, off, stale, stopped] = s.gates as FleetSnapshot['gates'][0][];
 
-  expect(off!).toMatchObject({ online: false, alarms: [], listsStale: false, attention: true, decisionsPerMinute: null, clockOffsetMs: null });
-  expect(stopped!).toMatchObject({ online: false, scanner: 'stopped', place: 'route-9', backlog: { unsettled: 72, oldestUnsettledAgeSec: 600 }, attention: true });
+  expect(off!).toMatchObject({
+    online: false,
+    alarms: [],
+    listsStale: false,
+    attention: true,
+    decisionsPerMinute: null,
+    clockOffsetMs: null,
+  });
+  expect(stopped!).toMatchObject({
+    online: false,
+    scanner: 'stopped',
+    place: 'route-9',
+    backlog: { unsettled: 72, oldestUnsettledAgeSec: 600 },
+    attention: true,
+  });
 
   expect(alarm!).toMatchObject({
     online: true,
@@ -125,7 +145,14 @@ function checkSnapshot(r: RunResult): void {
   expect(alarm!.clockOffsetMs).toBeGreaterThan(OFFSET_MS - 1000);
   expect(alarm!.clockOffsetMs).toBeLessThanOrEqual(OFFSET_MS + 50);
 
-  expect(stale!).toMatchObject({ online: true, scanner: 'up', alarms: [], listsStale: true, attention: true, lists: { trust: { version: 7, stale: true } } });
+  expect(stale!).toMatchObject({
+    online: true,
+    scanner: 'up',
+    alarms: [],
+    listsStale: true,
+    attention: true,
+    lists: { trust: { version: 7, stale: true } },
+  });
   expect(stale!.clockOffsetMs).toBeNull();
 }
 

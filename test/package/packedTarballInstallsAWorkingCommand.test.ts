@@ -23,21 +23,32 @@ let listed: string[] = [];
 
 function faregate(args: string[], input = ''): { code: number | null; stdout: string; stderr: string } {
   // PATH: the node running the tests (Node 24) first, as a user's shell would find it.
-  const env = { ...process.env, PATH: `${path.join(prefix, 'bin')}${path.delimiter}${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}` };
+  const env = {
+    ...process.env,
+    PATH: `${path.join(prefix, 'bin')}${path.delimiter}${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}`,
+  };
   const r = spawnSync(bin, args, { input, encoding: 'utf8', env, cwd: work, timeout: 30_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 beforeAll(() => {
-  const out = execFileSync(npm, ['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = execFileSync(npm, ['pack', '--json', '--ignore-scripts', '--pack-destination', work], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const info = JSON.parse(out.slice(out.indexOf('['))) as { filename: string; files: { path: string }[] }[];
   tarball = path.join(work, info[0]!.filename);
   listed = info[0]!.files.map((f) => f.path);
-  execFileSync(npm, ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball], {
-    cwd: work,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: 240_000,
-  });
+  execFileSync(
+    npm,
+    ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball],
+    {
+      cwd: work,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 240_000,
+    },
+  );
 }, 300_000);
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -50,7 +61,8 @@ describe('npm pack + npm install -g', () => {
     expect(listed).toContain('config/bus-reader.example.yaml');
     expect(listed).toContain('config/settings.schema.json');
     expect(listed).toContain('docs/deploy/faregate.service');
-    const forbidden = /TEST-ONLY|^config\/dev\/|\.jwk\.json$|\.password$|mosquitto\/passwd$|\.sqlite|^test\/|^src\/|\.ts$|\.map$|tsbuildinfo/;
+    const forbidden =
+      /TEST-ONLY|^config\/dev\/|\.jwk\.json$|\.password$|mosquitto\/passwd$|\.sqlite|^test\/|^src\/|\.ts$|\.map$|tsbuildinfo/;
     expect(listed.filter((f) => forbidden.test(f))).toEqual([]);
   });
 
@@ -58,24 +70,54 @@ describe('npm pack + npm install -g', () => {
     const r = faregate(['--version']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const version = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+    const version = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string })
+      .version;
     expect(r.stdout.trim()).toBe(version);
   });
 
   it('mints and verifies a ride code with the installed command alone', () => {
     const f = (name: string) => path.join(work, name);
-    for (const [alg, name] of [['EdDSA', 'issuer'], ['ES256', 'rider']] as const) {
-      const r = faregate(['keys', 'generate', '--alg', alg, '--out', f(`${name}.jwk.json`), '--public-out', f(`${name}.pub.json`)]);
+    for (const [alg, name] of [
+      ['EdDSA', 'issuer'],
+      ['ES256', 'rider'],
+    ] as const) {
+      const r = faregate([
+        'keys',
+        'generate',
+        '--alg',
+        alg,
+        '--out',
+        f(`${name}.jwk.json`),
+        '--public-out',
+        f(`${name}.pub.json`),
+      ]);
       expect(r.code, r.stderr).toBe(0);
     }
     expect(faregate(['trust', 'build', '--key', f('issuer.pub.json'), '--out', f('trust.json')]).code).toBe(0);
-    const issued = faregate(['issue', '--issuer', f('issuer.jwk.json'), '--rider', f('rider.pub.json'), '--sub', 'a1b2c3', '--profile', '2', '--modes', 'bus', '--out', f('cred.txt')]);
+    const issued = faregate([
+      'issue',
+      '--issuer',
+      f('issuer.jwk.json'),
+      '--rider',
+      f('rider.pub.json'),
+      '--sub',
+      'a1b2c3',
+      '--profile',
+      '2',
+      '--modes',
+      'bus',
+      '--out',
+      f('cred.txt'),
+    ]);
     expect(issued.code, issued.stderr).toBe(0);
     const code = faregate(['code', '--credential', f('cred.txt'), '--rider', f('rider.jwk.json'), '--seq', '1']);
     expect(code.code, code.stderr).toBe(0);
     const verified = faregate(['verify', '--trust', f('trust.json')], code.stdout.trim() + '\nnot a ride code\n');
     expect(verified.code, verified.stderr).toBe(0);
-    const lines = verified.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = verified.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatchObject({ decision: 'accept', sub: 'a1b2c3', profile: 2 });
     expect(lines[1]).toMatchObject({ decision: 'reject', reason: 'malformed' });

@@ -9,7 +9,8 @@ import { dropTellsRider } from '../../src/scanner/dropAnswer.ts';
 import { Framer } from '../../src/scanner/framer.ts';
 import type { DropEnd, DropReason, FramingOptions } from '../../src/scanner/types.ts';
 
-const CODE = 'FG1:6BFOXN*TS0BI$ZD4N9:9S6RCVN5+O30K3/XIV0W23NTDEXWK G2EP4J0BGJLFX3R3VHXK.PJ:2DPF6R:5SVBHABVCNN95SWMPHQUHQN%A0SOE+QQAB-HQ/HQ7IR.SQEEOK9SAI4- 7Y15KBPD34';
+const CODE =
+  'FG1:6BFOXN*TS0BI$ZD4N9:9S6RCVN5+O30K3/XIV0W23NTDEXWK G2EP4J0BGJLFX3R3VHXK.PJ:2DPF6R:5SVBHABVCNN95SWMPHQUHQN%A0SOE+QQAB-HQ/HQ7IR.SQEEOK9SAI4- 7Y15KBPD34';
 const STALE_MS = 2000;
 
 type Drop = [DropReason, number, DropEnd];

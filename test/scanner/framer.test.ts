@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { Framer, FramingOptionsError } from '../../src/scanner/framer.ts';
 import type { DropEnd, DropReason, FramingOptions } from '../../src/scanner/types.ts';
 
-const CODE = 'FG1:6BFOXN*TS0BI$ZD4N9:9S6RCVN5+O30K3/XIV0W23NTDEXWK G2EP4J0BGJLFX3R3VHXK.PJ:2DPF6R:5SVBHABVCNN95SWMPHQUHQN%A0SOE+QQAB-HQ/HQ7IR.SQEEOK9SAI4- 7Y15KBPD34  QWSP0WRGTQFVRPQP7TEPG9C1*KNH5';
+const CODE =
+  'FG1:6BFOXN*TS0BI$ZD4N9:9S6RCVN5+O30K3/XIV0W23NTDEXWK G2EP4J0BGJLFX3R3VHXK.PJ:2DPF6R:5SVBHABVCNN95SWMPHQUHQN%A0SOE+QQAB-HQ/HQ7IR.SQEEOK9SAI4- 7Y15KBPD34  QWSP0WRGTQFVRPQP7TEPG9C1*KNH5';
 
 interface Out {
   frames: [string, number][];
@@ -10,7 +11,14 @@ interface Out {
 }
 
 function framer(options: Partial<FramingOptions> = {}): { f: Framer; out: Out } {
-  const f = new Framer({ suffix: 'auto', interByteTimeoutMs: 50, staleFrameMs: 1000, maxFrameLength: 1100, stripAim: true, ...options });
+  const f = new Framer({
+    suffix: 'auto',
+    interByteTimeoutMs: 50,
+    staleFrameMs: 1000,
+    maxFrameLength: 1100,
+    stripAim: true,
+    ...options,
+  });
   const out: Out = { frames: [], drops: [] };
   f.on('frame', (text, at) => out.frames.push([text, at]));
   f.on('dropped', (reason, length, endedBy) => out.drops.push([reason, length, endedBy]));

@@ -43,7 +43,8 @@ describe('a junk line ended by a terminator, in each gate mode', () => {
         if (mode !== 'normal') setMode(mode, true);
         const malformedFrame = await answer('hello, not a ride code\r');
         expect(malformedFrame.split(':')[0], mode).toBe(expected);
-        for (const [kind, junk] of Object.entries(JUNK_LINES)) expect(await answer(junk), `${mode}: ${kind}`).toBe(malformedFrame);
+        for (const [kind, junk] of Object.entries(JUNK_LINES))
+          expect(await answer(junk), `${mode}: ${kind}`).toBe(malformedFrame);
         if (mode !== 'normal') setMode(mode, false);
       }
       expect(svc.store.counts().taps).toBe(0);

@@ -29,8 +29,17 @@ describe('junk from the scanner, then a valid code within staleFrameMs', () => {
     const scannerPty = await startPtyPair();
     const gatePty = await startPtyPair();
     const settings = busSettings(scannerPty.a, join(dir, 'data'), {
-      scanner: { path: scannerPty.a, reconnect: { initialDelayMs: 100, maxDelayMs: 500 }, framing: { staleFrameMs: STALE_MS } },
-      gate: { driver: 'serial', path: gatePty.a, commands: { open: 'OPEN {tapId}', reject: 'REJECT {message}' }, timeoutMs: 500 },
+      scanner: {
+        path: scannerPty.a,
+        reconnect: { initialDelayMs: 100, maxDelayMs: 500 },
+        framing: { staleFrameMs: STALE_MS },
+      },
+      gate: {
+        driver: 'serial',
+        path: gatePty.a,
+        commands: { open: 'OPEN {tapId}', reject: 'REJECT {message}' },
+        timeoutMs: 500,
+      },
     });
     const gate = readGateLines(gatePty.b);
     const svc = ServiceProcess.start(dir, settings);
@@ -60,7 +69,9 @@ describe('junk from the scanner, then a valid code within staleFrameMs', () => {
     const decisions = svc.decisions();
     const accepted = decisions.filter((d) => d.decision === 'accept').map((d) => d.codeId);
     expect(accepted).toEqual([codeIdOfText(codeA), codeIdOfText(codeB)]);
-    const drops = decisions.filter((d) => d.dropped !== undefined).map((d) => [d.reason, d.dropped, d.endedBy, d.answered]);
+    const drops = decisions
+      .filter((d) => d.dropped !== undefined)
+      .map((d) => [d.reason, d.dropped, d.endedBy, d.answered]);
     expect(drops).toEqual([
       ['malformed', 'overlong', 'terminator', true],
       ['malformed', 'overlong', 'next_frame', false],
@@ -73,7 +84,9 @@ describe('junk from the scanner, then a valid code within staleFrameMs', () => {
     try {
       const taps = db.prepare('SELECT code_id AS codeId FROM taps ORDER BY at').all() as { codeId: string }[];
       expect(taps.map((t) => t.codeId)).toEqual(accepted);
-      const events = db.prepare("SELECT reason FROM events WHERE kind = 'dropped' ORDER BY at").all() as { reason: string }[];
+      const events = db.prepare("SELECT reason FROM events WHERE kind = 'dropped' ORDER BY at").all() as {
+        reason: string;
+      }[];
       expect(events.map((e) => e.reason)).toEqual(['malformed:overlong', 'malformed:overlong']);
     } finally {
       db.close();

@@ -51,7 +51,12 @@ describe('scanner input backoff and stop', () => {
   it('retries with capped exponential backoff and resets it after a successful open', async () => {
     vi.useFakeTimers({ now: 0 });
     const t = new ScriptedTransport(() => Date.now());
-    const input = new ScannerInput({ transportFactory: () => t, initialDelayMs: 250, maxDelayMs: 2000, random: () => 0 });
+    const input = new ScannerInput({
+      transportFactory: () => t,
+      initialDelayMs: 250,
+      maxDelayMs: 2000,
+      random: () => 0,
+    });
     const states: [ScannerState, string][] = [];
     input.on('state', (s, d) => states.push([s, d]));
     await input.start();
@@ -85,7 +90,13 @@ describe('scanner input backoff and stop', () => {
   it('takes at most the jitter fraction off each delay', async () => {
     vi.useFakeTimers({ now: 0 });
     const t = new ScriptedTransport(() => Date.now());
-    const input = new ScannerInput({ transportFactory: () => t, initialDelayMs: 1000, maxDelayMs: 1000, jitter: 0.2, random: () => 0.999 });
+    const input = new ScannerInput({
+      transportFactory: () => t,
+      initialDelayMs: 1000,
+      maxDelayMs: 1000,
+      jitter: 0.2,
+      random: () => 0.999,
+    });
     await input.start();
     await vi.advanceTimersByTimeAsync(3000);
     const gaps = t.opens.slice(1).map((v, i) => v - t.opens[i]!);

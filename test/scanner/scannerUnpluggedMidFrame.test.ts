@@ -36,8 +36,16 @@ function track<T extends PtyPair | PtyWriter | ScannerInput>(thing: T): T {
   return thing;
 }
 
-function observe(input: ScannerInput): { frames: string[]; drops: [DropReason, number][]; states: [ScannerState, string, number][] } {
-  const o = { frames: [] as string[], drops: [] as [DropReason, number][], states: [] as [ScannerState, string, number][] };
+function observe(input: ScannerInput): {
+  frames: string[];
+  drops: [DropReason, number][];
+  states: [ScannerState, string, number][];
+} {
+  const o = {
+    frames: [] as string[],
+    drops: [] as [DropReason, number][],
+    states: [] as [ScannerState, string, number][],
+  };
   input.on('frame', (t) => o.frames.push(t));
   input.on('dropped', (r, n) => o.drops.push([r, n]));
   input.on('state', (s, d) => o.states.push([s, d, Date.now()]));

@@ -7,7 +7,15 @@ import { ScannerInput } from '../../src/scanner/scannerInput.ts';
 import { SerialTransport } from '../../src/scanner/serialTransport.ts';
 import type { DropReason, FramingOptions, ScannerState } from '../../src/scanner/types.ts';
 import { captureLogger } from '../support/captureLogger.ts';
-import { openPtyWriter, removeDir, startPtyPair, stopAllPtyPairs, waitFor, type PtyPair, type PtyWriter } from '../support/pty.ts';
+import {
+  openPtyWriter,
+  removeDir,
+  startPtyPair,
+  stopAllPtyPairs,
+  waitFor,
+  type PtyPair,
+  type PtyWriter,
+} from '../support/pty.ts';
 
 const CODE_A = 'FG1:6BFOXN*TS0BI$ZD4N9:9S6RCVN5+O30K3/XIV0W23NTDEXWK G2EP4J0BGJLFX3R3VHXK';
 const CODE_B = 'FG1:NCFOXN%TS3DH0YOJ58S S-W5HDC *M0II5XHC9B5G2+$N IOP-IA%NFQGRJPC%OQHIZC4';
@@ -29,7 +37,8 @@ const logLines: Record<string, unknown>[] = [];
 async function setUp(framing: Partial<FramingOptions> = {}): Promise<Harness> {
   const pty = await startPtyPair();
   const input = new ScannerInput({
-    transportFactory: () => new SerialTransport({ path: pty.a, baudRate: 9600, pollMs: 200, logger: captureLogger(logLines) }),
+    transportFactory: () =>
+      new SerialTransport({ path: pty.a, baudRate: 9600, pollMs: 200, logger: captureLogger(logLines) }),
     logger: captureLogger(logLines),
     framing: { suffix: 'auto', staleFrameMs: 1500, ...framing },
     initialDelayMs: 50,
@@ -128,7 +137,8 @@ describe('serial scanner reads frames from a pseudo-terminal', () => {
   it('uses a custom suffix with 8N1 settings stated explicitly', async () => {
     const pty = await startPtyPair();
     const input = new ScannerInput({
-      transportFactory: () => new SerialTransport({ path: pty.a, baudRate: 115200, dataBits: 8, parity: 'none', stopBits: 1 }),
+      transportFactory: () =>
+        new SerialTransport({ path: pty.a, baudRate: 115200, dataBits: 8, parity: 'none', stopBits: 1 }),
       framing: { suffix: 'custom', customSuffix: '\x03' },
     });
     const frames: string[] = [];

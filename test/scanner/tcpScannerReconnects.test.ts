@@ -60,7 +60,8 @@ describe('tcp scanner', () => {
     cleanups.push(() => scanner.down());
     const target = `tcp://127.0.0.1:${scanner.port}`;
     const input = new ScannerInput({
-      transportFactory: () => createTransport({ path: target, baudRate: 9600, dataBits: 8, parity: 'none', stopBits: 1 }),
+      transportFactory: () =>
+        createTransport({ path: target, baudRate: 9600, dataBits: 8, parity: 'none', stopBits: 1 }),
       initialDelayMs: 50,
       maxDelayMs: 400,
     });
@@ -186,7 +187,15 @@ describe('createTransport', () => {
 
   it('validates tcp host:port', () => {
     expect(parseTcpTarget('tcp://scanner.local:9100')).toEqual({ host: 'scanner.local', port: 9100 });
-    for (const bad of ['tcp://127.0.0.1', 'tcp://127.0.0.1:0', 'tcp://127.0.0.1:70000', 'tcp://:9100', 'tcp://h:9100/x', 'tcp://u:p@h:1', 'tcp://h:abc']) {
+    for (const bad of [
+      'tcp://127.0.0.1',
+      'tcp://127.0.0.1:0',
+      'tcp://127.0.0.1:70000',
+      'tcp://:9100',
+      'tcp://h:9100/x',
+      'tcp://u:p@h:1',
+      'tcp://h:abc',
+    ]) {
       expect(() => createTransport({ ...base, path: bad }), bad).toThrow(TransportConfigError);
     }
     expect(() => createTransport({ ...base, path: 'udp://127.0.0.1:9100' })).toThrow(TransportConfigError);

@@ -191,7 +191,13 @@ export const FAST = { lingerMs: 20, ackTimeoutMs: 300, maxBackoffMs: 1000, metri
  * broker; `settings` is merged over the bus settings.
  */
 export function inProcess(
-  o: { mqtt?: boolean; settings?: Record<string, unknown>; backend?: boolean; gateDriver?: GateDriver; logger?: Logger } = {},
+  o: {
+    mqtt?: boolean;
+    settings?: Record<string, unknown>;
+    backend?: boolean;
+    gateDriver?: GateDriver;
+    logger?: Logger;
+  } = {},
 ): InProcess {
   const dir = mkdtempSync(join(tmpdir(), 'faregate-inproc-'));
   const dataDir = join(dir, 'data');

@@ -35,7 +35,10 @@ function recorder(calls: string[], name: string, failStart = false): Component {
 describe('Lifecycle', () => {
   it('starts in list order and stops in reverse from the same list, also past a part that fails to stop', async () => {
     const calls: string[] = [];
-    const l = new Lifecycle(['a', 'b', 'c'].map((n) => recorder(calls, n)), silentLogger);
+    const l = new Lifecycle(
+      ['a', 'b', 'c'].map((n) => recorder(calls, n)),
+      silentLogger,
+    );
     await l.start();
     await l.stop();
     expect(calls).toEqual(['start a', 'start b', 'start c', 'stop c', 'stop b', 'stop a']);
@@ -46,7 +49,10 @@ describe('Lifecycle', () => {
 
   it('stops what already started, in reverse, when a part fails to start, and says which part', async () => {
     const calls: string[] = [];
-    const l = new Lifecycle([recorder(calls, 'a'), recorder(calls, 'c'), recorder(calls, 'x', true), recorder(calls, 'd')], silentLogger);
+    const l = new Lifecycle(
+      [recorder(calls, 'a'), recorder(calls, 'c'), recorder(calls, 'x', true), recorder(calls, 'd')],
+      silentLogger,
+    );
     const err = await l.start().then(
       () => undefined,
       (e: unknown) => e,
@@ -60,7 +66,17 @@ describe('Lifecycle', () => {
 describe('ValidatorService lifecycle', () => {
   it('lists its parts with the store first, the link before what publishes, the scanner and health last', () => {
     const r = inProcess({ mqtt: true });
-    expect(r.svc.lifecycle.order).toEqual(['store', 'gate', 'housekeeping', 'mqtt', 'status', 'telemetry', 'uploader', 'scanner', 'health']);
+    expect(r.svc.lifecycle.order).toEqual([
+      'store',
+      'gate',
+      'housekeeping',
+      'mqtt',
+      'status',
+      'telemetry',
+      'uploader',
+      'scanner',
+      'health',
+    ]);
     const bare = inProcess();
     expect(bare.svc.lifecycle.order).toEqual(['store', 'gate', 'housekeeping', 'telemetry', 'scanner', 'health']);
   });
@@ -97,7 +113,9 @@ describe('ValidatorService lifecycle', () => {
     expect(() => r.svc.store.database).toThrow();
     expect(r.scanner.opens).toBe(0);
     expect(r.link?.connected).toBe(false);
-    expect(r.log.lines.find((l) => l.msg === 'component failed to start: stopping the others')).toMatchObject({ component: 'gate' });
+    expect(r.log.lines.find((l) => l.msg === 'component failed to start: stopping the others')).toMatchObject({
+      component: 'gate',
+    });
   });
 
   it('publishes nothing after the MQTT link stopped, with uploads, alarms and a scanner change in flight', async () => {
@@ -118,7 +136,13 @@ describe('ValidatorService lifecycle', () => {
 
   it('refuses a publish after the real link was stopped, without writing to the ended connection', async () => {
     const link = new MqttLink(
-      { url: 'mqtt://127.0.0.1:1', protocolVersion: 4, keepalive: 30, reconnectPeriodMs: 10_000, topicPrefix: 'faregate/v1' } as never,
+      {
+        url: 'mqtt://127.0.0.1:1',
+        protocolVersion: 4,
+        keepalive: 30,
+        reconnectPeriodMs: 10_000,
+        topicPrefix: 'faregate/v1',
+      } as never,
       'gate-stopped',
       () => ({}),
       silentLogger,

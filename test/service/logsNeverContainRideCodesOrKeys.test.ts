@@ -27,7 +27,11 @@ describe('logs', () => {
     stream.on('data', (d: Buffer) => (out += d.toString()));
     const logger = createLogger({ level: 'trace', format: 'json', destination: stream });
     const r = inProcess({ mqtt: true, logger });
-    const lines = () => out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = () =>
+      out
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
     const decisions = () => lines().filter((l) => typeof l.decision === 'string');
     await r.svc.start();
     await waitFor(() => r.svc.status().scanner.state === 'up', 'scanner up');
@@ -35,7 +39,15 @@ describe('logs', () => {
     const good = rider.code();
     const expired = rider.code(Math.floor(Date.now() / 1000) - 3600);
     const tampered = good.slice(0, 200) + (good[200] === 'A' ? 'B' : 'A') + good.slice(201);
-    const frames = [good, good, expired, tampered, 'FG1:' + good.slice(4, 300), 'NOT-A-CODE-' + good.slice(4, 60), 'FG1:' + 'A'.repeat(3000)];
+    const frames = [
+      good,
+      good,
+      expired,
+      tampered,
+      'FG1:' + good.slice(4, 300),
+      'NOT-A-CODE-' + good.slice(4, 60),
+      'FG1:' + 'A'.repeat(3000),
+    ];
     r.scanner.feed(...frames);
     await waitFor(() => decisions().length >= frames.length, 'decisions', 10_000);
     await waitFor(() => r.svc.store.counts().unsettled === 0, 'the tap uploaded and settled');
@@ -45,7 +57,8 @@ describe('logs', () => {
     expect(decisions().map((d) => d.reason ?? d.decision)).toEqual(
       expect.arrayContaining(['accept', 'duplicate', 'code_expired', 'malformed']),
     );
-    for (const secret of [good, expired, tampered]) for (const piece of windows(secret.slice(4))) expect(all).not.toContain(piece);
+    for (const secret of [good, expired, tampered])
+      for (const piece of windows(secret.slice(4))) expect(all).not.toContain(piece);
   }, 30_000);
 
   it('redact fields that could hold a code or a key', () => {
@@ -55,7 +68,10 @@ describe('logs', () => {
     const log = createLogger({ level: 'info', format: 'json', destination: stream });
     const key = JSON.parse(readFileSync(DEV_ISSUER, 'utf8')) as { d: string };
     const code = makeRider().code();
-    log.info({ qr: code, frame: code, rideCode: code, privateKey: key.d, jwk: key, nested: { qr: code, d: key.d } }, 'oops');
+    log.info(
+      { qr: code, frame: code, rideCode: code, privateKey: key.d, jwk: key, nested: { qr: code, d: key.d } },
+      'oops',
+    );
     expect(out).toContain('oops');
     expect(out).not.toContain(code.slice(4, 40));
     expect(out).not.toContain(key.d);

@@ -19,14 +19,18 @@ afterAll(async () => {
   await stopAllPtyPairs();
 });
 
-
 describe('SIGKILL right after a decision', () => {
   it('loses no accepted tap, and replays are still caught after the restart', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'faregate-kill-'));
     const scanner = await startPtyPair();
     const gatePty = await startPtyPair();
     const settings = busSettings(scanner.a, join(dir, 'data'), {
-      gate: { driver: 'serial', path: gatePty.a, commands: { open: 'OPEN {tapId}', reject: 'REJECT {message}' }, timeoutMs: 500 },
+      gate: {
+        driver: 'serial',
+        path: gatePty.a,
+        commands: { open: 'OPEN {tapId}', reject: 'REJECT {message}' },
+        timeoutMs: 500,
+      },
     });
     const gate = readGateLines(gatePty.b);
     let svc = ServiceProcess.start(dir, settings);
@@ -51,7 +55,13 @@ describe('SIGKILL right after a decision', () => {
     // Every logged accept and every gate-open has its tap in the store.
     await sleep(300);
     const db = new Database(join(dir, 'data', 'faregate.sqlite'), { readonly: true });
-    const stored = db.prepare('SELECT id, code_id AS codeId, sub, fare, settled FROM taps').all() as { id: string; codeId: string; sub: string; fare: number; settled: number }[];
+    const stored = db.prepare('SELECT id, code_id AS codeId, sub, fare, settled FROM taps').all() as {
+      id: string;
+      codeId: string;
+      sub: string;
+      fare: number;
+      settled: number;
+    }[];
     db.close();
     const storedIds = new Set(stored.map((t) => t.id));
     for (const a of accepted) expect(storedIds.has(a.tapId as string), `tap ${a.tapId} of a logged accept`).toBe(true);
@@ -74,7 +84,11 @@ describe('SIGKILL right after a decision', () => {
     const before = svc.decisions().length;
     await writer.write(replayed[0]! + '\r');
     await waitFor(() => svc.decisions().length > before, 'replay decision');
-    expect(svc.decisions().at(-1)).toMatchObject({ decision: 'reject', reason: 'replay', codeId: codeIdOfText(replayed[0]!) });
+    expect(svc.decisions().at(-1)).toMatchObject({
+      decision: 'reject',
+      reason: 'replay',
+      codeId: codeIdOfText(replayed[0]!),
+    });
     // A rider whose code was not accepted before the kill still gets in.
     const fresh = makeRider();
     await writer.write(fresh.code() + '\r');

@@ -20,11 +20,11 @@ afterAll(async () => {
   await stopAllPtyPairs();
 });
 
-
 /** Pairs each labelled frame with the service's decision on the same codeId, in order. */
 function checkLabels(sent: SentEvent[], decisions: LogLine[]): { accepted: number; garbage: number } {
   const byCode = new Map<string, LogLine[]>();
-  for (const d of decisions) if (typeof d.codeId === 'string') byCode.set(d.codeId, [...(byCode.get(d.codeId) ?? []), d]);
+  for (const d of decisions)
+    if (typeof d.codeId === 'string') byCode.set(d.codeId, [...(byCode.get(d.codeId) ?? []), d]);
   let accepted = 0;
   let garbage = 0;
   for (const e of sent) {
@@ -45,7 +45,12 @@ function checkLabels(sent: SentEvent[], decisions: LogLine[]): { accepted: numbe
   return { accepted, garbage };
 }
 
-async function runScenario(o: { unplug?: { every: number; forMs: number }; count: number; seed: string; rate: number }) {
+async function runScenario(o: {
+  unplug?: { every: number; forMs: number };
+  count: number;
+  seed: string;
+  rate: number;
+}) {
   const dir = mkdtempSync(join(tmpdir(), 'faregate-e2e-'));
   const gatePty = await startPtyPair();
   const sim = new ScannerSimulator({
@@ -65,7 +70,12 @@ async function runScenario(o: { unplug?: { every: number; forMs: number }; count
   sim.on('sent', (e) => sent.push(e));
   const port = await sim.open();
   const settings = busSettings(port, join(dir, 'data'), {
-    gate: { driver: 'serial', path: gatePty.a, commands: { open: 'OPEN {tapId}', reject: 'REJECT {message}' }, timeoutMs: 500 },
+    gate: {
+      driver: 'serial',
+      path: gatePty.a,
+      commands: { open: 'OPEN {tapId}', reject: 'REJECT {message}' },
+      timeoutMs: 500,
+    },
   });
   const gate = readGateLines(gatePty.b);
   const svc = ServiceProcess.start(dir, settings);
@@ -73,7 +83,11 @@ async function runScenario(o: { unplug?: { every: number; forMs: number }; count
   await sim.start();
   await sim.finished();
   const expectedCoded = () => sent.filter((e) => e.scenario !== 'garbage').length;
-  await waitFor(() => svc.decisions().filter((d) => typeof d.codeId === 'string').length >= expectedCoded(), 'all coded frames decided', 20_000);
+  await waitFor(
+    () => svc.decisions().filter((d) => typeof d.codeId === 'string').length >= expectedCoded(),
+    'all coded frames decided',
+    20_000,
+  );
   const { accepted, garbage } = checkLabels(sent, svc.decisions());
   // Garbage was rejected as malformed (or dropped as noise), never accepted.
   const malformed = svc.decisions().filter((d) => d.reason === 'malformed');
@@ -82,11 +96,17 @@ async function runScenario(o: { unplug?: { every: number; forMs: number }; count
   expect((await svc.exited).code).toBe(0);
   // Every accept is a committed tap, and the gate opened for exactly those taps.
   const db = new Database(join(dir, 'data', 'faregate.sqlite'), { readonly: true });
-  const taps = db.prepare('SELECT id, fare, profile FROM taps').all() as { id: string; fare: number; profile: number }[];
+  const taps = db.prepare('SELECT id, fare, profile FROM taps').all() as {
+    id: string;
+    fare: number;
+    profile: number;
+  }[];
   db.close();
   expect(taps.length).toBe(accepted);
   await waitFor(() => gate.lines.filter((l) => l.startsWith('OPEN ')).length >= accepted, 'gate opens');
-  expect(new Set(gate.lines.filter((l) => l.startsWith('OPEN ')).map((l) => l.slice(5)))).toEqual(new Set(taps.map((t) => t.id)));
+  expect(new Set(gate.lines.filter((l) => l.startsWith('OPEN ')).map((l) => l.slice(5)))).toEqual(
+    new Set(taps.map((t) => t.id)),
+  );
   expect(gate.lines.some((l) => l.startsWith('REJECT '))).toBe(true);
   await gate.close();
   return { sent, svc, accepted };
@@ -96,13 +116,16 @@ describe('simulator → pseudo-terminal → service → SQLite → gate', () => 
   it('decides every scenario class as labelled (AIM prefix, CRLF, split writes)', async () => {
     const { sent, accepted } = await runScenario({ count: 80, rate: 12, seed: 'e2e-classes' });
     const kinds = new Set(sent.map((e) => e.scenario));
-    for (const k of ['valid', 'expired', 'forged', 'replayed', 'denied', 'wrong-mode', 'garbage', 'duplicate']) expect(kinds).toContain(k);
+    for (const k of ['valid', 'expired', 'forged', 'replayed', 'denied', 'wrong-mode', 'garbage', 'duplicate'])
+      expect(kinds).toContain(k);
     expect(accepted).toBeGreaterThan(10);
   }, 60_000);
 
   it('recovers from the scanner being unplugged mid-stream without a restart', async () => {
     const { svc } = await runScenario({ count: 30, rate: 25, seed: 'e2e-unplug', unplug: { every: 10, forMs: 1500 } });
-    const states = svc.lines.filter((l) => l.component === 'scanner-input' && (l.msg === 'scanner up' || l.msg === 'scanner down')).map((l) => l.msg);
+    const states = svc.lines
+      .filter((l) => l.component === 'scanner-input' && (l.msg === 'scanner up' || l.msg === 'scanner down'))
+      .map((l) => l.msg);
     expect(states.filter((s) => s === 'scanner down').length).toBeGreaterThanOrEqual(2);
     expect(states.at(-1)).toBe('scanner up');
   }, 60_000);

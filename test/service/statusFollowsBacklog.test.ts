@@ -56,7 +56,13 @@ describe('the status model', () => {
         'startedAt',
       ].sort(),
     );
-    expect(retained(r)).toMatchObject({ online: true, deviceId: 'test-bus-1', mode: 'bus', place: 'route-7', direction: 'board' });
+    expect(retained(r)).toMatchObject({
+      online: true,
+      deviceId: 'test-bus-1',
+      mode: 'bus',
+      place: 'route-7',
+      direction: 'board',
+    });
     expect(retained(r).lists).toEqual({ trustKeys: 1, denyEntries: expect.any(Number) });
 
     const body = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as Record<string, unknown>;
@@ -86,7 +92,18 @@ describe('the status model', () => {
 
     const metrics = r.broker.messages(r.link!.topics.metrics).at(-1) as Record<string, unknown>;
     expect(Object.keys(metrics).sort()).toEqual(
-      ['at', 'backlog', 'alarms', 'deviceId', 'decisions', 'upload', 'store', 'scanner', 'memoryRss', 'uptimeSec'].sort(),
+      [
+        'at',
+        'backlog',
+        'alarms',
+        'deviceId',
+        'decisions',
+        'upload',
+        'store',
+        'scanner',
+        'memoryRss',
+        'uptimeSec',
+      ].sort(),
     );
     expect(metrics.decisions).toEqual({ accept: 2, reject: 0, ignore: 0, byReason: expect.any(Object) });
     expect(metrics.store).toMatchObject({ bytes: expect.any(Number), taps: 2 });
@@ -169,4 +186,3 @@ describe('the status model', () => {
     expect(will).toMatchObject({ topic: r.link!.topics.status, retain: true, qos: 1 });
   });
 });
-

@@ -34,7 +34,11 @@ function sources(over: Partial<StatusSources> = {}): StatusSources {
     mqtt: () => ({ configured: true, connected: true }),
     upload: () => undefined,
     lists: () => undefined,
-    policy: () => ({ modes: { free_pass: null, out_of_service: null } as never, antiPassbackSeconds: 60, entriesRemembered: 4 }),
+    policy: () => ({
+      modes: { free_pass: null, out_of_service: null } as never,
+      antiPassbackSeconds: 60,
+      entriesRemembered: 4,
+    }),
     freePass: () => false,
     outOfService: () => true,
     commands: () => ({ enabled: false, accepted: 0, refused: 0 }),
@@ -63,8 +67,16 @@ describe('the status model', () => {
     const s = serviceStatus(m);
     expect(s).not.toHaveProperty('upload');
     expect(s).not.toHaveProperty('lists');
-    expect(s).toMatchObject({ deviceId: 'gate-s-1', store: { taps: 5, unsettled: 3, events: 4 }, alarms: [{ alarm: 'backlog_count' }] });
-    expect(s.policy).toEqual({ modes: { free_pass: null, out_of_service: null }, antiPassbackSeconds: 60, entriesRemembered: 4 });
+    expect(s).toMatchObject({
+      deviceId: 'gate-s-1',
+      store: { taps: 5, unsettled: 3, events: 4 },
+      alarms: [{ alarm: 'backlog_count' }],
+    });
+    expect(s.policy).toEqual({
+      modes: { free_pass: null, out_of_service: null },
+      antiPassbackSeconds: 60,
+      entriesRemembered: 4,
+    });
     expect(metricsBody(m)).toEqual({
       deviceId: 'gate-s-1',
       decisions: { accept: 5, reject: 2, ignore: 1, byReason: { code_expired: 2 } },
@@ -78,7 +90,9 @@ describe('the status model', () => {
 
   it('reads each source once per build', () => {
     let reads = 0;
-    const m = buildStatus(sources({ backlog: () => (reads++, { unsettled: 0, oldestUnsettledAgeSec: null, maxAttempts: 0 }) }));
+    const m = buildStatus(
+      sources({ backlog: () => (reads++, { unsettled: 0, oldestUnsettledAgeSec: null, maxAttempts: 0 }) }),
+    );
     retainedStatus(m);
     serviceStatus(m);
     metricsBody(m);

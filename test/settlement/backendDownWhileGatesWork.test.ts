@@ -45,10 +45,16 @@ describe('backend down while the gates work', () => {
   it('keeps the taps, shows the backlog, and settles each once when the backend returns', async () => {
     const t0 = Date.now();
     broker = await startMosquitto();
-    backend = await IndependentBackend.start({ url: broker.url, persistentSession: true, clientId: 'independent-backend-down' });
+    backend = await IndependentBackend.start({
+      url: broker.url,
+      persistentSession: true,
+      clientId: 'independent-backend-down',
+    });
     const dir = tempDir();
     const dataDir = join(dir, 'data');
-    const config = settlementConfig('/dev/fake-scanner', dataDir, broker.url, { settlement: { alarms: { unsettledCount: 20 } } });
+    const config = settlementConfig('/dev/fake-scanner', dataDir, broker.url, {
+      settlement: { alarms: { unsettledCount: 20 } },
+    });
     const log = captureLogger();
     const feeder = new FakeFeeder();
     svc = new ValidatorService(config, { logger: log, scannerTransport: () => feeder.scanner });
@@ -78,7 +84,13 @@ describe('backend down while the gates work', () => {
     );
     expect(m.body.alarms).toContain('backlog_count');
     // ... and in the retained status, with the alarm.
-    const st = await waitRetained(broker.url, STATUS_TOPIC, (s) => (s.alarms as string[]).includes('backlog_count'), 'status with backlog_count', WAIT);
+    const st = await waitRetained(
+      broker.url,
+      STATUS_TOPIC,
+      (s) => (s.alarms as string[]).includes('backlog_count'),
+      'status with backlog_count',
+      WAIT,
+    );
     expect((st.backlog as { unsettled: number }).unsettled).toBeGreaterThanOrEqual(20);
     expect(backend.settled.size).toBe(5);
 
@@ -86,7 +98,13 @@ describe('backend down while the gates work', () => {
     await backend.comeBack();
     const rows = await waitStoreSettled(dataDir, 45, WAIT);
     const drainedAt = Date.now();
-    const drained = await waitRetained(broker.url, STATUS_TOPIC, (s) => (s.backlog as { unsettled: number }).unsettled === 0, 'status with backlog 0', WAIT);
+    const drained = await waitRetained(
+      broker.url,
+      STATUS_TOPIC,
+      (s) => (s.backlog as { unsettled: number }).unsettled === 0,
+      'status with backlog 0',
+      WAIT,
+    );
     const statusLagMs = Date.now() - drainedAt;
     expect(statusLagMs).toBeLessThan(5000);
     expect(drained).toMatchObject({ online: true, backlog: { unsettled: 0, oldestUnsettledAgeSec: null } });
@@ -100,9 +118,18 @@ describe('backend down while the gates work', () => {
     expect(r.accepted).toBe(45);
     expect(r.duplicateReceipts).toBeGreaterThan(0);
     // The backlog drains and the alarm clears.
-    await waitRetained(broker.url, STATUS_TOPIC, (s) => !(s.alarms as string[]).includes('backlog_count'), 'status without backlog_count', WAIT);
+    await waitRetained(
+      broker.url,
+      STATUS_TOPIC,
+      (s) => !(s.alarms as string[]).includes('backlog_count'),
+      'status without backlog_count',
+      WAIT,
+    );
     await waitFor(
-      () => metrics.messages.find((x, i) => i > metrics.messages.indexOf(m) && (x.body.backlog as { unsettled: number }).unsettled === 0),
+      () =>
+        metrics.messages.find(
+          (x, i) => i > metrics.messages.indexOf(m) && (x.body.backlog as { unsettled: number }).unsettled === 0,
+        ),
       'metrics with an empty backlog',
       WAIT,
     );
@@ -120,6 +147,13 @@ describe('backend down while the gates work', () => {
     svc = undefined;
     // A clean stop: offline, with the last figures (what `faregate monitor` shows for it).
     const off = await readRetained(broker.url, STATUS_TOPIC);
-    expect(off).toMatchObject({ online: false, deviceId: 'test-bus-1', mode: 'bus', place: 'route-7', backlog: { unsettled: 0 }, alarms: [] });
+    expect(off).toMatchObject({
+      online: false,
+      deviceId: 'test-bus-1',
+      mode: 'bus',
+      place: 'route-7',
+      backlog: { unsettled: 0 },
+      alarms: [],
+    });
   }, 120_000);
 });

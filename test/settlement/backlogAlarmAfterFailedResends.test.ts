@@ -24,7 +24,9 @@ describe('backlog alarm after failed re-sends', () => {
     await svc.start();
     const topics = link!.topics;
     const alarmEvents = () =>
-      (broker.messages(topics.events) as Record<string, unknown>[]).filter((m) => m.kind === 'alarm' && m.alarm === 'upload_failing');
+      (broker.messages(topics.events) as Record<string, unknown>[]).filter(
+        (m) => m.kind === 'alarm' && m.alarm === 'upload_failing',
+      );
     const status = () => broker.retainedJson(topics.status) as { alarms: string[]; backlog: { unsettled: number } };
 
     r.ride(8);
@@ -37,7 +39,13 @@ describe('backlog alarm after failed re-sends', () => {
       svc.telemetry.check();
     }
     const raised = alarmEvents().find((m) => m.state === 'raised');
-    expect(raised).toMatchObject({ kind: 'alarm', alarm: 'upload_failing', state: 'raised', threshold: 2, at: expect.any(Number) });
+    expect(raised).toMatchObject({
+      kind: 'alarm',
+      alarm: 'upload_failing',
+      state: 'raised',
+      threshold: 2,
+      at: expect.any(Number),
+    });
     expect(raised!.value as number).toBeGreaterThanOrEqual(2);
     await waitFor(() => status().alarms.includes('upload_failing'), 'status listing upload_failing', 3000);
     expect(status()).toMatchObject({ online: true, deviceId: 'test-bus-1', backlog: { unsettled: 8 } });
@@ -56,6 +64,9 @@ describe('backlog alarm after failed re-sends', () => {
     expect(alarmEvents().map((m) => m.state)).toEqual(['raised', 'cleared']);
     expect([...backend!.receipts.values()].every((n) => n >= 2)).toBe(true);
     expect(svc.uploader!.stats.tapsSettled).toBe(8);
-    expect(log.lines.filter((l) => l.alarm === 'upload_failing').map((l) => l.msg)).toEqual(['alarm raised', 'alarm cleared']);
+    expect(log.lines.filter((l) => l.alarm === 'upload_failing').map((l) => l.msg)).toEqual([
+      'alarm raised',
+      'alarm cleared',
+    ]);
   });
 });

@@ -67,7 +67,9 @@ export function readStore(dataDir: string): StoreRow[] {
   if (!existsSync(file)) return [];
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
-    return db.prepare('SELECT id, code_id AS codeId, settled, attempts, fare FROM taps ORDER BY seqno').all() as StoreRow[];
+    return db
+      .prepare('SELECT id, code_id AS codeId, settled, attempts, fare FROM taps ORDER BY seqno')
+      .all() as StoreRow[];
   } finally {
     db.close();
   }
@@ -128,8 +130,18 @@ export function acceptedTapIds(lines: readonly Record<string, unknown>[]): strin
 }
 
 /** The retained message on `topic`, read with a fresh client (undefined when none arrives within `waitMs`). */
-export async function readRetained(url: string, topic: string, protocolVersion: 4 | 5 = 4, waitMs = 1000): Promise<Record<string, unknown> | undefined> {
-  const client = await mqtt.connectAsync(url, { protocolVersion, clean: true, reconnectPeriod: 0, clientId: `retained-reader-${Math.random().toString(36).slice(2)}` });
+export async function readRetained(
+  url: string,
+  topic: string,
+  protocolVersion: 4 | 5 = 4,
+  waitMs = 1000,
+): Promise<Record<string, unknown> | undefined> {
+  const client = await mqtt.connectAsync(url, {
+    protocolVersion,
+    clean: true,
+    reconnectPeriod: 0,
+    clientId: `retained-reader-${Math.random().toString(36).slice(2)}`,
+  });
   try {
     return await new Promise<Record<string, unknown> | undefined>((resolve) => {
       const t = setTimeout(() => resolve(undefined), waitMs);
@@ -164,12 +176,27 @@ export async function waitRetained(
 }
 
 /** A client that collects every message on some topics (e.g. events, metrics). */
-export async function collect(url: string, topics: string[]): Promise<{ messages: { topic: string; body: Record<string, unknown>; retain: boolean }[]; close: () => Promise<void> }> {
-  const client = await mqtt.connectAsync(url, { protocolVersion: 4, clean: true, reconnectPeriod: 200, clientId: `collector-${Math.random().toString(36).slice(2)}` });
+export async function collect(
+  url: string,
+  topics: string[],
+): Promise<{
+  messages: { topic: string; body: Record<string, unknown>; retain: boolean }[];
+  close: () => Promise<void>;
+}> {
+  const client = await mqtt.connectAsync(url, {
+    protocolVersion: 4,
+    clean: true,
+    reconnectPeriod: 200,
+    clientId: `collector-${Math.random().toString(36).slice(2)}`,
+  });
   const messages: { topic: string; body: Record<string, unknown>; retain: boolean }[] = [];
   client.on('message', (topic, payload, packet) => {
     try {
-      messages.push({ topic, body: JSON.parse(payload.toString('utf8')) as Record<string, unknown>, retain: packet.retain });
+      messages.push({
+        topic,
+        body: JSON.parse(payload.toString('utf8')) as Record<string, unknown>,
+        retain: packet.retain,
+      });
     } catch {
       /* not JSON: not ours */
     }
@@ -185,7 +212,9 @@ export async function waitStoreSettled(dataDir: string, minTaps: number, timeout
     const rows = readStore(dataDir);
     if (rows.length >= minTaps && rows.every((r) => r.settled === 1)) return rows;
     if (Date.now() > deadline)
-      throw new Error(`timed out: store has ${rows.length} taps (want >= ${minTaps}), ${rows.filter((r) => r.settled === 0).length} unsettled`);
+      throw new Error(
+        `timed out: store has ${rows.length} taps (want >= ${minTaps}), ${rows.filter((r) => r.settled === 0).length} unsettled`,
+      );
     await sleep(50);
   }
 }
@@ -202,7 +231,11 @@ export interface ExactlyOnce {
  * exactly the ids the backend settled; each id settled once and each ride (code id) under one
  * tap id only; every re-sent copy had the same content; the store marks every tap settled.
  */
-export function expectExactlyOnce(rows: StoreRow[], backend: IndependentBackend, loggedAcceptIds: string[] = []): ExactlyOnce {
+export function expectExactlyOnce(
+  rows: StoreRow[],
+  backend: IndependentBackend,
+  loggedAcceptIds: string[] = [],
+): ExactlyOnce {
   const storeIds = new Set(rows.map((r) => r.id));
   expect(storeIds.size, 'tap ids in the store are unique').toBe(rows.length);
   const lost = loggedAcceptIds.filter((id) => !storeIds.has(id));
@@ -216,7 +249,10 @@ export function expectExactlyOnce(rows: StoreRow[], backend: IndependentBackend,
   const doubleRides = [...backend.settledByCode].filter(([, ids]) => ids.length > 1);
   expect(doubleRides, 'a ride settled under two tap ids').toEqual([]);
   expect(backend.conflicts, 'a tap re-sent with different content').toEqual([]);
-  expect(rows.filter((r) => r.settled !== 1).map((r) => r.id), 'taps the store still holds unsettled').toEqual([]);
+  expect(
+    rows.filter((r) => r.settled !== 1).map((r) => r.id),
+    'taps the store still holds unsettled',
+  ).toEqual([]);
   for (const r of rows) expect(backend.receipts.get(r.id) ?? 0).toBeGreaterThanOrEqual(1);
   return {
     accepted: rows.length,

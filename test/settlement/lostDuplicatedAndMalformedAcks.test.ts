@@ -37,7 +37,8 @@ describe('lost, duplicated and malformed acks', () => {
 
     // A burst of garbage, unknown-id acks and replays of old acks, while more riders arrive.
     for (const p of MALFORMED_ACKS) backend!.sendRaw(p);
-    const unknownAck = (n: number) => JSON.stringify({ batchId: randomUUID(), tapIds: Array.from({ length: n }, () => randomUUID()) });
+    const unknownAck = (n: number) =>
+      JSON.stringify({ batchId: randomUUID(), tapIds: Array.from({ length: n }, () => randomUUID()) });
     for (let i = 0; i < 3; i++) r.broker.inject(r.link!.topics.acks, unknownAck(20));
     r.broker.inject(r.link!.topics.acks, unknownAck(10_000)); // well-formed, the largest an ack may be
     backend!.replay(0);

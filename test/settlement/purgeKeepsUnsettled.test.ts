@@ -81,7 +81,10 @@ describe('purgeSettled', () => {
 
   it('keeps the most recent keepRecent even when they are settled and old', () => {
     const store = openStore();
-    const ids = fill(store, Array.from({ length: 30 }, () => 1000));
+    const ids = fill(
+      store,
+      Array.from({ length: 30 }, () => 1000),
+    );
     expect(store.purgeSettled(5000, 7)).toBe(23);
     expect(store.allTaps().map((t) => t.id)).toEqual(ids.slice(23));
     store.close();
@@ -89,7 +92,10 @@ describe('purgeSettled', () => {
 
   it('deletes nothing when there are no more taps than keepRecent, or nothing settled before the cut-off', () => {
     const store = openStore();
-    fill(store, Array.from({ length: 20 }, (_, i) => (i < 10 ? 1000 : null)));
+    fill(
+      store,
+      Array.from({ length: 20 }, (_, i) => (i < 10 ? 1000 : null)),
+    );
     expect(store.purgeSettled(5000, 20)).toBe(0);
     expect(store.purgeSettled(5000, 1000)).toBe(0);
     expect(store.purgeSettled(1000, 0)).toBe(0); // settled_at < cut-off is strict
@@ -116,7 +122,9 @@ describe('purgeSettled', () => {
               if (at !== null && at >= cutoff) expect(left.has(ids[i]!)).toBe(true);
             });
             // And what it may delete, it deletes (keeping at most one extra: the newest tap when keepRecent is 0).
-            const deletable = settledAt.filter((at, i) => at !== null && at < cutoff && i < ids.length - Math.max(keepRecent, 1)).length;
+            const deletable = settledAt.filter(
+              (at, i) => at !== null && at < cutoff && i < ids.length - Math.max(keepRecent, 1),
+            ).length;
             expect(n).toBe(deletable);
             expect(left.size).toBe(ids.length - n);
           } finally {

@@ -14,8 +14,15 @@ import { Telemetry } from '../../src/settlement/telemetry.ts';
 import { MemoryBroker, MemoryMqttLink } from '../support/memoryMqtt.ts';
 
 function setup(o: { link?: boolean } = {}) {
-  const cfg = SettlementSchema.parse({ alarms: { unsettledCount: 10, oldestUnsettledSeconds: 600, failedAttempts: 3, storeCapacity: 100 } });
-  const clock = { t: 1_800_000_000_000, now() { return this.t; } };
+  const cfg = SettlementSchema.parse({
+    alarms: { unsettledCount: 10, oldestUnsettledSeconds: 600, failedAttempts: 3, storeCapacity: 100 },
+  });
+  const clock = {
+    t: 1_800_000_000_000,
+    now() {
+      return this.t;
+    },
+  };
   const backlog = { unsettled: 0, oldestAt: null as number | null, maxAttempts: 0 };
   const broker = new MemoryBroker();
   const link = o.link === false ? undefined : new MemoryMqttLink(broker, 'gate-tel-1');
@@ -44,21 +51,31 @@ describe('Telemetry', () => {
     expect(t.alarms).toEqual([]);
     Object.assign(backlog, { unsettled: 95, oldestAt: clock.t - 700_000, maxAttempts: 3 });
     t.check();
-    expect(t.alarms.map((a) => a.alarm).sort()).toEqual(['backlog_age', 'backlog_count', 'store_near_limit', 'upload_failing']);
+    expect(t.alarms.map((a) => a.alarm).sort()).toEqual([
+      'backlog_age',
+      'backlog_count',
+      'store_near_limit',
+      'upload_failing',
+    ]);
     expect(events().filter((e) => e.state === 'raised')).toHaveLength(4);
-    expect(events().find((e) => e.alarm === 'backlog_count')).toMatchObject({ kind: 'alarm', value: 95, threshold: 10, at: clock.t });
+    expect(events().find((e) => e.alarm === 'backlog_count')).toMatchObject({
+      kind: 'alarm',
+      value: 95,
+      threshold: 10,
+      at: clock.t,
+    });
     const afterRaise = changes();
     t.check(); // still on: no new event
     expect(events()).toHaveLength(4);
     Object.assign(backlog, { unsettled: 0, oldestAt: null, maxAttempts: 0 });
     t.check();
     expect(t.alarms).toEqual([]);
-    expect(events().filter((e) => e.state === 'cleared').map((e) => e.alarm).sort()).toEqual([
-      'backlog_age',
-      'backlog_count',
-      'store_near_limit',
-      'upload_failing',
-    ]);
+    expect(
+      events()
+        .filter((e) => e.state === 'cleared')
+        .map((e) => e.alarm)
+        .sort(),
+    ).toEqual(['backlog_age', 'backlog_count', 'store_near_limit', 'upload_failing']);
     // The backlog change itself, and each alarm cleared (the status publisher rate-limits them).
     expect(changes()).toBe(afterRaise + 5);
     expect(t.backlog).toEqual({ unsettled: 0, oldestUnsettledAgeSec: null, maxAttempts: 0 });
@@ -103,7 +120,12 @@ describe('Telemetry', () => {
     await t.publishMetrics();
     const m = broker.messages(link!.topics.metrics) as Record<string, unknown>[];
     expect(m).toHaveLength(1);
-    expect(m[0]).toMatchObject({ deviceId: 'gate-tel-1', decisions: { accept: 1 }, backlog: { unsettled: 12 }, alarms: ['backlog_count'] });
+    expect(m[0]).toMatchObject({
+      deviceId: 'gate-tel-1',
+      decisions: { accept: 1 },
+      backlog: { unsettled: 12 },
+      alarms: ['backlog_count'],
+    });
     t.stop();
     await t.publishMetrics();
     expect(broker.messages(link!.topics.metrics)).toHaveLength(1);

@@ -48,9 +48,18 @@ function tap(at: number): Tap {
 
 function setup(settlement: Record<string, unknown> = {}) {
   const cfg = SettlementSchema.parse({ lingerMs: 1, ackTimeoutMs: 1000, maxBackoffMs: 4000, ...settlement });
-  const store = new TapStore({ file: join(mkdtempSync(join(tmpdir(), 'faregate-upl-')), 'taps.sqlite'), synchronous: 'NORMAL', logger: silentLogger });
+  const store = new TapStore({
+    file: join(mkdtempSync(join(tmpdir(), 'faregate-upl-')), 'taps.sqlite'),
+    synchronous: 'NORMAL',
+    logger: silentLogger,
+  });
   store.open();
-  const clock = { t: 1_800_000_000_000, now() { return this.t; } };
+  const clock = {
+    t: 1_800_000_000_000,
+    now() {
+      return this.t;
+    },
+  };
   const broker = new MemoryBroker();
   const link = new MemoryMqttLink(broker, DEVICE);
   const backend = new MemoryBackend(broker, link);

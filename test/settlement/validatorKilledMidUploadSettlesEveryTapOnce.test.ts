@@ -10,7 +10,20 @@ import { IndependentBackend } from '../support/independentBackend.ts';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.ts';
 import { startPtyPair, stopAllPtyPairs, waitFor } from '../support/pty.ts';
 import { killAllServices, ServiceProcess } from '../support/serviceProcess.ts';
-import { acceptedTapIds, DEVICE, expectExactlyOnce, Feeder, readStore, report, settlementSettings, STATUS_TOPIC, tempDir, waitRetained, waitStoreSettled, WAIT } from './harness.ts';
+import {
+  acceptedTapIds,
+  DEVICE,
+  expectExactlyOnce,
+  Feeder,
+  readStore,
+  report,
+  settlementSettings,
+  STATUS_TOPIC,
+  tempDir,
+  waitRetained,
+  waitStoreSettled,
+  WAIT,
+} from './harness.ts';
 
 let broker: Mosquitto | undefined;
 let backend: IndependentBackend | undefined;
@@ -20,7 +33,6 @@ afterAll(async () => {
   await backend?.stop();
   await broker?.stop();
 });
-
 
 describe('validator SIGKILLed mid-upload', () => {
   it('settles every accepted tap exactly once after a restart on the same data dir', async () => {
@@ -67,7 +79,11 @@ describe('validator SIGKILLed mid-upload', () => {
     const rest = TOTAL - written1;
     await feeder.feed(rest, 5);
     const accepted2Want = rest;
-    await waitFor(() => acceptedTapIds(svc2.decisions()).length >= accepted2Want, `${accepted2Want} accepts after the restart`, WAIT);
+    await waitFor(
+      () => acceptedTapIds(svc2.decisions()).length >= accepted2Want,
+      `${accepted2Want} accepts after the restart`,
+      WAIT,
+    );
     const accepted = [...accepted1, ...acceptedTapIds(svc2.decisions())];
 
     const rows = await waitStoreSettled(dataDir, accepted.length, WAIT);
@@ -86,7 +102,9 @@ describe('validator SIGKILLed mid-upload', () => {
     expect(r.accepted).toBeGreaterThanOrEqual(TOTAL - (written1 - accepted1.length));
 
     // The restarted validator is the one the status topic shows (not the dead one's will).
-    expect(await waitRetained(broker.url, STATUS_TOPIC, (m) => m.online === true, 'online after the restart', WAIT)).toMatchObject({ online: true, deviceId: DEVICE });
+    expect(
+      await waitRetained(broker.url, STATUS_TOPIC, (m) => m.online === true, 'online after the restart', WAIT),
+    ).toMatchObject({ online: true, deviceId: DEVICE });
 
     const redelivered = atKill.filter((t) => t.settled === 0 && (backend!.receipts.get(t.id) ?? 0) > 1).length;
     report('validatorKilledMidUpload', {

@@ -13,7 +13,14 @@ import type { SendingEvent } from '../../firmware-sim/simulator.ts';
 
 let n = 0;
 function frame(text: string, expect: Expectation, at = 1000): SendingEvent {
-  return { n: ++n, scenario: expect.droppable ? 'garbage' : 'valid', requested: 'valid', expect, at, payload: Buffer.from(text, 'latin1') };
+  return {
+    n: ++n,
+    scenario: expect.droppable ? 'garbage' : 'valid',
+    requested: 'valid',
+    expect,
+    at,
+    payload: Buffer.from(text, 'latin1'),
+  };
 }
 
 function accepted(flags?: string[]): Outcome {
@@ -84,12 +91,28 @@ describe('decision ledger', () => {
   });
 
   it('judges decision, reason and tap flags', () => {
-    expect(judge({ decision: 'accept', flags: ['no_entry'] }, { decision: 'accept', message: 'go', flags: ['no_entry'] }).ok).toBe(true);
-    expect(judge({ decision: 'accept', flags: ['no_entry'] }, { decision: 'accept', message: 'go', flags: [] })).toEqual({ ok: false, why: 'flags [], expected [no_entry]' });
-    expect(judge({ decision: 'accept' }, { decision: 'reject', reason: 'anti_passback', message: 'see_staff', flags: [] })).toEqual({ ok: false, why: 'got reject anti_passback, expected accept' });
-    expect(judge({ decision: 'reject', reason: 'replay' }, { decision: 'reject', reason: 'anti_passback', message: 'see_staff', flags: [] }).why).toBe('got reject anti_passback, expected reject replay');
+    expect(
+      judge({ decision: 'accept', flags: ['no_entry'] }, { decision: 'accept', message: 'go', flags: ['no_entry'] }).ok,
+    ).toBe(true);
+    expect(
+      judge({ decision: 'accept', flags: ['no_entry'] }, { decision: 'accept', message: 'go', flags: [] }),
+    ).toEqual({ ok: false, why: 'flags [], expected [no_entry]' });
+    expect(
+      judge({ decision: 'accept' }, { decision: 'reject', reason: 'anti_passback', message: 'see_staff', flags: [] }),
+    ).toEqual({ ok: false, why: 'got reject anti_passback, expected accept' });
+    expect(
+      judge(
+        { decision: 'reject', reason: 'replay' },
+        { decision: 'reject', reason: 'anti_passback', message: 'see_staff', flags: [] },
+      ).why,
+    ).toBe('got reject anti_passback, expected reject replay');
     // scan_again is accepted for noise only, not for a ride code expected to be refused for another reason.
-    expect(judge({ decision: 'reject', reason: 'denied' }, { decision: 'reject', reason: 'malformed', message: 'scan_again', flags: [] }).ok).toBe(false);
+    expect(
+      judge(
+        { decision: 'reject', reason: 'denied' },
+        { decision: 'reject', reason: 'malformed', message: 'scan_again', flags: [] },
+      ).ok,
+    ).toBe(false);
     expect(judge({ decision: 'ignore', reason: 'duplicate' }, undefined)).toEqual({ ok: false, why: 'no answer' });
   });
 });

@@ -48,7 +48,13 @@ describe('journey model over 25 minutes', () => {
   it('labels every frame as the real validators decide it, past the anti-passback window', async () => {
     let now = Date.now();
     const clock = { now: () => now };
-    const population = new Population({ size: 40, prng: new Prng('journeys-test', 'population'), issuer: loadIssuerKey(DEV_ISSUER_PATH), deny: loadDenyIds(DEV_DENY_PATH), nowSec: Math.floor(now / 1000) });
+    const population = new Population({
+      size: 40,
+      prng: new Prng('journeys-test', 'population'),
+      issuer: loadIssuerKey(DEV_ISSUER_PATH),
+      deny: loadDenyIds(DEV_DENY_PATH),
+      nowSec: Math.floor(now / 1000),
+    });
     const model = new JourneyModel({
       population,
       prng: new Prng('journeys-test', 'journeys'),
@@ -90,7 +96,10 @@ describe('journey model over 25 minutes', () => {
             const o = services.get(g.id)!.processor.handleFrame(f.payload.toString('latin1'));
             const v = judge(f.expect, answerOf(o));
             kinds.set(`${g.id} ${f.scenario}`, (kinds.get(`${g.id} ${f.scenario}`) ?? 0) + 1);
-            if (!v.ok) problems.push(`${new Date(now).toISOString()} ${g.id} ${f.scenario}/${f.variant ?? ''} ${f.rider ?? ''} "${f.story ?? ''}": ${v.why}`);
+            if (!v.ok)
+              problems.push(
+                `${new Date(now).toISOString()} ${g.id} ${f.scenario}/${f.variant ?? ''} ${f.rider ?? ''} "${f.story ?? ''}": ${v.why}`,
+              );
             if (g.direction === 'in' && o.tap) {
               const key = `${g.id}/${o.tap.sub}`;
               const seen = entries.get(key) ?? [];

@@ -13,10 +13,15 @@ import type { Mode, ValidationParams } from '../../src/token/params.ts';
 import { RideCodeValidator, type Decision } from '../../src/token/validator.ts';
 import type { SentEvent, ScannerSimulator } from '../../firmware-sim/simulator.ts';
 
-const devFile = (name: string) => JSON.parse(readFileSync(fileURLToPath(new URL(`../../config/dev/${name}`, import.meta.url)), 'utf8')) as unknown;
+const devFile = (name: string) =>
+  JSON.parse(readFileSync(fileURLToPath(new URL(`../../config/dev/${name}`, import.meta.url)), 'utf8')) as unknown;
 
 export function devValidator(mode: Mode = 'bus', params: Partial<ValidationParams> = {}): RideCodeValidator {
-  return new RideCodeValidator({ trust: trustListFromJson(devFile('trust.json')), deny: denyListFromJson(devFile('deny.json')), params: { ...params, mode } });
+  return new RideCodeValidator({
+    trust: trustListFromJson(devFile('trust.json')),
+    deny: denyListFromJson(devFile('deny.json')),
+    params: { ...params, mode },
+  });
 }
 
 /** Splits a byte stream on a delimiter (CR by default); calls `onFrame` with each frame without it. */
@@ -72,18 +77,22 @@ export class Recorder {
   /** Human-readable mismatches (empty when every decision is as labelled). */
   mismatches(): string[] {
     const out: string[] = [];
-    if (this.received.length !== this.announced.length) out.push(`received ${this.received.length} frames, announced ${this.announced.length}`);
+    if (this.received.length !== this.announced.length)
+      out.push(`received ${this.received.length} frames, announced ${this.announced.length}`);
     this.pairs().forEach(({ announced: a, got }, i) => {
       if (!got) return;
       if (a.kind === 'noise') {
-        if (got.decision.decision !== 'reject' || got.decision.reason !== 'malformed') out.push(`#${i} noise → ${got.decision.decision} ${got.decision.reason}`);
+        if (got.decision.decision !== 'reject' || got.decision.reason !== 'malformed')
+          out.push(`#${i} noise → ${got.decision.decision} ${got.decision.reason}`);
         return;
       }
       const e = a.e;
       const sameBytes = got.frame.equals(e.data.subarray(0, got.frame.length));
       if (!sameBytes) out.push(`#${e.n} ${e.scenario}: received bytes differ from the ones sent`);
       if (got.decision.decision !== e.expect.decision || got.decision.reason !== e.expect.reason)
-        out.push(`#${e.n} ${e.scenario}/${e.variant ?? ''} expected ${e.expect.decision} ${e.expect.reason ?? ''}, got ${got.decision.decision} ${got.decision.reason ?? ''} (${got.decision.detail ?? ''})`);
+        out.push(
+          `#${e.n} ${e.scenario}/${e.variant ?? ''} expected ${e.expect.decision} ${e.expect.reason ?? ''}, got ${got.decision.decision} ${got.decision.reason ?? ''} (${got.decision.detail ?? ''})`,
+        );
       if (e.codeId && got.decision.codeId !== e.codeId) out.push(`#${e.n} codeId ${got.decision.codeId} ≠ ${e.codeId}`);
     });
     return out;

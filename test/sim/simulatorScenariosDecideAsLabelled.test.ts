@@ -79,7 +79,9 @@ describe('firmware-sim scenarios over a pty, decided by RideCodeValidator', () =
     const sent = rec.sentFrames;
     expect(sent.filter((e) => e.scenario === 'replayed').length).toBeGreaterThan(3);
     expect(sent.filter((e) => e.requested === 'replayed' && e.scenario === 'valid').length).toBeGreaterThan(0);
-    expect(rec.received.filter((r) => r.decision.reason === 'replay').length).toBe(sent.filter((e) => e.scenario === 'replayed').length);
+    expect(rec.received.filter((r) => r.decision.reason === 'replay').length).toBe(
+      sent.filter((e) => e.scenario === 'replayed').length,
+    );
   });
 
   it('every kind mixed at the spec defaults (3 s window), metro mode, with AIM prefix, CRLF, split writes and noise bursts', async () => {
@@ -100,17 +102,37 @@ describe('firmware-sim scenarios over a pty, decided by RideCodeValidator', () =
     const sent = rec.sentFrames;
     expect(sent).toHaveLength(80);
     expect(sent.some((e) => e.scenario === 'replayed')).toBe(true);
-    expect(sent.every((e) => e.data.subarray(0, 3).toString() === ']Q1' && e.data.subarray(-2).toString() === '\r\n')).toBe(true);
+    expect(
+      sent.every((e) => e.data.subarray(0, 3).toString() === ']Q1' && e.data.subarray(-2).toString() === '\r\n'),
+    ).toBe(true);
     expect(sent.some((e) => e.chunks > 1)).toBe(true);
     expect(rec.announced.some((a) => a.kind === 'noise')).toBe(true);
-    expect(new Set(sent.map((e) => e.scenario))).toEqual(new Set(['valid', 'replayed', 'expired', 'forged', 'denied', 'wrong-mode', 'garbage', 'duplicate']));
+    expect(new Set(sent.map((e) => e.scenario))).toEqual(
+      new Set(['valid', 'replayed', 'expired', 'forged', 'denied', 'wrong-mode', 'garbage', 'duplicate']),
+    );
   });
 
   it('the same seed gives the same riders and the same scenario sequence', async () => {
     const a = new ScannerSimulator({ seed: 'repro', riders: 8, output: { kind: 'tcp', port: 0 } });
     const b = new ScannerSimulator({ seed: 'repro', riders: 8, output: { kind: 'tcp', port: 0 } });
-    expect(a.population.riders.map((r) => [r.subHex, r.ctiHex, r.alg, r.profile, r.modes, Buffer.from(r.credential).toString('hex')])).toEqual(
-      b.population.riders.map((r) => [r.subHex, r.ctiHex, r.alg, r.profile, r.modes, Buffer.from(r.credential).toString('hex')]),
+    expect(
+      a.population.riders.map((r) => [
+        r.subHex,
+        r.ctiHex,
+        r.alg,
+        r.profile,
+        r.modes,
+        Buffer.from(r.credential).toString('hex'),
+      ]),
+    ).toEqual(
+      b.population.riders.map((r) => [
+        r.subHex,
+        r.ctiHex,
+        r.alg,
+        r.profile,
+        r.modes,
+        Buffer.from(r.credential).toString('hex'),
+      ]),
     );
     const kinds = (s: ScannerSimulator) => Array.from({ length: 30 }, () => s.scenarios.pickKind());
     expect(kinds(a)).toEqual(kinds(b));

@@ -29,7 +29,14 @@ function connectTo(target: string, onData: (d: Buffer) => void): Promise<Socket>
 
 describe('firmware-sim --tcp', () => {
   it('waits for the service to connect, then every frame decides as labelled', async () => {
-    sim = new ScannerSimulator({ seed: 'tcp-test', riders: 30, count: 30, rate: 30, suffix: 'lf', output: { kind: 'tcp', port: 0, host: '127.0.0.1' } });
+    sim = new ScannerSimulator({
+      seed: 'tcp-test',
+      riders: 30,
+      count: 30,
+      rate: 30,
+      suffix: 'lf',
+      output: { kind: 'tcp', port: 0, host: '127.0.0.1' },
+    });
     const rec = new Recorder(sim, devValidator('bus'));
     let waiting = 0;
     sim.on('waiting', () => waiting++);
@@ -50,7 +57,15 @@ describe('firmware-sim --tcp', () => {
   });
 
   it('every connected client receives the same frames, split writes reassemble, custom suffix', async () => {
-    sim = new ScannerSimulator({ seed: 'tcp-two', count: 12, rate: 40, split: true, suffix: 'custom:03', mix: 'valid=1,garbage=1', output: { kind: 'tcp', port: 0 } });
+    sim = new ScannerSimulator({
+      seed: 'tcp-two',
+      count: 12,
+      rate: 40,
+      split: true,
+      suffix: 'custom:03',
+      mix: 'valid=1,garbage=1',
+      output: { kind: 'tcp', port: 0 },
+    });
     const target = await sim.open();
     const got: Buffer[][] = [[], []];
     const splitters = got.map((list) => new Splitter((f) => list.push(f), Buffer.from([0x03])));

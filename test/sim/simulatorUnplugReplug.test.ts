@@ -26,7 +26,15 @@ afterEach(async () => {
 
 describe('firmware-sim unplug and replug', () => {
   it('pty: socat is restarted with the same link, the service side reopens it and frames flow again', async () => {
-    sim = new ScannerSimulator({ seed: 'unplug', riders: 40, mix: 'valid', count: 12, rate: 25, unplug: { every: 4, forMs: 400 }, output: { kind: 'pty' } });
+    sim = new ScannerSimulator({
+      seed: 'unplug',
+      riders: 40,
+      mix: 'valid',
+      count: 12,
+      rate: 25,
+      unplug: { every: 4, forMs: 400 },
+      output: { kind: 'pty' },
+    });
     const out = sim.output as PtyOutput;
     const rec = new Recorder(sim, devValidator('bus'));
     const path = await sim.open();
@@ -67,7 +75,14 @@ describe('firmware-sim unplug and replug', () => {
   });
 
   it('tcp: clients are dropped, connections refused while unplugged, frames flow after reconnecting', async () => {
-    sim = new ScannerSimulator({ seed: 'unplug-tcp', riders: 40, count: 10, rate: 25, unplug: { every: 5, forMs: 500 }, output: { kind: 'tcp', port: 0 } });
+    sim = new ScannerSimulator({
+      seed: 'unplug-tcp',
+      riders: 40,
+      count: 10,
+      rate: 25,
+      unplug: { every: 5, forMs: 500 },
+      output: { kind: 'tcp', port: 0 },
+    });
     const rec = new Recorder(sim, devValidator('bus'));
     const target = new URL(await sim.open());
     const port = Number(target.port);

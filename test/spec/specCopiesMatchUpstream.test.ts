@@ -21,7 +21,11 @@ describe.skipIf(!existsSync(UPSTREAM))('project copies of the contracts match ..
     it(`${path.relative(ROOT, copy)} holds every file of ${path.relative(ROOT, upstream)}, unchanged`, () => {
       const files = readdirSync(upstream).filter((f) => !f.startsWith('.'));
       expect(files.length).toBeGreaterThan(0);
-      const stale = files.filter((f) => !existsSync(path.join(copy, f)) || !readFileSync(path.join(copy, f)).equals(readFileSync(path.join(upstream, f))));
+      const stale = files.filter(
+        (f) =>
+          !existsSync(path.join(copy, f)) ||
+          !readFileSync(path.join(copy, f)).equals(readFileSync(path.join(upstream, f))),
+      );
       expect(stale, `copy these again from ${upstream}`).toEqual([]);
     });
   }
@@ -29,8 +33,11 @@ describe.skipIf(!existsSync(UPSTREAM))('project copies of the contracts match ..
 
 describe('the project copies are there', () => {
   it('docs/spec holds the three contracts and test/vectors/cose-wg its vectors and LICENSE', () => {
-    for (const f of ['qr-token-v1.md', 'settlement-mqtt-v1.md', 'jtt1179-reading.md']) expect(existsSync(path.join(ROOT, 'docs/spec', f)), f).toBe(true);
+    for (const f of ['qr-token-v1.md', 'settlement-mqtt-v1.md', 'jtt1179-reading.md'])
+      expect(existsSync(path.join(ROOT, 'docs/spec', f)), f).toBe(true);
     expect(existsSync(path.join(ROOT, 'test/vectors/cose-wg/LICENSE'))).toBe(true);
-    expect(readdirSync(path.join(ROOT, 'test/vectors/cose-wg')).filter((f) => f.endsWith('.json')).length).toBeGreaterThanOrEqual(10);
+    expect(
+      readdirSync(path.join(ROOT, 'test/vectors/cose-wg')).filter((f) => f.endsWith('.json')).length,
+    ).toBeGreaterThanOrEqual(10);
   });
 });

@@ -4,7 +4,10 @@ import type { Logger } from '../../src/platform/logger.ts';
  * A Logger that keeps every line (with its bindings) in `lines`, for in-process components:
  * tests read what was logged, and check what never may be (payloads, ride codes).
  */
-export function captureLogger(lines: Record<string, unknown>[] = [], bindings: Record<string, unknown> = {}): Logger & { lines: Record<string, unknown>[] } {
+export function captureLogger(
+  lines: Record<string, unknown>[] = [],
+  bindings: Record<string, unknown> = {},
+): Logger & { lines: Record<string, unknown>[] } {
   const at =
     (level: string) =>
     (obj: object | string, msg?: string): void => {

@@ -97,7 +97,7 @@ export function expectedCodeId(payload: Uint8Array): string {
 export function flipBit(b: Uint8Array, bitIndex: number): Uint8Array {
   const out = Uint8Array.from(b);
   const i = Math.floor(bitIndex / 8);
-  out[i] = (out[i] as number) ^ (1 << bitIndex % 8);
+  out[i] = (out[i] as number) ^ (1 << (bitIndex % 8));
   return out;
 }
 

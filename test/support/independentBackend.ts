@@ -111,7 +111,8 @@ function batchProblem(b: unknown, topicDevice: string): string | undefined {
     if (typeof t.at !== 'number' || !Number.isInteger(t.at)) return 'tap at';
     if (t.mode !== 'bus' && t.mode !== 'metro') return 'tap mode';
     if (!['board', 'in', 'out'].includes(t.direction as string)) return 'tap direction';
-    for (const k of ['place', 'sub', 'cti', 'codeId', 'currency'] as const) if (typeof t[k] !== 'string') return `tap ${k}`;
+    for (const k of ['place', 'sub', 'cti', 'codeId', 'currency'] as const)
+      if (typeof t[k] !== 'string') return `tap ${k}`;
     for (const k of ['ts', 'seq', 'profile'] as const) if (typeof t[k] !== 'number') return `tap ${k}`;
     if (t.fare !== undefined && typeof t.fare !== 'number') return 'tap fare';
   }
@@ -128,7 +129,16 @@ export class IndependentBackend {
   readonly conflicts: string[] = [];
   readonly sentAcks: SentAck[] = [];
   readonly faults: BackendFaults;
-  readonly counters = { batches: 0, malformedBatches: 0, acksSent: 0, acksDropped: 0, acksUnsent: 0, rawSent: 0, malformedSent: 0, connects: 0 };
+  readonly counters = {
+    batches: 0,
+    malformedBatches: 0,
+    acksSent: 0,
+    acksDropped: 0,
+    acksUnsent: 0,
+    rawSent: 0,
+    malformedSent: 0,
+    connects: 0,
+  };
   readonly clientId: string;
   private client: MqttClient | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -139,7 +149,15 @@ export class IndependentBackend {
   private constructor(private readonly opts: IndependentBackendOptions) {
     this.prefix = opts.prefix ?? 'faregate/v1';
     this.clientId = opts.clientId ?? `independent-backend-${randomBytes(4).toString('hex')}`;
-    this.faults = { dropFirstAcks: 0, duplicateAcks: 0, delayAckMs: 0, malformedBeforeEachAck: false, unknownIdsInAcks: 0, acking: true, ...opts.faults };
+    this.faults = {
+      dropFirstAcks: 0,
+      duplicateAcks: 0,
+      delayAckMs: 0,
+      malformedBeforeEachAck: false,
+      unknownIdsInAcks: 0,
+      acking: true,
+      ...opts.faults,
+    };
   }
 
   static async start(opts: IndependentBackendOptions): Promise<IndependentBackend> {
@@ -181,7 +199,10 @@ export class IndependentBackend {
       if (!connack.sessionPresent) client.subscribe(`${this.prefix}/gates/+/taps`, { qos: 1 }, () => undefined);
     });
     await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`independent backend could not connect to ${this.opts.url}`)), 10_000);
+      const t = setTimeout(
+        () => reject(new Error(`independent backend could not connect to ${this.opts.url}`)),
+        10_000,
+      );
       client.once('connect', () => {
         client.subscribe(`${this.prefix}/gates/+/taps`, { qos: 1 }, (err) => {
           clearTimeout(t);
@@ -234,7 +255,14 @@ export class IndependentBackend {
         // Settlement: once per id, whatever the number of receipts.
         this.settled.add(id);
         const codeId = typeof t.codeId === 'string' ? t.codeId : undefined;
-        this.settlements.push({ id, deviceId, batchId: b.batchId, codeId, fare: typeof t.fare === 'number' ? t.fare : undefined, at: now });
+        this.settlements.push({
+          id,
+          deviceId,
+          batchId: b.batchId,
+          codeId,
+          fare: typeof t.fare === 'number' ? t.fare : undefined,
+          at: now,
+        });
         if (codeId !== undefined) this.settledByCode.set(codeId, [...(this.settledByCode.get(codeId) ?? []), id]);
       }
     }
@@ -252,7 +280,10 @@ export class IndependentBackend {
       this.counters.acksDropped++;
       return;
     }
-    const tapIds = f.unknownIdsInAcks > 0 ? [...ack.tapIds, ...Array.from({ length: f.unknownIdsInAcks }, () => randomUUID())] : ack.tapIds;
+    const tapIds =
+      f.unknownIdsInAcks > 0
+        ? [...ack.tapIds, ...Array.from({ length: f.unknownIdsInAcks }, () => randomUUID())]
+        : ack.tapIds;
     const send = () => {
       if (!this.client) return;
       const topic = `${this.prefix}/gates/${deviceId}/acks`;
@@ -296,7 +327,10 @@ export class IndependentBackend {
 
   /** A well-formed ack naming only ids that were never taps. */
   sendUnknownAck(deviceId: string, ids = 5): void {
-    this.sendRaw(deviceId, JSON.stringify({ batchId: randomUUID(), tapIds: Array.from({ length: ids }, () => randomUUID()) }));
+    this.sendRaw(
+      deviceId,
+      JSON.stringify({ batchId: randomUUID(), tapIds: Array.from({ length: ids }, () => randomUUID()) }),
+    );
   }
 
   /** Sends again an ack sent earlier (default the first one). */
@@ -316,7 +350,8 @@ export class IndependentBackend {
     for (;;) {
       const missing = want.filter((id) => !this.settled.has(id));
       if (missing.length === 0) return;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${missing.length} of ${want.length} missing`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${what}: ${missing.length} of ${want.length} missing`);
       await sleep(20);
     }
   }

@@ -46,7 +46,13 @@ function signWith(alg: AlgName, key: KeyObject, data: Uint8Array): Uint8Array {
   return alg === 'EdDSA' ? raw(sign(null, data, key)) : raw(sign('sha256', data, { key, dsaEncoding: 'ieee-p1363' }));
 }
 
-function coseSign1(alg: AlgName, key: KeyObject, protectedHeader: Map<number, unknown>, payload: Uint8Array, tagged: boolean): Uint8Array {
+function coseSign1(
+  alg: AlgName,
+  key: KeyObject,
+  protectedHeader: Map<number, unknown>,
+  payload: Uint8Array,
+  tagged: boolean,
+): Uint8Array {
   const protectedBytes = cbor(protectedHeader);
   const signature = signWith(alg, key, toBeSigned(protectedBytes, payload));
   const arr = [protectedBytes, new Map(), payload, signature];
@@ -57,8 +63,18 @@ function coseSign1(alg: AlgName, key: KeyObject, protectedHeader: Map<number, un
 export function coseKey(publicKey: KeyObject): Map<number, unknown> {
   const jwk = publicKey.export({ format: 'jwk' });
   const b = (s: string | undefined): Uint8Array => raw(Buffer.from(s ?? '', 'base64url'));
-  if (jwk.kty === 'OKP') return new Map<number, unknown>([[1, 1], [-1, 6], [-2, b(jwk.x)]]);
-  return new Map<number, unknown>([[1, 2], [-1, 1], [-2, b(jwk.x)], [-3, b(jwk.y)]]);
+  if (jwk.kty === 'OKP')
+    return new Map<number, unknown>([
+      [1, 1],
+      [-1, 6],
+      [-2, b(jwk.x)],
+    ]);
+  return new Map<number, unknown>([
+    [1, 2],
+    [-1, 1],
+    [-2, b(jwk.x)],
+    [-3, b(jwk.y)],
+  ]);
 }
 
 export interface IndependentCredential {
@@ -93,7 +109,16 @@ export function mintCredential(c: IndependentCredential): Uint8Array {
   if (c.cap !== undefined) claims.set(-70002, c.cap);
   if (c.modes !== undefined) claims.set(-70003, c.modes);
   if (c.cv !== undefined) claims.set(-70004, c.cv);
-  return coseSign1(c.issuerAlg, c.issuerKey, new Map<number, unknown>([[1, ALG[c.issuerAlg]], [4, raw(c.kid)]]), cbor(claims), c.tagged ?? true);
+  return coseSign1(
+    c.issuerAlg,
+    c.issuerKey,
+    new Map<number, unknown>([
+      [1, ALG[c.issuerAlg]],
+      [4, raw(c.kid)],
+    ]),
+    cbor(claims),
+    c.tagged ?? true,
+  );
 }
 
 export interface IndependentCode {
@@ -113,8 +138,20 @@ export interface MintedCode {
 
 /** §3 and §1: level 2 and its text form. */
 export function mintCode(o: IndependentCode): MintedCode {
-  const payload = cbor(new Map<number, unknown>([[1, raw(o.credential)], [2, o.ts], [3, o.seq]]));
-  const level2 = coseSign1(o.riderAlg, o.riderKey, new Map<number, unknown>([[1, ALG[o.riderAlg]]]), payload, o.tagged ?? true);
+  const payload = cbor(
+    new Map<number, unknown>([
+      [1, raw(o.credential)],
+      [2, o.ts],
+      [3, o.seq],
+    ]),
+  );
+  const level2 = coseSign1(
+    o.riderAlg,
+    o.riderKey,
+    new Map<number, unknown>([[1, ALG[o.riderAlg]]]),
+    payload,
+    o.tagged ?? true,
+  );
   return {
     text: 'FG1:' + base45(level2),
     codeId: createHash('sha256').update(payload).digest('hex').slice(0, 32),
@@ -122,7 +159,12 @@ export function mintCode(o: IndependentCode): MintedCode {
 }
 
 /** §5: a trust-list JWK for an issuer public key. */
-export function trustJwk(publicKey: KeyObject, alg: AlgName, kid: Uint8Array, window: { nbf?: number; exp?: number } = {}): Record<string, unknown> {
+export function trustJwk(
+  publicKey: KeyObject,
+  alg: AlgName,
+  kid: Uint8Array,
+  window: { nbf?: number; exp?: number } = {},
+): Record<string, unknown> {
   const jwk = publicKey.export({ format: 'jwk' });
   return { ...jwk, alg, kid: Buffer.from(kid).toString('base64url'), ...window };
 }

@@ -28,7 +28,9 @@ export class MemoryBroker {
 
   /** Publishes as an outside party (the backend, an operator, an attacker). */
   inject(topic: string, payload: unknown, opts: { retain?: boolean } = {}): void {
-    const buf = Buffer.isBuffer(payload) ? payload : Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload));
+    const buf = Buffer.isBuffer(payload)
+      ? payload
+      : Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload));
     this.deliver(topic, buf, opts.retain ?? false, 'test');
   }
 
@@ -157,6 +159,10 @@ export class MemoryMqttLink extends EventEmitter<MqttLinkEvents> implements Mqtt
     if (this.stopped) this.publishesAfterStop.push(this.topics.status);
     if (!this.isConnected) return;
     this.statusPublishes++;
-    await this.publish(this.topics.status, { online: true, deviceId: this.deviceId, ...this.statusFields() }, { qos: 1, retain: true }).catch(() => undefined);
+    await this.publish(
+      this.topics.status,
+      { online: true, deviceId: this.deviceId, ...this.statusFields() },
+      { qos: 1, retain: true },
+    ).catch(() => undefined);
   }
 }

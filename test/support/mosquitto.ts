@@ -55,7 +55,13 @@ export interface Mosquitto {
 const live = new Set<Mosquitto>();
 process.once('exit', () => {
   // Last resort if a test forgot stop(): never leave brokers behind.
-  for (const m of live) if (m.pid !== undefined) try { process.kill(m.pid, 'SIGKILL'); } catch { /* gone */ }
+  for (const m of live)
+    if (m.pid !== undefined)
+      try {
+        process.kill(m.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
 });
 
 /** A port that was free a moment ago on 127.0.0.1 (the OS picks it; never 1883). */
@@ -184,7 +190,10 @@ async function waitReady(r: Running, port: number, dir: string, timeoutMs: numbe
     if (Date.now() > deadline) {
       r.child.kill('SIGKILL');
       await r.exited;
-      throw new StartError(`mosquitto did not accept connections on 127.0.0.1:${port} within ${timeoutMs} ms:\n${r.stderr()}\n${await readLog(dir)}`, false);
+      throw new StartError(
+        `mosquitto did not accept connections on 127.0.0.1:${port} within ${timeoutMs} ms:\n${r.stderr()}\n${await readLog(dir)}`,
+        false,
+      );
     }
     await sleep(25);
   }
@@ -229,7 +238,9 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
   };
 
   port = await freePort();
-  if (options.tls) do tlsPort = await freePort(); while (tlsPort === port);
+  if (options.tls)
+    do tlsPort = await freePort();
+    while (tlsPort === port);
   try {
     await launch(3, true);
   } catch (e) {

@@ -19,7 +19,9 @@ export interface TestRider {
   code(tsSec?: number): string;
 }
 
-export function makeRider(o: { alg?: SupportedAlg; sub?: string; profile?: number; modes?: number; cap?: number } = {}): TestRider {
+export function makeRider(
+  o: { alg?: SupportedAlg; sub?: string; profile?: number; modes?: number; cap?: number } = {},
+): TestRider {
   const key = generateKeyPair(o.alg ?? ALG_EDDSA);
   const sub = o.sub ?? randomBytes(8).toString('hex');
   const now = Math.floor(Date.now() / 1000);

@@ -14,7 +14,11 @@ export const DEV_DENY = join(REPO_ROOT, 'config/dev/deny.json');
 export const DEV_ISSUER = join(REPO_ROOT, 'config/dev/issuer-TEST-ONLY.jwk.json');
 
 /** Settings for a bus reader on `scannerPath`, storing in `dataDir`; `extra` is merged on top. */
-export function busSettings(scannerPath: string, dataDir: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function busSettings(
+  scannerPath: string,
+  dataDir: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     deviceId: 'test-bus-1',
     mode: 'bus',
@@ -95,8 +99,11 @@ export class ServiceProcess {
       const hit = this.lines.slice(from).find(pred);
       if (hit) return hit;
       if (this.child.exitCode !== null || this.child.signalCode !== null)
-        throw new Error(`service exited (${this.child.exitCode ?? this.child.signalCode}) while waiting for ${what}; stderr: ${this.stderr}`);
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last lines: ${JSON.stringify(this.lines.slice(-5))}`);
+        throw new Error(
+          `service exited (${this.child.exitCode ?? this.child.signalCode}) while waiting for ${what}; stderr: ${this.stderr}`,
+        );
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${what}; last lines: ${JSON.stringify(this.lines.slice(-5))}`);
       await new Promise((r) => setTimeout(r, 10));
     }
   }
@@ -105,7 +112,8 @@ export class ServiceProcess {
     return (async () => {
       const deadline = Date.now() + timeoutMs;
       while (this.decisions().length < n) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${n} decisions, have ${this.decisions().length}`);
+        if (Date.now() > deadline)
+          throw new Error(`timed out waiting for ${n} decisions, have ${this.decisions().length}`);
         if (this.child.exitCode !== null) throw new Error(`service exited: ${this.stderr}`);
         await new Promise((r) => setTimeout(r, 10));
       }

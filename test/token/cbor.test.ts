@@ -1,6 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CborError, CborFloat, CborSimple, CborTag, cborDecode, cborEncode, type CborValue } from '../../src/token/cbor.ts';
+import {
+  CborError,
+  CborFloat,
+  CborSimple,
+  CborTag,
+  cborDecode,
+  cborEncode,
+  type CborValue,
+} from '../../src/token/cbor.ts';
 import { bytes, toHex } from '../support/fixtures.ts';
 
 const dec = (h: string): CborValue => cborDecode(bytes(h));
@@ -212,10 +220,17 @@ describe('deterministic CBOR encoder', () => {
     ['-2^64', -18446744073709551616n, '3bffffffffffffffff'],
     ['""', '', '60'],
     ['"IETF"', 'IETF', '6449455446'],
-    ['h\'01020304\'', Uint8Array.of(1, 2, 3, 4), '4401020304'],
+    ["h'01020304'", Uint8Array.of(1, 2, 3, 4), '4401020304'],
     ['[1, [2, 3], [4, 5]]', [1, [2, 3], [4, 5]], '8301820203820405'],
-    ['{1: 2, 3: 4}', new Map([[1, 2], [3, 4]]), 'a201020304'],
-    ['18(h\'\')', new CborTag(18, new Uint8Array(0)), 'd240'],
+    [
+      '{1: 2, 3: 4}',
+      new Map([
+        [1, 2],
+        [3, 4],
+      ]),
+      'a201020304',
+    ],
+    ["18(h'')", new CborTag(18, new Uint8Array(0)), 'd240'],
     ['1.5 as a double', new CborFloat(1.5), 'fb3ff8000000000000'],
   ])('encodes %s as RFC 8949 shortest form', (_n, v, h) => {
     expect(enc(v)).toBe(h);
@@ -235,7 +250,10 @@ describe('deterministic CBOR encoder', () => {
     fc.constant(undefined),
     fc.double().map((d) => new CborFloat(d)),
   );
-  const key: fc.Arbitrary<CborValue> = fc.oneof(fc.integer({ min: -100_000, max: 100_000 }).map((n) => (n === 0 ? 0 : n)), fc.string({ maxLength: 8 }));
+  const key: fc.Arbitrary<CborValue> = fc.oneof(
+    fc.integer({ min: -100_000, max: 100_000 }).map((n) => (n === 0 ? 0 : n)),
+    fc.string({ maxLength: 8 }),
+  );
   const value: fc.Arbitrary<CborValue> = fc.letrec<{ v: CborValue }>((tie) => ({
     v: fc.oneof(
       { depthSize: 'small', withCrossShrink: true },

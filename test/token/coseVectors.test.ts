@@ -162,7 +162,9 @@ describe('COSE WG Sign1 vectors', () => {
   it('sign-fail-02 (one payload bit changed) fails on the signature itself', () => {
     const v = load('sign-fail-02.json');
     const msg = decodeSign1(bytes(v.output.cbor));
-    expect(verifySignature(ALG_ES256, publicKeyOf(v.input.sign0.key), toBeSigned(msg, new Uint8Array(0)), msg.signature)).toBe(false);
+    expect(
+      verifySignature(ALG_ES256, publicKeyOf(v.input.sign0.key), toBeSigned(msg, new Uint8Array(0)), msg.signature),
+    ).toBe(false);
   });
 
   it('sign-pass-03 is untagged and sign-pass-02 needs its external AAD', () => {
@@ -175,7 +177,7 @@ describe('COSE WG Sign1 vectors', () => {
     expect(verifySign1(m2, ALG_ES256, key)).toBe(false);
   });
 
-  it('sign-pass-01 (alg only in the unprotected header, protected h\'a0\') verifies with verifySign1', () => {
+  it("sign-pass-01 (alg only in the unprotected header, protected h'a0') verifies with verifySign1", () => {
     const v = load('sign-pass-01.json');
     const msg = decodeSign1(bytes(v.output.cbor));
     expect(msg.protectedBytes).toEqual(Uint8Array.of(0xa0));

@@ -48,7 +48,13 @@ function expectRejectedFor(d: Decision, allowed: readonly Reason[]): void {
 }
 
 describe('(a) arbitrary input never throws and is refused for structure or signature', () => {
-  const ARBITRARY_ALLOWED: readonly Reason[] = ['malformed', 'unsupported_alg', 'unknown_key', 'alg_mismatch', 'bad_issuer_signature'];
+  const ARBITRARY_ALLOWED: readonly Reason[] = [
+    'malformed',
+    'unsupported_alg',
+    'unknown_key',
+    'alg_mismatch',
+    'bad_issuer_signature',
+  ];
 
   it('arbitrary strings', () => {
     fc.assert(
@@ -87,7 +93,9 @@ describe('(a) arbitrary input never throws and is refused for structure or signa
       fc.uint8Array({ maxLength: 40 }),
       fc.constantFrom<CborValue>(true, false, null, undefined, new CborFloat(1), new CborFloat(NaN)),
       fc.array(tie('v'), { maxLength: 4 }),
-      fc.array(fc.tuple(fc.integer({ min: -70005, max: 10 }), tie('v')), { maxLength: 6 }).map((e) => new Map<CborValue, CborValue>(e)),
+      fc
+        .array(fc.tuple(fc.integer({ min: -70005, max: 10 }), tie('v')), { maxLength: 6 })
+        .map((e) => new Map<CborValue, CborValue>(e)),
     ),
   })).v;
 
@@ -95,8 +103,18 @@ describe('(a) arbitrary input never throws and is refused for structure or signa
     fc.constant(new Uint8Array(0)),
     anyValue.map((v) => cborEncode(v)),
     fc
-      .tuple(fc.constantFrom<CborValue>(-8, -7, -35, 'EdDSA', 0), fc.constantFrom<CborValue>(ISSUER_ED.kid, ISSUER_ES.kid, Uint8Array.of(9), 'kid'))
-      .map(([alg, kid]) => cborEncode(new Map([[1, alg], [4, kid]]))),
+      .tuple(
+        fc.constantFrom<CborValue>(-8, -7, -35, 'EdDSA', 0),
+        fc.constantFrom<CborValue>(ISSUER_ED.kid, ISSUER_ES.kid, Uint8Array.of(9), 'kid'),
+      )
+      .map(([alg, kid]) =>
+        cborEncode(
+          new Map([
+            [1, alg],
+            [4, kid],
+          ]),
+        ),
+      ),
   );
   const sign1 = (payload: fc.Arbitrary<Uint8Array | null>): fc.Arbitrary<Uint8Array> =>
     fc
@@ -120,12 +138,41 @@ describe('(a) arbitrary input never throws and is refused for structure or signa
       cnf: fc.oneof(fc.constant<CborValue>(new Map([[1, coseKeyFromPublic(RIDER_ED.publicKey)]])), anyValue),
       extra: anyValue,
     })
-    .map((c) => cborEncode(new Map<CborValue, CborValue>([[2, c.sub], [4, c.exp], [7, c.cti], [8, c.cnf], [-70004, c.extra]])));
-  const level1 = sign1(fc.oneof(claims, fc.constant(null), anyValue.map((v) => cborEncode(v))));
+    .map((c) =>
+      cborEncode(
+        new Map<CborValue, CborValue>([
+          [2, c.sub],
+          [4, c.exp],
+          [7, c.cti],
+          [8, c.cnf],
+          [-70004, c.extra],
+        ]),
+      ),
+    );
+  const level1 = sign1(
+    fc.oneof(
+      claims,
+      fc.constant(null),
+      anyValue.map((v) => cborEncode(v)),
+    ),
+  );
   const level2Payload = fc
     .record({ cred: fc.oneof(level1, fc.uint8Array({ maxLength: 10 })), ts: anyValue, seq: anyValue })
-    .map((r) => cborEncode(new Map<CborValue, CborValue>([[1, r.cred], [2, r.ts], [3, r.seq]])));
-  const level2 = sign1(fc.oneof(level2Payload, anyValue.map((v) => cborEncode(v))));
+    .map((r) =>
+      cborEncode(
+        new Map<CborValue, CborValue>([
+          [1, r.cred],
+          [2, r.ts],
+          [3, r.seq],
+        ]),
+      ),
+    );
+  const level2 = sign1(
+    fc.oneof(
+      level2Payload,
+      anyValue.map((v) => cborEncode(v)),
+    ),
+  );
 
   it('COSE-shaped random structures (random headers, claims and 64-byte signatures) with trusted kids', () => {
     fc.assert(
@@ -222,7 +269,8 @@ describe('(b) a damaged valid code is never accepted', () => {
 
     it('a bit flip in the ts value is bad_code_signature', () => flipIn(tsAt + 1, 4, 'bad_code_signature')());
     it('a bit flip in the issuer kid is unknown_key', () => flipIn(kidAt, ISSUER_ED.kid.length, 'unknown_key')());
-    it('a bit flip in the level-1 signature is bad_issuer_signature', () => flipIn(l1SigAt, 64, 'bad_issuer_signature')());
+    it('a bit flip in the level-1 signature is bad_issuer_signature', () =>
+      flipIn(l1SigAt, 64, 'bad_issuer_signature')());
     it('a bit flip in the level-2 signature is bad_code_signature', () => flipIn(l2SigAt, 64, 'bad_code_signature')());
   });
 });
@@ -245,23 +293,42 @@ describe('(c) well-signed credentials with arbitrary claim values: malformed exa
     1: optional(fc.string({ maxLength: 20 }), fc.oneof(fc.uint8Array({ maxLength: 4 }), fc.nat())),
     2: either(
       valid(fc.uint8Array({ minLength: 1, maxLength: 32 })),
-      invalid(fc.oneof(fc.constant(new Uint8Array(0)), fc.uint8Array({ minLength: 33, maxLength: 40 }), fc.constant<Override>('sub'), fc.constant(OMIT))),
+      invalid(
+        fc.oneof(
+          fc.constant(new Uint8Array(0)),
+          fc.uint8Array({ minLength: 33, maxLength: 40 }),
+          fc.constant<Override>('sub'),
+          fc.constant(OMIT),
+        ),
+      ),
     ),
     4: either(valid(uint), invalid(fc.oneof(notUint, fc.constant(OMIT)))),
     5: optional(uint, notUint),
     6: optional(uint, notUint),
     7: either(
       valid(fc.uint8Array({ minLength: 1, maxLength: 16 })),
-      invalid(fc.oneof(fc.constant(new Uint8Array(0)), fc.uint8Array({ minLength: 17, maxLength: 20 }), fc.constant(OMIT))),
+      invalid(
+        fc.oneof(fc.constant(new Uint8Array(0)), fc.uint8Array({ minLength: 17, maxLength: 20 }), fc.constant(OMIT)),
+      ),
     ),
     8: either(
       valid(fc.constant(new Map([[1, coseKeyFromPublic(RIDER_ED.publicKey)]]))),
-      invalid(fc.constantFrom<Override>(OMIT, coseKeyFromPublic(RIDER_ED.publicKey), null, new Map([[2, coseKeyFromPublic(RIDER_ED.publicKey)]]))),
+      invalid(
+        fc.constantFrom<Override>(
+          OMIT,
+          coseKeyFromPublic(RIDER_ED.publicKey),
+          null,
+          new Map([[2, coseKeyFromPublic(RIDER_ED.publicKey)]]),
+        ),
+      ),
     ),
     [-70001]: optional(fc.integer({ min: 0, max: 5 }), notUint),
     [-70002]: optional(uint, notUint),
     [-70003]: optional(fc.integer({ min: 0, max: 3 }), notUint),
-    [-70004]: optional(fc.integer({ min: 1, max: 3600 }), fc.oneof(notUint, fc.constant(0), fc.integer({ min: 3601, max: 100_000 }))),
+    [-70004]: optional(
+      fc.integer({ min: 1, max: 3600 }),
+      fc.oneof(notUint, fc.constant(0), fc.integer({ min: 3601, max: 100_000 })),
+    ),
   };
 
   it('never throws; malformed iff some claim is out of its type or range', () => {
@@ -285,4 +352,3 @@ describe('(c) well-signed credentials with arbitrary claim values: malformed exa
     expect(seen.accepted).toBeGreaterThan(0);
   });
 });
-

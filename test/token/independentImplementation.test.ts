@@ -16,7 +16,10 @@ function keys(alg: AlgName): { privateKey: KeyObject; publicKey: KeyObject } {
   return alg === 'EdDSA' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: 'P-256' });
 }
 
-const issuers = { EdDSA: { ...keys('EdDSA'), kid: Uint8Array.of(1) }, ES256: { ...keys('ES256'), kid: Uint8Array.of(2, 2) } };
+const issuers = {
+  EdDSA: { ...keys('EdDSA'), kid: Uint8Array.of(1) },
+  ES256: { ...keys('ES256'), kid: Uint8Array.of(2, 2) },
+};
 const riders = { EdDSA: keys('EdDSA'), ES256: keys('ES256') };
 const SUB = Uint8Array.of(0xde, 0xad, 0xbe, 0xef);
 const CTI = Uint8Array.of(0x0c, 0x71);
@@ -38,7 +41,17 @@ function validator(opts: { mode?: 'bus' | 'metro'; deny?: unknown } = {}): RideC
 }
 
 function code(
-  o: { issuer?: AlgName; rider?: AlgName; ts?: number; seq?: number; exp?: number; modes?: number; cv?: number; tagged?: boolean; signWithOtherRider?: boolean } = {},
+  o: {
+    issuer?: AlgName;
+    rider?: AlgName;
+    ts?: number;
+    seq?: number;
+    exp?: number;
+    modes?: number;
+    cv?: number;
+    tagged?: boolean;
+    signWithOtherRider?: boolean;
+  } = {},
 ): ReturnType<typeof mintCode> {
   const ia = o.issuer ?? 'EdDSA';
   const ra = o.rider ?? 'EdDSA';
@@ -89,7 +102,14 @@ describe('independent minter (cbor2 + node:crypto, from the spec only)', () => {
     it('is accepted with the spec codeId, sub, cti and profile', () => {
       const c = code({ issuer, rider, tagged });
       const d = validator().decide(c.text, NOW);
-      expect(d).toMatchObject({ decision: 'accept', codeId: c.codeId, subHex: 'deadbeef', ctiHex: '0c71', profile: 1, cap: 320 });
+      expect(d).toMatchObject({
+        decision: 'accept',
+        codeId: c.codeId,
+        subHex: 'deadbeef',
+        ctiHex: '0c71',
+        profile: 1,
+        cap: 320,
+      });
     });
   });
 
@@ -118,7 +138,9 @@ describe('independent minter (cbor2 + node:crypto, from the spec only)', () => {
 
   it('a code signed with a key other than the cnf key is bad_code_signature', () => {
     expect(validator().decide(code({ signWithOtherRider: true }).text, NOW).reason).toBe('bad_code_signature');
-    expect(validator().decide(code({ rider: 'ES256', signWithOtherRider: true }).text, NOW).reason).toBe('bad_code_signature');
+    expect(validator().decide(code({ rider: 'ES256', signWithOtherRider: true }).text, NOW).reason).toBe(
+      'bad_code_signature',
+    );
   });
 
   it('the same code twice: duplicate within 3 s, replay after', () => {

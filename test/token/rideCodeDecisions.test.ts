@@ -82,7 +82,10 @@ function run(c: Case): Decision {
 }
 
 function expectDecision(d: Decision, e: Expected): void {
-  expect({ decision: d.decision, reason: d.reason }).toEqual({ decision: e.decision, reason: 'reason' in e ? e.reason : undefined });
+  expect({ decision: d.decision, reason: d.reason }).toEqual({
+    decision: e.decision,
+    reason: 'reason' in e ? e.reason : undefined,
+  });
   if (e.decision === 'accept') {
     expect(d.message).toBe('go');
     expect(d.reasonNumber).toBe(0);
@@ -122,14 +125,39 @@ cases.push(
   { name: 'malformed: no prefix', code: () => text().slice(4), expect: reject('malformed') },
   { name: 'malformed: FG2 prefix', code: () => 'FG2:' + text().slice(4), expect: reject('malformed') },
   { name: 'malformed: base45 length 1 mod 3', code: () => text() + 'A', expect: reject('malformed') },
-  { name: 'malformed: a lower-case base45 character', code: () => text().replace(/[A-Z]/, (c) => c.toLowerCase()), expect: reject('malformed') },
-  { name: 'malformed: a base45 group above 65535', code: () => 'FG1:GGW' + text().slice(7), expect: reject('malformed') },
-  { name: 'malformed: trailing CR left by the scanner (not stripped by the validator)', code: () => text() + '\r', expect: reject('malformed') },
-  { name: 'malformed: trailing byte after the level-2 COSE_Sign1', code: () => fg1Text(concat(rideCode().bytes, [0x00])), expect: reject('malformed') },
+  {
+    name: 'malformed: a lower-case base45 character',
+    code: () => text().replace(/[A-Z]/, (c) => c.toLowerCase()),
+    expect: reject('malformed'),
+  },
+  {
+    name: 'malformed: a base45 group above 65535',
+    code: () => 'FG1:GGW' + text().slice(7),
+    expect: reject('malformed'),
+  },
+  {
+    name: 'malformed: trailing CR left by the scanner (not stripped by the validator)',
+    code: () => text() + '\r',
+    expect: reject('malformed'),
+  },
+  {
+    name: 'malformed: trailing byte after the level-2 COSE_Sign1',
+    code: () => fg1Text(concat(rideCode().bytes, [0x00])),
+    expect: reject('malformed'),
+  },
   {
     name: 'malformed: trailing byte inside the level-2 payload (signed)',
     code: () => {
-      const payload = concat(cborEncode(new Map<CborValue, CborValue>([[1, credential()], [2, NOW], [3, 1]])), [0x00]);
+      const payload = concat(
+        cborEncode(
+          new Map<CborValue, CborValue>([
+            [1, credential()],
+            [2, NOW],
+            [3, 1],
+          ]),
+        ),
+        [0x00],
+      );
       return text({ payloadBytes: payload });
     },
     expect: reject('malformed'),
@@ -150,14 +178,28 @@ cases.push(
   },
   {
     name: 'malformed: indefinite-length level-2 payload map (signed)',
-    code: () => text({ payloadBytes: indefiniteMap([[1, credential()], [2, NOW], [3, 1]]) }),
+    code: () =>
+      text({
+        payloadBytes: indefiniteMap([
+          [1, credential()],
+          [2, NOW],
+          [3, 1],
+        ]),
+      }),
     expect: reject('malformed'),
   },
   {
     name: 'malformed: cred as an indefinite-length byte string (signed)',
     code: () => {
       const c = credential();
-      const payload = concat([0xa3, 0x01], indefiniteBstr([c.subarray(0, 10), c.subarray(10)]), cborEncode(2), cborEncode(NOW), cborEncode(3), cborEncode(1));
+      const payload = concat(
+        [0xa3, 0x01],
+        indefiniteBstr([c.subarray(0, 10), c.subarray(10)]),
+        cborEncode(2),
+        cborEncode(NOW),
+        cborEncode(3),
+        cborEncode(1),
+      );
       return text({ payloadBytes: payload });
     },
     expect: reject('malformed'),
@@ -179,7 +221,15 @@ cases.push(
   },
   {
     name: 'malformed: duplicate int key in the level-2 payload (two ts, signed)',
-    code: () => text({ payloadBytes: rawMap([[1, credential()], [2, NOW], [3, 1], [2, NOW - 1000]]) }),
+    code: () =>
+      text({
+        payloadBytes: rawMap([
+          [1, credential()],
+          [2, NOW],
+          [3, 1],
+          [2, NOW - 1000],
+        ]),
+      }),
     expect: reject('malformed'),
   },
   {
@@ -200,24 +250,60 @@ cases.push(
   },
   {
     name: 'malformed: duplicate alg in the level-1 protected header (signed)',
-    code: () => text({ credential: { protectedBytes: rawMap([[1, -8], [4, ISSUER_ED.kid], [1, -7]]) } }),
+    code: () =>
+      text({
+        credential: {
+          protectedBytes: rawMap([
+            [1, -8],
+            [4, ISSUER_ED.kid],
+            [1, -7],
+          ]),
+        },
+      }),
     expect: reject('malformed'),
   },
   {
     name: 'malformed: duplicate text key in the level-1 unprotected header',
     code: () => {
       const p = credentialParts();
-      const cred = concat([0xd2, 0x84], cborEncode(p.protectedBytes), rawMap([['x', 1], ['x', 2]]), cborEncode(p.payload), cborEncode(p.signature));
+      const cred = concat(
+        [0xd2, 0x84],
+        cborEncode(p.protectedBytes),
+        rawMap([
+          ['x', 1],
+          ['x', 2],
+        ]),
+        cborEncode(p.payload),
+        cborEncode(p.signature),
+      );
       return text({ credential: cred });
     },
     expect: reject('malformed'),
   },
-  { name: 'malformed: level-2 signature of 63 bytes', code: () => text({ signature: truncate63 }), expect: reject('malformed') },
-  { name: 'malformed: level-2 signature of 65 bytes', code: () => text({ signature: (s) => concat(s, [0]) }), expect: reject('malformed') },
-  { name: 'malformed: level-1 signature of 63 bytes', code: () => text({ credential: { signature: truncate63 } }), expect: reject('malformed') },
+  {
+    name: 'malformed: level-2 signature of 63 bytes',
+    code: () => text({ signature: truncate63 }),
+    expect: reject('malformed'),
+  },
+  {
+    name: 'malformed: level-2 signature of 65 bytes',
+    code: () => text({ signature: (s) => concat(s, [0]) }),
+    expect: reject('malformed'),
+  },
+  {
+    name: 'malformed: level-1 signature of 63 bytes',
+    code: () => text({ credential: { signature: truncate63 } }),
+    expect: reject('malformed'),
+  },
   {
     name: 'malformed: level-1 ES256 signature in DER form (not 64 bytes)',
-    code: () => text({ credential: { issuer: ISSUER_ES, signature: (s) => concat([0x30, 0x44, 0x02, 0x20], s.subarray(0, 32), [0x02, 0x20], s.subarray(32)) } }),
+    code: () =>
+      text({
+        credential: {
+          issuer: ISSUER_ES,
+          signature: (s) => concat([0x30, 0x44, 0x02, 0x20], s.subarray(0, 32), [0x02, 0x20], s.subarray(32)),
+        },
+      }),
     expect: reject('malformed'),
   },
   {
@@ -231,28 +317,77 @@ cases.push(
     expect: reject('malformed'),
   },
   {
-    name: 'malformed: level-1 protected header empty (h\'\'), alg and kid unprotected',
-    code: () => text({ credential: { protectedBytes: new Uint8Array(0), unprotected: new Map<CborValue, CborValue>([[1, -8], [4, ISSUER_ED.kid]]) } }),
+    name: "malformed: level-1 protected header empty (h''), alg and kid unprotected",
+    code: () =>
+      text({
+        credential: {
+          protectedBytes: new Uint8Array(0),
+          unprotected: new Map<CborValue, CborValue>([
+            [1, -8],
+            [4, ISSUER_ED.kid],
+          ]),
+        },
+      }),
     expect: reject('malformed'),
   },
   { name: 'malformed: level-2 alg missing', code: () => text({ protected: { 1: OMIT } }), expect: reject('malformed') },
-  { name: 'malformed: level-2 alg as a float -8.0', code: () => text({ protected: { 1: new CborFloat(-8) } }), expect: reject('malformed') },
-  { name: 'malformed: level-1 alg as a bstr', code: () => text({ credential: { protected: { 1: Uint8Array.of(0x27) } } }), expect: reject('malformed') },
-  { name: 'malformed: kid of 0 bytes', code: () => text({ credential: { protected: { 4: new Uint8Array(0) } } }), expect: reject('malformed') },
-  { name: 'malformed: kid of 17 bytes', code: () => text({ credential: { protected: { 4: new Uint8Array(17) } } }), expect: reject('malformed') },
-  { name: 'malformed: kid as a tstr', code: () => text({ credential: { protected: { 4: 'issuer-ed' } } }), expect: reject('malformed') },
-  { name: 'malformed: CBOR tag 61 (CWT) instead of 18 on level 2', code: () => text({ tag: 61 }), expect: reject('malformed') },
-  { name: 'malformed: CBOR tag 61 (CWT) instead of 18 on level 1', code: () => text({ credential: { tag: 61 } }), expect: reject('malformed') },
+  {
+    name: 'malformed: level-2 alg as a float -8.0',
+    code: () => text({ protected: { 1: new CborFloat(-8) } }),
+    expect: reject('malformed'),
+  },
+  {
+    name: 'malformed: level-1 alg as a bstr',
+    code: () => text({ credential: { protected: { 1: Uint8Array.of(0x27) } } }),
+    expect: reject('malformed'),
+  },
+  {
+    name: 'malformed: kid of 0 bytes',
+    code: () => text({ credential: { protected: { 4: new Uint8Array(0) } } }),
+    expect: reject('malformed'),
+  },
+  {
+    name: 'malformed: kid of 17 bytes',
+    code: () => text({ credential: { protected: { 4: new Uint8Array(17) } } }),
+    expect: reject('malformed'),
+  },
+  {
+    name: 'malformed: kid as a tstr',
+    code: () => text({ credential: { protected: { 4: 'issuer-ed' } } }),
+    expect: reject('malformed'),
+  },
+  {
+    name: 'malformed: CBOR tag 61 (CWT) instead of 18 on level 2',
+    code: () => text({ tag: 61 }),
+    expect: reject('malformed'),
+  },
+  {
+    name: 'malformed: CBOR tag 61 (CWT) instead of 18 on level 1',
+    code: () => text({ credential: { tag: 61 } }),
+    expect: reject('malformed'),
+  },
   {
     name: 'malformed: level 1 wrapped in tag 61 around tag 18',
     code: () => {
       const p = credentialParts();
-      return text({ credential: cborEncode(new CborTag(61, new CborTag(18, [p.protectedBytes, p.unprotected, p.payload, p.signature]))) });
+      return text({
+        credential: cborEncode(
+          new CborTag(61, new CborTag(18, [p.protectedBytes, p.unprotected, p.payload, p.signature])),
+        ),
+      });
     },
     expect: reject('malformed'),
   },
-  { name: 'malformed: level-2 payload detached (nil)', code: () => text({ payloadBytes: null }), expect: reject('malformed') },
-  { name: 'malformed: level-1 payload detached (nil)', code: () => text({ credential: { payloadBytes: null } }), expect: reject('malformed') },
+  {
+    name: 'malformed: level-2 payload detached (nil)',
+    code: () => text({ payloadBytes: null }),
+    expect: reject('malformed'),
+  },
+  {
+    name: 'malformed: level-1 payload detached (nil)',
+    code: () => text({ credential: { payloadBytes: null } }),
+    expect: reject('malformed'),
+  },
   {
     name: 'malformed: level-2 COSE array of 3 items',
     code: () => {
@@ -269,42 +404,136 @@ cases.push(
     },
     expect: reject('malformed'),
   },
-  { name: 'malformed: level-2 payload is an array, not a map', code: () => text({ payloadBytes: cborEncode([credential(), NOW, 1]) }), expect: reject('malformed') },
+  {
+    name: 'malformed: level-2 payload is an array, not a map',
+    code: () => text({ payloadBytes: cborEncode([credential(), NOW, 1]) }),
+    expect: reject('malformed'),
+  },
   { name: 'malformed: cred missing', code: () => text({ payload: { 1: OMIT } }), expect: reject('malformed') },
-  { name: 'malformed: cred as an embedded array instead of a bstr', code: () => text({ payload: { 1: ['x'] } }), expect: reject('malformed') },
-  { name: 'malformed: cred of 0 bytes', code: () => text({ payload: { 1: new Uint8Array(0) } }), expect: reject('malformed') },
+  {
+    name: 'malformed: cred as an embedded array instead of a bstr',
+    code: () => text({ payload: { 1: ['x'] } }),
+    expect: reject('malformed'),
+  },
+  {
+    name: 'malformed: cred of 0 bytes',
+    code: () => text({ payload: { 1: new Uint8Array(0) } }),
+    expect: reject('malformed'),
+  },
   { name: 'malformed: ts missing', code: () => text({ payload: { 2: OMIT } }), expect: reject('malformed') },
-  { name: 'malformed: ts as a float', code: () => text({ payload: { 2: new CborFloat(NOW) } }), expect: reject('malformed') },
+  {
+    name: 'malformed: ts as a float',
+    code: () => text({ payload: { 2: new CborFloat(NOW) } }),
+    expect: reject('malformed'),
+  },
   { name: 'malformed: ts negative', code: () => text({ payload: { 2: -1 } }), expect: reject('malformed') },
   { name: 'malformed: ts as a tstr', code: () => text({ payload: { 2: String(NOW) } }), expect: reject('malformed') },
   { name: 'malformed: seq missing', code: () => text({ payload: { 3: OMIT } }), expect: reject('malformed') },
-  { name: 'malformed: seq as a float', code: () => text({ payload: { 3: new CborFloat(1) } }), expect: reject('malformed') },
-  { name: 'malformed: sub missing', code: () => text({ credential: { claims: { 2: OMIT } } }), expect: reject('malformed') },
-  { name: 'malformed: sub of 0 bytes', code: () => text({ credential: { claims: { 2: new Uint8Array(0) } } }), expect: reject('malformed') },
-  { name: 'malformed: sub of 33 bytes', code: () => text({ credential: { claims: { 2: new Uint8Array(33) } } }), expect: reject('malformed') },
-  { name: 'malformed: sub as a tstr', code: () => text({ credential: { claims: { 2: SUB_HEX } } }), expect: reject('malformed') },
-  { name: 'malformed: exp missing', code: () => text({ credential: { claims: { 4: OMIT } } }), expect: reject('malformed') },
-  { name: 'malformed: exp as a float', code: () => text({ credential: { claims: { 4: new CborFloat(NOW + 86_400) } } }), expect: reject('malformed') },
-  { name: 'malformed: exp negative', code: () => text({ credential: { claims: { 4: -1 } } }), expect: reject('malformed') },
-  { name: 'malformed: exp as a tag-1 date', code: () => text({ credential: { claims: { 4: new CborTag(1, NOW + 86_400) } } }), expect: reject('malformed') },
-  { name: 'malformed: nbf as a tstr', code: () => text({ credential: { claims: { 5: 'yesterday' } } }), expect: reject('malformed') },
-  { name: 'malformed: iat as a float', code: () => text({ credential: { claims: { 6: new CborFloat(NOW) } } }), expect: reject('malformed') },
-  { name: 'malformed: iss as a bstr', code: () => text({ credential: { claims: { 1: bytes('4f70') } } }), expect: reject('malformed') },
+  {
+    name: 'malformed: seq as a float',
+    code: () => text({ payload: { 3: new CborFloat(1) } }),
+    expect: reject('malformed'),
+  },
+  {
+    name: 'malformed: sub missing',
+    code: () => text({ credential: { claims: { 2: OMIT } } }),
+    expect: reject('malformed'),
+  },
+  {
+    name: 'malformed: sub of 0 bytes',
+    code: () => text({ credential: { claims: { 2: new Uint8Array(0) } } }),
+    expect: reject('malformed'),
+  },
+  {
+    name: 'malformed: sub of 33 bytes',
+    code: () => text({ credential: { claims: { 2: new Uint8Array(33) } } }),
+    expect: reject('malformed'),
+  },
+  {
+    name: 'malformed: sub as a tstr',
+    code: () => text({ credential: { claims: { 2: SUB_HEX } } }),
+    expect: reject('malformed'),
+  },
+  {
+    name: 'malformed: exp missing',
+    code: () => text({ credential: { claims: { 4: OMIT } } }),
+    expect: reject('malformed'),
+  },
+  {
+    name: 'malformed: exp as a float',
+    code: () => text({ credential: { claims: { 4: new CborFloat(NOW + 86_400) } } }),
+    expect: reject('malformed'),
+  },
+  {
+    name: 'malformed: exp negative',
+    code: () => text({ credential: { claims: { 4: -1 } } }),
+    expect: reject('malformed'),
+  },
+  {
+    name: 'malformed: exp as a tag-1 date',
+    code: () => text({ credential: { claims: { 4: new CborTag(1, NOW + 86_400) } } }),
+    expect: reject('malformed'),
+  },
+  {
+    name: 'malformed: nbf as a tstr',
+    code: () => text({ credential: { claims: { 5: 'yesterday' } } }),
+    expect: reject('malformed'),
+  },
+  {
+    name: 'malformed: iat as a float',
+    code: () => text({ credential: { claims: { 6: new CborFloat(NOW) } } }),
+    expect: reject('malformed'),
+  },
+  {
+    name: 'malformed: iss as a bstr',
+    code: () => text({ credential: { claims: { 1: bytes('4f70') } } }),
+    expect: reject('malformed'),
+  },
   {
     name: 'malformed: iss with invalid UTF-8 (signed)',
     code: () =>
       text({
         credential: {
-          payloadBytes: concat([0xa5, 0x01, 0x62, 0xc3, 0x28], cborEncode(2), cborEncode(SUB), cborEncode(4), cborEncode(NOW + 86_400), cborEncode(7), cborEncode(CTI), cborEncode(8), cborEncode(new Map([[1, credentialClaimsKey()]]))),
+          payloadBytes: concat(
+            [0xa5, 0x01, 0x62, 0xc3, 0x28],
+            cborEncode(2),
+            cborEncode(SUB),
+            cborEncode(4),
+            cborEncode(NOW + 86_400),
+            cborEncode(7),
+            cborEncode(CTI),
+            cborEncode(8),
+            cborEncode(new Map([[1, credentialClaimsKey()]])),
+          ),
         },
       }),
     expect: reject('malformed'),
   },
-  { name: 'malformed: cti missing', code: () => text({ credential: { claims: { 7: OMIT } } }), expect: reject('malformed') },
-  { name: 'malformed: cti of 17 bytes', code: () => text({ credential: { claims: { 7: new Uint8Array(17) } } }), expect: reject('malformed') },
-  { name: 'malformed: cti of 0 bytes', code: () => text({ credential: { claims: { 7: new Uint8Array(0) } } }), expect: reject('malformed') },
-  { name: 'malformed: cnf missing', code: () => text({ credential: { claims: { 8: OMIT } } }), expect: reject('malformed') },
-  { name: 'malformed: cnf is the COSE_Key itself, not {1: COSE_Key}', code: () => text({ credential: { claims: { 8: credentialClaimsKey() } } }), expect: reject('malformed') },
+  {
+    name: 'malformed: cti missing',
+    code: () => text({ credential: { claims: { 7: OMIT } } }),
+    expect: reject('malformed'),
+  },
+  {
+    name: 'malformed: cti of 17 bytes',
+    code: () => text({ credential: { claims: { 7: new Uint8Array(17) } } }),
+    expect: reject('malformed'),
+  },
+  {
+    name: 'malformed: cti of 0 bytes',
+    code: () => text({ credential: { claims: { 7: new Uint8Array(0) } } }),
+    expect: reject('malformed'),
+  },
+  {
+    name: 'malformed: cnf missing',
+    code: () => text({ credential: { claims: { 8: OMIT } } }),
+    expect: reject('malformed'),
+  },
+  {
+    name: 'malformed: cnf is the COSE_Key itself, not {1: COSE_Key}',
+    code: () => text({ credential: { claims: { 8: credentialClaimsKey() } } }),
+    expect: reject('malformed'),
+  },
   {
     name: 'malformed: cnf P-256 point off the curve',
     code: () => text({ rider: RIDER_ES, credential: { claims: { 8: new Map([[1, offCurveCoseKey()]]) } } }),
@@ -321,25 +550,97 @@ cases.push(
   },
   {
     name: 'malformed: cnf OKP key with crv 4 (X25519)',
-    code: () => text({ credential: { claims: { 8: new Map([[1, new Map<CborValue, CborValue>([[1, 1], [-1, 4], [-2, new Uint8Array(32)]])]]) } } }),
+    code: () =>
+      text({
+        credential: {
+          claims: {
+            8: new Map([
+              [
+                1,
+                new Map<CborValue, CborValue>([
+                  [1, 1],
+                  [-1, 4],
+                  [-2, new Uint8Array(32)],
+                ]),
+              ],
+            ]),
+          },
+        },
+      }),
     expect: reject('malformed'),
   },
   {
     name: 'malformed: cnf OKP key with a 31-byte x',
-    code: () => text({ credential: { claims: { 8: new Map([[1, new Map<CborValue, CborValue>([[1, 1], [-1, 6], [-2, new Uint8Array(31)]])]]) } } }),
+    code: () =>
+      text({
+        credential: {
+          claims: {
+            8: new Map([
+              [
+                1,
+                new Map<CborValue, CborValue>([
+                  [1, 1],
+                  [-1, 6],
+                  [-2, new Uint8Array(31)],
+                ]),
+              ],
+            ]),
+          },
+        },
+      }),
     expect: reject('malformed'),
   },
   {
     name: 'malformed: cnf with kty 3 (RSA)',
-    code: () => text({ credential: { claims: { 8: new Map([[1, new Map<CborValue, CborValue>([[1, 3], [-1, new Uint8Array(256)], [-2, bytes('010001')]])]]) } } }),
+    code: () =>
+      text({
+        credential: {
+          claims: {
+            8: new Map([
+              [
+                1,
+                new Map<CborValue, CborValue>([
+                  [1, 3],
+                  [-1, new Uint8Array(256)],
+                  [-2, bytes('010001')],
+                ]),
+              ],
+            ]),
+          },
+        },
+      }),
     expect: reject('malformed'),
   },
-  { name: 'malformed: cv = 0', code: () => text({ credential: { claims: { [-70004]: 0 } } }), expect: reject('malformed') },
-  { name: 'malformed: cv = 3601', code: () => text({ credential: { claims: { [-70004]: 3601 } } }), expect: reject('malformed') },
-  { name: 'malformed: cv as a float 30.0', code: () => text({ credential: { claims: { [-70004]: new CborFloat(30) } } }), expect: reject('malformed') },
-  { name: 'malformed: profile negative', code: () => text({ credential: { claims: { [-70001]: -1 } } }), expect: reject('malformed') },
-  { name: 'malformed: cap as a tstr', code: () => text({ credential: { claims: { [-70002]: '250' } } }), expect: reject('malformed') },
-  { name: 'malformed: modes as a float', code: () => text({ credential: { claims: { [-70003]: new CborFloat(1) } } }), expect: reject('malformed') },
+  {
+    name: 'malformed: cv = 0',
+    code: () => text({ credential: { claims: { [-70004]: 0 } } }),
+    expect: reject('malformed'),
+  },
+  {
+    name: 'malformed: cv = 3601',
+    code: () => text({ credential: { claims: { [-70004]: 3601 } } }),
+    expect: reject('malformed'),
+  },
+  {
+    name: 'malformed: cv as a float 30.0',
+    code: () => text({ credential: { claims: { [-70004]: new CborFloat(30) } } }),
+    expect: reject('malformed'),
+  },
+  {
+    name: 'malformed: profile negative',
+    code: () => text({ credential: { claims: { [-70001]: -1 } } }),
+    expect: reject('malformed'),
+  },
+  {
+    name: 'malformed: cap as a tstr',
+    code: () => text({ credential: { claims: { [-70002]: '250' } } }),
+    expect: reject('malformed'),
+  },
+  {
+    name: 'malformed: modes as a float',
+    code: () => text({ credential: { claims: { [-70003]: new CborFloat(1) } } }),
+    expect: reject('malformed'),
+  },
   {
     name: 'malformed: claims payload is not a map',
     code: () => text({ credential: { payloadBytes: cborEncode([SUB, NOW]) } }),
@@ -357,11 +658,31 @@ cases.push(
   },
 
   // --- checks 2 and 9: unsupported_alg -----------------------------------------------
-  { name: 'unsupported_alg: level-1 alg -35 (ES384)', code: () => text({ credential: { protected: { 1: -35 } } }), expect: reject('unsupported_alg') },
-  { name: 'unsupported_alg: level-1 alg as the tstr "EdDSA"', code: () => text({ credential: { protected: { 1: 'EdDSA' } } }), expect: reject('unsupported_alg') },
-  { name: 'unsupported_alg: level-2 alg -35 (ES384)', code: () => text({ protected: { 1: -35 } }), expect: reject('unsupported_alg') },
-  { name: 'unsupported_alg: level-2 alg as the tstr "ES256"', code: () => text({ rider: RIDER_ES, protected: { 1: 'ES256' } }), expect: reject('unsupported_alg') },
-  { name: 'unsupported_alg: level-2 alg 2^64 - 1 (big uint)', code: () => text({ protected: { 1: 2n ** 64n - 1n } }), expect: reject('unsupported_alg') },
+  {
+    name: 'unsupported_alg: level-1 alg -35 (ES384)',
+    code: () => text({ credential: { protected: { 1: -35 } } }),
+    expect: reject('unsupported_alg'),
+  },
+  {
+    name: 'unsupported_alg: level-1 alg as the tstr "EdDSA"',
+    code: () => text({ credential: { protected: { 1: 'EdDSA' } } }),
+    expect: reject('unsupported_alg'),
+  },
+  {
+    name: 'unsupported_alg: level-2 alg -35 (ES384)',
+    code: () => text({ protected: { 1: -35 } }),
+    expect: reject('unsupported_alg'),
+  },
+  {
+    name: 'unsupported_alg: level-2 alg as the tstr "ES256"',
+    code: () => text({ rider: RIDER_ES, protected: { 1: 'ES256' } }),
+    expect: reject('unsupported_alg'),
+  },
+  {
+    name: 'unsupported_alg: level-2 alg 2^64 - 1 (big uint)',
+    code: () => text({ protected: { 1: 2n ** 64n - 1n } }),
+    expect: reject('unsupported_alg'),
+  },
   {
     name: 'unsupported_alg (check 2) wins over unknown_key (check 3)',
     code: () => text({ credential: { issuer: UNKNOWN_ISSUER, protected: { 1: -35 } } }),
@@ -374,8 +695,17 @@ cases.push(
   },
 
   // --- check 3: unknown_key -------------------------------------------------------------
-  { name: 'unknown_key: issuer kid not in the trust list', code: () => text({ credential: { issuer: UNKNOWN_ISSUER } }), expect: reject('unknown_key') },
-  { name: 'unknown_key: empty trust list', code: () => text(), setup: { trust: trustList() }, expect: reject('unknown_key') },
+  {
+    name: 'unknown_key: issuer kid not in the trust list',
+    code: () => text({ credential: { issuer: UNKNOWN_ISSUER } }),
+    expect: reject('unknown_key'),
+  },
+  {
+    name: 'unknown_key: empty trust list',
+    code: () => text(),
+    setup: { trust: trustList() },
+    expect: reject('unknown_key'),
+  },
   {
     name: 'unknown_key wins over bad_issuer_signature',
     code: () => text({ credential: { issuer: UNKNOWN_ISSUER, signature: corrupt } }),
@@ -388,7 +718,15 @@ cases.push(
   },
   {
     name: 'the unprotected header is ignored: an unknown kid and an odd alg there do not hurt',
-    code: () => text({ credential: { unprotected: new Map<CborValue, CborValue>([[4, bytes('0badc0de')], [1, -35]]) } }),
+    code: () =>
+      text({
+        credential: {
+          unprotected: new Map<CborValue, CborValue>([
+            [4, bytes('0badc0de')],
+            [1, -35],
+          ]),
+        },
+      }),
     expect: accept,
   },
 
@@ -427,11 +765,36 @@ cases.push(
   },
 
   // --- check 5: key_not_valid (edges) ---------------------------------------------------
-  { name: 'key window: key nbf = now + skew accepts', code: () => text(), setup: { trust: trustList(trustKey(ISSUER_ED, { nbf: NOW + SKEW })) }, expect: accept },
-  { name: 'key_not_valid: key nbf = now + skew + 1', code: () => text(), setup: { trust: trustList(trustKey(ISSUER_ED, { nbf: NOW + SKEW + 1 })) }, expect: reject('key_not_valid') },
-  { name: 'key window: key exp = now - skew accepts', code: () => text(), setup: { trust: trustList(trustKey(ISSUER_ED, { exp: NOW - SKEW })) }, expect: accept },
-  { name: 'key_not_valid: key exp = now - skew - 1', code: () => text(), setup: { trust: trustList(trustKey(ISSUER_ED, { exp: NOW - SKEW - 1 })) }, expect: reject('key_not_valid') },
-  { name: 'key window: inside [nbf, exp] accepts', code: () => text(), setup: { trust: trustList(trustKey(ISSUER_ED, { nbf: NOW - 10, exp: NOW + 10 })) }, expect: accept },
+  {
+    name: 'key window: key nbf = now + skew accepts',
+    code: () => text(),
+    setup: { trust: trustList(trustKey(ISSUER_ED, { nbf: NOW + SKEW })) },
+    expect: accept,
+  },
+  {
+    name: 'key_not_valid: key nbf = now + skew + 1',
+    code: () => text(),
+    setup: { trust: trustList(trustKey(ISSUER_ED, { nbf: NOW + SKEW + 1 })) },
+    expect: reject('key_not_valid'),
+  },
+  {
+    name: 'key window: key exp = now - skew accepts',
+    code: () => text(),
+    setup: { trust: trustList(trustKey(ISSUER_ED, { exp: NOW - SKEW })) },
+    expect: accept,
+  },
+  {
+    name: 'key_not_valid: key exp = now - skew - 1',
+    code: () => text(),
+    setup: { trust: trustList(trustKey(ISSUER_ED, { exp: NOW - SKEW - 1 })) },
+    expect: reject('key_not_valid'),
+  },
+  {
+    name: 'key window: inside [nbf, exp] accepts',
+    code: () => text(),
+    setup: { trust: trustList(trustKey(ISSUER_ED, { nbf: NOW - 10, exp: NOW + 10 })) },
+    expect: accept,
+  },
   {
     name: 'key_not_valid wins over bad_issuer_signature',
     code: () => text({ credential: { signature: corrupt } }),
@@ -440,9 +803,21 @@ cases.push(
   },
 
   // --- check 6: bad_issuer_signature -----------------------------------------------------
-  { name: 'bad_issuer_signature: one bit of the level-1 signature flipped', code: () => text({ credential: { signature: corrupt } }), expect: reject('bad_issuer_signature') },
-  { name: 'bad_issuer_signature: ES256 level-1 signature bit flipped', code: () => text({ credential: { issuer: ISSUER_ES, signature: corrupt } }), expect: reject('bad_issuer_signature') },
-  { name: 'bad_issuer_signature: credential signed by another key under the trusted kid', code: () => text({ credential: { issuer: FORGER } }), expect: reject('bad_issuer_signature') },
+  {
+    name: 'bad_issuer_signature: one bit of the level-1 signature flipped',
+    code: () => text({ credential: { signature: corrupt } }),
+    expect: reject('bad_issuer_signature'),
+  },
+  {
+    name: 'bad_issuer_signature: ES256 level-1 signature bit flipped',
+    code: () => text({ credential: { issuer: ISSUER_ES, signature: corrupt } }),
+    expect: reject('bad_issuer_signature'),
+  },
+  {
+    name: 'bad_issuer_signature: credential signed by another key under the trusted kid',
+    code: () => text({ credential: { issuer: FORGER } }),
+    expect: reject('bad_issuer_signature'),
+  },
   {
     name: 'bad_issuer_signature: claims changed after signing (exp extended)',
     code: () => {
@@ -459,11 +834,31 @@ cases.push(
   },
 
   // --- checks 7 and 8: credential window (edges) ------------------------------------------
-  { name: 'credential nbf = now + skew accepts', code: () => text({ credential: { claims: { 5: NOW + SKEW } } }), expect: accept },
-  { name: 'credential_not_yet_valid: nbf = now + skew + 1', code: () => text({ credential: { claims: { 5: NOW + SKEW + 1 } } }), expect: reject('credential_not_yet_valid') },
-  { name: 'credential without nbf accepts', code: () => text({ credential: { claims: { 5: OMIT, 6: OMIT, 1: OMIT, [-70001]: OMIT } } }), expect: accept },
-  { name: 'credential exp = now - skew accepts', code: () => text({ credential: { claims: { 4: NOW - SKEW } } }), expect: accept },
-  { name: 'credential_expired: exp = now - skew - 1', code: () => text({ credential: { claims: { 4: NOW - SKEW - 1 } } }), expect: reject('credential_expired') },
+  {
+    name: 'credential nbf = now + skew accepts',
+    code: () => text({ credential: { claims: { 5: NOW + SKEW } } }),
+    expect: accept,
+  },
+  {
+    name: 'credential_not_yet_valid: nbf = now + skew + 1',
+    code: () => text({ credential: { claims: { 5: NOW + SKEW + 1 } } }),
+    expect: reject('credential_not_yet_valid'),
+  },
+  {
+    name: 'credential without nbf accepts',
+    code: () => text({ credential: { claims: { 5: OMIT, 6: OMIT, 1: OMIT, [-70001]: OMIT } } }),
+    expect: accept,
+  },
+  {
+    name: 'credential exp = now - skew accepts',
+    code: () => text({ credential: { claims: { 4: NOW - SKEW } } }),
+    expect: accept,
+  },
+  {
+    name: 'credential_expired: exp = now - skew - 1',
+    code: () => text({ credential: { claims: { 4: NOW - SKEW - 1 } } }),
+    expect: reject('credential_expired'),
+  },
   {
     name: 'credential_expired wins over bad_code_signature',
     code: () => text({ credential: { claims: { 4: NOW - 1000 } }, signature: corrupt }),
@@ -481,8 +876,16 @@ cases.push(
   },
 
   // --- check 11: bad_code_signature ---------------------------------------------------
-  { name: 'bad_code_signature: one bit of the level-2 signature flipped', code: () => text({ signature: corrupt }), expect: reject('bad_code_signature') },
-  { name: 'bad_code_signature: ES256 level-2 signature bit flipped', code: () => text({ rider: RIDER_ES, signature: corrupt }), expect: reject('bad_code_signature') },
+  {
+    name: 'bad_code_signature: one bit of the level-2 signature flipped',
+    code: () => text({ signature: corrupt }),
+    expect: reject('bad_code_signature'),
+  },
+  {
+    name: 'bad_code_signature: ES256 level-2 signature bit flipped',
+    code: () => text({ rider: RIDER_ES, signature: corrupt }),
+    expect: reject('bad_code_signature'),
+  },
   {
     name: 'bad_code_signature: code signed by a key other than the cnf key',
     code: () => text({ credential: { rider: RIDER_ED }, signKey: makeKey(ALG_EDDSA).privateKey }),
@@ -492,7 +895,11 @@ cases.push(
     name: 'bad_code_signature: level-2 signed over a non-empty external_aad',
     code: () => {
       const { parts, credential: cred } = codeParts();
-      const sig = signData(ALG_EDDSA, RIDER_ED.privateKey, sigStructure1(parts.protectedBytes, bytes('01'), parts.payload!));
+      const sig = signData(
+        ALG_EDDSA,
+        RIDER_ED.privateKey,
+        sigStructure1(parts.protectedBytes, bytes('01'), parts.payload!),
+      );
       return fromParts({ ...parts, signature: sig }, cred).text;
     },
     expect: reject('bad_code_signature'),
@@ -514,12 +921,29 @@ cases.push(
 
   // --- checks 12 and 13: code freshness (edges) ---------------------------------------
   { name: 'code ts = now + skew accepts', code: () => text({ ts: NOW + SKEW }), expect: accept },
-  { name: 'code_from_future: ts = now + skew + 1', code: () => text({ ts: NOW + SKEW + 1 }), expect: reject('code_from_future') },
+  {
+    name: 'code_from_future: ts = now + skew + 1',
+    code: () => text({ ts: NOW + SKEW + 1 }),
+    expect: reject('code_from_future'),
+  },
   { name: 'code: now = ts + validity + skew accepts', code: () => text({ ts: NOW - VALIDITY - SKEW }), expect: accept },
-  { name: 'code_expired: now = ts + validity + skew + 1', code: () => text({ ts: NOW - VALIDITY - SKEW - 1 }), expect: reject('code_expired') },
-  { name: 'code_expired: now = ts + validity + skew + 0.5 (fractional clock)', code: () => text({ ts: NOW }), at: NOW + VALIDITY + SKEW + 0.5, expect: reject('code_expired') },
+  {
+    name: 'code_expired: now = ts + validity + skew + 1',
+    code: () => text({ ts: NOW - VALIDITY - SKEW - 1 }),
+    expect: reject('code_expired'),
+  },
+  {
+    name: 'code_expired: now = ts + validity + skew + 0.5 (fractional clock)',
+    code: () => text({ ts: NOW }),
+    at: NOW + VALIDITY + SKEW + 0.5,
+    expect: reject('code_expired'),
+  },
   { name: 'code_expired: ts = 0', code: () => text({ ts: 0 }), expect: reject('code_expired') },
-  { name: 'code_from_future: ts = 2^64 - 1', code: () => text({ payload: { 2: 2n ** 64n - 1n } }), expect: reject('code_from_future') },
+  {
+    name: 'code_from_future: ts = 2^64 - 1',
+    code: () => text({ payload: { 2: 2n ** 64n - 1n } }),
+    expect: reject('code_from_future'),
+  },
   {
     name: 'device code validity 120 s: now = ts + 150 accepts',
     code: () => text({ ts: NOW - 150 }),
@@ -532,18 +956,42 @@ cases.push(
     setup: { params: { skew: 5 } },
     expect: reject('code_from_future'),
   },
-  { name: 'cv = 10 (shorter): now = ts + 10 + skew accepts', code: () => text({ ts: NOW - 10 - SKEW, credential: { claims: { [-70004]: 10 } } }), expect: accept },
-  { name: 'cv = 10 (shorter): now = ts + 10 + skew + 1 is code_expired', code: () => text({ ts: NOW - 10 - SKEW - 1, credential: { claims: { [-70004]: 10 } } }), expect: reject('code_expired') },
-  { name: 'cv = 600 (longer): now = ts + 600 + skew accepts', code: () => text({ ts: NOW - 600 - SKEW, credential: { claims: { [-70004]: 600 } } }), expect: accept },
-  { name: 'cv = 600 (longer): now = ts + 600 + skew + 1 is code_expired', code: () => text({ ts: NOW - 600 - SKEW - 1, credential: { claims: { [-70004]: 600 } } }), expect: reject('code_expired') },
+  {
+    name: 'cv = 10 (shorter): now = ts + 10 + skew accepts',
+    code: () => text({ ts: NOW - 10 - SKEW, credential: { claims: { [-70004]: 10 } } }),
+    expect: accept,
+  },
+  {
+    name: 'cv = 10 (shorter): now = ts + 10 + skew + 1 is code_expired',
+    code: () => text({ ts: NOW - 10 - SKEW - 1, credential: { claims: { [-70004]: 10 } } }),
+    expect: reject('code_expired'),
+  },
+  {
+    name: 'cv = 600 (longer): now = ts + 600 + skew accepts',
+    code: () => text({ ts: NOW - 600 - SKEW, credential: { claims: { [-70004]: 600 } } }),
+    expect: accept,
+  },
+  {
+    name: 'cv = 600 (longer): now = ts + 600 + skew + 1 is code_expired',
+    code: () => text({ ts: NOW - 600 - SKEW - 1, credential: { claims: { [-70004]: 600 } } }),
+    expect: reject('code_expired'),
+  },
   {
     name: 'cv = 600 overrides a device validity of 30 s',
     code: () => text({ ts: NOW - 500, credential: { claims: { [-70004]: 600 } } }),
     setup: { params: { codeValidity: 30 } },
     expect: accept,
   },
-  { name: 'cv = 1 (smallest) accepts at ts + 1 + skew', code: () => text({ ts: NOW - 1 - SKEW, credential: { claims: { [-70004]: 1 } } }), expect: accept },
-  { name: 'cv = 3600 (largest) accepts at ts + 3600 + skew', code: () => text({ ts: NOW - 3600 - SKEW, credential: { claims: { [-70004]: 3600 } } }), expect: accept },
+  {
+    name: 'cv = 1 (smallest) accepts at ts + 1 + skew',
+    code: () => text({ ts: NOW - 1 - SKEW, credential: { claims: { [-70004]: 1 } } }),
+    expect: accept,
+  },
+  {
+    name: 'cv = 3600 (largest) accepts at ts + 3600 + skew',
+    code: () => text({ ts: NOW - 3600 - SKEW, credential: { claims: { [-70004]: 3600 } } }),
+    expect: accept,
+  },
   {
     name: 'code_from_future wins over denied',
     code: () => text({ ts: NOW + 1000 }),
@@ -558,11 +1006,36 @@ cases.push(
   },
 
   // --- check 14: denied ------------------------------------------------------------------
-  { name: 'denied: sub on the deny list in upper-case hex', code: () => text(), setup: { deny: new DenyList([SUB_HEX.toUpperCase()]) }, expect: reject('denied') },
-  { name: 'denied: cti on the deny list in upper-case hex', code: () => text(), setup: { deny: new DenyList([], [CTI_HEX.toUpperCase()]) }, expect: reject('denied') },
-  { name: 'denied: sub on the deny list in lower-case hex', code: () => text(), setup: { deny: new DenyList([SUB_HEX]) }, expect: reject('denied') },
-  { name: 'not denied: another sub and cti on the deny list', code: () => text(), setup: { deny: new DenyList(['a1b2c3d4e5f60719'], ['c0ffee0002']) }, expect: accept },
-  { name: 'not denied: the sub hex listed as a cti', code: () => text(), setup: { deny: new DenyList([], [SUB_HEX]) }, expect: accept },
+  {
+    name: 'denied: sub on the deny list in upper-case hex',
+    code: () => text(),
+    setup: { deny: new DenyList([SUB_HEX.toUpperCase()]) },
+    expect: reject('denied'),
+  },
+  {
+    name: 'denied: cti on the deny list in upper-case hex',
+    code: () => text(),
+    setup: { deny: new DenyList([], [CTI_HEX.toUpperCase()]) },
+    expect: reject('denied'),
+  },
+  {
+    name: 'denied: sub on the deny list in lower-case hex',
+    code: () => text(),
+    setup: { deny: new DenyList([SUB_HEX]) },
+    expect: reject('denied'),
+  },
+  {
+    name: 'not denied: another sub and cti on the deny list',
+    code: () => text(),
+    setup: { deny: new DenyList(['a1b2c3d4e5f60719'], ['c0ffee0002']) },
+    expect: accept,
+  },
+  {
+    name: 'not denied: the sub hex listed as a cti',
+    code: () => text(),
+    setup: { deny: new DenyList([], [SUB_HEX]) },
+    expect: accept,
+  },
   {
     name: 'denied wins over mode_not_allowed',
     code: () => text({ credential: { claims: { [-70003]: 2 } } }),
@@ -572,15 +1045,57 @@ cases.push(
 
   // --- check 15: modes ------------------------------------------------------------------
   { name: 'modes absent: accepted on a bus', code: () => text(), setup: { params: { mode: 'bus' } }, expect: accept },
-  { name: 'modes absent: accepted on the metro', code: () => text(), setup: { params: { mode: 'metro' } }, expect: accept },
-  { name: 'modes = 1 (bus): accepted on a bus', code: () => text({ credential: { claims: { [-70003]: 1 } } }), setup: { params: { mode: 'bus' } }, expect: accept },
-  { name: 'mode_not_allowed: modes = 1 (bus) on the metro', code: () => text({ credential: { claims: { [-70003]: 1 } } }), setup: { params: { mode: 'metro' } }, expect: reject('mode_not_allowed') },
-  { name: 'mode_not_allowed: modes = 2 (metro) on a bus', code: () => text({ credential: { claims: { [-70003]: 2 } } }), setup: { params: { mode: 'bus' } }, expect: reject('mode_not_allowed') },
-  { name: 'modes = 2 (metro): accepted on the metro', code: () => text({ credential: { claims: { [-70003]: 2 } } }), setup: { params: { mode: 'metro' } }, expect: accept },
-  { name: 'modes = 3: accepted on the metro', code: () => text({ credential: { claims: { [-70003]: 3 } } }), setup: { params: { mode: 'metro' } }, expect: accept },
-  { name: 'mode_not_allowed: modes = 0 on a bus', code: () => text({ credential: { claims: { [-70003]: 0 } } }), expect: reject('mode_not_allowed') },
-  { name: 'mode_not_allowed: modes = 4 (an unknown bit only) on a bus', code: () => text({ credential: { claims: { [-70003]: 4 } } }), expect: reject('mode_not_allowed') },
-  { name: 'the device mode defaults to bus: modes = 2 is refused', code: () => text({ credential: { claims: { [-70003]: 2 } } }), expect: reject('mode_not_allowed') },
+  {
+    name: 'modes absent: accepted on the metro',
+    code: () => text(),
+    setup: { params: { mode: 'metro' } },
+    expect: accept,
+  },
+  {
+    name: 'modes = 1 (bus): accepted on a bus',
+    code: () => text({ credential: { claims: { [-70003]: 1 } } }),
+    setup: { params: { mode: 'bus' } },
+    expect: accept,
+  },
+  {
+    name: 'mode_not_allowed: modes = 1 (bus) on the metro',
+    code: () => text({ credential: { claims: { [-70003]: 1 } } }),
+    setup: { params: { mode: 'metro' } },
+    expect: reject('mode_not_allowed'),
+  },
+  {
+    name: 'mode_not_allowed: modes = 2 (metro) on a bus',
+    code: () => text({ credential: { claims: { [-70003]: 2 } } }),
+    setup: { params: { mode: 'bus' } },
+    expect: reject('mode_not_allowed'),
+  },
+  {
+    name: 'modes = 2 (metro): accepted on the metro',
+    code: () => text({ credential: { claims: { [-70003]: 2 } } }),
+    setup: { params: { mode: 'metro' } },
+    expect: accept,
+  },
+  {
+    name: 'modes = 3: accepted on the metro',
+    code: () => text({ credential: { claims: { [-70003]: 3 } } }),
+    setup: { params: { mode: 'metro' } },
+    expect: accept,
+  },
+  {
+    name: 'mode_not_allowed: modes = 0 on a bus',
+    code: () => text({ credential: { claims: { [-70003]: 0 } } }),
+    expect: reject('mode_not_allowed'),
+  },
+  {
+    name: 'mode_not_allowed: modes = 4 (an unknown bit only) on a bus',
+    code: () => text({ credential: { claims: { [-70003]: 4 } } }),
+    expect: reject('mode_not_allowed'),
+  },
+  {
+    name: 'the device mode defaults to bus: modes = 2 is refused',
+    code: () => text({ credential: { claims: { [-70003]: 2 } } }),
+    expect: reject('mode_not_allowed'),
+  },
 
   // --- checks 16 and 17 (single-step forms; sequences below) --------------------------
   {
@@ -744,7 +1259,11 @@ describe('duplicate and replay memory (checks 16, 17)', () => {
   it('a clock that went back after other riders were accepted: the sub is still a duplicate', () => {
     const v = makeValidator();
     expectDecision(v.decide(A.text, t), accept);
-    const other = rideCode({ rider: RIDER_ES, credential: { claims: { 2: bytes('0000ffff'), 7: bytes('77') } }, ts: t + 10 });
+    const other = rideCode({
+      rider: RIDER_ES,
+      credential: { claims: { 2: bytes('0000ffff'), 7: bytes('77') } },
+      ts: t + 10,
+    });
     expectDecision(v.decide(other.text, t + 10), accept);
     const older = rideCode({ credential: cred, ts: t - 20, seq: 3 });
     // spec §4 check 16: accepted at t, now − t = −20 < duplicateWindow ("a clock that went back counts too")
@@ -797,7 +1316,10 @@ describe('duplicate and replay memory (checks 16, 17)', () => {
     expectDecision(v.decide(long.text, t), accept);
     const later = t + 3600 + 2 * SKEW;
     // another acceptance prunes the memory at `later`
-    expectDecision(v.decide(rideCode({ rider: RIDER_ES, credential: { claims: { 2: bytes('99') } }, ts: later }).text, later), accept);
+    expectDecision(
+      v.decide(rideCode({ rider: RIDER_ES, credential: { claims: { 2: bytes('99') } }, ts: later }).text, later),
+      accept,
+    );
     expectDecision(v.decide(long.text, later), reject('replay'));
     expectDecision(v.decide(long.text, later + 1), reject('code_expired'));
   });
@@ -817,7 +1339,10 @@ describe('duplicate and replay memory (checks 16, 17)', () => {
       ['tag 18 removed', assemble({ ...base, tag: null })],
       ['an unprotected header entry added', assemble({ ...base, unprotected: new Map([[4, bytes('0102')]]) })],
       ['ES256 s replaced by n − s', assemble({ ...base, signature: negateS(base.signature) })],
-      ['all three', assemble({ ...base, tag: null, unprotected: new Map([[99, 'x']]), signature: negateS(base.signature) })],
+      [
+        'all three',
+        assemble({ ...base, tag: null, unprotected: new Map([[99, 'x']]), signature: negateS(base.signature) }),
+      ],
     ];
 
     it.each(variants)('%s: different bytes, accepted on a fresh validator, same codeId', (_n, b) => {

@@ -26,10 +26,19 @@ const RunArgs = z
     prefix: z
       .string()
       .regex(TOPIC_LEVELS, 'must not contain + # or NUL')
-      .refine((p) => !p.startsWith('/') && !p.endsWith('/') && !p.startsWith('$'), 'must not start or end with / or start with $'),
-    'client-id': z.string().regex(/^[\x21-\x7e]{1,128}$/, 'must be 1..128 printable ASCII characters').optional(),
+      .refine(
+        (p) => !p.startsWith('/') && !p.endsWith('/') && !p.startsWith('$'),
+        'must not start or end with / or start with $',
+      ),
+    'client-id': z
+      .string()
+      .regex(/^[\x21-\x7e]{1,128}$/, 'must be 1..128 printable ASCII characters')
+      .optional(),
     protocol: z.enum(['4', '5'], { error: 'must be 4 (MQTT 3.1.1) or 5' }),
-    'shared-group': z.string().regex(/^[^/+#\s]{1,64}$/, 'must be 1..64 characters without / + # or spaces').optional(),
+    'shared-group': z
+      .string()
+      .regex(/^[^/+#\s]{1,64}$/, 'must be 1..64 characters without / + # or spaces')
+      .optional(),
     'no-shared': z.boolean().default(false),
     username: z.string().min(1).optional(),
     'password-file': z.string().min(1).optional(),
@@ -40,10 +49,19 @@ const RunArgs = z
     insecure: z.boolean().default(false),
     'log-level': z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']),
   })
-  .refine((a) => !(a['no-shared'] && a['shared-group'] !== undefined), { message: 'give either --shared-group or --no-shared', path: ['no-shared'] })
-  .refine((a) => a['password-file'] === undefined || a.username !== undefined, { message: 'needs --username', path: ['password-file'] })
-  .refine((a) => (a.cert === undefined) === (a.key === undefined), { message: 'give --cert and --key together', path: ['cert'] })
-  .refine((a) => a.mqtt.startsWith('mqtts://') || (a.ca ?? a.cert ?? a.servername) === undefined && !a.insecure, {
+  .refine((a) => !(a['no-shared'] && a['shared-group'] !== undefined), {
+    message: 'give either --shared-group or --no-shared',
+    path: ['no-shared'],
+  })
+  .refine((a) => a['password-file'] === undefined || a.username !== undefined, {
+    message: 'needs --username',
+    path: ['password-file'],
+  })
+  .refine((a) => (a.cert === undefined) === (a.key === undefined), {
+    message: 'give --cert and --key together',
+    path: ['cert'],
+  })
+  .refine((a) => a.mqtt.startsWith('mqtts://') || ((a.ca ?? a.cert ?? a.servername) === undefined && !a.insecure), {
     message: 'TLS options need an mqtts:// URL',
     path: ['mqtt'],
   });
@@ -57,7 +75,10 @@ export async function backendCommand(argv: string[], io: CliIo): Promise<number>
   if (argv[0] === 'report') return reportCommand(argv.slice(1), io);
   const { values: a } = parseCommand(BACKEND, argv, RunArgs);
 
-  const password = a['password-file'] !== undefined ? readText(a['password-file'], 'backend: --password-file').replace(/\r?\n$/, '') : undefined;
+  const password =
+    a['password-file'] !== undefined
+      ? readText(a['password-file'], 'backend: --password-file').replace(/\r?\n$/, '')
+      : undefined;
   let tls: BackendTlsOptions | undefined;
   if (a.mqtt.startsWith('mqtts://')) {
     tls = { rejectUnauthorized: !a.insecure };
@@ -67,8 +88,16 @@ export async function backendCommand(argv: string[], io: CliIo): Promise<number>
     if (a.servername !== undefined) tls.servername = a.servername;
   }
 
-  const clientId = a['client-id'] ?? `faregate-backend-${hostname().replace(/[^\x21-\x7e]/g, '_').slice(0, 64)}`;
-  const logger = createLogger({ level: a['log-level'], format: process.stdout.isTTY ? 'pretty' : 'json', base: { clientId } });
+  const clientId =
+    a['client-id'] ??
+    `faregate-backend-${hostname()
+      .replace(/[^\x21-\x7e]/g, '_')
+      .slice(0, 64)}`;
+  const logger = createLogger({
+    level: a['log-level'],
+    format: process.stdout.isTTY ? 'pretty' : 'json',
+    base: { clientId },
+  });
   const store = openStore(a.db, false, logger);
 
   const backend = new SettlementBackend({
@@ -106,7 +135,10 @@ export async function backendCommand(argv: string[], io: CliIo): Promise<number>
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
   });
-  logger.info({ url: redactUrl(a.mqtt), db: a.db, subscription: backend.subscription, protocol: a.protocol }, 'settlement backend starting');
+  logger.info(
+    { url: redactUrl(a.mqtt), db: a.db, subscription: backend.subscription, protocol: a.protocol },
+    'settlement backend starting',
+  );
   try {
     await backend.start();
   } catch (e) {

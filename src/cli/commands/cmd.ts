@@ -18,22 +18,30 @@ import { CMD_SEND } from '../spec/cmd.ts';
 import { numberArg, parseCommand, UsageError } from '../usage.ts';
 import { DEVICE_ID_PATTERN, DEVICE_ID_RULE } from '../../domain/vocabulary.ts';
 
-const Args = z
-  .object({
-    mqtt: z.string({ error: 'is required' }).regex(/^mqtts?:\/\/[^\s]+$/, 'must be an mqtt:// or mqtts:// URL'),
-    device: z.string({ error: 'is required' }).regex(DEVICE_ID_PATTERN, `must be a device id (${DEVICE_ID_RULE})`),
-    cmd: z.string({ error: 'is required' }).min(1).max(64),
-    args: z.string(),
-    key: z.string({ error: 'is required' }).min(1),
-    ttl: numberArg.pipe(z.number().int('must be whole seconds').min(1).max(7 * 86400)),
-    prefix: z.string().regex(/^[^#+\s]+$/, 'must not contain wildcards or spaces'),
-    timeout: numberArg.pipe(z.number().positive()),
-    id: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1..128 of A-Z a-z 0-9 . _ : -').optional(),
-    username: z.string().min(1).optional(),
-    'password-file': z.string().min(1).optional(),
-    ca: z.string().min(1).optional(),
-    insecure: z.boolean().default(false),
-  });
+const Args = z.object({
+  mqtt: z.string({ error: 'is required' }).regex(/^mqtts?:\/\/[^\s]+$/, 'must be an mqtt:// or mqtts:// URL'),
+  device: z.string({ error: 'is required' }).regex(DEVICE_ID_PATTERN, `must be a device id (${DEVICE_ID_RULE})`),
+  cmd: z.string({ error: 'is required' }).min(1).max(64),
+  args: z.string(),
+  key: z.string({ error: 'is required' }).min(1),
+  ttl: numberArg.pipe(
+    z
+      .number()
+      .int('must be whole seconds')
+      .min(1)
+      .max(7 * 86400),
+  ),
+  prefix: z.string().regex(/^[^#+\s]+$/, 'must not contain wildcards or spaces'),
+  timeout: numberArg.pipe(z.number().positive()),
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1..128 of A-Z a-z 0-9 . _ : -')
+    .optional(),
+  username: z.string().min(1).optional(),
+  'password-file': z.string().min(1).optional(),
+  ca: z.string().min(1).optional(),
+  insecure: z.boolean().default(false),
+});
 
 export async function cmdCommand(argv: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = argv;
@@ -45,10 +53,12 @@ export async function cmdCommand(argv: string[], io: CliIo): Promise<number> {
   } catch (e) {
     throw new UsageError(`cmd send: --args: not valid JSON (${errorMessage(e)})`);
   }
-  if (typeof args !== 'object' || args === null || Array.isArray(args)) throw new UsageError('cmd send: --args: must be a JSON object');
+  if (typeof args !== 'object' || args === null || Array.isArray(args))
+    throw new UsageError('cmd send: --args: must be a JSON object');
   const key = loadJwk(a.key, 'operator key', true);
   if (!key.jwk.kid) throw new UsageError(`cmd send: operator key ${a.key} has no kid`);
-  const password = a['password-file'] !== undefined ? readText(a['password-file'], 'password file').replace(/\r?\n$/, '') : undefined;
+  const password =
+    a['password-file'] !== undefined ? readText(a['password-file'], 'password file').replace(/\r?\n$/, '') : undefined;
   const ca = a.ca !== undefined ? readText(a.ca, 'CA file') : undefined;
 
   const now = Math.floor(Date.now() / 1000);
@@ -102,7 +112,8 @@ export async function cmdCommand(argv: string[], io: CliIo): Promise<number> {
       return 1;
     }
     await io.writeLine(JSON.stringify(reply));
-    if (reply.ok !== true) io.error(`faregate cmd send: refused: ${String(reply.error)}${reply.detail ? ` (${String(reply.detail)})` : ''}`);
+    if (reply.ok !== true)
+      io.error(`faregate cmd send: refused: ${String(reply.error)}${reply.detail ? ` (${String(reply.detail)})` : ''}`);
     return reply.ok === true ? 0 : 1;
   } catch (e) {
     io.error(`faregate cmd send: ${errorMessage(e)}`);

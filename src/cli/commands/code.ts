@@ -19,7 +19,8 @@ const Args = z.object({
 export async function codeCommand(argv: string[], io: CliIo): Promise<number> {
   const { values: a } = parseCommand(CODE, argv, Args);
   const credText = readText(a.credential, 'credential').trim();
-  if (!/^[A-Za-z0-9_-]+$/.test(credText)) throw new UsageError(`credential ${a.credential}: not base64url (as written by faregate issue)`);
+  if (!/^[A-Za-z0-9_-]+$/.test(credText))
+    throw new UsageError(`credential ${a.credential}: not base64url (as written by faregate issue)`);
   const rider = loadJwk(a.rider, 'rider key', true);
   const text = makeRideCode({
     credential: Buffer.from(credText, 'base64url'),

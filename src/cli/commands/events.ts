@@ -13,7 +13,9 @@ import { openReader } from './taps.ts';
 
 const Args = z.object({
   'data-dir': z.string().min(1),
-  limit: numberArg.pipe(z.number().int('must be a whole number').min(1, 'must be 1 or more').max(100_000, 'must be 100000 or less')),
+  limit: numberArg.pipe(
+    z.number().int('must be a whole number').min(1, 'must be 1 or more').max(100_000, 'must be 100000 or less'),
+  ),
   json: z.boolean(),
 });
 
@@ -41,6 +43,7 @@ export async function eventsCommand(argv: string[], io: CliIo): Promise<number> 
   }
   await io.writeLine(`newest ${view.events.length} (times UTC):`);
   const rows = view.events.map((e) => [utcTime(e.at), e.kind, e.what, e.sub ?? '', e.codeId ?? e.id ?? '']);
-  for (const line of table(['time (UTC)', 'kind', 'reason / command', 'sub', 'code id / command id'], rows, new Set())) await io.writeLine(line);
+  for (const line of table(['time (UTC)', 'kind', 'reason / command', 'sub', 'code id / command id'], rows, new Set()))
+    await io.writeLine(line);
   return 0;
 }

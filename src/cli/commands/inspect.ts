@@ -13,7 +13,8 @@ import { INSPECT } from '../spec/inspect.ts';
 import { parseCommand, UsageError } from '../usage.ts';
 import { z } from 'zod';
 
-const iso = (s: number) => (Number.isFinite(s * 1000) && s * 1000 < 8.64e15 ? new Date(s * 1000).toISOString() : undefined);
+const iso = (s: number) =>
+  Number.isFinite(s * 1000) && s * 1000 < 8.64e15 ? new Date(s * 1000).toISOString() : undefined;
 
 /** What a decoding error means, in words: the layer that failed, then its detail. */
 export function decodeProblem(e: unknown, level: 'ride code' | 'credential'): string {
@@ -79,9 +80,11 @@ export async function inspectCommand(argv: string[], io: CliIo): Promise<number>
     await io.writeLine(JSON.stringify(d));
   };
   if (positionals.length > 0) {
-    for (const [i, p] of positionals.entries()) await one(positionals.length > 1 ? `argument ${i + 1}` : 'the argument', p);
+    for (const [i, p] of positionals.entries())
+      await one(positionals.length > 1 ? `argument ${i + 1}` : 'the argument', p);
   } else {
-    if (process.stdin.isTTY && io.stdin === process.stdin) throw new UsageError('inspect: no ride code: give one as an argument, or pipe codes on stdin (one per line)');
+    if (process.stdin.isTTY && io.stdin === process.stdin)
+      throw new UsageError('inspect: no ride code: give one as an argument, or pipe codes on stdin (one per line)');
     let n = 0;
     for await (const line of readLines(io.stdin)) {
       n++;

@@ -53,7 +53,10 @@ const Args = z
     untagged: z.boolean().default(false),
     out: z.string().optional(),
   })
-  .refine((a) => !(a.exp !== undefined && a['valid-for'] !== undefined), { message: 'give --exp or --valid-for, not both', path: ['exp'] });
+  .refine((a) => !(a.exp !== undefined && a['valid-for'] !== undefined), {
+    message: 'give --exp or --valid-for, not both',
+    path: ['exp'],
+  });
 
 export async function issueCommand(argv: string[], io: CliIo): Promise<number> {
   const { values: a } = parseCommand(ISSUE, argv, Args);

@@ -30,7 +30,10 @@ const Args = z
     'print-private': z.boolean(),
     force: z.boolean(),
   })
-  .refine((a) => a.out !== undefined || a['print-private'], { message: 'give --out FILE for the private key (or --print-private)', path: ['out'] })
+  .refine((a) => a.out !== undefined || a['print-private'], {
+    message: 'give --out FILE for the private key (or --print-private)',
+    path: ['out'],
+  })
   .refine((a) => a.out === undefined || a['public-out'] === undefined || resolve(a.out) !== resolve(a['public-out']), {
     message: 'must not be the same file as --out',
     path: ['public-out'],
@@ -46,7 +49,12 @@ export async function keysCommand(argv: string[], io: CliIo): Promise<number> {
   }
   const pair = generateKeyPair(algFromName(a.alg)!, a.kid ? Buffer.from(a.kid, 'base64url') : randomBytes(8));
   const pub = JSON.stringify(publicJwk(pair), null, 2) + '\n';
-  if (a.out) writeWhole(a.out, JSON.stringify(privateJwk(pair), null, 2) + '\n', { mode: 0o600, replace: a.force, what: 'keys generate: --out' });
+  if (a.out)
+    writeWhole(a.out, JSON.stringify(privateJwk(pair), null, 2) + '\n', {
+      mode: 0o600,
+      replace: a.force,
+      what: 'keys generate: --out',
+    });
   if (a['public-out']) {
     try {
       writeWhole(a['public-out'], pub, { mode: 0o644, replace: a.force, what: 'keys generate: --public-out' });

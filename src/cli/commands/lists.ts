@@ -29,16 +29,22 @@ const SignArgs = z
     out: z.string().min(1),
   })
   .superRefine((a, ctx) => {
-    if (a.kind === 'delta' && a.base === undefined) ctx.addIssue({ code: 'custom', path: ['base'], message: 'a delta needs --base N (the version it applies to)' });
-    if (a.kind === 'snapshot' && a.base !== undefined) ctx.addIssue({ code: 'custom', path: ['base'], message: 'only a delta has --base' });
-    if (a.base !== undefined && a.base >= a.version) ctx.addIssue({ code: 'custom', path: ['base'], message: 'must be below --version' });
-    if (a.type === 'trust' && a.kind === 'delta') ctx.addIssue({ code: 'custom', path: ['kind'], message: 'trust lists are snapshots only' });
+    if (a.kind === 'delta' && a.base === undefined)
+      ctx.addIssue({ code: 'custom', path: ['base'], message: 'a delta needs --base N (the version it applies to)' });
+    if (a.kind === 'snapshot' && a.base !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['base'], message: 'only a delta has --base' });
+    if (a.base !== undefined && a.base >= a.version)
+      ctx.addIssue({ code: 'custom', path: ['base'], message: 'must be below --version' });
+    if (a.type === 'trust' && a.kind === 'delta')
+      ctx.addIssue({ code: 'custom', path: ['kind'], message: 'trust lists are snapshots only' });
   });
 
 const PublishArgs = z.object({
   mqtt: z.string().regex(/^mqtts?:\/\/[^\s/]+(:\d+)?\/?$/, 'must be mqtt://host[:port] or mqtts://host[:port]'),
   file: z.string().min(1),
-  prefix: z.string().regex(/^[^#+\s/][^#+\s]*[^#+\s/]$|^[^#+\s/]$/, 'must not contain wildcards or spaces, nor start or end with /'),
+  prefix: z
+    .string()
+    .regex(/^[^#+\s/][^#+\s]*[^#+\s/]$|^[^#+\s/]$/, 'must not contain wildcards or spaces, nor start or end with /'),
   protocol: z.enum(['4', '5']).transform(Number),
   username: z.string().optional(),
   'password-file': z.string().optional(),
@@ -48,9 +54,11 @@ const PublishArgs = z.object({
 async function sign(argv: string[], io: CliIo): Promise<number> {
   const { values: a } = parseCommand(LISTS_SIGN, argv, SignArgs);
   const key = loadJwk(a.key, 'root key', true);
-  if (!a.key || key.jwk.kid === undefined || key.jwk.kid === '') throw new UsageError(`lists sign: root key ${a.key} has no "kid" (the validators pick the root key by it)`);
+  if (!a.key || key.jwk.kid === undefined || key.jwk.kid === '')
+    throw new UsageError(`lists sign: root key ${a.key} has no "kid" (the validators pick the root key by it)`);
   const input = readJson(a.in, 'list input');
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new UsageError(`lists sign: ${a.in}: must be a JSON object`);
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    throw new UsageError(`lists sign: ${a.in}: must be a JSON object`);
   const body = input as Record<string, unknown>;
   const payload: Record<string, unknown> = {
     type: a.type,
@@ -69,7 +77,10 @@ async function sign(argv: string[], io: CliIo): Promise<number> {
   }
   const allowed = a.type === 'trust' ? ['keys'] : a.kind === 'snapshot' ? ['sub', 'cti'] : ['add', 'remove'];
   const extra = Object.keys(body).filter((k) => !allowed.includes(k));
-  if (extra.length) throw new UsageError(`lists sign: ${a.in}: unexpected field(s) ${extra.join(', ')} for a ${a.type} ${a.kind} (expected ${allowed.join(', ')})`);
+  if (extra.length)
+    throw new UsageError(
+      `lists sign: ${a.in}: unexpected field(s) ${extra.join(', ')} for a ${a.type} ${a.kind} (expected ${allowed.join(', ')})`,
+    );
   // The validators' own checks, so that a list that would be refused is never signed.
   try {
     const p = parsePayload(payload);
@@ -78,12 +89,23 @@ async function sign(argv: string[], io: CliIo): Promise<number> {
       trustListFromJson({ keys: p.keys });
     }
   } catch (e) {
-    if (e instanceof ListRefused || e instanceof ListFileError) throw new UsageError(`lists sign: ${a.in}: ${e.message}`);
+    if (e instanceof ListRefused || e instanceof ListFileError)
+      throw new UsageError(`lists sign: ${a.in}: ${e.message}`);
     throw e;
   }
   const jws = signList(payload, { alg: key.alg, kid: key.jwk.kid, privateKey: key.privateKey! });
   writeFileSync(a.out, JSON.stringify(jws) + '\n');
-  await io.writeLine(JSON.stringify({ out: a.out, type: a.type, kind: a.kind, version: a.version, issuedAt: payload.issuedAt, kid: key.jwk.kid, alg: key.alg === ALG_EDDSA ? 'EdDSA' : 'ES256' }));
+  await io.writeLine(
+    JSON.stringify({
+      out: a.out,
+      type: a.type,
+      kind: a.kind,
+      version: a.version,
+      issuedAt: payload.issuedAt,
+      kid: key.jwk.kid,
+      alg: key.alg === ALG_EDDSA ? 'EdDSA' : 'ES256',
+    }),
+  );
   return 0;
 }
 
@@ -91,8 +113,13 @@ async function sign(argv: string[], io: CliIo): Promise<number> {
 function peekHeader(text: string, file: string): { type: 'trust' | 'deny'; kind: string; version: number } {
   try {
     const env = JSON.parse(text) as { payload?: unknown };
-    if (typeof env.payload !== 'string') throw new Error('no "payload" member (expected the JWS flattened JSON serialization)');
-    const p = JSON.parse(Buffer.from(env.payload, 'base64url').toString('utf8')) as { type?: unknown; kind?: unknown; version?: unknown };
+    if (typeof env.payload !== 'string')
+      throw new Error('no "payload" member (expected the JWS flattened JSON serialization)');
+    const p = JSON.parse(Buffer.from(env.payload, 'base64url').toString('utf8')) as {
+      type?: unknown;
+      kind?: unknown;
+      version?: unknown;
+    };
     if (p.type !== 'trust' && p.type !== 'deny') throw new Error('payload type must be trust or deny');
     return { type: p.type, kind: String(p.kind), version: Number(p.version) };
   } catch (e) {
@@ -107,23 +134,29 @@ async function publish(argv: string[], io: CliIo): Promise<number> {
   const topic = `${a.prefix}/${h.type}`;
   const retain = h.kind === 'snapshot' || a['retain-delta'];
   const { default: mqtt } = await import('mqtt');
-  const client = await mqtt.connectAsync(a.mqtt, {
-    protocolVersion: a.protocol as 4 | 5,
-    clientId: `faregate-lists-${process.pid}-${Date.now().toString(36)}`,
-    clean: true,
-    reconnectPeriod: 0,
-    connectTimeout: 10_000,
-    ...(a.username !== undefined ? { username: a.username } : {}),
-    ...(a['password-file'] !== undefined ? { password: readText(a['password-file'], 'password file').replace(/\r?\n$/, '') } : {}),
-  }).catch((e: Error) => {
-    throw new UsageError(`lists publish: cannot connect to ${a.mqtt}: ${e.message}`);
-  });
+  const client = await mqtt
+    .connectAsync(a.mqtt, {
+      protocolVersion: a.protocol as 4 | 5,
+      clientId: `faregate-lists-${process.pid}-${Date.now().toString(36)}`,
+      clean: true,
+      reconnectPeriod: 0,
+      connectTimeout: 10_000,
+      ...(a.username !== undefined ? { username: a.username } : {}),
+      ...(a['password-file'] !== undefined
+        ? { password: readText(a['password-file'], 'password file').replace(/\r?\n$/, '') }
+        : {}),
+    })
+    .catch((e: Error) => {
+      throw new UsageError(`lists publish: cannot connect to ${a.mqtt}: ${e.message}`);
+    });
   try {
     await client.publishAsync(topic, text.replace(/\s+$/, ''), { qos: 1, retain });
   } finally {
     await client.endAsync();
   }
-  await io.writeLine(JSON.stringify({ topic, type: h.type, kind: h.kind, version: h.version, retain, bytes: Buffer.byteLength(text) }));
+  await io.writeLine(
+    JSON.stringify({ topic, type: h.type, kind: h.kind, version: h.version, retain, bytes: Buffer.byteLength(text) }),
+  );
   return 0;
 }
 

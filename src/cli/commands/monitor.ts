@@ -32,7 +32,10 @@ const Args = z
     ca: z.string().min(1).optional(),
     insecure: z.boolean().default(false),
   })
-  .refine((a) => a['password-file'] === undefined || a.username !== undefined, { message: 'needs --username', path: ['password-file'] });
+  .refine((a) => a['password-file'] === undefined || a.username !== undefined, {
+    message: 'needs --username',
+    path: ['password-file'],
+  });
 
 export const REDRAW_MS = 500;
 
@@ -40,7 +43,8 @@ export async function monitorCommand(argv: string[], io: CliIo): Promise<number>
   const { values: a } = parseCommand(MONITOR, argv, Args);
   const src: FleetSourceOptions = { url: a.mqtt, prefix: a.prefix, protocolVersion: a.protocol === '5' ? 5 : 4 };
   if (a.username !== undefined) src.username = a.username;
-  if (a['password-file'] !== undefined) src.password = readText(a['password-file'], 'monitor: --password-file').replace(/\r?\n$/, '');
+  if (a['password-file'] !== undefined)
+    src.password = readText(a['password-file'], 'monitor: --password-file').replace(/\r?\n$/, '');
   if (a.ca !== undefined) src.ca = readText(a.ca, 'monitor: --ca');
   if (a.insecure) src.rejectUnauthorized = false;
 

@@ -28,18 +28,25 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     throw e;
   }
   const { config } = loaded;
-  const logger = createLogger({ level: config.log.level, format: config.log.format, base: { deviceId: config.deviceId } });
+  const logger = createLogger({
+    level: config.log.level,
+    format: config.log.format,
+    base: { deviceId: config.deviceId },
+  });
   let service: ValidatorService;
   try {
     service = new ValidatorService(config, realPlatform(logger, a.config));
   } catch (e) {
     if (e instanceof StartupError) {
-      io.error(`faregate: refusing to start: configuration ${a.config} has ${e.problems.length} problem(s):\n${e.problems.map((p) => `  - ${p}`).join('\n')}`);
+      io.error(
+        `faregate: refusing to start: configuration ${a.config} has ${e.problems.length} problem(s):\n${e.problems.map((p) => `  - ${p}`).join('\n')}`,
+      );
       return EXIT_CONFIG;
     }
     throw e;
   }
-  if (loaded.envOverrides.length) logger.info({ overrides: loaded.envOverrides }, 'settings overridden from the environment');
+  if (loaded.envOverrides.length)
+    logger.info({ overrides: loaded.envOverrides }, 'settings overridden from the environment');
 
   let stopping: Promise<void> | undefined;
   const done = new Promise<number>((resolve) => {

@@ -11,7 +11,9 @@ import { numberArg, parseCommand, UsageError } from '../usage.ts';
 
 const Args = z.object({
   'data-dir': z.string().min(1),
-  limit: numberArg.pipe(z.number().int('must be a whole number').min(1, 'must be 1 or more').max(100_000, 'must be 100000 or less')),
+  limit: numberArg.pipe(
+    z.number().int('must be a whole number').min(1, 'must be 1 or more').max(100_000, 'must be 100000 or less'),
+  ),
   unsettled: z.boolean(),
   json: z.boolean(),
 });
@@ -49,7 +51,9 @@ export async function tapsCommand(argv: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const c = view.counts;
-  await io.writeLine(`${reader.file}: ${c.total} taps, ${c.unsettled} unsettled, ${c.settled} settled; ${c.rejected} rejected (faregate events)`);
+  await io.writeLine(
+    `${reader.file}: ${c.total} taps, ${c.unsettled} unsettled, ${c.settled} settled; ${c.rejected} rejected (faregate events)`,
+  );
   if (view.taps.length === 0) {
     await io.writeLine(a.unsettled ? 'no unsettled taps' : 'no taps');
     return 0;
@@ -67,6 +71,11 @@ export async function tapsCommand(argv: string[], io: CliIo): Promise<number> {
   ]);
   const shown = a.unsettled ? `newest ${view.taps.length} unsettled` : `newest ${view.taps.length}`;
   await io.writeLine(`${shown} (times UTC, fares in minor units):`);
-  for (const line of table(['time (UTC)', 'tap id', 'sub', 'profile', 'fare', 'cur', 'where', 'settled', 'flags'], rows, new Set([3, 4]))) await io.writeLine(line);
+  for (const line of table(
+    ['time (UTC)', 'tap id', 'sub', 'profile', 'fare', 'cur', 'where', 'settled', 'flags'],
+    rows,
+    new Set([3, 4]),
+  ))
+    await io.writeLine(line);
   return 0;
 }

@@ -13,7 +13,8 @@ import { TRUST_BUILD } from '../spec/trust.ts';
 import { ArgumentError, UsageError } from '../usage.ts';
 
 function unix(flag: string, v: string | undefined): number {
-  if (v === undefined || !/^\d+$/.test(v)) throw new ArgumentError('trust build', `--${flag} must be Unix seconds (a whole number), not ${JSON.stringify(v)}`);
+  if (v === undefined || !/^\d+$/.test(v))
+    throw new ArgumentError('trust build', `--${flag} must be Unix seconds (a whole number), not ${JSON.stringify(v)}`);
   return Number(v);
 }
 
@@ -24,7 +25,9 @@ export async function trustCommand(argv: string[], io: CliIo): Promise<number> {
   readArgs(TRUST_BUILD, rest);
   const { tokens } = parseArgs({
     args: rest,
-    options: Object.fromEntries(Object.entries(TRUST_BUILD.options).map(([n, o]) => [n, { type: o.type, multiple: o.multiple === true }])),
+    options: Object.fromEntries(
+      Object.entries(TRUST_BUILD.options).map(([n, o]) => [n, { type: o.type, multiple: o.multiple === true }]),
+    ),
     tokens: true,
     strict: false,
   });

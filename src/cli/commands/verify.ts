@@ -1,7 +1,13 @@
 /**
  * `faregate verify` (qr-token-v1 §5): stdin lines → one JSON decision per line on stdout.
  */
-import { checkDenyFile, checkTrustFile, buildDenyList, buildTrustList, ListFileError } from '../../lists/listFileShape.ts';
+import {
+  checkDenyFile,
+  checkTrustFile,
+  buildDenyList,
+  buildTrustList,
+  ListFileError,
+} from '../../lists/listFileShape.ts';
 import type { DenyList } from '../../token/denyList.ts';
 import { stripFrame } from '../../token/frame.ts';
 import type { ServiceMode } from '../../domain/vocabulary.ts';
@@ -111,9 +117,23 @@ async function loadList<T, D>(
 
 export async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
   const a = verifyArgs(readArgs(VERIFY, argv).values);
-  const trust: TrustList = await loadList(a.trust, 'trust list', checkTrustFile, buildTrustList, async () => (await import('../../lists/trustFile.ts')).trustListFromJson);
+  const trust: TrustList = await loadList(
+    a.trust,
+    'trust list',
+    checkTrustFile,
+    buildTrustList,
+    async () => (await import('../../lists/trustFile.ts')).trustListFromJson,
+  );
   const deny: DenyList | undefined =
-    a.deny === undefined ? undefined : await loadList(a.deny, 'deny list', checkDenyFile, buildDenyList, async () => (await import('../../lists/denyFile.ts')).denyListFromJson);
+    a.deny === undefined
+      ? undefined
+      : await loadList(
+          a.deny,
+          'deny list',
+          checkDenyFile,
+          buildDenyList,
+          async () => (await import('../../lists/denyFile.ts')).denyListFromJson,
+        );
   const formats = credentialRouter({
     fg1: new RideCodeValidator({
       trust,

@@ -13,7 +13,12 @@ export const BACKEND: CommandSpec = {
     prefix,
     'client-id': { type: 'string', value: 'ID', defaultHelp: 'faregate-backend-<hostname>', help: 'MQTT client id' },
     protocol: protocol('5'),
-    'shared-group': { type: 'string', value: 'NAME', defaultHelp: SHARED_GROUP, help: 'MQTT 5 shared subscription group (several backends share the load)' },
+    'shared-group': {
+      type: 'string',
+      value: 'NAME',
+      defaultHelp: SHARED_GROUP,
+      help: 'MQTT 5 shared subscription group (several backends share the load)',
+    },
     'no-shared': { type: 'boolean', help: 'a plain subscription instead of a shared one' },
     username,
     'password-file': passwordFile,

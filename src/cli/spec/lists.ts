@@ -6,8 +6,19 @@ export const LISTS_SIGN: CommandSpec = {
   summary: 'sign a trust or deny list with a root key (docs/signed-lists.md)',
   options: {
     type: { type: 'string', value: 'trust|deny', choices: ['trust', 'deny'], required: true, help: 'which list' },
-    kind: { type: 'string', value: 'snapshot|delta', choices: ['snapshot', 'delta'], default: 'snapshot', help: 'a whole list, or changes to one (deny only)' },
-    in: { type: 'string', value: 'FILE', required: true, help: 'the list body, JSON: {"keys"}, {"sub","cti"} or {"add","remove"}' },
+    kind: {
+      type: 'string',
+      value: 'snapshot|delta',
+      choices: ['snapshot', 'delta'],
+      default: 'snapshot',
+      help: 'a whole list, or changes to one (deny only)',
+    },
+    in: {
+      type: 'string',
+      value: 'FILE',
+      required: true,
+      help: 'the list body, JSON: {"keys"}, {"sub","cti"} or {"add","remove"}',
+    },
     version: { type: 'string', value: 'N', required: true, help: 'the version of this list, ≥ 1' },
     base: { type: 'string', value: 'N', help: 'the version a delta applies to (deltas only)' },
     'issued-at': { type: 'string', value: 'UNIX', defaultHelp: 'now', help: 'issue time' },

@@ -9,7 +9,12 @@ export const MONITOR: CommandSpec = {
     prefix,
     protocol: protocol('4'),
     once: { type: 'boolean', help: 'collect for --wait ms, print one snapshot and exit' },
-    wait: { type: 'string', value: 'MS', default: '2000', help: 'how long --once collects, milliseconds (100..600000)' },
+    wait: {
+      type: 'string',
+      value: 'MS',
+      default: '2000',
+      help: 'how long --once collects, milliseconds (100..600000)',
+    },
     json: { type: 'boolean', help: 'print the model as JSON, one line per snapshot' },
     username,
     'password-file': passwordFile,

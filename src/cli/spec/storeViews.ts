@@ -1,6 +1,11 @@
 import type { CommandSpec } from './types.ts';
 
-const dataDir = { type: 'string', value: 'DIR', required: true, help: "the gate's dataDir, which holds faregate.sqlite" } as const;
+const dataDir = {
+  type: 'string',
+  value: 'DIR',
+  required: true,
+  help: "the gate's dataDir, which holds faregate.sqlite",
+} as const;
 
 export const TAPS: CommandSpec = {
   path: 'taps',

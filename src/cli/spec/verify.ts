@@ -8,8 +8,19 @@ export const VERIFY: CommandSpec = {
   options: {
     trust: { type: 'string', value: 'FILE', required: true, help: 'a trust list file, JWK Set' },
     deny: { type: 'string', value: 'FILE', help: 'a deny list file, {"sub": [...], "cti": [...]}' },
-    mode: { type: 'string', value: SERVICE_MODES.join('|'), choices: SERVICE_MODES, default: DEFAULT_PARAMS.mode, help: 'where this validator stands' },
-    now: { type: 'string', value: 'UNIX', defaultHelp: 'the clock', help: 'decide as if it were this time (Unix seconds)' },
+    mode: {
+      type: 'string',
+      value: SERVICE_MODES.join('|'),
+      choices: SERVICE_MODES,
+      default: DEFAULT_PARAMS.mode,
+      help: 'where this validator stands',
+    },
+    now: {
+      type: 'string',
+      value: 'UNIX',
+      defaultHelp: 'the clock',
+      help: 'decide as if it were this time (Unix seconds)',
+    },
     skew: { type: 'string', value: 'S', default: String(DEFAULT_PARAMS.skew), help: 'clock tolerance, seconds' },
     'code-validity': {
       type: 'string',
