@@ -172,7 +172,7 @@ export class RemoteCommands {
         refuse('replayed', `command id ${c.id} was already used`);
       let result: Record<string, unknown>;
       try {
-        result = this.run(name, args.data as Record<string, unknown>, c.id);
+        result = this.run(name, args.data, c.id);
       } catch (e) {
         // Our errors carry their code: `FG-503: free_pass not changed: ...`.
         throw new CommandRefused('failed', isFaregateError(e) ? `${e.tag}: ${e.message}` : errorMessage(e));

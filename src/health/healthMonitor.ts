@@ -15,7 +15,6 @@
  */
 import { accessSync, constants as fsc, existsSync, statfsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { HealthSchema, type Config } from '../config/schema.ts';
 import { errorFields, errorMessage } from '../errors/faregateError.ts';
 import type { Logger } from '../platform/logger.ts';
@@ -96,7 +95,7 @@ export class HealthMonitor implements Component {
   /** The bound HTTP port (useful with port 0 in tests), or undefined. */
   get httpPort(): number | undefined {
     const a = this.server?.address();
-    return a && typeof a === 'object' ? (a as AddressInfo).port : undefined;
+    return a && typeof a === 'object' ? a.port : undefined;
   }
 
   async start(): Promise<void> {

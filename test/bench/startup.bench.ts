@@ -70,7 +70,7 @@ async function runToScannerUp(dir: string, k: number): Promise<RunStart> {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
     const first = await Promise.race([accepted.then(() => 'up' as const), exited.then(() => 'exit' as const)]);
     const t1 = hrnow();
@@ -102,12 +102,18 @@ export async function startupBench(opts: StartupOptions = {}): Promise<BenchRepo
         const r = await timeProcess([FAREGATE_BIN, '--version'], { cwd: dir });
         versionOutput = (r.stdout + r.stderr).trim();
         versionCode = r.code;
-        if (measured) (version.push(r.ms), versionCpu.push(r.cpuMs));
+        if (measured) {
+          version.push(r.ms);
+          versionCpu.push(r.cpuMs);
+        }
       };
       const runBare = async (): Promise<void> => {
         const r = await timeProcess(['-e', '0'], { cwd: dir });
         if (r.code !== 0) fail(`node -e 0 exited ${r.code}`);
-        if (measured) (bare.push(r.ms), bareCpu.push(r.cpuMs));
+        if (measured) {
+          bare.push(r.ms);
+          bareCpu.push(r.cpuMs);
+        }
       };
       if (round % 2) {
         await runBare();

@@ -156,12 +156,18 @@ export async function verifyProcessBench(opts: VerifyProcessOptions = {}): Promi
         const runFaregate = async (): Promise<void> => {
           const r = await timeProcess([FAREGATE_BIN, 'verify', '--trust', p.trustFile], { input: p.input, cwd: dir });
           checkFaregate(r, o.codes, `faregate ${name} round ${round + 1}`);
-          if (measured) (times.get(name)!.faregate.push(r.ms), times.get(name)!.faregateCpu.push(r.cpuMs));
+          if (measured) {
+            times.get(name)!.faregate.push(r.ms);
+            times.get(name)!.faregateCpu.push(r.cpuMs);
+          }
         };
         const runBaseline = async (): Promise<void> => {
           const r = await timeProcess([BASELINE_SCRIPT, p.baselineSpec], { input: p.input, cwd: dir });
           checkBaseline(r, o.codes, `baseline ${name} round ${round + 1}`);
-          if (measured) (times.get(name)!.baseline.push(r.ms), times.get(name)!.baselineCpu.push(r.cpuMs));
+          if (measured) {
+            times.get(name)!.baseline.push(r.ms);
+            times.get(name)!.baselineCpu.push(r.cpuMs);
+          }
         };
         if (round % 2) {
           await runBaseline();

@@ -202,7 +202,7 @@ describe('faregate verify', () => {
 
 describe('faregate inspect', () => {
   it('decodes both levels without checking signatures and never prints the whole code', async () => {
-    const out = JSON.parse(await ok(['inspect', code1])) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- a JSON answer read field by field
+    const out = JSON.parse(await ok(['inspect', code1])) as Record<string, any>;
     expect(out.verified).toBe(false);
     expect(out.code).toMatchObject({ ts: NOW, seq: 1, alg: '-8' });
     expect(out.credential).toMatchObject({ sub: 'a1b2c3', cti: '0102', profile: 2, modes: 1, riderKey: 'OKP Ed25519' });

@@ -96,7 +96,7 @@ describe('faregate cmd send', () => {
       cli(['cmd', 'receive']),
     ]);
     expect(usage.map((u) => u.code)).toEqual([2, 2, 2, 2, 2]);
-    expect(usage[1]!.err.join('\n')).toMatch(/--mqtt/);
+    expect(usage[1].err.join('\n')).toMatch(/--mqtt/);
     expect((await h.send('status')).result!.status).toMatchObject({
       policy: { modes: { out_of_service: { on: true, by: 'cli-1' } } },
     });

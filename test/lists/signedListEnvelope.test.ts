@@ -39,7 +39,7 @@ describe('signed list envelope', () => {
       expect(header).toMatchObject({ alg: alg === ALG_EDDSA ? 'EdDSA' : 'ES256', kid: 'root-1' });
       // RFC 7515 §5.2 by hand: signature over ASCII(protected '.' payload).
       const input = Buffer.from(`${jws.protected}.${jws.payload}`, 'ascii');
-      const key = createPublicKey({ key: r.jwk as import('node:crypto').JsonWebKey, format: 'jwk' });
+      const key = createPublicKey({ key: r.jwk, format: 'jwk' });
       const sig = Buffer.from(jws.signature, 'base64url');
       if (alg === ALG_ES256) expect(sig.length).toBe(64);
       expect(

@@ -110,7 +110,7 @@ function checkSnapshot(r: RunResult): void {
   expect(lines).toHaveLength(1);
   const s = JSON.parse(lines[0]!) as FleetSnapshot;
   expect(s.gates.map((g) => g.deviceId)).toEqual(['gate-alarm', 'gate-off', 'gate-stale', 'gate-stopped']);
-  const [alarm, off, stale, stopped] = s.gates as FleetSnapshot['gates'][0][];
+  const [alarm, off, stale, stopped] = s.gates;
 
   expect(off!).toMatchObject({
     online: false,

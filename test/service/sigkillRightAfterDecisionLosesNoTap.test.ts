@@ -64,7 +64,8 @@ describe('SIGKILL right after a decision', () => {
     }[];
     db.close();
     const storedIds = new Set(stored.map((t) => t.id));
-    for (const a of accepted) expect(storedIds.has(a.tapId as string), `tap ${a.tapId} of a logged accept`).toBe(true);
+    for (const a of accepted)
+      expect(storedIds.has(a.tapId as string), `tap ${String(a.tapId)} of a logged accept`).toBe(true);
     const opened = gate.lines.filter((l) => l.startsWith('OPEN ')).map((l) => l.slice(5));
     expect(opened.length).toBeGreaterThan(0);
     for (const id of opened) expect(storedIds.has(id), `tap ${id} of a gate-open`).toBe(true);

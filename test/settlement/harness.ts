@@ -264,6 +264,5 @@ export function expectExactlyOnce(
 
 /** One line for the test output (numbers for the report). */
 export function report(name: string, r: object): void {
-  // eslint-disable-next-line no-console
   console.log(`[settlement] ${name}: ${JSON.stringify(r)}`);
 }

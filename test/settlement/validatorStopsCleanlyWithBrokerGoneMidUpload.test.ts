@@ -81,7 +81,9 @@ describe('validator stops cleanly with the broker gone mid-upload', () => {
       expect(readStore(dataDir).filter((r) => r.settled === 0).length).toBe(5);
       // Nothing wrote to the connection after the link ended (mqtt.js: "write after end").
       const stopLines = svc.lines.slice(svc.lines.findIndex((l) => l.msg === 'stopping'));
-      expect(stopLines.filter((l) => l.msg === 'mqtt error' || /after end/.test(String(l.err ?? '')))).toEqual([]);
+      expect(stopLines.filter((l) => l.msg === 'mqtt error' || /after end/.test(JSON.stringify(l.err ?? '')))).toEqual(
+        [],
+      );
 
       // The broker comes back (restarted, or thawed); the next start re-sends what was dropped.
       if (how === 'killed') await broker.restart({ keepPersistence: true });
@@ -99,7 +101,7 @@ describe('validator stops cleanly with the broker gone mid-upload', () => {
       await svc2.kill('SIGTERM');
       expect((await svc2.exited).code).toBe(0);
       const stop2 = svc2.lines.slice(svc2.lines.findIndex((l) => l.msg === 'stopping'));
-      expect(stop2.filter((l) => l.msg === 'mqtt error' || /after end/.test(String(l.err ?? '')))).toEqual([]);
+      expect(stop2.filter((l) => l.msg === 'mqtt error' || /after end/.test(JSON.stringify(l.err ?? '')))).toEqual([]);
       report(`validatorStopsCleanly broker ${how}`, { ...r, unsettledAtStop: 5, stopMs, ms: Date.now() - t0 });
       await feeder.close();
     },

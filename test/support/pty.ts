@@ -78,7 +78,7 @@ export async function startPtyPair(options: PtyPairOptions = {}): Promise<PtyPai
       resolve();
     });
   });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
     log = (log + d).slice(-8192);
   });
 

@@ -113,7 +113,7 @@ export async function cmdCommand(argv: string[], io: CliIo): Promise<number> {
     }
     await io.writeLine(JSON.stringify(reply));
     if (reply.ok !== true)
-      io.error(`faregate cmd send: refused: ${String(reply.error)}${reply.detail ? ` (${String(reply.detail)})` : ''}`);
+      io.error(`faregate cmd send: refused: ${asText(reply.error)}${reply.detail ? ` (${asText(reply.detail)})` : ''}`);
     return reply.ok === true ? 0 : 1;
   } catch (e) {
     io.error(`faregate cmd send: ${errorMessage(e)}`);
@@ -121,4 +121,9 @@ export async function cmdCommand(argv: string[], io: CliIo): Promise<number> {
   } finally {
     await client.endAsync(true).catch(() => undefined);
   }
+}
+
+/** A reply field as text: strings as they are, anything else as JSON. */
+function asText(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
 }

@@ -75,7 +75,9 @@ export async function inspectCommand(argv: string[], io: CliIo): Promise<number>
     const d = describeRideCode(text);
     if (d.malformed !== undefined) {
       bad++;
-      io.error(`faregate inspect: ${where}: ${String(d.malformed)}`);
+      io.error(
+        `faregate inspect: ${where}: ${typeof d.malformed === 'string' ? d.malformed : JSON.stringify(d.malformed)}`,
+      );
     }
     await io.writeLine(JSON.stringify(d));
   };
