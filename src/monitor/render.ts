@@ -46,8 +46,7 @@ export function listsText(lists: unknown): string {
     } else if (v && typeof v === 'object') {
       const o = v as Record<string, unknown>;
       const version = o.version ?? o.seq ?? o.serial;
-      let p =
-        version !== undefined ? `${k} v${typeof version === 'object' ? JSON.stringify(version) : String(version)}` : k;
+      let p = version !== undefined ? `${k} v${typeof version === 'string' ? version : JSON.stringify(version)}` : k;
       if (typeof o.ageSec === 'number') p += ` ${ageText(Math.round(o.ageSec))}`;
       if (o.stale === true) p += ' STALE';
       parts.push(p);
