@@ -225,9 +225,10 @@ async function main(): Promise<number> {
     });
     const ledger = new GateLedger(g.id, verdict);
     sim.on('sending', (e) => ledger.sending(e));
-    // Registered before the service's own listener: the text is known when its outcome arrives.
-    service.scanner.on('frame', (text) => ledger.frame(text));
-    service.scanner.on('dropped', (reason) => ledger.dropped(reason));
+    // Put before the service's own listeners (it subscribes when it is built): the text is known
+    // when its outcome arrives.
+    service.scanner.prependListener('frame', (text) => ledger.frame(text));
+    service.scanner.prependListener('dropped', (reason) => ledger.dropped(reason));
     service.onOutcome((o) => ledger.outcome(o));
     await service.start();
     gates.push({ spec: g, service, sim, ledger });
