@@ -17,7 +17,8 @@
  * Fares (src/fare/fare.ts): by profile with the credential's cap; none on metro entries.
  */
 import type { Config } from '../config/schema.ts';
-import { TAP_FLAGS, type Direction, type Profile, type ServiceMode, type TapFlag } from '../domain/vocabulary.ts';
+import type { Tap } from '../domain/tap.ts';
+import { TAP_FLAGS, type TapFlag } from '../domain/vocabulary.ts';
 import { fareFor } from '../fare/fare.ts';
 import type { GateSignal } from '../gate/types.ts';
 import type { Decision } from '../token/decision.ts';
@@ -68,27 +69,8 @@ export interface TokenRead {
   decide(): Decision;
 }
 
-/** A tap as admission drafts it: everything but the id the commit gives it. */
-export interface TapDraft {
-  deviceId: string;
-  /** Unix ms. */
-  at: number;
-  mode: ServiceMode;
-  place: string;
-  direction: Direction;
-  /** The account (Decision.subHex). */
-  sub: string;
-  /** The credential id (Decision.ctiHex). */
-  cti: string;
-  codeId: string;
-  ts: number;
-  seq: number;
-  profile: Profile;
-  /** Minor units; absent where the backend prices the journey. */
-  fare?: number;
-  currency: string;
-  flags?: TapFlag[];
-}
+/** A tap as admission drafts it: the domain's tap (src/domain/tap.ts) but the id the commit gives it. */
+export type TapDraft = Omit<Tap, 'id' | 'flags'> & { flags?: TapFlag[] };
 
 export interface Accepted {
   readonly kind: 'accept';

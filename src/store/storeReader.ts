@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { chownSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FaregateError, errorMessage } from '../errors/faregateError.ts';
-import type { Direction, ServiceMode } from '../domain/vocabulary.ts';
+import type { Tap } from '../domain/tap.ts';
 import { TAP_COLUMNS, tapFromRow, type TapColumns, type TapRow } from './tapRow.ts';
 import { refuseNewer, TAP_STORE_MIGRATIONS } from './migrations.ts';
 
@@ -38,23 +38,13 @@ export class NoStoreError extends FaregateError {
  * the display does not use (deviceId, ts, seq), `fare` null and `flags` empty when absent, and
  * the store's settlement bookkeeping. Made from the one row mapping (src/store/tapRow.ts).
  */
-export interface TapView {
-  id: string;
-  at: number;
-  mode: ServiceMode;
-  place: string;
-  direction: Direction;
-  sub: string;
-  cti: string;
-  codeId: string;
-  profile: number;
+export type TapView = Omit<Tap, 'deviceId' | 'ts' | 'seq' | 'fare' | 'flags'> & {
   fare: number | null;
-  currency: string;
   flags: string[];
   settled: boolean;
   settledAt: number | null;
   attempts: number;
-}
+};
 
 /** The view of a row (field order as `faregate taps --json` has always printed them). */
 export function tapViewOfRow(r: TapColumns & Pick<TapRow, 'settled' | 'settled_at' | 'attempts'>): TapView {

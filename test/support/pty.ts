@@ -17,7 +17,7 @@ import { lstat, mkdtemp, open, readlink, rm, stat, unlink, type FileHandle } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const SOCAT = '/usr/bin/socat';
+export const SOCAT = process.env.SOCAT_BIN ?? '/usr/bin/socat';
 
 export interface PtyPairOptions {
   /** Directory for the links; a fresh temp dir when omitted. Reuse it to "replug" the same names. */
