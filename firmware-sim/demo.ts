@@ -214,7 +214,7 @@ async function main(): Promise<number> {
       dataDir: join(work, g.id),
       fare: { currency: 'CNY', bus: { adult: 200, child: 100, student: 100, senior: 0, disabled: 0, staff: 0 } },
       gate: { driver: 'console' },
-      mqtt: { url, protocolVersion: 4, clientId: `faregate-${g.id}` },
+      mqtt: { url, protocolVersion: 4 },
       settlement: { lingerMs: 300, metricsIntervalMs: 5000 },
       policy,
       log: { level: 'warn', format: 'pretty' },

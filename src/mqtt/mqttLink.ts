@@ -47,7 +47,9 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> implements MqttPort, 
   clientOptions(): IClientOptions {
     const c = this.cfg;
     const o: IClientOptions = {
-      clientId: c.clientId ?? `faregate-${this.deviceId}`,
+      // The device id: the deploy configuration binds the client id to the username (the device
+      // id), so one account cannot take another gate's session (docs/deploy/mosquitto/).
+      clientId: c.clientId ?? this.deviceId,
       protocolVersion: c.protocolVersion,
       keepalive: c.keepalive,
       clean: false,
