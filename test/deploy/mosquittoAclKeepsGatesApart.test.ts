@@ -1,7 +1,9 @@
 /**
- * The ACL shipped in docs/deploy/mosquitto/acl, on the real Mosquitto with a password file made
- * by mosquitto_passwd (as the deployment guide says): a gate may publish only its own topics and
- * read only its own acks/commands and the lists; the backend reads every gate's taps.
+ * The ACL shipped in docs/deploy/mosquitto/acl, on the real Mosquitto with the deploy
+ * configuration (the client id bound to the username) and the accounts made by the shipped
+ * make-passwords.sh: a gate may publish only its own topics and read only its own acks/commands
+ * and the lists; the backend reads every gate's taps. One connection per account (the client id
+ * is the account name), so every test closes its clients and a second backend has its own account.
  *
  * "Nothing arrives" is checked with a sentinel: after the forbidden publishes the same client
  * publishes an allowed message; Mosquitto forwards one client's messages in order, so once the
@@ -9,47 +11,27 @@
  * MQTT 3.1.1: the broker drops a forbidden publish silently (PUBACK as usual).
  * MQTT 5: the PUBACK carries reason 0x87 (not authorized), which mqtt.js reports as an error.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../support/cli.ts';
-import { startMosquitto, type Mosquitto } from '../support/mosquitto.ts';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../support/pty.ts';
 import { errorMessage } from '../../src/errors/faregateError.ts';
+import { startDeployBroker, type DeployBroker } from './deployBroker.ts';
 
-const ACL = join(REPO_ROOT, 'docs/deploy/mosquitto/acl');
 const P = 'faregate/v1';
-const USERS: Record<string, string> = {
-  'gate-a': 'pw-a',
-  'gate-b': 'pw-b',
-  backend: 'pw-backend',
-  operator: 'pw-operator',
-  monitor: 'pw-monitor',
-};
 
-let broker: Mosquitto;
-let dir: string;
+let deploy: DeployBroker;
 const clients: MqttClient[] = [];
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'faregate-acl-'));
-  const passwd = join(dir, 'passwd');
-  let first = true;
-  for (const [user, pw] of Object.entries(USERS)) {
-    // The documented command: mosquitto_passwd [-c] -b FILE USER PASSWORD
-    execFileSync('mosquitto_passwd', [...(first ? ['-c'] : []), '-b', passwd, user, pw]);
-    first = false;
-  }
-  broker = await startMosquitto({ passwordFile: passwd, aclFile: ACL });
+  deploy = await startDeployBroker(['gate-a', 'gate-b', 'backend-2']);
+});
+
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.endAsync(true).catch(() => undefined)));
 });
 
 afterAll(async () => {
-  await Promise.all(clients.map((c) => c.endAsync(true).catch(() => undefined)));
-  await broker?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await deploy?.stop();
 });
 
 interface Client {
@@ -58,11 +40,11 @@ interface Client {
   seen(topic: string, body?: string): boolean;
 }
 
-async function connect(user: string, protocolVersion: 4 | 5, password = USERS[user]): Promise<Client> {
-  const c = await mqtt.connectAsync(broker.url, {
+async function connect(user: string, protocolVersion: 4 | 5, password = deploy.password(user)): Promise<Client> {
+  const c = await mqtt.connectAsync(deploy.broker.url, {
     clientId: `${user}-${protocolVersion}-${Math.random().toString(36).slice(2, 8)}`,
     username: user,
-    password: password!,
+    password,
     protocolVersion,
     reconnectPeriod: 0,
     connectTimeout: 5000,
@@ -93,8 +75,9 @@ describe.each([4, 5] as const)('the shipped Mosquitto ACL (MQTT %s)', (v) => {
     const operator = await connect('operator', v);
     const gateB = await connect('gate-b', v);
     await backend.c.subscribeAsync(`${P}/gates/+/taps`, { qos: 1 });
-    // `faregate backend` on MQTT 5 uses a shared subscription by default: the ACL must allow it too.
-    const shared = v === 5 ? await connect('backend', v) : undefined;
+    // `faregate backend` on MQTT 5 uses a shared subscription by default: the ACL must allow it
+    // too; a second backend process has its own account (one connection per account).
+    const shared = v === 5 ? await connect('backend-2', v) : undefined;
     if (shared) await shared.c.subscribeAsync(`$share/faregate-backend/${P}/gates/+/taps`, { qos: 1 });
     await operator.c.subscribeAsync([`${P}/trust`, `${P}/deny`], { qos: 1 });
     await gateB.c.subscribeAsync([`${P}/trust`, `${P}/deny`], { qos: 1 });
@@ -129,7 +112,8 @@ describe.each([4, 5] as const)('the shipped Mosquitto ACL (MQTT %s)', (v) => {
       'the operator’s trust list',
     );
     expect([...operator.got, ...gateB.got].filter((m) => m.body === forged)).toEqual([]);
-    // Nothing forged was retained either: a new subscriber gets the operator's list.
+    // Nothing forged was retained either: a new subscriber gets the operator's list (gate A
+    // again: this login takes over the account's session, and the first connection is dropped).
     const late = await connect('gate-a', v);
     await late.c.subscribeAsync([`${P}/trust`, `${P}/deny`], { qos: 1 });
     await waitFor(() => late.seen(`${P}/trust`, `signed-trust-${v}`), 'the retained trust list for gate A');
