@@ -16,8 +16,13 @@
  * - alarms: the latest of status `alarms`, metrics `alarms`, and alarm events raised/cleared.
  * - lists: the status field `lists` as sent (its shape belongs to the list sync); it counts as
  *   stale when any `stale: true` appears in it (up to 3 levels deep) or an alarm names lists.
+ * - retained lists (only when asked: `faregate monitor --root-keys`): the check of the retained
+ *   `P/trust` and `P/deny` documents (retainedLists.ts does the checking, the model holds the
+ *   result); the snapshot has `retainedLists` only then, so the default output is unchanged.
  */
 import { isDeviceId } from '../domain/vocabulary.ts';
+import type { ListType } from '../lists/signedList.ts';
+import type { RetainedListCheck } from './retainedLists.ts';
 
 export interface MonitorClock {
   now(): number;
@@ -78,6 +83,11 @@ export interface FleetSnapshot {
   /** Messages that could not be read (bad JSON, not an object). */
   malformed: number;
   messages: number;
+  /**
+   * With `--root-keys`: the retained trust and deny lists on the broker, each checked (`none`:
+   * no retained document); absent otherwise.
+   */
+  retainedLists?: Record<ListType, RetainedListCheck | 'none'>;
 }
 
 interface MetricsSample {
@@ -134,12 +144,24 @@ export class FleetModel {
   private malformed = 0;
   private messages = 0;
   private readonly head: string;
+  private retained: Record<ListType, RetainedListCheck | 'none'> | undefined;
 
   constructor(
     readonly prefix: string,
     private readonly clock: MonitorClock = { now: () => Date.now() },
   ) {
     this.head = `${prefix}/gates/`;
+  }
+
+  /** Starts showing the retained lists (each `none` until a check arrives). */
+  watchRetainedLists(): void {
+    this.retained ??= { trust: 'none', deny: 'none' };
+  }
+
+  /** The check of the retained list of `type` (null: the retained document was cleared). */
+  setRetainedList(type: ListType, check: RetainedListCheck | null): void {
+    const r = (this.retained ??= { trust: 'none', deny: 'none' });
+    r[type] = check ?? 'none';
   }
 
   /** The subscriptions that feed the model. */
@@ -297,6 +319,14 @@ export class FleetModel {
         return { ...state, backlog: { ...state.backlog }, alarms: [...state.alarms], metricsAgeSec, attention };
       })
       .sort((a, b) => a.deviceId.localeCompare(b.deviceId));
-    return { at: now, prefix: this.prefix, gates, malformed: this.malformed, messages: this.messages };
+    const snap: FleetSnapshot = {
+      at: now,
+      prefix: this.prefix,
+      gates,
+      malformed: this.malformed,
+      messages: this.messages,
+    };
+    if (this.retained) snap.retainedLists = { ...this.retained };
+    return snap;
   }
 }

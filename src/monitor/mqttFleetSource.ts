@@ -3,11 +3,15 @@
  * fleet's status, metrics and events and hands every message to a FleetModel. Works on MQTT
  * 3.1.1 and 5, against Mosquitto and aedes. It only reads; a broker with ACLs needs an account
  * that may read `P/gates/+/status`, `P/gates/+/metrics` and `P/gates/+/events`.
+ * With `rootKeys` it also reads the retained `P/trust` and `P/deny` and checks each document
+ * (retainedLists.ts); the latest document of a topic wins, a slower check of an older one is dropped.
  */
 import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { FaregateError } from '../errors/faregateError.ts';
+import type { ListType, RootKeySet } from '../lists/signedList.ts';
 import { FleetModel } from './fleetModel.ts';
+import { checkRetainedList } from './retainedLists.ts';
 
 export interface FleetSourceOptions {
   url: string;
@@ -18,6 +22,8 @@ export interface FleetSourceOptions {
   ca?: string;
   rejectUnauthorized?: boolean;
   connectTimeoutMs?: number;
+  /** The list root keys: check the retained lists on the broker. */
+  rootKeys?: RootKeySet;
 }
 
 export class MqttFleetSource {
@@ -45,7 +51,25 @@ export class MqttFleetSource {
     if (this.o.rejectUnauthorized !== undefined) opts.rejectUnauthorized = this.o.rejectUnauthorized;
     const client = mqtt.connect(this.o.url, opts);
     this.client = client;
+    const listTopics = new Map<string, ListType>([
+      [`${this.o.prefix}/trust`, 'trust'],
+      [`${this.o.prefix}/deny`, 'deny'],
+    ]);
+    const latest = new Map<ListType, number>();
+    const roots = this.o.rootKeys;
+    if (roots) this.model.watchRetainedLists();
     client.on('message', (topic, payload) => {
+      const type = roots ? listTopics.get(topic) : undefined;
+      if (roots && type) {
+        const seq = (latest.get(type) ?? 0) + 1;
+        latest.set(type, seq);
+        void checkRetainedList(type, payload, roots).then((check) => {
+          if (latest.get(type) !== seq) return;
+          this.model.setRetainedList(type, check);
+          this.onChange();
+        });
+        return;
+      }
       if (this.model.handle(topic, payload)) this.onChange();
     });
     await new Promise<void>((resolve, reject) => {
@@ -74,6 +98,7 @@ export class MqttFleetSource {
       ).unref();
     });
     const granted = await client.subscribeAsync(FleetModel.subscriptions(this.o.prefix), { qos: 1 });
+    if (roots) await client.subscribeAsync([...listTopics.keys()], { qos: 1 });
     // 0x80 and above: refused (e.g. by an ACL on MQTT 5; Mosquitto answers 0x80 on 3.1.1 too).
     const refused = granted.filter((g) => g.qos >= 0x80);
     if (refused.length === granted.length) {

@@ -3,6 +3,7 @@
  * when asked, i.e. on a TTY). Pure: snapshot in, lines out.
  */
 import type { FleetSnapshot, GateState } from './fleetModel.ts';
+import type { RetainedListCheck } from './retainedLists.ts';
 
 export interface RenderOptions {
   color: boolean;
@@ -55,6 +56,13 @@ export function listsText(lists: unknown): string {
   return parts.join(' ') || '-';
 }
 
+/** One retained list: `trust v12 ok`, `deny LIST FORGED (bad_signature)`, `deny none`. */
+export function retainedListText(type: string, c: RetainedListCheck | 'none'): string {
+  if (c === 'none') return `${type} none`;
+  if (c.state === 'verified') return `${type} v${c.version} ok`;
+  return `${type} LIST FORGED (${c.reason})`;
+}
+
 function stateText(g: GateState): string {
   if (g.online === null) return 'unknown';
   return g.online ? 'online' : 'OFFLINE';
@@ -100,9 +108,17 @@ export function renderFleet(s: FleetSnapshot, o: RenderOptions): string[] {
   const lines = [
     `faregate monitor  ${new Date(s.at).toISOString()}  ${s.prefix}  gates ${s.gates.length}, online ${online}, with alarms ${alarmed}` +
       (s.malformed ? `, unreadable messages ${s.malformed}` : ''),
-    '',
-    paint(GREY, pad(header).join('  ')),
   ];
+  const retained = s.retainedLists;
+  if (retained) {
+    const parts = (['trust', 'deny'] as const).map((t) => {
+      const c = retained[t];
+      const text = retainedListText(t, c);
+      return c !== 'none' && c.state === 'forged' ? paint(RED, text) : text;
+    });
+    lines.push(`retained lists on the broker: ${parts.join(', ')}`);
+  }
+  lines.push('', paint(GREY, pad(header).join('  ')));
   s.gates.forEach((g, i) => {
     const cells = pad(rows[i]!);
     const colourAt = (idx: number, c: number) => (cells[idx] = paint(c, cells[idx]!));

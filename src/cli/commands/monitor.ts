@@ -3,6 +3,7 @@
  * metrics and events streams. Redraws at most every 500 ms (a full-screen redraw on a TTY, one
  * block per change otherwise); `--once` collects for `--wait` ms (default 2000) then prints one
  * snapshot and exits; `--json` prints the model as JSON (one line per snapshot).
+ * `--root-keys FILE` also checks the retained trust and deny lists (retainedLists.ts).
  * Unusable arguments exit 2; no connection to the broker exits 1.
  */
 import { z } from 'zod';
@@ -12,7 +13,9 @@ import { renderFleet } from '../../monitor/render.ts';
 import { readText } from '../files.ts';
 import type { CliIo } from '../io.ts';
 import { MONITOR } from '../spec/monitor.ts';
-import { numberArg, parseCommand } from '../usage.ts';
+import { numberArg, parseCommand, UsageError } from '../usage.ts';
+import { loadKeySetFile } from '../../lists/jws.ts';
+import { ListFileError } from '../../lists/listErrors.ts';
 import { errorMessage } from '../../errors/faregateError.ts';
 
 const Args = z
@@ -31,6 +34,7 @@ const Args = z
     'password-file': z.string().min(1).optional(),
     ca: z.string().min(1).optional(),
     insecure: z.boolean().default(false),
+    'root-keys': z.string().min(1).optional(),
   })
   .refine((a) => a['password-file'] === undefined || a.username !== undefined, {
     message: 'needs --username',
@@ -47,6 +51,14 @@ export async function monitorCommand(argv: string[], io: CliIo): Promise<number>
     src.password = readText(a['password-file'], 'monitor: --password-file').replace(/\r?\n$/, '');
   if (a.ca !== undefined) src.ca = readText(a.ca, 'monitor: --ca');
   if (a.insecure) src.rejectUnauthorized = false;
+  if (a['root-keys'] !== undefined) {
+    try {
+      src.rootKeys = loadKeySetFile(a['root-keys']);
+    } catch (e) {
+      if (e instanceof ListFileError) throw new UsageError(`monitor: --root-keys: ${e.message}`);
+      throw e;
+    }
+  }
 
   const model = new FleetModel(a.prefix);
   const tty = !a.json && process.stdout.isTTY === true;

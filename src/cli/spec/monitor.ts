@@ -20,6 +20,17 @@ export const MONITOR: CommandSpec = {
     'password-file': passwordFile,
     ca,
     insecure,
+    'root-keys': {
+      type: 'string',
+      value: 'FILE',
+      help:
+        'JWK Set of the list root keys (as lists.rootKeys): check the retained trust and deny lists on ' +
+        'the broker; one that does not verify shows LIST FORGED',
+    },
   },
-  notes: ['Exit 1 when there is no connection to the broker.'],
+  notes: [
+    'Exit 1 when there is no connection to the broker.',
+    'With --root-keys a line "retained lists on the broker" shows each list: vN ok, none, or ' +
+      'LIST FORGED (reason); --json adds retainedLists.',
+  ],
 };
