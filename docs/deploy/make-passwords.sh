@@ -5,6 +5,9 @@
 #
 #   docs/deploy/make-passwords.sh [--chown] [DEVICE_ID ...]      (default device: compose-bus-1)
 #
+# Accounts backend, operator and monitor are always made; a second backend process needs its own
+# account (the broker binds the client id to the account): add `backend-2` like a device id.
+#
 # Running it again ADDS accounts and keeps the existing ones: an account whose password file
 # exists keeps that password and its entry in the password file (nothing is recreated), e.g.
 #   docs/deploy/make-passwords.sh compose-bus-1 compose-bus-2
