@@ -226,7 +226,9 @@ export const MqttSchema = section(
     ),
     clientId: setting(
       z.string().min(1).max(128).optional(),
-      'MQTT client id; absent = the deviceId. Two validators must never share one. A broker that binds client id to user name (use_username_as_clientid, as in docs/deploy/mosquitto) ignores it: set it only for a broker without that binding, equal to the username.',
+      'MQTT client id; absent = the deviceId. Two validators must never share one. A broker that binds ' +
+        'client id to user name (use_username_as_clientid, as in docs/deploy/mosquitto) ignores it: set it ' +
+        'only for a broker without that binding, equal to the username.',
       'restart',
     ),
     username: setting(

@@ -169,10 +169,15 @@ describe.each([4, 5] as const)('the client id is bound to the account (MQTT %s)'
     try {
       await connected;
       const backend = await connect('backend', v);
-      await waitFor(async () => {
-        await backend.c.publishAsync(`${P}/gates/gate-a/acks`, `link-${v}`, { qos: 1 });
-        return got.includes(`link-${v}`);
-      }, 'the ack at the validator’s link', 5000, 250);
+      await waitFor(
+        async () => {
+          await backend.c.publishAsync(`${P}/gates/gate-a/acks`, `link-${v}`, { qos: 1 });
+          return got.includes(`link-${v}`);
+        },
+        'the ack at the validator’s link',
+        5000,
+        250,
+      );
       expect(l.connected).toBe(true);
     } finally {
       await l.stop();
