@@ -4,8 +4,11 @@
  * accounts of make-passwords.sh:
  * - gate A's credentials with gate B's client id neither drop gate B's connection nor take over
  *   the messages queued in gate B's session;
- * - gate A's subscriptions to gate B's topics and to `#` deliver nothing it may not read (what the
- *   SUBACK says is recorded as the broker answers: Mosquitto 2.0's acl_file grants them);
+ * - gate A's subscriptions to gate B's topics, to `#` and to the backend's shared subscription
+ *   deliver nothing it may not read (what the SUBACK says is recorded as the broker answers:
+ *   Mosquitto 2.0's acl_file grants them); a gate in the backend's shared group makes the broker
+ *   drop that gate's share of the taps (a limitation, README "Threat model"), which a group name
+ *   only the backends know avoids;
  * - the validator's own MqttLink (client id = device id) connects and gets its acks.
  * "Nothing arrived" is checked with a sentinel: each forbidden publish is PUBACKed before the
  * sentinel is published, and the broker queues deliveries in the order it handles publishes.
@@ -28,7 +31,7 @@ let deploy: DeployBroker;
 const clients: MqttClient[] = [];
 
 beforeAll(async () => {
-  deploy = await startDeployBroker(['gate-a', 'gate-b']);
+  deploy = await startDeployBroker(['gate-a', 'gate-b', 'backend-2']);
 });
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.endAsync(true).catch(() => undefined)));
@@ -129,6 +132,8 @@ describe.each([4, 5] as const)('the client id is bound to the account (MQTT %s)'
       `${P}/gates/+/taps`,
       `${P}/gates/+/status`,
       '#',
+      // A shared subscription as the backend makes it: delivery is still checked per message.
+      `$share/faregate-backend/${P}/gates/+/taps`,
       `${P}/gates/gate-a/acks`,
     ];
     const granted = await gateA.c.subscribeAsync(wanted, { qos: 1 });
@@ -149,6 +154,30 @@ describe.each([4, 5] as const)('the client id is bound to the account (MQTT %s)'
     await backend.c.publishAsync(`${P}/gates/gate-a/acks`, `sentinel2-${marker}`, { qos: 1 });
     await waitFor(() => seen(gateA, `${P}/gates/gate-a/acks`, `sentinel2-${marker}`), 'the second sentinel');
     expect(gateA.got.filter((m) => m.body === `status-${marker}`)).toEqual([]);
+  });
+
+  it('a gate in the backend’s shared group gets no taps but takes its share (dropped); a private group avoids it', async () => {
+    const gateB = await connect('gate-b', v);
+    const intruder = await connect('gate-a', v);
+    await intruder.c.subscribeAsync(`$share/faregate-backend/${P}/gates/+/taps`, { qos: 1 });
+    const run = async (group: string): Promise<number> => {
+      const backend = await connect('backend-2', v);
+      await backend.c.subscribeAsync(`$share/${group}/${P}/gates/+/taps`, { qos: 1 });
+      const marker = `${group}-${v}`;
+      for (let i = 0; i < 20; i++) await gateB.c.publishAsync(`${P}/gates/gate-b/taps`, `${marker}-${i}`, { qos: 1 });
+      await backend.c.publishAsync(`${P}/gates/gate-b/acks`, `sentinel-${marker}`, { qos: 1 });
+      await waitFor(() => seen(gateB, `${P}/gates/gate-b/acks`, `sentinel-${marker}`), 'the sentinel', 5000);
+      await sleep(200);
+      const got = backend.got.filter((m) => m.body.startsWith(`${marker}-`)).length;
+      await backend.c.endAsync();
+      return got;
+    };
+    await gateB.c.subscribeAsync(`${P}/gates/gate-b/acks`, { qos: 1 });
+    // Same group as the intruder: the broker hands it every other tap, then drops them (ACL).
+    expect(await run('faregate-backend')).toBeLessThan(20);
+    // A group name the gate does not know: every tap reaches the backend.
+    expect(await run('ops-settlement-7f3a')).toBe(20);
+    expect(intruder.got).toEqual([]);
   });
 
   it('the validator’s MqttLink (client id = device id) connects and gets its acks', async () => {
