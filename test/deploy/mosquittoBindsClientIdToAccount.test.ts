@@ -156,7 +156,7 @@ describe.each([4, 5] as const)('the client id is bound to the account (MQTT %s)'
     expect(gateA.got.filter((m) => m.body === `status-${marker}`)).toEqual([]);
   });
 
-  it('a gate in the backend’s shared group gets no taps but takes its share (dropped); a private group avoids it', async () => {
+  it('a gate in the backend’s shared group gets no taps but takes its share; a private group avoids it', async () => {
     const gateB = await connect('gate-b', v);
     const intruder = await connect('gate-a', v);
     await intruder.c.subscribeAsync(`$share/faregate-backend/${P}/gates/+/taps`, { qos: 1 });
