@@ -37,13 +37,7 @@ export const JWS_TYP = 'faregate-list+json';
 
 /** Why a signed list was not applied (the `reason` of a `list_refused` event). */
 export type RefusalReason =
-  | 'malformed'
-  | 'bad_signature'
-  | 'unknown_root_kid'
-  | 'wrong_type'
-  | 'rollback'
-  | 'missing_base'
-  | 'oversized';
+  'malformed' | 'bad_signature' | 'unknown_root_kid' | 'wrong_type' | 'rollback' | 'missing_base' | 'oversized';
 
 /** A signed list that is not applied (FG-402); `reason` is the `list_refused` event's. */
 export class ListRefused extends FaregateError {

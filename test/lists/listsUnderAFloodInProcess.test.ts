@@ -27,7 +27,12 @@ afterEach(async () => {
   for (const s of syncs.splice(0)) await s.stop();
 });
 
-async function gate(o: { root: Root; dir?: string; broker?: MemoryBroker; maxBytes?: { trust: number; deny: number } }) {
+async function gate(o: {
+  root: Root;
+  dir?: string;
+  broker?: MemoryBroker;
+  maxBytes?: { trust: number; deny: number };
+}) {
   const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'faregate-listflood-'));
   const broker = o.broker ?? new MemoryBroker();
   const link = new MemoryMqttLink(broker, 'gate-1');
@@ -76,7 +81,12 @@ describe('signed lists under a flood', () => {
     expect(g.sync.status().deny).toMatchObject({ version: 0, refused: 50, oversized: 50, applied: 0 });
     expect(g.sync.status().deny.lastRefused).toMatchObject({ reason: 'oversized', source: 'mqtt' });
     expect(g.refusedEvents()).toHaveLength(REFUSAL_REPORT_BURST);
-    expect(g.refusedEvents()[0]).toMatchObject({ list: 'deny', reason: 'oversized', bytes: big.length, maxBytes: 4096 });
+    expect(g.refusedEvents()[0]).toMatchObject({
+      list: 'deny',
+      reason: 'oversized',
+      bytes: big.length,
+      maxBytes: 4096,
+    });
     expect(g.log.lines.filter((l) => l.msg === 'signed list refused')).toHaveLength(REFUSAL_REPORT_BURST);
     // After the window the next one is reported again, with how many were not.
     g.clock.offsetMs = REFUSAL_REPORT_WINDOW_MS + 1;
@@ -162,7 +172,10 @@ describe('signed lists under a flood', () => {
       denyDelta(root, 3, 2, { sub: [] }), // an older delta
     ];
     for (const d of rollbacks)
-      expect(await g.sync.receive('deny', Buffer.from(d), 'mqtt')).toMatchObject({ outcome: 'refused', reason: 'rollback' });
+      expect(await g.sync.receive('deny', Buffer.from(d), 'mqtt')).toMatchObject({
+        outcome: 'refused',
+        reason: 'rollback',
+      });
     expect(g.sync.status().deny).toMatchObject({ version: 4, refused: 3 });
     expect(g.refusedEvents().map((e) => [e.reason, e.version, e.heldVersion])).toEqual([
       ['rollback', 2, 4],
