@@ -266,8 +266,8 @@ export async function listFloodBench(opts: ListFloodOptions = {}): Promise<Bench
     const floor = Math.max(idle.arrival.p99Us, 1000);
     const targets = [
       target('deny behind a flood', 'delta publish → in force (ms) / 1000 ms', inForceMs / 1000, 1),
-      target('decisions in the flood', 'arrival→decision p99, flood / max(idle, 1 ms)', flood.arrival.p99Us / floor, 2),
-      target('decisions, 20 MB list', 'arrival→decision p99, big / max(idle, 1 ms)', bigPhase.arrival.p99Us / floor, 2),
+      target('decisions in the flood', 'arrival p99, flood / max(idle, 1 ms)', flood.arrival.p99Us / floor, 2),
+      target('decisions, 20 MB list', 'arrival p99, big / max(idle, 1 ms)', bigPhase.arrival.p99Us / floor, 2),
     ];
     return {
       name: 'listFlood',

@@ -70,7 +70,7 @@ async function gate(o: {
 }
 
 describe('signed lists under a flood', () => {
-  it('an oversized message is refused unparsed, counted, and reported once per window, not once per message', async () => {
+  it('an oversized message is refused unparsed, counted, and reported per window, not per message', async () => {
     const root = makeRoot();
     const g = await gate({ root, maxBytes: { trust: 2048, deny: 4096 } });
     // Valid JSON and signed: had it been parsed it would apply; over the limit it is refused as oversized.
@@ -111,7 +111,7 @@ describe('signed lists under a flood', () => {
     expect(g.refusedEvents()).toEqual([]);
   });
 
-  it('a real deny update behind 1,000 garbage and oversized messages is in force; the flood waits on nothing', async () => {
+  it('a deny update behind 1,000 garbage and oversized messages is in force, most dropped unread', async () => {
     const root = makeRoot();
     const g = await gate({ root, maxBytes: { trust: 1 << 20, deny: 1 << 20 } });
     g.broker.inject(DENY, denySnapshot(root, 1, { sub: ['aa01'] }));
@@ -155,7 +155,7 @@ describe('signed lists under a flood', () => {
     expect(again.validator.denyList.denies('bb02', '')).toBe(true);
   });
 
-  it('a genuine rollback is still refused: an older snapshot that is not the held chain base, an older delta', async () => {
+  it('a genuine rollback is still refused: an older snapshot not the chain base, an older delta', async () => {
     const root = makeRoot();
     const broker = new MemoryBroker();
     const g = await gate({ root, broker });
