@@ -401,7 +401,11 @@ export const ListsSchema = section(
       z
         .strictObject({
           trust: setting(
-            z.number().int().min(1024).default(1024 * 1024),
+            z
+              .number()
+              .int()
+              .min(1024)
+              .default(1024 * 1024),
             'A trust list message larger than this many bytes is refused (reason oversized) before it is parsed.',
             'restart',
           ),
