@@ -399,6 +399,31 @@ export const ListsSchema = section(
         .prefault({}),
       'How old a list may be before it counts as stale (see stalePolicy).',
     ),
+    maxBytes: section(
+      z
+        .strictObject({
+          trust: setting(
+            z
+              .number()
+              .int()
+              .min(1024)
+              .default(1024 * 1024),
+            'A trust list message larger than this many bytes is refused (reason oversized) before it is parsed.',
+            'restart',
+          ),
+          deny: setting(
+            z
+              .number()
+              .int()
+              .min(1024)
+              .default(64 * 1024 * 1024),
+            'A deny list message larger than this many bytes is refused (reason oversized) before it is parsed. The default fits a 10⁶-entry snapshot (about 27 MB).',
+            'restart',
+          ),
+        })
+        .prefault({}),
+      'Size limits of the signed list messages, checked before anything parses them.',
+    ),
     stalePolicy: setting(
       z.enum(['accept_and_flag', 'reject']).default('accept_and_flag'),
       'With a stale list: accept_and_flag decides as usual and flags accepted taps "stale_lists"; reject turns away riders who would be accepted (reason lists_stale, "see staff").',

@@ -1,9 +1,14 @@
 /**
  * Verifies signed list documents and puts them in force: documents of a type are handled one at
- * a time in arrival order (a queue per type); a trust list is verified inline, a deny list inline
- * or in the list worker (src/lists/signedListJob.ts); an applied list replaces the validator's
- * list atomically (a whole new object). A refused document changes nothing: it is logged,
- * counted, kept as `lastRefused` and raised as a `list_refused` event.
+ * a time; while one is being verified, at most one more waits (the newest arrival: it replaces an
+ * older one that was not verified yet, which is dropped and counted as `superseded`), so a flood
+ * costs neither memory nor delay beyond the document in hand. A document over its type's size
+ * limit (`lists.maxBytes`) is refused before anything parses it. A trust list is verified inline,
+ * a deny list inline or in the list worker (src/lists/signedListJob.ts); an applied list replaces
+ * the validator's list atomically (a whole new object). A refused document changes nothing: it
+ * is counted, kept as `lastRefused`, logged and raised as a `list_refused` event (at most
+ * REFUSAL_REPORT_BURST of a type and reason per REFUSAL_REPORT_WINDOW_MS; the next report says
+ * how many were not reported, `suppressed`).
  */
 import { errorMessage } from '../errors/faregateError.ts';
 import { ListRefused, processTrustDocument } from '../lists/signedList.ts';
@@ -27,7 +32,13 @@ export interface Refusal {
 export type ReceiveResult =
   | { outcome: 'applied'; header: ListHeader; ms: number; via: 'inline' | 'worker'; workerHeapBytes?: number }
   | { outcome: 'duplicate'; header: ListHeader }
-  | { outcome: 'refused'; reason: RefusalReason | 'error'; detail: string };
+  | { outcome: 'refused'; reason: RefusalReason | 'error'; detail: string }
+  /** Replaced, before it was verified, by a newer arrival of the same type (dropped unread). */
+  | { outcome: 'superseded' };
+
+/** Refusals of one type and reason reported (log + event) per window; the rest are only counted. */
+export const REFUSAL_REPORT_BURST = 5;
+export const REFUSAL_REPORT_WINDOW_MS = 60_000;
 
 /** What is held of one list type. */
 export interface HeldState {
@@ -41,8 +52,27 @@ export interface HeldState {
   waitingForSnapshot: boolean;
   applied: number;
   refused: number;
+  /** Of `refused`: over the size limit (never parsed). */
+  oversized: number;
+  /** Dropped unverified: a newer document of the type arrived while they waited. */
+  superseded: number;
   lastRefused?: Refusal;
   denyData?: CompactDenyData;
+  /** The snapshot the held chain descends from (itself for a snapshot). */
+  base?: { version: number; signature: string };
+}
+
+interface Pending {
+  doc: Uint8Array;
+  source: ListSource;
+  file: string | undefined;
+  resolve(r: ReceiveResult): void;
+}
+
+interface ReportWindow {
+  start: number;
+  reported: number;
+  suppressed: number;
 }
 
 export interface LastJob {
@@ -62,6 +92,8 @@ export interface ListApplierDeps {
   clock: Clock;
   logger: Logger;
   jobOptions?: DenyJobOptions | undefined;
+  /** Size limits in bytes by type (`lists.maxBytes`); absent = no limit. */
+  maxBytes?: Record<ListType, number> | undefined;
   /** After a list was put in force (the bytes to persist: from the worker, the same as given). */
   applied(type: ListType, header: ListHeader, bytes: Uint8Array, source: ListSource): Promise<void>;
   /** After a refusal (a missing base: the next snapshot is awaited). */
@@ -70,7 +102,9 @@ export interface ListApplierDeps {
 
 export class ListApplier {
   readonly held: Record<ListType, HeldState>;
-  private readonly queues: Record<ListType, Promise<unknown>> = { trust: Promise.resolve(), deny: Promise.resolve() };
+  private readonly running: Record<ListType, Promise<void> | undefined> = { trust: undefined, deny: undefined };
+  private readonly pending: Record<ListType, Pending | undefined> = { trust: undefined, deny: undefined };
+  private readonly reports = new Map<string, ReportWindow>();
   private readonly pool = new ListWorkerPool();
   /** Verification in the worker (large deny lists): what the last one cost. */
   lastJob: LastJob | undefined;
@@ -82,25 +116,120 @@ export class ListApplier {
       waitingForSnapshot: false,
       applied: 0,
       refused: 0,
+      oversized: 0,
+      superseded: 0,
     });
     this.held = { trust: fresh('trust'), deny: fresh('deny') };
   }
 
-  /** Handles one signed document (from MQTT or disk); documents of a type are handled in order. */
+  /**
+   * Handles one signed document (from MQTT or disk). Documents of a type are handled one at a
+   * time; while one is, the newest arrival waits and replaces an older waiting one (which then
+   * resolves `superseded`). A document over its type's size limit is refused at once, unparsed.
+   */
   receive(type: ListType, doc: Uint8Array, source: ListSource, fileName?: string): Promise<ReceiveResult> {
-    const p = this.queues[type].then(() => this.process(type, doc, source, fileName));
-    this.queues[type] = p.catch(() => undefined);
-    return p;
+    const max = this.deps.maxBytes?.[type];
+    if (max !== undefined && doc.byteLength > max) return Promise.resolve(this.oversized(type, doc, max, source));
+    return new Promise<ReceiveResult>((resolve) => {
+      const older = this.pending[type];
+      if (older) {
+        this.held[type].superseded++;
+        this.deps.logger.debug({ list: type, source: older.source }, 'signed list superseded before verification');
+        older.resolve({ outcome: 'superseded' });
+      }
+      this.pending[type] = { doc, source, file: fileName, resolve };
+      this.running[type] ??= this.drain(type);
+    });
   }
 
-  /** Waits for the documents queued so far. */
+  private async drain(type: ListType): Promise<void> {
+    try {
+      for (let p = this.pending[type]; p; p = this.pending[type]) {
+        this.pending[type] = undefined;
+        let r: ReceiveResult;
+        try {
+          r = await this.process(type, p.doc, p.source, p.file);
+        } catch (e) {
+          r = { outcome: 'refused', reason: 'error', detail: errorMessage(e) };
+        }
+        p.resolve(r);
+      }
+    } finally {
+      this.running[type] = undefined;
+    }
+  }
+
+  /** Waits until no document is being handled or waiting. */
   async idle(): Promise<void> {
-    await Promise.all([this.queues.trust, this.queues.deny]);
+    for (;;) {
+      const busy = [this.running.trust, this.running.deny].filter((p) => p !== undefined);
+      if (!busy.length) return;
+      await Promise.all(busy);
+    }
   }
 
   async close(): Promise<void> {
     await this.idle();
     await this.pool.close();
+  }
+
+  private oversized(type: ListType, doc: Uint8Array, max: number, source: ListSource): ReceiveResult {
+    const s = this.held[type];
+    s.oversized++;
+    const detail = `${doc.byteLength} bytes, over the ${max}-byte limit of lists.maxBytes.${type} (not parsed)`;
+    this.refusal(type, source, 'oversized', detail, undefined, { bytes: doc.byteLength, maxBytes: max });
+    return { outcome: 'refused', reason: 'oversized', detail };
+  }
+
+  /** Counts a refusal; logs it and raises its event unless its type and reason are flooding. */
+  private refusal(
+    type: ListType,
+    source: ListSource,
+    reason: RefusalReason | 'error',
+    detail: string,
+    e: ListRefused | undefined,
+    extra: Record<string, unknown> = {},
+    file?: string,
+  ): void {
+    const s = this.held[type];
+    const version = e?.header ? { version: e.header.version } : {};
+    const r: Refusal = { reason, detail, source, at: this.deps.clock.now(), ...version };
+    s.refused++;
+    s.lastRefused = r;
+    if (reason === 'missing_base') s.waitingForSnapshot = true;
+    const waiting = s.waitingForSnapshot;
+    const key = `${type}/${reason}`;
+    let w = this.reports.get(key);
+    if (!w || r.at - w.start >= REFUSAL_REPORT_WINDOW_MS) {
+      w = { start: r.at, reported: 0, suppressed: w?.suppressed ?? 0 };
+      this.reports.set(key, w);
+    }
+    if (w.reported >= REFUSAL_REPORT_BURST) {
+      w.suppressed++;
+      this.deps.refused(type, reason);
+      return;
+    }
+    w.reported++;
+    const suppressed = w.suppressed ? { suppressed: w.suppressed } : {};
+    w.suppressed = 0;
+    const named = file ? { file } : {};
+    const fields = { list: type, reason, detail, source, ...named, ...version, heldVersion: s.version, ...extra };
+    this.deps.logger.warn({ ...fields, waitingForSnapshot: waiting, ...suppressed }, 'signed list refused');
+    this.deps.events.event({
+      at: r.at,
+      kind: 'list_refused',
+      list: type,
+      reason,
+      detail,
+      source,
+      heldVersion: s.version,
+      ...version,
+      ...(e?.header ? { listKind: e.header.kind } : {}),
+      ...(waiting ? { waitingForSnapshot: true } : {}),
+      ...extra,
+      ...suppressed,
+    });
+    this.deps.refused(type, reason);
   }
 
   private nowSec(): number {
@@ -110,7 +239,11 @@ export class ListApplier {
   private async verify(type: ListType, doc: Uint8Array) {
     const s = this.held[type];
     const { roots, rootJwks, validator } = this.deps;
-    const held = { version: s.version, ...(s.signature !== undefined ? { signature: s.signature } : {}) };
+    const held = {
+      version: s.version,
+      ...(s.signature !== undefined ? { signature: s.signature } : {}),
+      ...(s.base ? { base: s.base } : {}),
+    };
     if (type === 'trust') {
       const t0 = performance.now();
       const r = await processTrustDocument(doc, roots, held);
@@ -149,6 +282,7 @@ export class ListApplier {
       r.install();
       const { header, extra } = r;
       s.signature = r.signature;
+      if (r.header.kind === 'snapshot') s.base = { version: r.header.version, signature: r.signature };
       s.kid = r.kid;
       s.version = header.version;
       s.issuedAt = header.issuedAt;
@@ -163,32 +297,9 @@ export class ListApplier {
       await this.deps.applied(type, header, r.bytes, source);
       return { outcome: 'applied', header, ...extra };
     } catch (e) {
-      const refused = e instanceof ListRefused;
-      const reason = refused ? e.reason : 'error';
-      const detail = errorMessage(e);
-      const version = refused && e.header ? { version: e.header.version } : {};
-      const r: Refusal = { reason, detail, source, at: this.deps.clock.now(), ...version };
-      s.refused++;
-      s.lastRefused = r;
-      if (reason === 'missing_base') s.waitingForSnapshot = true;
-      const waiting = s.waitingForSnapshot;
-      const named = file ? { file } : {};
-      const fields = { list: type, reason, detail, source, ...named, ...version, heldVersion: s.version };
-      log.warn({ ...fields, waitingForSnapshot: waiting }, 'signed list refused');
-      this.deps.events.event({
-        at: r.at,
-        kind: 'list_refused',
-        list: type,
-        reason,
-        detail,
-        source,
-        heldVersion: s.version,
-        ...version,
-        ...(refused && e.header ? { listKind: e.header.kind } : {}),
-        ...(waiting ? { waitingForSnapshot: true } : {}),
-      });
-      this.deps.refused(type, reason);
-      return { outcome: 'refused', reason, detail };
+      const refused = e instanceof ListRefused ? e : undefined;
+      this.refusal(type, source, refused ? refused.reason : 'error', errorMessage(e), refused, {}, file);
+      return { outcome: 'refused', reason: refused ? refused.reason : 'error', detail: errorMessage(e) };
     }
   }
 }

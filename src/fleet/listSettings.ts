@@ -18,7 +18,10 @@ export interface ListSettings {
 }
 
 /** Reads the root keys and the bootstrap files' age; problems are reported by setting path. */
-export function loadListSettings(cfg: ListsConfig, files: { trust: string; deny?: string | undefined }): ListSettings {
+export function loadListSettings(
+  cfg: Pick<ListsConfig, 'rootKeys'>,
+  files: { trust: string; deny?: string | undefined },
+): ListSettings {
   const problems: string[] = [];
   let roots: RootKeySet | undefined;
   let rootJwks: unknown;

@@ -21,6 +21,10 @@ export interface ListState {
   waitingForSnapshot: boolean;
   applied: number;
   refused: number;
+  /** Of `refused`: over `lists.maxBytes` (never parsed). */
+  oversized: number;
+  /** Dropped unverified because a newer document of the type arrived while they waited. */
+  superseded: number;
   lastRefused?: Refusal;
 }
 
@@ -33,7 +37,7 @@ export interface ListsStatus {
 export function listStatus(
   held: Record<ListType, HeldState>,
   age: ListAge,
-  cfg: ListsConfig,
+  cfg: Pick<ListsConfig, 'maxAgeSeconds' | 'stalePolicy'>,
   validator: RideCodeValidator,
   nowSec: number,
 ): ListsStatus {
@@ -52,6 +56,8 @@ export function listStatus(
       waitingForSnapshot: s.waitingForSnapshot,
       applied: s.applied,
       refused: s.refused,
+      oversized: s.oversized,
+      superseded: s.superseded,
       ...(s.lastRefused ? { lastRefused: s.lastRefused } : {}),
     };
   };

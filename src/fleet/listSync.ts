@@ -3,9 +3,11 @@
  * job each:
  *
  * - ListSubscription (listSubscription.ts): receives `P/trust` and `P/deny` from the broker;
- * - ListApplier (listApplier.ts): verifies against the pinned root keys, refuses forged,
+ * - ListApplier (listApplier.ts): refuses oversized documents unparsed, keeps at most one waiting
+ *   document per type (the newest), verifies against the pinned root keys, refuses forged,
  *   unknown-root, rolled-back, out-of-order and malformed documents (log + `list_refused` event +
- *   status), swaps the validator's list atomically; large deny lists in a worker thread;
+ *   status, rate-limited in a flood), swaps the validator's list atomically; large deny lists in
+ *   a worker thread;
  * - ListStore (listStore.ts): persists the applied documents in `dataDir/lists/` and gives them
  *   back at start (verified again), so a gate starts offline with its last lists;
  * - ListAge (listAge.ts): the lists' age, the stale policy and the `lists_stale` alarm (raised
@@ -36,8 +38,11 @@ export { LISTS_DIR } from './listStore.ts';
 
 const STALE_CHECK_MS = 1000;
 
+/** The lists settings; `maxBytes` absent = no size limit (tools and tests that build ListSync directly). */
+export type ListSyncConfig = Omit<ListsConfig, 'maxBytes'> & Partial<Pick<ListsConfig, 'maxBytes'>>;
+
 export interface ListSyncDeps {
-  cfg: ListsConfig;
+  cfg: ListSyncConfig;
   dataDir: string;
   validator: RideCodeValidator;
   roots: RootKeySet;
@@ -79,6 +84,7 @@ export class ListSync {
       clock: deps.clock,
       logger: deps.logger,
       jobOptions: deps.jobOptions,
+      maxBytes: deps.cfg.maxBytes,
       applied: async (type, header, bytes, source) => {
         if (source === 'mqtt') await this.store.persist(type, header, bytes);
         this.checkStale();
@@ -119,7 +125,7 @@ export class ListSync {
     return this.applier.lastJob;
   }
 
-  /** Waits for the updates queued so far. */
+  /** Waits until no update is being handled or waiting. */
   idle(): Promise<void> {
     return this.applier.idle();
   }
@@ -130,7 +136,10 @@ export class ListSync {
     await this.applier.close();
   }
 
-  /** Handles one signed document (from MQTT or disk); documents of a type are handled in order. */
+  /**
+   * Handles one signed document (from MQTT or disk): one at a time per type, the newest arrival
+   * waiting (an older waiting one is superseded); over the size limit it is refused unparsed.
+   */
   receive(type: ListType, doc: Uint8Array, source: ListSource, fileName?: string): Promise<ReceiveResult> {
     return this.applier.receive(type, doc, source, fileName);
   }

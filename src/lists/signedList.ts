@@ -37,7 +37,7 @@ export const JWS_TYP = 'faregate-list+json';
 
 /** Why a signed list was not applied (the `reason` of a `list_refused` event). */
 export type RefusalReason =
-  'malformed' | 'bad_signature' | 'unknown_root_kid' | 'wrong_type' | 'rollback' | 'missing_base';
+  'malformed' | 'bad_signature' | 'unknown_root_kid' | 'wrong_type' | 'rollback' | 'missing_base' | 'oversized';
 
 /** A signed list that is not applied (FG-402); `reason` is the `list_refused` event's. */
 export class ListRefused extends FaregateError {
@@ -265,6 +265,11 @@ export interface HeldList {
   version: number;
   /** Signature of the held signed document (duplicates are recognized by it). */
   signature?: string;
+  /**
+   * The snapshot the held chain descends from (a deny snapshot and the deltas applied on it):
+   * that snapshot again (a retained base after a delta) is expected, not a rollback.
+   */
+  base?: { version: number; signature: string };
 }
 
 export type Processed<T> =
@@ -282,6 +287,9 @@ async function verifiedHeader(doc: Uint8Array | string, roots: RootKeySet, type:
   const header = parsePayloadHeader(json);
   if (header.type !== type) throw new ListRefused('wrong_type', `a ${header.type} list on the ${type} topic`, header);
   if (header.version === held.version && env.signature === held.signature)
+    return { env, json, header, duplicate: true };
+  // The retained base snapshot of the held chain (older than the held delta): expected, ignored.
+  if (held.base && header.version === held.base.version && env.signature === held.base.signature)
     return { env, json, header, duplicate: true };
   if (header.version <= held.version)
     throw new ListRefused(

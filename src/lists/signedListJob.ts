@@ -28,7 +28,7 @@ export const WORKER_MAX_OLD_GENERATION_MB = 1024;
 export interface WorkerRequest {
   doc: Uint8Array;
   rootJwks: unknown;
-  held: { version: number; signature?: string; data?: CompactDenyData };
+  held: { version: number; signature?: string; base?: { version: number; signature: string }; data?: CompactDenyData };
   nowSec: number;
 }
 
@@ -139,6 +139,7 @@ export async function runDenyJob(
   const payload = whole ? doc : new Uint8Array(doc);
   const req: WorkerRequest = { doc: payload, rootJwks, held: { version: held.version }, nowSec };
   if (held.signature !== undefined) req.held.signature = held.signature;
+  if (held.base) req.held.base = held.base;
   // The held list stays in use on this thread; its buffer is shared (never written after it was
   // packed), so the worker reads the same memory: no copy of 12 bytes per entry on this thread.
   if (held.data) req.held.data = held.data;

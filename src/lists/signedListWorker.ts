@@ -22,6 +22,7 @@ async function run(req: WorkerRequest): Promise<{ reply: WorkerReply; transfer: 
     const roots = rootKeysFromJson(req.rootJwks);
     const held: HeldList & { data?: CompactDenyData } = { version: req.held.version };
     if (req.held.signature !== undefined) held.signature = req.held.signature;
+    if (req.held.base) held.base = req.held.base;
     if (req.held.data) held.data = req.held.data;
     const r = await processDenyDocument(req.doc, roots, held, req.nowSec);
     return {

@@ -54,6 +54,10 @@ const BENCHES: Record<string, (ctx: RunContext) => Promise<BenchReport>> = {
     frameToGateBench(ctx.quick ? { quiet: ctx.quiet, frames: 150, warmupFrames: 10 } : { quiet: ctx.quiet }),
   startup: (ctx) =>
     startupBench(ctx.quick ? { quiet: ctx.quiet, rounds: 10, warmupRounds: 1, runStarts: 2 } : { quiet: ctx.quiet }),
+  listFlood: async (ctx) =>
+    (await import('./listFlood.bench.ts')).listFloodBench(
+      ctx.quick ? { quiet: ctx.quiet, garbage: 495, oversized: 5, bigMB: 5, idleMs: 1000 } : { quiet: ctx.quiet },
+    ),
   verifyProcess: (ctx) => verifyProcessBench(ctx.quick ? { quiet: ctx.quiet, rounds: 3 } : { quiet: ctx.quiet }),
 };
 
