@@ -13,13 +13,8 @@
  * entry; a gate of the group (its key) can: that is the trust the group's key set expresses.
  */
 import { readFileSync } from 'node:fs';
-import { createPublicKey, type KeyObject } from 'node:crypto';
-import {
-  ACCEPT_TYP,
-  AcceptAnnouncementSchema,
-  groupTopics,
-  type AcceptAnnouncement,
-} from '../contract/settlement.ts';
+import type { KeyObject } from 'node:crypto';
+import { ACCEPT_TYP, AcceptAnnouncementSchema, groupTopics, type AcceptAnnouncement } from '../contract/settlement.ts';
 import { errorFields, errorMessage } from '../errors/faregateError.ts';
 import { loadKeySetFile, signFlattenedJws, verifyFlattenedJws } from '../lists/jws.ts';
 import type { FlattenedJws, JwsKeySet, JwsSigner } from '../lists/jws.ts';
@@ -158,9 +153,7 @@ export class ReplayShare implements Component {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no PUBACK within ${ms} ms`)), ms);
     });
-    return Promise.race([this.d.link.publish(this.topic, jws, { qos: 1 }), timeout]).finally(() =>
-      clearTimeout(timer),
-    );
+    return Promise.race([this.d.link.publish(this.topic, jws, { qos: 1 }), timeout]).finally(() => clearTimeout(timer));
   }
 
   private refuse(reason: ShareRefusal, detail: string, kid?: unknown): void {
@@ -251,8 +244,8 @@ export function loadGroupSettings(
   }
   if (keys && pub) {
     const own = keys.get(deviceId);
-    const same = (a: KeyObject, b: KeyObject) =>
-      JSON.stringify(a.export({ format: 'jwk' })) === JSON.stringify(createPublicKey(b).export({ format: 'jwk' }));
+    const jwk = (k: KeyObject) => k.export({ format: 'jwk' });
+    const same = (a: KeyObject, b: KeyObject) => jwk(a).x === jwk(b).x && jwk(a).y === jwk(b).y;
     if (!own) problems.push(`group.keys: no key with kid ${deviceId} (this gate): the others could not verify it`);
     else if (!same(own.key, pub)) problems.push(`group.keys: the key of ${deviceId} is not group.signingKey's`);
   }
