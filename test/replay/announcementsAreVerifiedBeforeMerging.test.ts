@@ -61,7 +61,7 @@ describe('accept announcements are verified before they enter the replay memory'
     expect(t.share.stats).toMatchObject({ merged: 1, known: 1, refused: {} });
   });
 
-  it('forgeries change nothing: unsigned, a key outside the group, another typ, a kid naming another device', async () => {
+  it('forgeries change nothing: unsigned, a key not of the group, another typ, a kid of another device', async () => {
     const t = setup();
     const stranger = generateKeyPair(ALG_EDDSA);
     const results = [
@@ -86,7 +86,7 @@ describe('accept announcements are verified before they enter the replay memory'
     expect(t.replay.recall(CODE, SUB, t.nowMs / 1000)).toBeUndefined();
   });
 
-  it('stale entries (older than the replay retention) and entries from the future beyond the skew are refused', async () => {
+  it('entries older than the replay retention, or in the future beyond the skew, are refused', async () => {
     const t = setup();
     expect(await t.share.receive(t.signed(t.announcement({ at: t.nowMs - 3661_000 })))).toBe('stale');
     expect(await t.share.receive(t.signed(t.announcement({ at: t.nowMs + 31_000 })))).toBe('future');

@@ -38,7 +38,7 @@ describe('shared replay memory within a group (in process, memory broker)', () =
     expect(last(g1)).toMatchObject({ decision: 'ignore', reason: 'duplicate' });
   });
 
-  it('the same account with a new code at gate 2 within the duplicate window is ignored, after it accepted', async () => {
+  it('the same account with a new code at gate 2 within the duplicate window is ignored, later accepted', async () => {
     const broker = new MemoryBroker();
     const keys = groupKeys(['gate-1', 'gate-2']);
     const clock = new ManualClock();
