@@ -73,6 +73,7 @@ export interface ReplayShareDeps {
 interface Pending {
   a: AcceptAnnouncement;
   jws?: FlattenedJws;
+  inFlight?: boolean;
 }
 
 export class ReplayShare implements Component {
@@ -80,7 +81,6 @@ export class ReplayShare implements Component {
   readonly topic: string;
   readonly stats: ReplayShareStats = { announced: 0, queued: 0, droppedQueued: 0, merged: 0, known: 0, refused: {} };
   private queue: Pending[] = [];
-  private sending = false;
   private stopped = true;
   private scheduled = false;
   private readonly onConnected = () => this.kick();
@@ -106,7 +106,8 @@ export class ReplayShare implements Component {
   announce(codeId: string, sub: string, atMs: number): void {
     if (this.stopped) return;
     if (this.queue.length >= this.d.maxQueued) {
-      this.queue.shift();
+      const i = this.queue.findIndex((p) => !p.inFlight);
+      this.queue.splice(i >= 0 ? i : 0, 1);
       this.stats.droppedQueued++;
     }
     this.queue.push({ a: { deviceId: this.d.deviceId, codeId, sub, at: Math.floor(atMs) } });
@@ -115,35 +116,38 @@ export class ReplayShare implements Component {
   }
 
   private kick(): void {
-    if (this.scheduled || this.sending || this.stopped) return;
+    if (this.scheduled || this.stopped) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      void this.flush();
+      this.flush();
     });
   }
 
-  /** Sends the queue in order while the link is up; what fails stays for the next connect. */
-  private async flush(): Promise<void> {
-    if (this.sending) return;
-    this.sending = true;
-    try {
-      while (!this.stopped && this.d.link.connected && this.queue.length) {
-        const p = this.queue[0]!;
-        p.jws ??= signFlattenedJws(p.a, this.d.signer, { typ: ACCEPT_TYP });
-        try {
-          await this.publish(p.jws);
-        } catch (e) {
+  /**
+   * Publishes every queued announcement not yet in flight (QoS 1, without waiting for one PUBACK
+   * before the next); one leaves the queue when the broker has it, one that fails stays for the
+   * next connect.
+   */
+  private flush(): void {
+    for (const p of this.queue) {
+      if (this.stopped || !this.d.link.connected) return;
+      if (p.inFlight) continue;
+      p.inFlight = true;
+      p.jws ??= signFlattenedJws(p.a, this.d.signer, { typ: ACCEPT_TYP });
+      this.publish(p.jws).then(
+        () => {
+          const i = this.queue.indexOf(p);
+          if (i >= 0) this.queue.splice(i, 1);
+          this.stats.announced++;
+          this.stats.queued = this.queue.length;
+        },
+        (e: unknown) => {
+          p.inFlight = false;
           const queued = this.queue.length;
           this.d.log.debug({ ...errorFields(e), queued }, 'accept announcement waits for the broker');
-          break;
-        }
-        if (this.queue[0] === p) this.queue.shift();
-        this.stats.announced++;
-      }
-    } finally {
-      this.sending = false;
-      this.stats.queued = this.queue.length;
+        },
+      );
     }
   }
 

@@ -15,6 +15,7 @@ import { frameToGateBench } from './frameToGate.bench.ts';
 import { hotPathBench } from './hotPath.bench.ts';
 import { startupBench } from './startup.bench.ts';
 import { verifyProcessBench } from './verifyProcess.bench.ts';
+import { replayShareBench } from './replayShare.bench.ts';
 import { renderReport, roundDeep, type BenchReport } from './stats.ts';
 
 interface RunContext {
@@ -54,6 +55,8 @@ const BENCHES: Record<string, (ctx: RunContext) => Promise<BenchReport>> = {
     frameToGateBench(ctx.quick ? { quiet: ctx.quiet, frames: 150, warmupFrames: 10 } : { quiet: ctx.quiet }),
   startup: (ctx) =>
     startupBench(ctx.quick ? { quiet: ctx.quiet, rounds: 10, warmupRounds: 1, runStarts: 2 } : { quiet: ctx.quiet }),
+  replayShare: (ctx) =>
+    replayShareBench(ctx.quick ? { quiet: ctx.quiet, accepts: 100, warmup: 10 } : { quiet: ctx.quiet }),
   verifyProcess: (ctx) => verifyProcessBench(ctx.quick ? { quiet: ctx.quiet, rounds: 3 } : { quiet: ctx.quiet }),
 };
 
