@@ -114,9 +114,10 @@ export async function replayShareBench(opts: ReplayShareOptions = {}): Promise<B
         `${o.warmup} warm-up accepts discarded; gate 2 merged ${share2.merged}, ` +
           `refused ${JSON.stringify(share2.refused)}.`,
         'Both gates in one process (one hrtime clock), real MqttLink (QoS 1) and a real Mosquitto on 127.0.0.1; EdDSA.',
-        'Gate 1 commits with store.synchronous FULL (the default) in the same process: its fsyncs delay gate 2 too.',
+        'Store synchronous NORMAL (the default) in temp dirs; the uploader publishes the taps on the same links.',
         `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, ` +
-          `load average ${os.loadavg()[0]!.toFixed(2)} (shared); node ${process.version}; bench took ${elapsed.toFixed(1)} s.`,
+          `load average ${os.loadavg()[0]!.toFixed(2)} (shared); node ${process.version}; ` +
+          `bench took ${elapsed.toFixed(1)} s.`,
       ],
       data: { options: o, elapsedSeconds: elapsed, results: s },
     };
