@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { ACCEPT_TYP, AcceptAnnouncementSchema, groupTopics, type AcceptAnnouncement } from '../contract/settlement.ts';
 import { errorFields, errorMessage } from '../errors/faregateError.ts';
-import { loadKeySetFile, signFlattenedJws, verifyFlattenedJws } from '../lists/jws.ts';
+import { loadKeySetFile, signFlattenedJws, unverifiedPayload, verifyFlattenedJws } from '../lists/jws.ts';
 import type { FlattenedJws, JwsKeySet, JwsSigner } from '../lists/jws.ts';
 import { keyPairFromJwk, type Jwk } from '../mint/keys.ts';
 import type { MqttPort } from '../mqtt/mqttPort.ts';
@@ -168,12 +168,14 @@ export class ReplayShare implements Component {
 
   /** Verifies one announcement and merges it. Never rejects. Resolves to what became of it. */
   async receive(payload: Buffer): Promise<'merged' | 'known' | 'self' | ShareRefusal> {
+    // Our own announcements come back from the broker: skipped before the signature check. An
+    // entry naming this gate could never be merged (deviceId must be the signer's kid, not ours).
+    const claimed = unverifiedPayload(payload) as { deviceId?: unknown } | undefined;
+    if (claimed?.deviceId === this.d.deviceId) return 'self';
     const nowMs = this.d.now();
     const nowSec = nowMs / 1000;
     const r = await verifyFlattenedJws(payload, this.d.keys, { typ: ACCEPT_TYP, nowSec, skewSec: this.d.skewSec });
     if (!r.ok) {
-      // Our own announcements come back from the broker: not a refusal.
-      if (r.header?.kid === this.d.deviceId) return 'self';
       this.refuse(r.error, r.detail, r.header?.kid);
       return r.error;
     }
