@@ -5,9 +5,10 @@
  * against a serial scanner, a TCP scanner or in-process test doubles.
  *
  * Start order: the store (and what it restores: replay memory, modes, metro entries) first, the
- * gate, housekeeping, the MQTT link, the status publisher, telemetry, the uploader, commands and
- * lists, then the scanner (no frame is read before all that) and health last. Stop is the
- * reverse: health, the scanner (no more frames), lists, commands, the uploader and telemetry
+ * gate, housekeeping, the MQTT link, the status publisher, telemetry, the uploader, commands,
+ * lists and the group's shared replay memory, then the scanner (no frame is read before all that)
+ * and health last. Stop is the reverse: health, the scanner (no more frames), replay sharing,
+ * lists, commands, the uploader and telemetry
  * (nothing publishes after the link ends), the link (offline status with the last figures), the
  * gate drained, and the store closed last.
  */
