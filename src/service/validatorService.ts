@@ -8,9 +8,8 @@
  * gate, housekeeping, the MQTT link, the status publisher, telemetry, the uploader, commands,
  * lists and the group's shared replay memory, then the scanner (no frame is read before all that)
  * and health last. Stop is the reverse: health, the scanner (no more frames), replay sharing,
- * lists, commands, the uploader and telemetry
- * (nothing publishes after the link ends), the link (offline status with the last figures), the
- * gate drained, and the store closed last.
+ * lists, commands, the uploader and telemetry (nothing publishes after the link ends), the link
+ * (offline status with the last figures), the gate drained, and the store closed last.
  */
 import type { Config } from '../config/schema.ts';
 import { settingFileProblems } from '../config/settingFiles.ts';
