@@ -70,6 +70,9 @@ export interface ReplayShareDeps {
   publishTimeoutMs?: number;
 }
 
+/** An announcement is ~400 bytes; anything larger is refused before it is parsed. */
+export const MAX_ANNOUNCEMENT_BYTES = 2048;
+
 interface Pending {
   a: AcceptAnnouncement;
   jws?: FlattenedJws;
@@ -168,6 +171,10 @@ export class ReplayShare implements Component {
 
   /** Verifies one announcement and merges it. Never rejects. Resolves to what became of it. */
   async receive(payload: Buffer): Promise<'merged' | 'known' | 'self' | ShareRefusal> {
+    if (payload.length > MAX_ANNOUNCEMENT_BYTES) {
+      this.refuse('malformed', `${payload.length} bytes (an announcement is < ${MAX_ANNOUNCEMENT_BYTES})`);
+      return 'malformed';
+    }
     // Our own announcements come back from the broker: skipped before the signature check. An
     // entry naming this gate could never be merged (deviceId must be the signer's kid, not ours).
     const claimed = unverifiedPayload(payload) as { deviceId?: unknown } | undefined;

@@ -72,6 +72,7 @@ describe('accept announcements are verified before they enter the replay memory'
       await t.share.receive(t.signed(t.announcement({ deviceId: 'gate-3' }))),
       await t.share.receive(t.signed({ ...t.announcement(), extra: 1 })),
       await t.share.receive(Buffer.from('not json')),
+      await t.share.receive(Buffer.alloc(4096, 0x20)),
     ];
     expect(results).toEqual([
       'malformed',
@@ -79,6 +80,7 @@ describe('accept announcements are verified before they enter the replay memory'
       'unknown_kid',
       'wrong_typ',
       'not_its_device',
+      'malformed',
       'malformed',
       'malformed',
     ]);
