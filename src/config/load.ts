@@ -107,6 +107,10 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   config.trust.file = abs(config.trust.file);
   if (config.deny) config.deny.file = abs(config.deny.file);
   if (config.lists) config.lists.rootKeys = abs(config.lists.rootKeys);
+  if (config.group) {
+    config.group.keys = abs(config.group.keys);
+    config.group.signingKey = abs(config.group.signingKey);
+  }
   config.dataDir = abs(config.dataDir);
   if (config.gate.driver === 'serial') config.gate.path = abs(config.gate.path);
   if (config.mqtt?.passwordFile) config.mqtt.passwordFile = abs(config.mqtt.passwordFile);

@@ -433,6 +433,32 @@ export const ListsSchema = section(
   'Signed trust and deny lists received over MQTT on P/trust and P/deny (docs/signed-lists.md). Needs mqtt; the trust and deny files are then only the bootstrap lists.',
 );
 
+export const GroupSchema = section(
+  z.strictObject({
+    id: setting(
+      z.string().regex(DEVICE_ID_PATTERN, `must be ${DEVICE_ID_RULE}`),
+      `The group this gate shares its replay memory with (a station, a bus with two doors): ${DEVICE_ID_RULE}. Accepts are announced on P/groups/<id>/accepts.`,
+      'restart',
+    ),
+    keys: setting(
+      z.string().min(1),
+      "JWK Set file of the public keys of the group's gates, kid = device id (this gate's own key included). Relative paths are relative to the settings file.",
+      'restart',
+    ),
+    signingKey: setting(
+      z.string().min(1),
+      "This gate's private key (a JWK file, Ed25519 or P-256) that signs its announcements. Relative paths are relative to the settings file.",
+      'restart',
+    ),
+    maxQueued: setting(
+      z.number().int().min(1).max(100_000).default(10_000),
+      'Announcements kept while the broker cannot be reached (sent on reconnect); beyond it the oldest are dropped.',
+      'restart',
+    ),
+  }),
+  'Shared replay memory within a group of gates over MQTT (docs/replay-sharing.md): a code accepted at one gate of the group is refused as replay at the others. Needs mqtt.',
+);
+
 export const HealthSchema = section(
   z
     .strictObject({
@@ -512,6 +538,7 @@ export const ConfigSchema = z
       'The blocked accounts and credentials; absent = nobody is blocked (until signed lists bring a deny list).',
     ),
     lists: ListsSchema.optional(),
+    group: GroupSchema.optional(),
     dataDir: setting(
       z.string().min(1),
       'Folder of the local tap store (SQLite) and the command ledger; must be writable and survive restarts.',
@@ -697,6 +724,7 @@ export type ScannerConfig = Config['scanner'];
 export type MqttConfig = NonNullable<Config['mqtt']>;
 export type SettlementConfig = Config['settlement'];
 export type ListsConfig = NonNullable<Config['lists']>;
+export type GroupConfig = NonNullable<Config['group']>;
 
 /**
  * The defaults of settings that code outside the settings needs (the serial line of a scanner

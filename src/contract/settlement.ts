@@ -127,3 +127,24 @@ export function deviceOfTopic(prefix: string, topic: string): string | undefined
   const d = topic.slice(head.length).split('/')[0];
   return d !== undefined && DEVICE_ID.test(d) ? d : undefined;
 }
+
+/**
+ * Shared replay memory (docs/replay-sharing.md): every gate of a group (a station, a bus with two
+ * doors) announces each code it accepted on `P/groups/G/accepts` (QoS 1, not retained), signed by
+ * the gate (a flattened JWS, typ {@link ACCEPT_TYP}, kid = its device id).
+ */
+export function groupTopics(prefix: string, groupId: string) {
+  return { accepts: `${prefix}/groups/${groupId}/accepts` } as const;
+}
+
+export const ACCEPT_TYP = 'faregate-accept+json';
+
+/** The signed payload of an accept announcement: no ride code, only what a replay memory holds. */
+export const AcceptAnnouncementSchema = z.strictObject({
+  deviceId: z.string().regex(DEVICE_ID),
+  codeId: hex.length(32),
+  sub: hex.min(2).max(64),
+  /** Acceptance time, Unix ms (as a tap's `at`). */
+  at: z.number().int().nonnegative(),
+});
+export type AcceptAnnouncement = z.infer<typeof AcceptAnnouncementSchema>;

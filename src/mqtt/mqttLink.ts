@@ -82,6 +82,9 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> implements MqttPort, 
     this.client = client;
     client.on('connect', (connack) => {
       if (this.stopping) return;
+      // Small QoS 1 messages back to back (accept announcements, acks) must not wait for Nagle's
+      // algorithm and the broker's delayed ACK (~40 ms each): TCP_NODELAY, as Mosquitto sets it.
+      (client.stream as { setNoDelay?: (b: boolean) => void }).setNoDelay?.(true);
       this.connectedFlag = true;
       this.connects++;
       this.log.info(

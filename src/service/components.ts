@@ -11,6 +11,7 @@ import type { CommandLedger } from '../fleet/commandLedger.ts';
 import type { AlarmSink } from '../fleet/alarms.ts';
 import type { EventSink } from '../fleet/events.ts';
 import { ListSync, loadListSettings } from '../fleet/listSync.ts';
+import { loadGroupSettings, ReplayShare } from '../fleet/replayShare.ts';
 import { GateDispatcher } from '../gate/gateDispatcher.ts';
 import { HealthMonitor } from '../health/healthMonitor.ts';
 import type { loadListFiles } from '../lists/loadListFiles.ts';
@@ -123,6 +124,37 @@ export function makeListSync(
     logger: p.logger.child({ component: 'lists' }),
   });
   return { listSync, problems: [] };
+}
+
+/**
+ * Shared replay memory within a group (src/fleet/replayShare.ts), when `group` is configured;
+ * `problems` when its settings are unusable or there is no `mqtt` section.
+ */
+export function makeReplayShare(
+  config: Config,
+  p: Platform,
+  d: { validator: RideCodeValidator; link: MqttPort | undefined },
+): { replayShare?: ReplayShare; problems: string[] } {
+  const g = config.group;
+  if (!g) return { problems: [] };
+  if (!d.link || !config.mqtt)
+    return { problems: ['group: needs an mqtt section (the gates share accepts over the broker)'] };
+  const gs = loadGroupSettings(g, config.deviceId);
+  if (gs.problems.length) return { problems: gs.problems };
+  const replayShare = new ReplayShare({
+    groupId: g.id,
+    deviceId: config.deviceId,
+    topicPrefix: config.mqtt.topicPrefix,
+    keys: gs.keys!,
+    signer: gs.signer!,
+    link: d.link,
+    replay: d.validator.replay,
+    now: () => p.clock.now(),
+    skewSec: d.validator.params.skew,
+    maxQueued: g.maxQueued,
+    log: p.logger.child({ component: 'replay-share' }),
+  });
+  return { replayShare, problems: [] };
 }
 
 export function makeHealth(

@@ -5,11 +5,11 @@
  * against a serial scanner, a TCP scanner or in-process test doubles.
  *
  * Start order: the store (and what it restores: replay memory, modes, metro entries) first, the
- * gate, housekeeping, the MQTT link, the status publisher, telemetry, the uploader, commands and
- * lists, then the scanner (no frame is read before all that) and health last. Stop is the
- * reverse: health, the scanner (no more frames), lists, commands, the uploader and telemetry
- * (nothing publishes after the link ends), the link (offline status with the last figures), the
- * gate drained, and the store closed last.
+ * gate, housekeeping, the MQTT link, the status publisher, telemetry, the uploader, commands,
+ * lists and the group's shared replay memory, then the scanner (no frame is read before all that)
+ * and health last. Stop is the reverse: health, the scanner (no more frames), replay sharing,
+ * lists, commands, the uploader and telemetry (nothing publishes after the link ends), the link
+ * (offline status with the last figures), the gate drained, and the store closed last.
  */
 import type { Config } from '../config/schema.ts';
 import { settingFileProblems } from '../config/settingFiles.ts';
@@ -17,6 +17,7 @@ import { FaregateError } from '../errors/faregateError.ts';
 import { setupRemoteCommands } from '../fleet/commandsWiring.ts';
 import type { RemoteCommands } from '../fleet/commands.ts';
 import type { ListSync } from '../fleet/listSync.ts';
+import type { ReplayShare } from '../fleet/replayShare.ts';
 import { AlarmBoard } from '../fleet/alarms.ts';
 import { EventOutbox } from '../fleet/events.ts';
 import type { GateDispatcher } from '../gate/gateDispatcher.ts';
@@ -40,6 +41,7 @@ import {
   makeHealth,
   makeLink,
   makeListSync,
+  makeReplayShare,
   makeScanner,
   makeStore,
   makeTelemetry,
@@ -90,6 +92,8 @@ export class ValidatorService {
   readonly telemetry: Telemetry;
   /** Signed trust and deny lists over MQTT (`lists` settings). */
   readonly listSync: ListSync | undefined;
+  /** Shared replay memory within the gate's group (`group` settings). */
+  readonly replayShare: ReplayShare | undefined;
   /** /healthz and sd_notify (src/health). */
   readonly health: HealthMonitor;
   /** Re-publishes the retained status on changes, at most once a second. */
@@ -172,6 +176,9 @@ export class ValidatorService {
     });
     if (ls.problems.length) throw new StartupError(ls.problems);
     this.listSync = ls.listSync;
+    const rs = makeReplayShare(config, platform, { validator: this.validator, link: this.link });
+    if (rs.problems.length) throw new StartupError(rs.problems);
+    this.replayShare = rs.replayShare;
     this.health = makeHealth(config, platform, {
       status: () => this.status(),
       scanner: () => this.scannerState,
@@ -196,6 +203,8 @@ export class ValidatorService {
     if (cmds.problems.length) throw new StartupError(cmds.problems);
     this.commands = cmds.commands;
     this.outcomeListeners.push((o) => {
+      // Outcomes are emitted after the gate signal: the announcement is signed and sent later still.
+      if (o.tap) this.replayShare?.announce(o.tap.codeId, o.tap.sub, o.tap.at);
       if (o.tap) this.uploader?.notify();
       else if (o.decision === 'reject' && this.link) {
         const codeId = o.token?.codeId;
@@ -236,6 +245,7 @@ export class ValidatorService {
       this.uploader,
       this.commands && commandsComponent(this.commands),
       this.listSync && listSyncComponent(this.listSync),
+      this.replayShare,
       this.scanner,
       this.health,
     ];

@@ -22,6 +22,8 @@ export interface AcceptedCode {
 interface Held extends AcceptedCode {
   /** The rider's latest acceptance time as of this one (the later of the two if the clock went back). */
   subAt: number;
+  /** Accepted by another gate of the group and merged here (src/fleet/replayShare.ts). */
+  merged?: true;
 }
 
 export class ReplayMemory {
@@ -44,10 +46,16 @@ export class ReplayMemory {
     return this.codes.size;
   }
 
-  /** Check 16, then check 17. */
+  /**
+   * Check 16, then check 17. A code another gate of the group accepted (`merge`) is a `replay`
+   * at once, within the duplicate window too: here it is a second person (a screenshot), not the
+   * scanner reading the same phone again. Its rider's time counts for the window as a local one.
+   */
   recall(codeId: string, subHex: string, now: number): Recall {
     const dw = this.duplicateWindow;
-    const t = this.codes.get(codeId)?.at;
+    const held = this.codes.get(codeId);
+    if (held?.merged) return 'replay';
+    const t = held?.at;
     if (t !== undefined && now - t < dw) return 'duplicate';
     const s = this.subs.get(subHex)?.subAt;
     if (s !== undefined && now - s < dw) return 'duplicate';
@@ -56,8 +64,25 @@ export class ReplayMemory {
   }
 
   remember(codeId: string, subHex: string, at: number): void {
+    this.hold(codeId, subHex, at, false);
+  }
+
+  /**
+   * Enters a code another gate of the group accepted at `at` (Unix seconds), as heard over the
+   * broker. False when the code is held already (accepted here, or heard before): that entry
+   * stays. Pruned like any other: a late one (a partition healed) is held for what is left of
+   * its retention.
+   */
+  merge(codeId: string, subHex: string, at: number): boolean {
+    if (this.codes.has(codeId)) return false;
+    this.hold(codeId, subHex, at, true);
+    return true;
+  }
+
+  private hold(codeId: string, subHex: string, at: number, merged: boolean): void {
     const prev = this.subs.get(subHex);
     const e: Held = { codeId, subHex, at, subAt: prev === undefined ? at : Math.max(prev.subAt, at) };
+    if (merged) e.merged = true;
     this.codes.set(codeId, e);
     this.subs.set(subHex, e);
     this.queue.push(e);

@@ -15,6 +15,7 @@ import { frameToGateBench } from './frameToGate.bench.ts';
 import { hotPathBench } from './hotPath.bench.ts';
 import { startupBench } from './startup.bench.ts';
 import { verifyProcessBench } from './verifyProcess.bench.ts';
+import { replayShareBench } from './replayShare.bench.ts';
 import { renderReport, roundDeep, type BenchReport } from './stats.ts';
 
 interface RunContext {
@@ -58,6 +59,8 @@ const BENCHES: Record<string, (ctx: RunContext) => Promise<BenchReport>> = {
     (await import('./listFlood.bench.ts')).listFloodBench(
       ctx.quick ? { quiet: ctx.quiet, garbage: 495, oversized: 5, bigMB: 5, idleMs: 1000 } : { quiet: ctx.quiet },
     ),
+  replayShare: (ctx) =>
+    replayShareBench(ctx.quick ? { quiet: ctx.quiet, accepts: 100, warmup: 10 } : { quiet: ctx.quiet }),
   verifyProcess: (ctx) => verifyProcessBench(ctx.quick ? { quiet: ctx.quiet, rounds: 3 } : { quiet: ctx.quiet }),
 };
 

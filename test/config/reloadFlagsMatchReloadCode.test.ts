@@ -53,6 +53,7 @@ function base(): Record<string, unknown> {
       tls: { ca: 'ca.pem', cert: 'cert.pem', key: 'key.pem', servername: 'broker.example' },
     },
     commands: { operatorKeys: 'ops-a.json' },
+    group: { id: 'station-1', keys: 'ops-a.json', signingKey: 'gate-key.json', maxQueued: 100 },
     health: { httpPort: 8081 },
   };
 }
