@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../../src/config/schema.ts';
 import { generateKeyPair, privateJwk } from '../../src/mint/keys.ts';
+import { silentLogger } from '../../src/platform/logger.ts';
 import { ALG_EDDSA } from '../../src/token/cose.ts';
 import { StartupError, ValidatorService } from '../../src/service/validatorService.ts';
 import { StoreReader } from '../../src/store/storeReader.ts';
@@ -86,7 +87,7 @@ describe('ack settings', () => {
     expect(config.settlement.backendKeys).toBeUndefined();
     let err: unknown;
     try {
-      new ValidatorService(config, {});
+      new ValidatorService(config, { logger: silentLogger });
     } catch (e) {
       err = e;
     }
@@ -105,7 +106,7 @@ describe('ack settings', () => {
         settlement: { backendKeys: file },
       }),
     );
-    expect(() => new ValidatorService(config, {})).toThrow(/settlement\.backendKeys: .*private key/);
+    expect(() => new ValidatorService(config, { logger: silentLogger })).toThrow(/settlement\.backendKeys: .*private key/);
   });
 
   it('acceptUnsignedAcks takes v1 acks, says so at start (warn) and in the status', async () => {
