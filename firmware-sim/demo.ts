@@ -44,7 +44,8 @@ const DEV = packagePath('config', 'dev') + '/';
 function devAckSigner(): JwsSigner {
   const jwk = JwkSchema.parse(JSON.parse(readFileSync(resolve(DEV, 'backend-ack-TEST-ONLY.jwk.json'), 'utf8')));
   const k = keyPairFromJwk(jwk);
-  if (!k.privateKey || jwk.kid === undefined) throw new Error('config/dev/backend-ack-TEST-ONLY.jwk.json: not a private JWK');
+  if (!k.privateKey || jwk.kid === undefined)
+    throw new Error('config/dev/backend-ack-TEST-ONLY.jwk.json: not a private JWK');
   return { alg: k.alg, kid: jwk.kid, privateKey: k.privateKey };
 }
 

@@ -145,7 +145,8 @@ export class TapUploader implements Component {
     if (!this.keys)
       this.log.warn(
         { acceptUnsignedAcks: true },
-        'unsigned acks are taken (settlement.acceptUnsignedAcks): anyone who can publish on the acks topic can mark taps settled',
+        'unsigned acks are taken (settlement.acceptUnsignedAcks): ' +
+          'anyone who can publish on the acks topic can mark taps settled',
       );
     this.link.subscribe(this.link.topics.acks, (_t, payload) => {
       if (this.keys) void this.onSignedAck(payload, this.keys);

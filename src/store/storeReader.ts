@@ -171,10 +171,11 @@ export class StoreReader {
       const rejectedCols = hasRejected
         ? 'rejected, rejected_reason, rejected_at'
         : '0 AS rejected, NULL AS rejected_reason, NULL AS rejected_at';
+      const rej = hasRejected ? 'rejected' : '0';
       const c = this.db
         .prepare(
-          `SELECT count(*) AS total, coalesce(sum(settled = 0 AND ${hasRejected ? 'rejected' : '0'} = 0), 0) AS unsettled,
-                  coalesce(sum(${hasRejected ? 'rejected' : '0'} = 1 AND settled = 0), 0) AS backendRejected FROM taps`,
+          `SELECT count(*) AS total, coalesce(sum(settled = 0 AND ${rej} = 0), 0) AS unsettled,
+                  coalesce(sum(${rej} = 1 AND settled = 0), 0) AS backendRejected FROM taps`,
         )
         .get() as { total: number; unsettled: number; backendRejected: number };
       const rejected = this.has('events')

@@ -181,7 +181,8 @@ export class TapStore {
     return (
       this.conn
         .prepare(
-          'SELECT * FROM taps WHERE settled = 0 AND rejected = 0 AND next_attempt_at <= ? ORDER BY next_attempt_at, seqno LIMIT ?',
+          `SELECT * FROM taps WHERE settled = 0 AND rejected = 0 AND next_attempt_at <= ?
+             ORDER BY next_attempt_at, seqno LIMIT ?`,
         )
         .all(nowMs, limit) as TapRow[]
     ).map(storedTapFromRow);
@@ -191,7 +192,8 @@ export class TapStore {
   markSent(ids: readonly string[], nowMs: number, retryAfterMs: (attempts: number) => number): void {
     const get = this.conn.prepare('SELECT attempts FROM taps WHERE id = ?').pluck();
     const upd = this.conn.prepare(
-      'UPDATE taps SET attempts = ?, last_sent_at = ?, next_attempt_at = ? WHERE id = ? AND settled = 0 AND rejected = 0',
+      `UPDATE taps SET attempts = ?, last_sent_at = ?, next_attempt_at = ?
+         WHERE id = ? AND settled = 0 AND rejected = 0`,
     );
     this.conn.transaction(() => {
       for (const id of ids) {
@@ -221,7 +223,8 @@ export class TapStore {
    */
   markRejected(taps: readonly { id: string; reason: string }[], nowMs: number): number {
     const upd = this.conn.prepare(
-      'UPDATE taps SET rejected = 1, rejected_reason = ?, rejected_at = ? WHERE id = ? AND settled = 0 AND rejected = 0',
+      `UPDATE taps SET rejected = 1, rejected_reason = ?, rejected_at = ?
+         WHERE id = ? AND settled = 0 AND rejected = 0`,
     );
     let n = 0;
     this.conn.transaction(() => {
@@ -239,7 +242,9 @@ export class TapStore {
 
   /** Makes every unsettled tap due now (after a reconnect: the broker may have lost what was in flight). */
   makeAllDue(): void {
-    this.conn.prepare('UPDATE taps SET next_attempt_at = 0 WHERE settled = 0 AND rejected = 0 AND next_attempt_at > 0').run();
+    this.conn
+      .prepare('UPDATE taps SET next_attempt_at = 0 WHERE settled = 0 AND rejected = 0 AND next_attempt_at > 0')
+      .run();
   }
 
   /**

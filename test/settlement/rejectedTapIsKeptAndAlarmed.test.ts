@@ -106,7 +106,9 @@ describe('ack settings', () => {
         settlement: { backendKeys: file },
       }),
     );
-    expect(() => new ValidatorService(config, { logger: silentLogger })).toThrow(/settlement\.backendKeys: .*private key/);
+    expect(() => new ValidatorService(config, { logger: silentLogger })).toThrow(
+      /settlement\.backendKeys: .*private key/,
+    );
   });
 
   it('acceptUnsignedAcks takes v1 acks, says so at start (warn) and in the status', async () => {
