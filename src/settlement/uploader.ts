@@ -85,6 +85,7 @@ export type AckRefusal =
   | 'bad_payload'
   | 'other_device'
   | 'unknown_batch'
+  | 'finished_batch'
   | 'id_not_in_batch';
 
 /** The wire form of a stored tap (the contract's one conversion). */
@@ -110,6 +111,8 @@ export class TapUploader implements Component {
   private readonly inFlight = new Map<string, InFlight>();
   /** Batches sent whose ack is still taken (signed mode): waiting, or timed out recently. */
   private readonly sent = new Map<string, SentBatch>();
+  /** Batches already settled by an ack (bounded): a later ack for one is a replay or a duplicate. */
+  private readonly finished = new Set<string>();
   private readonly keys: JwsKeySet | undefined;
   private tokens: number;
   private tokensAt: number;
@@ -331,7 +334,8 @@ export class TapUploader implements Component {
     const now = this.clock.now();
     const batch = this.sent.get(ack.batchId);
     if (!batch || batch.forgetAt <= now) {
-      this.refuse('unknown_batch', 'not a batch this validator sent and remembers', ack.batchId);
+      if (this.finished.has(ack.batchId)) this.refuse('finished_batch', 'batch already settled', ack.batchId);
+      else this.refuse('unknown_batch', 'not a batch this validator sent and remembers', ack.batchId);
       return;
     }
     const named = [...ack.tapIds, ...ack.rejected.map((t) => t.id)];
@@ -353,6 +357,8 @@ export class TapUploader implements Component {
       return;
     }
     this.sent.delete(ack.batchId);
+    this.finished.add(ack.batchId);
+    if (this.finished.size > MAX_REMEMBERED) this.finished.delete(this.finished.values().next().value!);
     this.inFlight.delete(ack.batchId);
     this.stats.acks++;
     this.stats.tapsSettled += settled;

@@ -136,6 +136,8 @@ describe('signed acks', () => {
     inject(ack);
     inject(genuine);
     await waitFor(() => stats.ackRefused === 3, 'both replays refused');
+    const reasons = r.log.lines.filter((l) => l.msg === 'ack refused: nothing settled').map((l) => l.reason);
+    expect(reasons.sort()).toEqual(['finished_batch', 'unknown_batch', 'unknown_batch']);
     expect(stats.acks).toBe(1);
     expect(stats.tapsSettled).toBe(3);
   });

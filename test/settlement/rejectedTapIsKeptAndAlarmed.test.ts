@@ -9,6 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { tapsCommand } from '../../src/cli/commands/taps.ts';
 import { ConfigSchema } from '../../src/config/schema.ts';
 import { generateKeyPair, privateJwk } from '../../src/mint/keys.ts';
 import { silentLogger } from '../../src/platform/logger.ts';
@@ -72,6 +73,16 @@ describe('a rejected tap', () => {
       settled: false,
       rejectedReason: 'test',
     });
+    // `faregate taps` (the command, in process): the count and the row.
+    const out: string[] = [];
+    const io = {
+      stdin: (async function* () {})(),
+      writeLine: async (l: string) => void out.push(l),
+      error: () => undefined,
+    };
+    expect(await tapsCommand(['--data-dir', r.dataDir], io)).toBe(0);
+    expect(out[0]).toMatch(/: 5 taps, 0 unsettled, 4 settled, 1 rejected by the backend; 0 rejected/);
+    expect(out.find((l) => l.includes(first!))).toMatch(/REJECTED test/);
   });
 });
 
