@@ -14,7 +14,7 @@
  */
 import { Aedes } from 'aedes';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -23,6 +23,8 @@ import { z } from 'zod';
 import { BackendStore } from '../src/backend/backendStore.ts';
 import { SettlementBackend } from '../src/backend/settlementBackend.ts';
 import { ConfigSchema, type ConfigInput } from '../src/config/schema.ts';
+import type { JwsSigner } from '../src/lists/jws.ts';
+import { JwkSchema, keyPairFromJwk } from '../src/mint/keys.ts';
 import { createLogger } from '../src/platform/pinoLogger.ts';
 import { silentLogger } from '../src/platform/logger.ts';
 import { packagePath } from '../src/platform/packageRoot.ts';
@@ -37,6 +39,15 @@ import { errorMessage } from '../src/errors/faregateError.ts';
 import { SETTING_DEFAULTS } from '../src/config/schema.ts';
 
 const DEV = packagePath('config', 'dev') + '/';
+
+/** The TEST-ONLY development backend key that signs the demo's acks (kid as in the file). */
+function devAckSigner(): JwsSigner {
+  const jwk = JwkSchema.parse(JSON.parse(readFileSync(resolve(DEV, 'backend-ack-TEST-ONLY.jwk.json'), 'utf8')));
+  const k = keyPairFromJwk(jwk);
+  if (!k.privateKey || jwk.kid === undefined)
+    throw new Error('config/dev/backend-ack-TEST-ONLY.jwk.json: not a private JWK');
+  return { alg: k.alg, kid: jwk.kid, privateKey: k.privateKey };
+}
 
 const Args = z.object({
   rate: z.coerce
@@ -161,6 +172,8 @@ async function main(): Promise<number> {
     clientId: 'demo-backend',
     protocolVersion: 4,
     sharedGroup: false,
+    // Signed acks (settlement-mqtt-v1 Amendment 1) with the TEST-ONLY dev backend key; the gates pin its public part.
+    ackSigner: devAckSigner(),
     logger: silentLogger,
   });
   await backend.start();
@@ -215,7 +228,7 @@ async function main(): Promise<number> {
       fare: { currency: 'CNY', bus: { adult: 200, child: 100, student: 100, senior: 0, disabled: 0, staff: 0 } },
       gate: { driver: 'console' },
       mqtt: { url, protocolVersion: 4 },
-      settlement: { lingerMs: 300, metricsIntervalMs: 5000 },
+      settlement: { lingerMs: 300, metricsIntervalMs: 5000, backendKeys: resolve(DEV, 'backend-keys.json') },
       policy,
       log: { level: 'warn', format: 'pretty' },
     };

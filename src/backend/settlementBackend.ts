@@ -17,15 +17,20 @@
 import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type IConnackPacket, type IPublishPacket, type MqttClient } from 'mqtt';
 import {
+  ACK_TYP,
   AckSchema,
   backendTopics,
   DEFAULT_TOPIC_PREFIX,
   deviceOfTopic,
+  SignedAckPayloadSchema,
   TapBatchSchema,
   topics,
   type Ack,
+  type RejectedTap,
+  type SignedAckPayload,
   type TapBatch,
 } from '../contract/settlement.ts';
+import { signFlattenedJws, type JwsSigner } from '../lists/jws.ts';
 import { silentLogger, type Logger } from '../platform/logger.ts';
 import { UNKNOWN_DEVICE, type BackendStore } from './backendStore.ts';
 import { errorFields } from '../errors/faregateError.ts';
@@ -77,7 +82,16 @@ export interface SettlementBackendOptions {
    * replaces the existing subscription (MQTT 5 §3.8.4) and keeps queued messages.
    */
   resubscribeOnResume?: boolean;
+  /**
+   * The ack signing key (settlement-mqtt-v1 Amendment 1): every ack is a flattened JWS (`typ`
+   * faregate-ack+json) and a tap id already held with different content is `rejected`
+   * (`duplicate_id_conflict`) instead of acked. Absent: v1 acks (every id of the batch).
+   */
+  ackSigner?: JwsSigner;
 }
+
+/** The reason a signed ack gives for a tap id the backend already holds with different content. */
+export const DUPLICATE_ID_CONFLICT = 'duplicate_id_conflict';
 
 export interface BackendCounters {
   /** Valid batches stored and acknowledged (replays included). */
@@ -103,6 +117,10 @@ export interface BatchEvent {
   inserted: number;
   duplicates: number;
   ack: Ack;
+  /** Taps rejected in a signed ack (none in a v1 ack). */
+  rejected: RejectedTap[];
+  /** Whether the ack was signed. */
+  signed: boolean;
 }
 
 export interface MalformedEvent {
@@ -359,13 +377,22 @@ export class SettlementBackend extends EventEmitter<SettlementBackendEvents> {
         'tap id re-sent with different content; kept the first',
       );
 
-    // Every tap id of the batch, once each, in batch order (duplicates already held included).
-    const tapIds = [...new Set(batch.taps.map((t) => t.id))];
+    // Every tap id of the batch, once each, in batch order (duplicates already held included);
+    // signed: an id held with different content is rejected instead (it will never settle).
+    const signer = this.opts.ackSigner;
+    const conflicting = new Set(signer ? result.conflicts : []);
+    const tapIds = [...new Set(batch.taps.map((t) => t.id))].filter((id) => !conflicting.has(id));
+    const rejected: RejectedTap[] = [...conflicting].map((id) => ({ id, reason: DUPLICATE_ID_CONFLICT }));
     const ack: Ack = AckSchema.parse({ batchId: batch.batchId, tapIds });
     const ackTopic = topics(this.prefix, deviceId).acks;
+    let body: string;
+    if (signer) {
+      const payload: SignedAckPayload = { batchId: batch.batchId, deviceId, at: Date.now(), tapIds, rejected };
+      body = JSON.stringify(signFlattenedJws(SignedAckPayloadSchema.parse(payload), signer, { typ: ACK_TYP }));
+    } else body = JSON.stringify(ack);
     // Not awaited: the broker's PUBACK for this publish arrives on the same connection, after
     // this handler returns. mqtt.js queues it if the connection is down.
-    this.client?.publish(ackTopic, JSON.stringify(ack), { qos: 1 }, (err) => {
+    this.client?.publish(ackTopic, body, { qos: 1 }, (err) => {
       if (err)
         this.log.warn(
           { err: err.message, deviceId, batchId: batch.batchId },
@@ -379,6 +406,7 @@ export class SettlementBackend extends EventEmitter<SettlementBackendEvents> {
         taps: batch.taps.length,
         inserted: result.inserted,
         duplicates: result.duplicates,
+        ...(rejected.length ? { rejected: rejected.length } : {}),
       },
       'batch settled',
     );
@@ -389,6 +417,8 @@ export class SettlementBackend extends EventEmitter<SettlementBackendEvents> {
       inserted: result.inserted,
       duplicates: result.duplicates,
       ack,
+      rejected,
+      signed: signer !== undefined,
     });
   }
 

@@ -115,6 +115,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   if (config.gate.driver === 'serial') config.gate.path = abs(config.gate.path);
   if (config.mqtt?.passwordFile) config.mqtt.passwordFile = abs(config.mqtt.passwordFile);
   if (config.commands.operatorKeys) config.commands.operatorKeys = abs(config.commands.operatorKeys);
+  if (config.settlement.backendKeys) config.settlement.backendKeys = abs(config.settlement.backendKeys);
   const tls = config.mqtt?.tls;
   if (tls) for (const k of ['ca', 'cert', 'key'] as const) if (tls[k]) tls[k] = abs(tls[k]);
   if (!config.scanner.path.startsWith('tcp://')) config.scanner.path = abs(config.scanner.path);

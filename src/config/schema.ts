@@ -320,6 +320,16 @@ export const SettlementSchema = section(
       'restart',
     ),
     maxInFlight: setting(z.number().int().min(1).max(64).default(4), 'Batches waiting for an ack at once.', 'restart'),
+    backendKeys: setting(
+      z.string().min(1).optional(),
+      "JWK Set file of the settlement backend's public keys (settlement-mqtt-v1 Amendment 1): only acks signed with one of them settle taps. Needed with mqtt unless acceptUnsignedAcks is true. Relative paths are relative to the settings file.",
+      'restart',
+    ),
+    acceptUnsignedAcks: setting(
+      z.boolean().default(false),
+      'Take unsigned v1 acks (anyone who can publish on the acks topic can then mark taps settled). Only for a backend that cannot sign yet; logged at start and shown in the status.',
+      'restart',
+    ),
     maxTapsPerSecond: setting(
       z.number().int().min(1).default(2000),
       "Upper bound on the upload rate in taps per second, so a week's backlog drains without starving decisions at the gate.",

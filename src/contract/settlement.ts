@@ -87,6 +87,26 @@ export const AckSchema = z.object({
 });
 export type Ack = z.infer<typeof AckSchema>;
 
+/** Amendment 1 (v1.1): the protected header's `typ` of a signed ack. */
+export const ACK_TYP = 'faregate-ack+json';
+
+/** A tap the backend will never settle, and why (e.g. `duplicate_id_conflict`). */
+export const RejectedTapSchema = z.object({
+  id: z.string().min(1).max(64),
+  reason: z.string().min(1).max(64),
+});
+export type RejectedTap = z.infer<typeof RejectedTapSchema>;
+
+/** Amendment 1 (v1.1): the payload of a signed ack (a flattened JWS, `typ` ACK_TYP). */
+export const SignedAckPayloadSchema = z.object({
+  batchId: z.string().min(1).max(64),
+  deviceId: z.string().regex(DEVICE_ID),
+  at: z.number().int().nonnegative(),
+  tapIds: z.array(z.string().min(1).max(64)).max(10_000),
+  rejected: z.array(RejectedTapSchema).max(10_000),
+});
+export type SignedAckPayload = z.infer<typeof SignedAckPayloadSchema>;
+
 export const StatusSchema = z.looseObject({ online: z.boolean() });
 export type StatusMessage = z.infer<typeof StatusSchema>;
 

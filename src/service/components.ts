@@ -20,7 +20,7 @@ import type { Logger } from '../platform/logger.ts';
 import type { GatePolicy } from '../policy/gatePolicy.ts';
 import { ScannerInput } from '../scanner/scannerInput.ts';
 import { Telemetry } from '../settlement/telemetry.ts';
-import { TapUploader } from '../settlement/uploader.ts';
+import { TapUploader, type AckOptions } from '../settlement/uploader.ts';
 import type { TapStore } from '../store/tapStore.ts';
 import { replayRetention } from '../token/params.ts';
 import { RideCodeValidator } from '../token/validator.ts';
@@ -74,9 +74,15 @@ export function makeLink(
   return p.mqtt({ cfg: config.mqtt, deviceId: config.deviceId, statusFields, logger });
 }
 
-export function makeUploader(config: Config, p: Platform, store: TapStore, link: MqttPort): TapUploader {
+export function makeUploader(
+  config: Config,
+  p: Platform,
+  store: TapStore,
+  link: MqttPort,
+  acks: AckOptions = {},
+): TapUploader {
   const log = p.logger.child({ component: 'uploader' });
-  return new TapUploader(store, link, config.settlement, config.deviceId, p.clock, log);
+  return new TapUploader(store, link, config.settlement, config.deviceId, p.clock, log, acks);
 }
 
 export function makeTelemetry(

@@ -28,6 +28,7 @@ import type { Logger } from '../platform/logger.ts';
 import { GatePolicy } from '../policy/gatePolicy.ts';
 import type { ScannerInput } from '../scanner/scannerInput.ts';
 import type { Telemetry } from '../settlement/telemetry.ts';
+import { setupAckKeys } from '../settlement/ackKeys.ts';
 import type { TapUploader } from '../settlement/uploader.ts';
 import type { TapStore } from '../store/tapStore.ts';
 import { credentialRouter } from '../token/formats.ts';
@@ -117,7 +118,8 @@ export class ValidatorService {
     this.clock = platform.clock;
     this.log = platform.logger;
     const lists = loadListFiles(config.trust.file, config.deny?.file);
-    const problems = [...lists.problems, ...settingFileProblems(config)];
+    const ackKeys = setupAckKeys(config);
+    const problems = [...lists.problems, ...settingFileProblems(config), ...ackKeys.problems];
     if (problems.length) throw new StartupError(problems);
 
     this.store = makeStore(config, platform);
@@ -151,7 +153,10 @@ export class ValidatorService {
     this.link = makeLink(config, platform, () => retainedStatus(this.statusModel()));
     this.statusPublisher = new StatusPublisher(this.link);
     const statusChanged = () => this.statusPublisher.changed();
-    if (this.link) this.uploader = makeUploader(config, platform, this.store, this.link);
+    if (this.link) {
+      const acks = ackKeys.backendKeys ? { backendKeys: ackKeys.backendKeys } : {};
+      this.uploader = makeUploader(config, platform, this.store, this.link, acks);
+    }
     // The one event path and the one alarm path, shared by telemetry, list sync and commands.
     this.events = new EventOutbox(this.link);
     this.alarms = new AlarmBoard({

@@ -13,7 +13,7 @@ import type { Component } from '../platform/component.ts';
 import type { TapStore } from '../store/tapStore.ts';
 import type { Clock } from '../token/validator.ts';
 
-export type AlarmName = 'backlog_count' | 'backlog_age' | 'upload_failing' | 'store_near_limit';
+export type AlarmName = 'backlog_count' | 'backlog_age' | 'upload_failing' | 'store_near_limit' | 'taps_rejected';
 
 export interface Alarm {
   alarm: AlarmName;
@@ -26,10 +26,13 @@ export interface Backlog {
   unsettled: number;
   oldestUnsettledAgeSec: number | null;
   maxAttempts: number;
+  /** Taps the backend rejected in signed acks (kept, never re-sent; settlement-mqtt-v1 Amendment 1). */
+  rejected: number;
 }
 
 export interface TelemetryDeps {
-  store: Pick<TapStore, 'backlog'>;
+  /** `rejected` may be absent in stores (fakes) that do not know rejections. */
+  store: { backlog(): Omit<ReturnType<TapStore['backlog']>, 'rejected'> & { rejected?: number } };
   link: MqttPort | undefined;
   cfg: SettlementConfig;
   clock: Clock;
@@ -47,7 +50,7 @@ export interface TelemetryDeps {
 export class Telemetry implements Component {
   readonly name = 'telemetry';
   private readonly active = new Map<AlarmName, Alarm>();
-  private backlogNow: Backlog = { unsettled: 0, oldestUnsettledAgeSec: null, maxAttempts: 0 };
+  private backlogNow: Backlog = { unsettled: 0, oldestUnsettledAgeSec: null, maxAttempts: 0, rejected: 0 };
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
   private readonly store: TelemetryDeps['store'];
@@ -103,12 +106,14 @@ export class Telemetry implements Component {
       unsettled: b.unsettled,
       oldestUnsettledAgeSec: b.oldestAt === null ? null : Math.max(0, Math.round((now - b.oldestAt) / 1000)),
       maxAttempts: b.maxAttempts,
+      rejected: b.rejected ?? 0,
     };
     // The age grows every second while there is a backlog: only a change of the count or of the
     // attempts (or the backlog emptying) re-publishes the status.
     const changed =
       was.unsettled !== b.unsettled ||
       was.maxAttempts !== b.maxAttempts ||
+      was.rejected !== this.backlogNow.rejected ||
       (was.oldestUnsettledAgeSec === null) !== (b.oldestAt === null);
     const a = this.cfg.alarms;
     const nearLimit = Math.floor(a.storeCapacity * 0.9);
@@ -117,6 +122,8 @@ export class Telemetry implements Component {
     this.set('backlog_age', this.backlogNow.oldestUnsettledAgeSec ?? 0, a.oldestUnsettledSeconds, now);
     this.set('upload_failing', b.unsettled > 0 ? b.maxAttempts : 0, a.failedAttempts, now);
     this.set('store_near_limit', b.unsettled, nearLimit, now);
+    // Any tap the backend rejected is money that will not settle by itself: an operator looks at it.
+    this.set('taps_rejected', this.backlogNow.rejected, 1, now);
     if (changed) this.deps.statusChanged?.();
   }
 

@@ -4,11 +4,28 @@
  * ack on `P/gates/D/acks` names them. What is not acknowledged is re-sent after a timeout that
  * doubles per attempt (capped). A token bucket caps the upload rate so a week's backlog drains
  * without starving decisions. Nothing here deletes an unsettled tap.
+ *
+ * Signed acks (settlement-mqtt-v1 Amendment 1): with the backend's public keys pinned
+ * (`settlement.backendKeys`), an ack is taken only when it is a flattened JWS that verifies under
+ * the pinned key its `kid` names (that key's `alg`, `typ` faregate-ack+json, no `crit`), names
+ * this device, names a batch this uploader sent and still remembers (waiting for its ack, or timed
+ * out within the last REMEMBER_TIMEOUTS ack timeouts), and names only taps of that batch. Anything
+ * else changes nothing: it is counted (`ackRefused`) and logged (without tap ids). `rejected`
+ * taps are marked rejected in the store (kept, never re-sent, never settled). Without keys (only
+ * with `settlement.acceptUnsignedAcks`) v1 acks are taken as before.
  */
-import { AckSchema, tapToMessage, type TapBatch, type TapMessage } from '../contract/settlement.ts';
+import {
+  ACK_TYP,
+  AckSchema,
+  SignedAckPayloadSchema,
+  tapToMessage,
+  type TapBatch,
+  type TapMessage,
+} from '../contract/settlement.ts';
 import type { SettlementConfig } from '../config/schema.ts';
 import { FaregateError, errorFields, errorMessage } from '../errors/faregateError.ts';
 import type { MqttPort } from '../mqtt/mqttPort.ts';
+import { verifyFlattenedJws, type JwsKeySet } from '../lists/jws.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { Component } from '../platform/component.ts';
 import type { StoredTap, TapStore } from '../store/tapStore.ts';
@@ -23,6 +40,12 @@ export interface UploaderStats {
   /** Ack ids that named taps already settled or unknown (duplicated acks). */
   ackIdsIgnored: number;
   malformedAcks: number;
+  /** Acks refused (unsigned, bad signature, other device, unknown batch, ids outside the batch): nothing changed. */
+  ackRefused: number;
+  /** Taps the backend rejected in signed acks (marked rejected, never re-sent). */
+  tapsRejected: number;
+  /** `signed`: only acks signed by a pinned backend key; `unsigned`: v1 acks taken (acceptUnsignedAcks). */
+  ackMode: 'signed' | 'unsigned';
   timeouts: number;
   publishFailures: number;
   lastUploadAt: number | null;
@@ -33,6 +56,37 @@ interface InFlight {
   sentAt: number;
   size: number;
 }
+
+/** A batch sent and remembered for its ack: its tap ids, and when it is forgotten (Infinity while waiting). */
+interface SentBatch {
+  ids: ReadonlySet<string>;
+  forgetAt: number;
+}
+
+/** A batch that timed out is still remembered this many ack timeouts (a genuine late ack settles it). */
+export const REMEMBER_TIMEOUTS = 4;
+/** Most batches remembered after their timeout (the oldest are forgotten first). */
+const MAX_REMEMBERED = 1024;
+
+export interface AckOptions {
+  /** The backend's pinned public keys: only signed acks are taken. Absent: v1 acks are taken. */
+  backendKeys?: JwsKeySet;
+}
+
+/** Why a signed-ack validator refused an ack (logged and counted; nothing changed). */
+export type AckRefusal =
+  | 'unsigned_or_malformed'
+  | 'wrong_typ'
+  | 'unsupported_alg'
+  | 'unknown_kid'
+  | 'alg_mismatch'
+  | 'key_not_valid'
+  | 'bad_signature'
+  | 'bad_payload'
+  | 'other_device'
+  | 'unknown_batch'
+  | 'finished_batch'
+  | 'id_not_in_batch';
 
 /** The wire form of a stored tap (the contract's one conversion). */
 export const toTapMessage = (t: StoredTap): TapMessage => tapToMessage(t);
@@ -46,12 +100,20 @@ export class TapUploader implements Component {
     tapsSettled: 0,
     ackIdsIgnored: 0,
     malformedAcks: 0,
+    ackRefused: 0,
+    tapsRejected: 0,
+    ackMode: 'unsigned',
     timeouts: 0,
     publishFailures: 0,
     lastUploadAt: null,
     lastAckAt: null,
   };
   private readonly inFlight = new Map<string, InFlight>();
+  /** Batches sent whose ack is still taken (signed mode): waiting, or timed out recently. */
+  private readonly sent = new Map<string, SentBatch>();
+  /** Batches already settled by an ack (bounded): a later ack for one is a replay or a duplicate. */
+  private readonly finished = new Set<string>();
+  private readonly keys: JwsKeySet | undefined;
   private tokens: number;
   private tokensAt: number;
   private pumping = false;
@@ -68,7 +130,10 @@ export class TapUploader implements Component {
     private readonly deviceId: string,
     private readonly clock: Clock,
     private readonly log: Logger,
+    acks: AckOptions = {},
   ) {
+    this.keys = acks.backendKeys;
+    this.stats.ackMode = this.keys ? 'signed' : 'unsigned';
     this.burst = cfg.batchSize * cfg.maxInFlight;
     this.tokens = this.burst;
     this.tokensAt = clock.now();
@@ -80,10 +145,21 @@ export class TapUploader implements Component {
 
   start(): void {
     this.stopped = false;
-    this.link.subscribe(this.link.topics.acks, (_t, payload) => this.onAck(payload));
+    if (!this.keys)
+      this.log.warn(
+        { acceptUnsignedAcks: true },
+        'unsigned acks are taken (settlement.acceptUnsignedAcks): ' +
+          'anyone who can publish on the acks topic can mark taps settled',
+      );
+    this.link.subscribe(this.link.topics.acks, (_t, payload) => {
+      if (this.keys) void this.onSignedAck(payload, this.keys);
+      else this.onAck(payload);
+    });
     this.link.on('connected', () => {
       if (this.stopped) return;
       // Whatever was in flight may be lost with the old connection: make it due again now.
+      const now = this.clock.now();
+      for (const id of this.inFlight.keys()) this.forgetLater(id, now);
       this.inFlight.clear();
       this.store.makeAllDue();
       this.kick();
@@ -111,10 +187,24 @@ export class TapUploader implements Component {
     this.tokensAt = now;
   }
 
+  /** A batch no longer waited for is still taken for a few ack timeouts, then forgotten. */
+  private forgetLater(id: string, now: number): void {
+    const b = this.sent.get(id);
+    if (b && b.forgetAt === Infinity) b.forgetAt = now + REMEMBER_TIMEOUTS * this.cfg.ackTimeoutMs;
+  }
+
   private expire(now: number): void {
+    for (const [id, b] of this.sent) if (b.forgetAt <= now) this.sent.delete(id);
+    // Bounded: the oldest timed-out batches go first (insertion order is send order).
+    if (this.sent.size > MAX_REMEMBERED + this.cfg.maxInFlight)
+      for (const [id, b] of this.sent) {
+        if (this.sent.size <= MAX_REMEMBERED + this.cfg.maxInFlight) break;
+        if (b.forgetAt !== Infinity) this.sent.delete(id);
+      }
     for (const [id, f] of this.inFlight) {
       if (now - f.sentAt >= this.cfg.ackTimeoutMs) {
         this.inFlight.delete(id);
+        this.forgetLater(id, now);
         this.stats.timeouts++;
         this.log.warn(
           { batchId: id, taps: f.size, waitedMs: now - f.sentAt },
@@ -161,6 +251,7 @@ export class TapUploader implements Component {
       const ids = due.map((t) => t.id);
       this.store.markSent(ids, now, this.retryAfter);
       this.inFlight.set(batch.batchId, { sentAt: now, size: ids.length });
+      if (this.keys) this.sent.set(batch.batchId, { ids: new Set(ids), forgetAt: Infinity });
       this.tokens -= ids.length;
       this.stats.batchesSent++;
       this.stats.tapsSent += ids.length;
@@ -168,6 +259,7 @@ export class TapUploader implements Component {
       this.link.publish(this.link.topics.taps, batch, { qos: 1 }).catch((e: unknown) => {
         this.stats.publishFailures++;
         this.inFlight.delete(batch.batchId);
+        this.sent.delete(batch.batchId);
         this.log.warn({ batchId: batch.batchId, ...errorFields(e) }, 'batch publish failed: its taps will be re-sent');
       });
       // Let decisions run between batches.
@@ -204,6 +296,80 @@ export class TapUploader implements Component {
     this.stats.ackIdsIgnored += ack.tapIds.length - settled;
     this.stats.lastAckAt = now;
     this.log.debug({ batchId: ack.batchId, settled, named: ack.tapIds.length }, 'ack');
+    this.kick();
+  }
+
+  /** Refuses an ack: counted and logged (no tap ids), nothing changed. */
+  private refuse(reason: AckRefusal, detail: string, batchId?: unknown): void {
+    this.stats.ackRefused++;
+    const id = typeof batchId === 'string' ? { batchId: batchId.slice(0, 64) } : {};
+    this.log.warn({ reason, ...id, detail: detail.slice(0, 200) }, 'ack refused: nothing settled');
+  }
+
+  /** A signed ack (Amendment 1): every rule, else refused whole. */
+  private async onSignedAck(payload: Buffer, keys: JwsKeySet): Promise<void> {
+    const v = await verifyFlattenedJws(payload, keys, { typ: ACK_TYP, nowSec: Math.floor(this.clock.now() / 1000) });
+    if (!v.ok) {
+      this.refuse(v.error === 'malformed' ? 'unsigned_or_malformed' : v.error, v.detail);
+      return;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(v.payload.toString('utf8'));
+    } catch {
+      this.refuse('bad_payload', 'payload is not JSON');
+      return;
+    }
+    const r = SignedAckPayloadSchema.safeParse(json);
+    if (!r.success) {
+      const why = r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+      this.refuse('bad_payload', why, (json as { batchId?: unknown } | null)?.batchId);
+      return;
+    }
+    const ack = r.data;
+    if (ack.deviceId !== this.deviceId) {
+      this.refuse('other_device', `ack names device ${ack.deviceId}`, ack.batchId);
+      return;
+    }
+    const now = this.clock.now();
+    const batch = this.sent.get(ack.batchId);
+    if (!batch || batch.forgetAt <= now) {
+      if (this.finished.has(ack.batchId)) this.refuse('finished_batch', 'batch already settled', ack.batchId);
+      else this.refuse('unknown_batch', 'not a batch this validator sent and remembers', ack.batchId);
+      return;
+    }
+    const named = [...ack.tapIds, ...ack.rejected.map((t) => t.id)];
+    const outside = named.filter((id) => !batch.ids.has(id)).length;
+    if (outside > 0 || new Set(named).size !== named.length) {
+      const why = outside > 0 ? `${outside} id(s) not in the batch` : 'an id named twice';
+      this.refuse('id_not_in_batch', why, ack.batchId);
+      return;
+    }
+    let settled = 0;
+    let rejected = 0;
+    try {
+      this.store.database.transaction(() => {
+        settled = this.store.markSettled(ack.tapIds, now);
+        rejected = this.store.markRejected(ack.rejected, now);
+      })();
+    } catch (e) {
+      this.log.error(errorFields(e), 'cannot mark taps settled (they will be re-sent and acked again)');
+      return;
+    }
+    this.sent.delete(ack.batchId);
+    this.finished.add(ack.batchId);
+    if (this.finished.size > MAX_REMEMBERED) this.finished.delete(this.finished.values().next().value!);
+    this.inFlight.delete(ack.batchId);
+    this.stats.acks++;
+    this.stats.tapsSettled += settled;
+    this.stats.tapsRejected += rejected;
+    this.stats.ackIdsIgnored += named.length - settled - rejected;
+    this.stats.lastAckAt = now;
+    if (rejected > 0) {
+      const reasons = [...new Set(ack.rejected.map((t) => t.reason))].slice(0, 8);
+      this.log.warn({ batchId: ack.batchId, rejected, reasons }, 'the backend rejected taps: kept, not sent again');
+    }
+    this.log.debug({ batchId: ack.batchId, settled, rejected, named: named.length }, 'signed ack');
     this.kick();
   }
 

@@ -83,6 +83,19 @@ CREATE TABLE IF NOT EXISTS command_ids (
 CREATE INDEX IF NOT EXISTS command_ids_expiry ON command_ids(expires_at);
 `,
   },
+  {
+    // settlement-mqtt-v1 Amendment 1: a tap the backend refused in a signed ack's `rejected`.
+    // It stays `settled = 0` (never counted as settled), is never sent again, and is purged
+    // like a settled tap, by `rejected_at`, after the settled-tap retention.
+    version: 3,
+    what: 'taps rejected by the backend (marker, reason, time)',
+    up: `
+ALTER TABLE taps ADD COLUMN rejected INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE taps ADD COLUMN rejected_reason TEXT;
+ALTER TABLE taps ADD COLUMN rejected_at INTEGER;
+CREATE INDEX IF NOT EXISTS taps_rejected ON taps(rejected) WHERE rejected = 1;
+`,
+  },
 ];
 
 /** The backend's store of settled taps (src/backend/backendStore.ts). */

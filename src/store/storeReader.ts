@@ -44,10 +44,22 @@ export type TapView = Omit<Tap, 'deviceId' | 'ts' | 'seq' | 'fare' | 'flags'> & 
   settled: boolean;
   settledAt: number | null;
   attempts: number;
+  /** `settled`, `unsettled`, or `rejected` (the backend refused it in a signed ack: kept, never re-sent). */
+  state: 'settled' | 'unsettled' | 'rejected';
+  /** Why the backend rejected it (e.g. `duplicate_id_conflict`), else null. */
+  rejectedReason: string | null;
+  rejectedAt: number | null;
+};
+
+/** The settlement bookkeeping columns a view reads (the rejected ones from store version 3 on). */
+type BookkeepingColumns = Pick<TapRow, 'settled' | 'settled_at' | 'attempts'> & {
+  rejected?: number;
+  rejected_reason?: string | null;
+  rejected_at?: number | null;
 };
 
 /** The view of a row (field order as `faregate taps --json` has always printed them). */
-export function tapViewOfRow(r: TapColumns & Pick<TapRow, 'settled' | 'settled_at' | 'attempts'>): TapView {
+export function tapViewOfRow(r: TapColumns & BookkeepingColumns): TapView {
   const t = tapFromRow(r);
   return {
     id: t.id,
@@ -65,6 +77,9 @@ export function tapViewOfRow(r: TapColumns & Pick<TapRow, 'settled' | 'settled_a
     settled: r.settled === 1,
     settledAt: r.settled_at,
     attempts: r.attempts,
+    state: r.settled === 1 ? 'settled' : r.rejected === 1 ? 'rejected' : 'unsettled',
+    rejectedReason: r.rejected_reason ?? null,
+    rejectedAt: r.rejected_at ?? null,
   };
 }
 
@@ -74,6 +89,8 @@ export interface TapCounts {
   settled: number;
   /** Rejected decisions (kept as events, not taps: a rejected code is never a tap). */
   rejected: number;
+  /** Taps the backend rejected in a signed ack (neither settled nor unsettled: never sent again). */
+  backendRejected: number;
 }
 
 export interface EventView {
@@ -146,21 +163,33 @@ export class StoreReader {
   /** Recent taps, newest first, with the counts (one read transaction). */
   taps(opts: { limit: number; unsettledOnly: boolean }): { counts: TapCounts; taps: TapView[] } {
     return this.db.transaction(() => {
-      if (!this.has('taps')) return { counts: { total: 0, unsettled: 0, settled: 0, rejected: 0 }, taps: [] };
+      if (!this.has('taps'))
+        return { counts: { total: 0, unsettled: 0, settled: 0, rejected: 0, backendRejected: 0 }, taps: [] };
+      // A store written before version 3 (read, never migrated, here) has no rejected columns.
+      const cols = this.db.prepare("SELECT name FROM pragma_table_info('taps')").pluck().all() as string[];
+      const hasRejected = cols.includes('rejected');
+      const rejectedCols = hasRejected
+        ? 'rejected, rejected_reason, rejected_at'
+        : '0 AS rejected, NULL AS rejected_reason, NULL AS rejected_at';
+      const rej = hasRejected ? 'rejected' : '0';
       const c = this.db
-        .prepare('SELECT count(*) AS total, coalesce(sum(settled = 0), 0) AS unsettled FROM taps')
-        .get() as { total: number; unsettled: number };
+        .prepare(
+          `SELECT count(*) AS total, coalesce(sum(settled = 0 AND ${rej} = 0), 0) AS unsettled,
+                  coalesce(sum(${rej} = 1 AND settled = 0), 0) AS backendRejected FROM taps`,
+        )
+        .get() as { total: number; unsettled: number; backendRejected: number };
       const rejected = this.has('events')
         ? (this.db.prepare("SELECT count(*) AS n FROM events WHERE kind = 'reject'").get() as { n: number }).n
         : 0;
       const rows = this.db
         .prepare(
-          `SELECT ${TAP_COLUMNS.join(', ')}, settled, settled_at, attempts
+          `SELECT ${TAP_COLUMNS.join(', ')}, settled, settled_at, attempts, ${rejectedCols}
              FROM taps ${opts.unsettledOnly ? 'WHERE settled = 0' : ''} ORDER BY seqno DESC LIMIT ?`,
         )
-        .all(opts.limit) as (TapColumns & Pick<TapRow, 'settled' | 'settled_at' | 'attempts'>)[];
+        .all(opts.limit) as (TapColumns & BookkeepingColumns)[];
+      const settled = c.total - c.unsettled - c.backendRejected;
       return {
-        counts: { total: c.total, unsettled: c.unsettled, settled: c.total - c.unsettled, rejected },
+        counts: { total: c.total, unsettled: c.unsettled, settled, rejected, backendRejected: c.backendRejected },
         taps: rows.map(tapViewOfRow),
       };
     })();

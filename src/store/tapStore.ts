@@ -47,6 +47,7 @@ export class TapStore {
   // Kept in memory so health and metrics never scan the tables (a backlog can be 100k+ taps).
   private tapCount = 0;
   private unsettledCount = 0;
+  private rejectedCount = 0;
   private eventCount = 0;
 
   constructor(private readonly opts: StoreOptions) {
@@ -81,12 +82,14 @@ export class TapStore {
     const c = db
       .prepare(
         `SELECT (SELECT count(*) FROM taps) AS taps,
-                (SELECT count(*) FROM taps WHERE settled = 0) AS unsettled,
+                (SELECT count(*) FROM taps WHERE settled = 0 AND rejected = 0) AS unsettled,
+                (SELECT count(*) FROM taps WHERE rejected = 1) AS rejected,
                 (SELECT count(*) FROM events) AS events`,
       )
-      .get() as { taps: number; unsettled: number; events: number };
+      .get() as { taps: number; unsettled: number; rejected: number; events: number };
     this.tapCount = c.taps;
     this.unsettledCount = c.unsettled;
+    this.rejectedCount = c.rejected;
     this.eventCount = c.events;
     this.log.info({ file: this.opts.file, synchronous: this.opts.synchronous, ...this.counts() }, 'store open');
   }
@@ -178,7 +181,8 @@ export class TapStore {
     return (
       this.conn
         .prepare(
-          'SELECT * FROM taps WHERE settled = 0 AND next_attempt_at <= ? ORDER BY next_attempt_at, seqno LIMIT ?',
+          `SELECT * FROM taps WHERE settled = 0 AND rejected = 0 AND next_attempt_at <= ?
+             ORDER BY next_attempt_at, seqno LIMIT ?`,
         )
         .all(nowMs, limit) as TapRow[]
     ).map(storedTapFromRow);
@@ -188,7 +192,8 @@ export class TapStore {
   markSent(ids: readonly string[], nowMs: number, retryAfterMs: (attempts: number) => number): void {
     const get = this.conn.prepare('SELECT attempts FROM taps WHERE id = ?').pluck();
     const upd = this.conn.prepare(
-      'UPDATE taps SET attempts = ?, last_sent_at = ?, next_attempt_at = ? WHERE id = ? AND settled = 0',
+      `UPDATE taps SET attempts = ?, last_sent_at = ?, next_attempt_at = ?
+         WHERE id = ? AND settled = 0 AND rejected = 0`,
     );
     this.conn.transaction(() => {
       for (const id of ids) {
@@ -200,7 +205,9 @@ export class TapStore {
 
   /** Marks the named taps settled; returns how many were newly settled (unknown or settled ids are ignored). */
   markSettled(ids: readonly string[], nowMs: number): number {
-    const upd = this.conn.prepare('UPDATE taps SET settled = 1, settled_at = ? WHERE id = ? AND settled = 0');
+    const upd = this.conn.prepare(
+      'UPDATE taps SET settled = 1, settled_at = ? WHERE id = ? AND settled = 0 AND rejected = 0',
+    );
     let n = 0;
     this.conn.transaction(() => {
       for (const id of ids) n += upd.run(nowMs, id).changes;
@@ -209,9 +216,35 @@ export class TapStore {
     return n;
   }
 
+  /**
+   * Marks the named taps rejected by the backend (settlement-mqtt-v1 Amendment 1): kept, never
+   * sent again, never settled; purged like settled taps after the retention. Returns how many
+   * were newly rejected (unknown, settled or already rejected ids are ignored).
+   */
+  markRejected(taps: readonly { id: string; reason: string }[], nowMs: number): number {
+    const upd = this.conn.prepare(
+      `UPDATE taps SET rejected = 1, rejected_reason = ?, rejected_at = ?
+         WHERE id = ? AND settled = 0 AND rejected = 0`,
+    );
+    let n = 0;
+    this.conn.transaction(() => {
+      for (const t of taps) n += upd.run(t.reason, nowMs, t.id).changes;
+    })();
+    this.unsettledCount -= n;
+    this.rejectedCount += n;
+    return n;
+  }
+
+  /** Taps the backend rejected and the store still holds. */
+  get rejected(): number {
+    return this.rejectedCount;
+  }
+
   /** Makes every unsettled tap due now (after a reconnect: the broker may have lost what was in flight). */
   makeAllDue(): void {
-    this.conn.prepare('UPDATE taps SET next_attempt_at = 0 WHERE settled = 0 AND next_attempt_at > 0').run();
+    this.conn
+      .prepare('UPDATE taps SET next_attempt_at = 0 WHERE settled = 0 AND rejected = 0 AND next_attempt_at > 0')
+      .run();
   }
 
   /**
@@ -219,19 +252,20 @@ export class TapStore {
    * from the (settled, seqno) index; failed attempts are the most among the 100 oldest
    * unsettled taps (they are sent first, so they have been tried the most).
    */
-  backlog(): { unsettled: number; oldestAt: number | null; maxAttempts: number } {
+  backlog(): { unsettled: number; oldestAt: number | null; maxAttempts: number; rejected: number } {
     const r = this.conn
       .prepare(
         `SELECT min(at) AS oldestAt, coalesce(max(attempts), 0) AS maxAttempts
-           FROM (SELECT at, attempts FROM taps WHERE settled = 0 ORDER BY seqno LIMIT 100)`,
+           FROM (SELECT at, attempts FROM taps WHERE settled = 0 AND rejected = 0 ORDER BY seqno LIMIT 100)`,
       )
       .get() as { oldestAt: number | null; maxAttempts: number };
-    return { unsettled: this.unsettledCount, ...r };
+    return { unsettled: this.unsettledCount, ...r, rejected: this.rejectedCount };
   }
 
   /**
-   * Deletes settled taps settled before `olderThanMs`, keeping the most recent `keepRecent` taps
-   * whatever their age. Unsettled taps are never deleted. Returns the number deleted.
+   * Deletes settled taps settled before `olderThanMs` (and taps the backend rejected before it),
+   * keeping the most recent `keepRecent` taps whatever their age. Unsettled taps are never
+   * deleted. Returns the number deleted.
    */
   purgeSettled(olderThanMs: number, keepRecent: number): number {
     const floor = this.conn
@@ -242,8 +276,12 @@ export class TapStore {
     const n = this.conn
       .prepare('DELETE FROM taps WHERE settled = 1 AND settled_at < ? AND seqno < ?')
       .run(olderThanMs, floor).changes;
-    this.tapCount -= n;
-    return n;
+    const r = this.conn
+      .prepare('DELETE FROM taps WHERE rejected = 1 AND settled = 0 AND rejected_at < ? AND seqno < ?')
+      .run(olderThanMs, floor).changes;
+    this.tapCount -= n + r;
+    this.rejectedCount -= r;
+    return n + r;
   }
 
   /** Size of the database files on disk, bytes. */

@@ -1,11 +1,15 @@
 /**
  * `faregate backend --mqtt URL --db FILE` as a real process: settles and acks batches, logs JSON
- * lines (stdout is not a TTY), and stops cleanly with exit 0 on SIGTERM.
+ * lines (stdout is not a TTY), and stops cleanly with exit 0 on SIGTERM. On MQTT 5 it runs with
+ * `--ack-key` (the TEST-ONLY dev key): its acks are signed and verify under the pinned key set.
  */
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackendStore } from '../../src/backend/backendStore.ts';
+import { ACK_TYP } from '../../src/contract/settlement.ts';
+import { loadKeySetFile, verifyFlattenedJws } from '../../src/lists/jws.ts';
 import { FAREGATE_BIN, jsonLines, REPO_ROOT } from '../support/cli.ts';
+import { DEV_BACKEND_ACK_KEY, DEV_BACKEND_KEYS } from '../support/serviceProcess.ts';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.ts';
 import { FakeGate, makeBatch, tempDir, until } from './fakeGate.ts';
 
@@ -37,6 +41,7 @@ describe('faregate backend command', () => {
           protocol,
           '--client-id',
           `cli-${protocol}`,
+          ...(protocol === '5' ? ['--ack-key', DEV_BACKEND_ACK_KEY] : []),
         ],
         {
           cwd: REPO_ROOT,
@@ -57,7 +62,14 @@ describe('faregate backend command', () => {
         );
         const batch = makeBatch('gate-cli', 3);
         await gate.publish('gate-cli', batch);
-        expect((await gate.waitForAck(batch.batchId)).ack.tapIds).toEqual(batch.taps.map((t) => t.id));
+        const ack = await gate.waitForAck(batch.batchId);
+        expect(ack.ack.tapIds).toEqual(batch.taps.map((t) => t.id));
+        expect(ack.signed !== undefined).toBe(protocol === '5');
+        if (protocol === '5') {
+          const v = await verifyFlattenedJws(ack.raw, loadKeySetFile(DEV_BACKEND_KEYS), { typ: ACK_TYP });
+          expect(v.ok).toBe(true);
+          expect(ack.signed).toMatchObject({ deviceId: 'gate-cli', rejected: [] });
+        }
       } finally {
         await gate.close();
         child.kill('SIGTERM');

@@ -9,9 +9,11 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import {
   AckSchema,
+  SignedAckPayloadSchema,
   DEFAULT_TOPIC_PREFIX,
   topics,
   type Ack,
+  type SignedAckPayload,
   type TapBatch,
   type TapMessage,
 } from '../../src/contract/settlement.ts';
@@ -72,9 +74,19 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 export interface ReceivedAck {
   topic: string;
   deviceId: string;
+  /** The ack's batchId and tapIds (of a signed ack: its payload, read here without verifying). */
   ack: Ack;
   raw: string;
   receivedAt: number;
+  /** A signed ack (settlement-mqtt-v1 v1.1): its payload, unverified (a test verifies `raw`). */
+  signed?: SignedAckPayload;
+}
+
+function readAck(raw: string): { ack: Ack; signed?: SignedAckPayload } {
+  const json = JSON.parse(raw) as { protected?: unknown; payload?: unknown };
+  if (typeof json.protected !== 'string' || typeof json.payload !== 'string') return { ack: AckSchema.parse(json) };
+  const signed = SignedAckPayloadSchema.parse(JSON.parse(Buffer.from(json.payload, 'base64url').toString('utf8')));
+  return { ack: { batchId: signed.batchId, tapIds: signed.tapIds }, signed };
 }
 
 /** A fake gate: publishes batches (or anything) on `P/gates/D/taps`, collects every ack on `P/gates/+/acks`. */
@@ -87,7 +99,7 @@ export class FakeGate {
     client.on('message', (topic, payload) => {
       const raw = payload.toString('utf8');
       const deviceId = topic.split('/').at(-2) ?? '';
-      const a: ReceivedAck = { topic, deviceId, ack: AckSchema.parse(JSON.parse(raw)), raw, receivedAt: Date.now() };
+      const a: ReceivedAck = { topic, deviceId, ...readAck(raw), raw, receivedAt: Date.now() };
       this.acks.push(a);
       this.onAck?.(a);
     });

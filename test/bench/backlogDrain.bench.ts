@@ -40,6 +40,7 @@ import { TapStore } from '../../src/store/tapStore.ts';
 import { uuidv7 } from '../../src/store/uuidv7.ts';
 import { FAREGATE_BIN, REPO_ROOT } from '../support/cli.ts';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.ts';
+import { DEV_BACKEND_ACK_KEY, DEV_BACKEND_KEYS } from '../support/serviceProcess.ts';
 import { benchConfig, benchTempDir, NoopGate, removeTempDir, RiderPool, sleep } from './benchSupport.ts';
 import {
   hrnow,
@@ -212,7 +213,20 @@ async function startBackend(url: string, dbFile: string, logFile: string, client
   const fd = openSync(logFile, 'a');
   const child = spawn(
     process.execPath,
-    [FAREGATE_BIN, 'backend', '--mqtt', url, '--db', dbFile, '--client-id', clientId, '--log-level', 'info'],
+    [
+      FAREGATE_BIN,
+      'backend',
+      '--mqtt',
+      url,
+      '--db',
+      dbFile,
+      '--client-id',
+      clientId,
+      '--log-level',
+      'info',
+      '--ack-key',
+      DEV_BACKEND_ACK_KEY,
+    ], // signed acks (settlement-mqtt-v1 v1.1), the TEST-ONLY dev key
     {
       cwd: REPO_ROOT,
       stdio: ['ignore', fd, fd],
@@ -353,7 +367,7 @@ async function drainAt(
     progress(o.quiet, `backlogDrain @${rate}/s: draining ${o.taps} taps ...`);
     svc = serviceFor(dataDir, pool, {
       mqtt: { url: broker.url, clientId: `bench-validator-${rate}` },
-      settlement: { maxTapsPerSecond: rate },
+      settlement: { maxTapsPerSecond: rate, backendKeys: DEV_BACKEND_KEYS },
     });
     const up = svc.uploader!;
     const calls = timeStoreCalls(svc);

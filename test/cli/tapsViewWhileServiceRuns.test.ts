@@ -113,6 +113,7 @@ describe('taps and events while the service runs', () => {
       unsettled: 40,
       settled: 0,
       rejected: 1,
+      backendRejected: 0,
     });
     expect((await runFaregate(['events', '--data-dir', dataDir])).code).toBe(0);
     expect(readdirSync(dataDir).sort()).toEqual(before);

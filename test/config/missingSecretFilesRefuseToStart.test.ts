@@ -7,6 +7,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { BACKEND_KEYS_REQUIRED } from '../../src/settlement/ackKeys.ts';
 import { REPO_ROOT, runFaregate } from '../support/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'faregate-secret-files-'));
@@ -45,6 +46,8 @@ describe('settings files read at start', () => {
       `  - mqtt.passwordFile: ${join(dir, 'nope.txt')}: file not found`,
       `  - mqtt.tls.ca: ${join(dir, 'ca.pem')}: file not found`,
       `  - mqtt.tls.cert: ${join(dir, 'certs')} is a folder, not a file`,
+      // A validator with mqtt insists on signed acks (settlement-mqtt-v1 Amendment 1).
+      `  - ${BACKEND_KEYS_REQUIRED}`,
     ]);
     expect(r.stderr).not.toMatch(/at .*\.js:\d+/); // no stack trace
   });

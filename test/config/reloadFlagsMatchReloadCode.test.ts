@@ -54,6 +54,7 @@ function base(): Record<string, unknown> {
     },
     commands: { operatorKeys: 'ops-a.json' },
     group: { id: 'station-1', keys: 'ops-a.json', signingKey: 'gate-key.json', maxQueued: 100 },
+    settlement: { backendKeys: 'backend-keys-a.json' },
     health: { httpPort: 8081 },
   };
 }
@@ -80,6 +81,7 @@ const SPECIAL: Record<string, (raw: Record<string, unknown>) => void> = {
   'trust.file': (raw) => set(raw, 'trust.file', 'trust-b.json'),
   'deny.file': (raw) => set(raw, 'deny.file', 'deny-b.json'),
   'commands.operatorKeys': (raw) => set(raw, 'commands.operatorKeys', 'ops-b.json'),
+  'settlement.backendKeys': (raw) => set(raw, 'settlement.backendKeys', 'backend-keys-b.json'),
   'lists.rootKeys': (raw) => set(raw, 'lists.rootKeys', 'roots-b.json'),
   'mqtt.url': (raw) => set(raw, 'mqtt.url', 'mqtt://127.0.0.1:1884'),
   'fare.currency': (raw) => set(raw, 'fare.currency', 'EUR'),

@@ -156,10 +156,13 @@ describe('docker-compose.yml', () => {
     const devMounts = Object.entries(s).flatMap(([name, svc]) =>
       (svc.volumes ?? []).filter((v) => v.includes('config/dev')).map((v) => [name, v] as const),
     );
-    expect(new Set(devMounts.map(([name]) => name))).toEqual(new Set(['validator', 'simulator']));
+    expect(new Set(devMounts.map(([name]) => name))).toEqual(new Set(['backend', 'validator', 'simulator']));
     for (const [, v] of devMounts) expect(v).toMatch(/:ro$/);
-    // The validator gets the public lists, never the issuer's private key.
+    // The validator gets the public lists (and the public backend key set), never a private key.
     for (const v of s.validator!.volumes!) expect(v).not.toMatch(/issuer|jwk/);
+    // The backend gets only the TEST-ONLY ack signing key (signed acks), never the issuer key.
+    const backendDev = devMounts.filter(([name]) => name === 'backend').map(([, v]) => v);
+    expect(backendDev).toEqual([expect.stringMatching(/^\.\/config\/dev\/backend-ack-TEST-ONLY\.jwk\.json:/)]);
   });
 
   it('runs compiled JavaScript (tsx is a dev dependency, not in the image)', () => {

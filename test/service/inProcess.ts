@@ -17,6 +17,7 @@ import type { Logger } from '../../src/platform/logger.ts';
 import type { ByteTransport } from '../../src/scanner/types.ts';
 import { ValidatorService } from '../../src/service/validatorService.ts';
 import { captureLogger } from '../support/captureLogger.ts';
+import { devAckKey, signAck, type AckSigningKey } from '../support/independentBackend.ts';
 import { MemoryBroker, MemoryMqttLink } from '../support/memoryMqtt.ts';
 import { makeRider, type TestRider } from '../support/riders.ts';
 import { busSettings } from '../support/serviceProcess.ts';
@@ -111,11 +112,15 @@ export class MemoryBackend {
   acksSent = 0;
   acksDropped = 0;
   malformedSent = 0;
-  readonly sentAcks: { batchId: string; tapIds: string[] }[] = [];
+  readonly sentAcks: { batchId: string; tapIds: string[]; payload: string }[] = [];
+  /** Tap ids to put in `rejected` instead of `tapIds` (signed acks only). */
+  readonly reject = new Set<string>();
 
+  /** `signer`: signed acks (settlement-mqtt-v1 Amendment 1) with that key; absent: v1 acks. */
   constructor(
     private readonly broker: MemoryBroker,
     private readonly link: MemoryMqttLink,
+    readonly signer?: AckSigningKey,
   ) {
     broker.watch(link.topics.taps, (payload) => this.onBatch(payload));
   }
@@ -141,8 +146,13 @@ export class MemoryBackend {
       this.acksDropped++;
       return;
     }
-    const ack = { batchId: batch.batchId, tapIds: batch.taps.map((t) => t.id) };
-    this.sentAcks.push(ack);
+    const ids = batch.taps.map((t) => t.id);
+    const tapIds = this.signer ? ids.filter((id) => !this.reject.has(id)) : ids;
+    const rejected = ids.filter((id) => this.signer && this.reject.has(id)).map((id) => ({ id, reason: 'test' }));
+    const body = { batchId: batch.batchId, deviceId: batch.deviceId, at: Date.now(), tapIds, rejected };
+    const v1 = JSON.stringify({ batchId: batch.batchId, tapIds });
+    const ack = this.signer ? signAck(body, this.signer) : v1;
+    this.sentAcks.push({ batchId: batch.batchId, tapIds, payload: ack });
     // Acks arrive asynchronously, as from a broker.
     setImmediate(() => {
       for (let i = 0; i < this.faults.copies; i++) {
@@ -161,7 +171,7 @@ export class MemoryBackend {
   /** Replays an ack sent earlier (an old retained or re-delivered message). */
   replay(i: number): void {
     const a = this.sentAcks[i];
-    if (a) this.broker.inject(this.link.topics.acks, a);
+    if (a) this.broker.inject(this.link.topics.acks, a.payload);
   }
 }
 
@@ -221,7 +231,8 @@ export function inProcess(
     gateDriver: o.gateDriver ?? gate,
     mqtt: (m) => (link = new MemoryMqttLink(broker, m.deviceId, m.statusFields, m.cfg.topicPrefix)),
   });
-  const backend = link && o.backend !== false ? new MemoryBackend(broker, link) : undefined;
+  const signer = config.settlement.backendKeys ? devAckKey() : undefined;
+  const backend = link && o.backend !== false ? new MemoryBackend(broker, link, signer) : undefined;
   const riders: TestRider[] = [];
   return {
     svc,

@@ -28,7 +28,7 @@ function sources(over: Partial<StatusSources> = {}): StatusSources {
     trustKeys: () => 2,
     denyEntries: () => 7,
     gate: () => ({ delivered: 8, failed: 0, timedOut: 0, dropped: 0 }),
-    backlog: () => ({ unsettled: 3, oldestUnsettledAgeSec: 40, maxAttempts: 1 }),
+    backlog: () => ({ unsettled: 3, oldestUnsettledAgeSec: 40, maxAttempts: 1, rejected: 0 }),
     alarms: () => [{ alarm: 'backlog_count', value: 3, threshold: 2, since: 1 }],
     listAlarms: () => ['lists_stale'],
     mqtt: () => ({ configured: true, connected: true }),
@@ -57,7 +57,7 @@ describe('the status model', () => {
       place: 'central',
       direction: 'in',
       scanner: 'up',
-      backlog: { unsettled: 3, oldestUnsettledAgeSec: 40, maxAttempts: 1 },
+      backlog: { unsettled: 3, oldestUnsettledAgeSec: 40, maxAttempts: 1, rejected: 0 },
       alarms: ['backlog_count', 'lists_stale'],
       lists: { trustKeys: 2, denyEntries: 7 },
       freePass: false,
@@ -91,7 +91,7 @@ describe('the status model', () => {
   it('reads each source once per build', () => {
     let reads = 0;
     const m = buildStatus(
-      sources({ backlog: () => (reads++, { unsettled: 0, oldestUnsettledAgeSec: null, maxAttempts: 0 }) }),
+      sources({ backlog: () => (reads++, { unsettled: 0, oldestUnsettledAgeSec: null, maxAttempts: 0, rejected: 0 }) }),
     );
     retainedStatus(m);
     serviceStatus(m);

@@ -19,7 +19,7 @@ afterEach(async () => {
 
 describe('lost, duplicated and malformed acks', () => {
   it('lose no tap, settle none twice, and do not disturb the validator', async () => {
-    r = inProcess({ mqtt: true, settings: { settlement: { batchSize: 10 } } });
+    r = inProcess({ mqtt: true, settings: { settlement: { batchSize: 10, acceptUnsignedAcks: true } } });
     const { svc, backend, clock, log } = r;
     Object.assign(backend!.faults, { dropFirst: 3, copies: 3, malformedBefore: true });
     await svc.start();

@@ -78,7 +78,7 @@ describe('Telemetry', () => {
     ).toEqual(['backlog_age', 'backlog_count', 'store_near_limit', 'upload_failing']);
     // The backlog change itself, and each alarm cleared (the status publisher rate-limits them).
     expect(changes()).toBe(afterRaise + 5);
-    expect(t.backlog).toEqual({ unsettled: 0, oldestUnsettledAgeSec: null, maxAttempts: 0 });
+    expect(t.backlog).toEqual({ unsettled: 0, oldestUnsettledAgeSec: null, maxAttempts: 0, rejected: 0 });
   });
 
   it('asks for a status publish when the unsettled count or attempts change, not when only the age grows', () => {

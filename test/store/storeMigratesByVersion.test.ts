@@ -126,7 +126,7 @@ describe('the validator store', () => {
     storeAt(file).close();
     expect(tables(file)).toEqual(['command_ids', 'events', 'gate_modes', 'taps']);
     expect(versionOf(file)).toBe(TAP_STORE_MIGRATIONS.at(-1)!.version);
-    expect(versionOf(file)).toBe(2);
+    expect(versionOf(file)).toBe(3);
   });
 
   it('a store written before migrations (schema 1) keeps its taps and events and gains the step-2 tables', () => {
@@ -153,7 +153,7 @@ describe('the validator store', () => {
     expect(s.counts()).toEqual({ taps: 1, unsettled: 1, events: 1 });
     s.close();
     expect(tables(file)).toEqual(['command_ids', 'events', 'gate_modes', 'taps']);
-    expect(versionOf(file)).toBe(2);
+    expect(versionOf(file)).toBe(3);
   });
 
   it('a schema-1 store where the gate modes and the command ledger created their own tables keeps their rows', () => {
@@ -172,14 +172,14 @@ describe('the validator store', () => {
     ]);
     expect(after.prepare('SELECT id, cmd FROM command_ids').all()).toEqual([{ id: 'cmd-1', cmd: 'set_mode' }]);
     after.close();
-    expect(versionOf(file)).toBe(2);
+    expect(versionOf(file)).toBe(3);
   });
 
   it('opening a current store again changes nothing', () => {
     const file = join(dir, 'faregate.sqlite');
     storeAt(file).close();
     const db = new Database(file);
-    expect(migrate(db, TAP_STORE_MIGRATIONS, file)).toEqual({ from: 2, to: 2, applied: [] });
+    expect(migrate(db, TAP_STORE_MIGRATIONS, file)).toEqual({ from: 3, to: 3, applied: [] });
     db.close();
   });
 
@@ -198,7 +198,7 @@ describe('the validator store', () => {
     expect(error).toBeInstanceOf(FaregateError);
     expect((error as FaregateError).code).toBe('STORE_SCHEMA_NEWER');
     expect((error as FaregateError).tag).toBe('FG-203');
-    expect((error as FaregateError).message).toBe(`store ${file} has schema 9, newer than this program (2)`);
+    expect((error as FaregateError).message).toBe(`store ${file} has schema 9, newer than this program (3)`);
     expect(versionOf(file)).toBe(9);
     expect(tables(file)).toEqual(['events', 'taps']);
   });

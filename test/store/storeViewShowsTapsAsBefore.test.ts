@@ -47,13 +47,15 @@ it('shows each tap with the fields and order faregate taps --json has always pri
   const reader = StoreReader.open(dir);
   const view = reader.taps({ limit: 10, unsettledOnly: false });
   reader.close();
-  expect(view.counts).toEqual({ total: 2, unsettled: 1, settled: 1, rejected: 0 });
+  expect(view.counts).toEqual({ total: 2, unsettled: 1, settled: 1, rejected: 0, backendRejected: 0 });
   expect(view.taps.map((t) => JSON.stringify(t))).toEqual([
     '{"id":"t-2","at":1700000000002,"mode":"bus","place":"route-42","direction":"board","sub":"ab","cti":"cd",' +
       '"codeId":"0123456789abcdef0123456789abcdef","profile":1,"fare":100,"currency":"CNY","flags":["stale_lists"],' +
-      '"settled":true,"settledAt":1700000000600,"attempts":1}',
+      '"settled":true,"settledAt":1700000000600,"attempts":1,' +
+      // Added by settlement-mqtt-v1 Amendment 1, after every field printed before.
+      '"state":"settled","rejectedReason":null,"rejectedAt":null}',
     '{"id":"t-1","at":1700000000001,"mode":"bus","place":"route-42","direction":"board","sub":"ab","cti":"cd",' +
       '"codeId":"0123456789abcdef0123456789abcdef","profile":1,"fare":null,"currency":"CNY","flags":[],' +
-      '"settled":false,"settledAt":null,"attempts":0}',
+      '"settled":false,"settledAt":null,"attempts":0,"state":"unsettled","rejectedReason":null,"rejectedAt":null}',
   ]);
 });

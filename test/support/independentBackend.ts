@@ -3,7 +3,11 @@
  * (docs/spec/settlement-mqtt-v1.md), never from src/backend: a plain mqtt.js client that
  * subscribes to `P/gates/+/taps` at QoS 1, parses tap batches with plain JSON (no project code,
  * no project schemas), treats the tap `id` as the idempotency key and acknowledges on
- * `P/gates/D/acks` at QoS 1 with `{"batchId", "tapIds"}`.
+ * `P/gates/D/acks` at QoS 1 with `{"batchId", "tapIds"}` (v1), or, with a signing key (the
+ * default: the TEST-ONLY dev backend key), with a signed ack of Amendment 1 (v1.1): a flattened
+ * JWS (`alg` EdDSA or ES256, `kid`, `typ` faregate-ack+json) over
+ * `{"batchId", "deviceId", "at", "tapIds", "rejected"}`, signed here with node:crypto only; an id
+ * it already holds with different content is `rejected` (`duplicate_id_conflict`), not acked.
  *
  * What it records, for exactly-once checks:
  * - `receipts`: tap id → how many times it arrived (at least once: duplicates are allowed);
@@ -17,8 +21,42 @@
  * unknown ids to acks, stop acking; plus `sendRaw`, `sendMalformedAcks`, `sendUnknownAck`,
  * `replayOldAck`, and `goOffline` / `comeBack` (ends the client; the same client id returns).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createPrivateKey, randomBytes, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
+
+/** An ack signing key: a private JWK (kid, alg EdDSA or ES256). */
+export interface AckSigningKey {
+  kid: string;
+  alg: 'EdDSA' | 'ES256';
+  key: KeyObject;
+}
+
+/** The TEST-ONLY development backend key of config/dev (its public part: config/dev/backend-keys.json). */
+export function devAckKey(): AckSigningKey {
+  const file = join(import.meta.dirname, '../../config/dev/backend-ack-TEST-ONLY.jwk.json');
+  return ackKeyFromJwk(JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>);
+}
+
+export function ackKeyFromJwk(jwk: Record<string, string>): AckSigningKey {
+  const alg = jwk.crv === 'Ed25519' ? 'EdDSA' : 'ES256';
+  return { kid: jwk.kid!, alg, key: createPrivateKey({ key: jwk, format: 'jwk' }) };
+}
+
+/**
+ * A signed ack (settlement-mqtt-v1 Amendment 1) in the flattened JWS JSON serialization (RFC 7515
+ * §7.2.2), by hand: `header` members are added to the protected header (a test can put `crit` there).
+ */
+export function signAck(payload: unknown, k: AckSigningKey, header: Record<string, unknown> = {}): string {
+  const b64u = (b: Buffer | string) => Buffer.from(b).toString('base64url');
+  const p = b64u(JSON.stringify({ alg: k.alg, kid: k.kid, typ: 'faregate-ack+json', ...header }));
+  const pl = b64u(JSON.stringify(payload));
+  const input = Buffer.from(`${p}.${pl}`, 'ascii');
+  const sig =
+    k.alg === 'EdDSA' ? sign(null, input, k.key) : sign('sha256', input, { key: k.key, dsaEncoding: 'ieee-p1363' });
+  return JSON.stringify({ protected: p, payload: pl, signature: b64u(sig) });
+}
 
 export interface BackendFaults {
   /** Do not send the first N acks (the batches are settled, the validator never hears of it). */
@@ -48,6 +86,8 @@ export interface IndependentBackendOptions {
   persistentSession?: boolean;
   reconnectPeriodMs?: number;
   faults?: Partial<BackendFaults>;
+  /** The ack signing key; default the dev key; false: v1 acks (unsigned). */
+  signingKey?: AckSigningKey | false;
 }
 
 export interface Settlement {
@@ -266,10 +306,35 @@ export class IndependentBackend {
         if (codeId !== undefined) this.settledByCode.set(codeId, [...(this.settledByCode.get(codeId) ?? []), id]);
       }
     }
-    this.ack(deviceId, { batchId: b.batchId, tapIds: b.taps.map((t) => t.id as string) });
+    const ids = [...new Set(b.taps.map((t) => t.id as string))];
+    // Signed (v1.1): an id held with different content is rejected; v1 acks name every id.
+    const conflicting = this.signer ? new Set(ids.filter((id) => this.conflicts.includes(id))) : new Set<string>();
+    const tapIds = ids.filter((id) => !conflicting.has(id));
+    const rejected = [...conflicting].map((id) => ({ id, reason: 'duplicate_id_conflict' }));
+    this.ack(deviceId, { batchId: b.batchId, tapIds, rejected });
   }
 
-  private ack(deviceId: string, ack: { batchId: string; tapIds: string[] }): void {
+  /** The ack signing key in use (undefined: v1 acks). */
+  get signer(): AckSigningKey | undefined {
+    return this.opts.signingKey === false ? undefined : (this.key ??= this.opts.signingKey ?? devAckKey());
+  }
+  private key: AckSigningKey | undefined;
+
+  /** The ack payload as sent: a signed ack (v1.1) or a v1 ack. */
+  ackPayload(
+    deviceId: string,
+    ack: { batchId: string; tapIds: string[]; rejected?: { id: string; reason: string }[] },
+  ): string {
+    const s = this.signer;
+    if (!s) return JSON.stringify({ batchId: ack.batchId, tapIds: ack.tapIds });
+    const body = { batchId: ack.batchId, deviceId, at: Date.now(), tapIds: ack.tapIds, rejected: ack.rejected ?? [] };
+    return signAck(body, s);
+  }
+
+  private ack(
+    deviceId: string,
+    ack: { batchId: string; tapIds: string[]; rejected: { id: string; reason: string }[] },
+  ): void {
     const f = this.faults;
     if (!f.acking) {
       this.counters.acksUnsent++;
@@ -292,7 +357,7 @@ export class IndependentBackend {
         this.malformedIndex++;
         this.counters.malformedSent++;
       }
-      const payload = JSON.stringify({ batchId: ack.batchId, tapIds });
+      const payload = this.ackPayload(deviceId, { batchId: ack.batchId, tapIds, rejected: ack.rejected });
       for (let i = 0; i <= f.duplicateAcks; i++) {
         if (!this.client) return;
         this.client.publish(topic, payload, { qos: 1 });
@@ -329,7 +394,7 @@ export class IndependentBackend {
   sendUnknownAck(deviceId: string, ids = 5): void {
     this.sendRaw(
       deviceId,
-      JSON.stringify({ batchId: randomUUID(), tapIds: Array.from({ length: ids }, () => randomUUID()) }),
+      this.ackPayload(deviceId, { batchId: randomUUID(), tapIds: Array.from({ length: ids }, () => randomUUID()) }),
     );
   }
 

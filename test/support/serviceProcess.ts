@@ -11,6 +11,20 @@ export type LogLine = Record<string, unknown> & { msg?: string };
 
 export const DEV_TRUST = join(REPO_ROOT, 'config/dev/trust.json');
 export const DEV_DENY = join(REPO_ROOT, 'config/dev/deny.json');
+/** The TEST-ONLY backend ack keys (settlement-mqtt-v1 Amendment 1): the public set and the private JWK. */
+export const DEV_BACKEND_KEYS = join(REPO_ROOT, 'config/dev/backend-keys.json');
+export const DEV_BACKEND_ACK_KEY = join(REPO_ROOT, 'config/dev/backend-ack-TEST-ONLY.jwk.json');
+
+/**
+ * With `mqtt`, the settlement section pins the dev backend keys (signed acks) unless it says
+ * otherwise (its own `backendKeys`, or `acceptUnsignedAcks` for a test about v1 acks).
+ */
+export function withBackendKeys(extra: Record<string, unknown>): Record<string, unknown> {
+  if (!extra.mqtt) return extra;
+  const s = (extra.settlement ?? {}) as Record<string, unknown>;
+  if (s.backendKeys !== undefined || s.acceptUnsignedAcks === true) return extra;
+  return { ...extra, settlement: { ...s, backendKeys: DEV_BACKEND_KEYS } };
+}
 export const DEV_ISSUER = join(REPO_ROOT, 'config/dev/issuer-TEST-ONLY.jwk.json');
 
 /** Settings for a bus reader on `scannerPath`, storing in `dataDir`; `extra` is merged on top. */
@@ -31,7 +45,7 @@ export function busSettings(
     fare: { currency: 'CNY', bus: { adult: 200, child: 100, student: 100, senior: 0 } },
     gate: { driver: 'console' },
     log: { level: 'debug', format: 'json' },
-    ...extra,
+    ...withBackendKeys(extra),
   };
 }
 

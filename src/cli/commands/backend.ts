@@ -9,7 +9,9 @@ import { BackendStore, type Report } from '../../backend/backendStore.ts';
 import { DEFAULT_SHARED_GROUP, SettlementBackend, type BackendTlsOptions } from '../../backend/settlementBackend.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { createLogger } from '../../platform/pinoLogger.ts';
+import type { JwsSigner } from '../../lists/jws.ts';
 import { readText } from '../files.ts';
+import { loadJwk } from '../keyFiles.ts';
 import { table } from '../table.ts';
 import type { CliIo } from '../io.ts';
 import { BACKEND, BACKEND_REPORT } from '../spec/backend.ts';
@@ -47,6 +49,7 @@ const RunArgs = z
     key: z.string().min(1).optional(),
     servername: z.string().min(1).optional(),
     insecure: z.boolean().default(false),
+    'ack-key': z.string().min(1).optional(),
     'log-level': z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']),
   })
   .refine((a) => !(a['no-shared'] && a['shared-group'] !== undefined), {
@@ -88,6 +91,8 @@ export async function backendCommand(argv: string[], io: CliIo): Promise<number>
     if (a.servername !== undefined) tls.servername = a.servername;
   }
 
+  const ackSigner = a['ack-key'] !== undefined ? loadAckSigner(a['ack-key']) : undefined;
+
   const clientId =
     a['client-id'] ??
     `faregate-backend-${hostname()
@@ -110,6 +115,7 @@ export async function backendCommand(argv: string[], io: CliIo): Promise<number>
     ...(a.username !== undefined ? { username: a.username } : {}),
     ...(password !== undefined ? { password } : {}),
     ...(tls ? { tls } : {}),
+    ...(ackSigner ? { ackSigner } : {}),
     logger,
   });
   backend.on('error', (err) => logger.error({ err: err.message }, 'backend error'));
@@ -136,7 +142,13 @@ export async function backendCommand(argv: string[], io: CliIo): Promise<number>
     process.once('SIGTERM', onSignal);
   });
   logger.info(
-    { url: redactUrl(a.mqtt), db: a.db, subscription: backend.subscription, protocol: a.protocol },
+    {
+      url: redactUrl(a.mqtt),
+      db: a.db,
+      subscription: backend.subscription,
+      protocol: a.protocol,
+      acks: ackSigner ? `signed (kid ${ackSigner.kid})` : 'unsigned (v1)',
+    },
     'settlement backend starting',
   );
   try {
@@ -148,6 +160,13 @@ export async function backendCommand(argv: string[], io: CliIo): Promise<number>
     return 1;
   }
   return done;
+}
+
+/** The ack signing key: a private JWK (as `faregate keys generate --out` writes it); its `kid` is the JWS kid. */
+function loadAckSigner(file: string): JwsSigner {
+  const k = loadJwk(file, 'backend: --ack-key', true);
+  if (k.jwk.kid === undefined) throw new UsageError(`backend: --ack-key ${file}: the JWK needs a "kid"`);
+  return { alg: k.alg, kid: k.jwk.kid, privateKey: k.privateKey! };
 }
 
 function redactUrl(url: string): string {

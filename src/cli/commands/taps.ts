@@ -34,6 +34,7 @@ function settledText(t: TapView): string {
     // The time alone when settled the day of the tap (the usual case), else date and time.
     return `yes ${when.slice(0, 10) === utcTime(t.at).slice(0, 10) ? when.slice(11) : when}`;
   }
+  if (t.state === 'rejected') return `REJECTED ${t.rejectedReason ?? ''}`.trimEnd();
   return t.attempts > 0 ? `no (sent ${t.attempts}×)` : 'no';
 }
 
@@ -51,8 +52,10 @@ export async function tapsCommand(argv: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const c = view.counts;
+  const byBackend = c.backendRejected ? `, ${c.backendRejected} rejected by the backend` : '';
   await io.writeLine(
-    `${reader.file}: ${c.total} taps, ${c.unsettled} unsettled, ${c.settled} settled; ${c.rejected} rejected (faregate events)`,
+    `${reader.file}: ${c.total} taps, ${c.unsettled} unsettled, ${c.settled} settled${byBackend}; ` +
+      `${c.rejected} rejected (faregate events)`,
   );
   if (view.taps.length === 0) {
     await io.writeLine(a.unsettled ? 'no unsettled taps' : 'no taps');

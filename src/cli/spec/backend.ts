@@ -27,6 +27,11 @@ export const BACKEND: CommandSpec = {
     key: { type: 'string', value: 'FILE', help: 'client private key (PEM), with --cert' },
     servername: { type: 'string', value: 'NAME', help: 'TLS server name to check, when it differs from the URL host' },
     insecure,
+    'ack-key': {
+      type: 'string',
+      value: 'FILE',
+      help: 'private JWK (faregate keys generate) to sign acks with (settlement-mqtt-v1 v1.1); without it, v1 acks',
+    },
     'log-level': {
       type: 'string',
       value: 'LEVEL',
