@@ -18,6 +18,7 @@ import { ERROR_CODES, errorTag, type ErrorCode } from '../../src/errors/errorCod
 import { AREA_HUNDREDS, errorsMarkdown } from '../../src/errors/errorsDoc.ts';
 import { errorFields, errorMessage, FaregateError, systemErrorCode } from '../../src/errors/faregateError.ts';
 import { FramingOptionsError } from '../../src/scanner/framer.ts';
+import { latestVersion, TAP_STORE_MIGRATIONS } from '../../src/store/migrations.ts';
 import { TransportConfigError } from '../../src/scanner/createTransport.ts';
 import { NoStoreError } from '../../src/store/storeReader.ts';
 
@@ -95,7 +96,9 @@ describe('the command line', () => {
       db.close();
       const t = io();
       expect(await main(['taps', '--data-dir', dir], t.io)).toBe(1);
-      expect(t.err).toEqual([`faregate taps: failed: FG-203 store ${file} has schema 9, newer than this program (2)`]);
+      expect(t.err).toEqual([
+        `faregate taps: failed: FG-203 store ${file} has schema 9, newer than this program (${latestVersion(TAP_STORE_MIGRATIONS)})`,
+      ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
