@@ -297,6 +297,12 @@ export const MqttSchema = section(
       'Wait in milliseconds between two tries to reach the broker.',
       'restart',
     ),
+    worker: setting(
+      z.boolean().default(true),
+      'Run the broker connection in a worker thread: every message is received and parsed there, so a flood ' +
+        'or a 20 MB list never holds up a decision. false = on the main thread (uses a little less memory).',
+      'restart',
+    ),
   }),
   'The broker taps are settled through (settlement-mqtt-v1). Without this section taps stay in the local store, and remote commands and signed lists are off.',
 );

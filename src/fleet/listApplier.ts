@@ -129,7 +129,8 @@ export class ListApplier {
    */
   receive(type: ListType, doc: Uint8Array, source: ListSource, fileName?: string): Promise<ReceiveResult> {
     const max = this.deps.maxBytes?.[type];
-    if (max !== undefined && doc.byteLength > max) return Promise.resolve(this.oversized(type, doc, max, source));
+    if (max !== undefined && doc.byteLength > max)
+      return Promise.resolve(this.oversized(type, doc.byteLength, max, source));
     return new Promise<ReceiveResult>((resolve) => {
       const older = this.pending[type];
       if (older) {
@@ -173,11 +174,20 @@ export class ListApplier {
     await this.pool.close();
   }
 
-  private oversized(type: ListType, doc: Uint8Array, max: number, source: ListSource): ReceiveResult {
+  /**
+   * A message from the broker over its type's limit, dropped by the MQTT link where it was read
+   * (only its size is known): counted and reported as an oversized document.
+   */
+  oversizedMessage(type: ListType, bytes: number): void {
+    const max = this.deps.maxBytes?.[type];
+    if (max !== undefined) this.oversized(type, bytes, max, 'mqtt');
+  }
+
+  private oversized(type: ListType, bytes: number, max: number, source: ListSource): ReceiveResult {
     const s = this.held[type];
     s.oversized++;
-    const detail = `${doc.byteLength} bytes, over the ${max}-byte limit of lists.maxBytes.${type} (not parsed)`;
-    this.refusal(type, source, 'oversized', detail, undefined, { bytes: doc.byteLength, maxBytes: max });
+    const detail = `${bytes} bytes, over the ${max}-byte limit of lists.maxBytes.${type} (not parsed)`;
+    this.refusal(type, source, 'oversized', detail, undefined, { bytes, maxBytes: max });
     return { outcome: 'refused', reason: 'oversized', detail };
   }
 

@@ -102,6 +102,8 @@ export class ListSync {
           deps.link,
           (type, payload) => void this.receive(type, payload, 'mqtt'),
           (t) => held[t].version === 0 || held[t].waitingForSnapshot,
+          deps.cfg.maxBytes,
+          (type, bytes) => this.applier.oversizedMessage(type, bytes),
         )
       : undefined;
   }

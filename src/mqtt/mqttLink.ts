@@ -14,7 +14,7 @@ import { topics } from '../contract/settlement.ts';
 import { FaregateError, errorFields } from '../errors/faregateError.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { Component } from '../platform/component.ts';
-import type { MessageHandler, MqttLinkEvents, MqttPort } from './mqttPort.ts';
+import type { MessageHandler, MqttLinkEvents, MqttPort, SubscribeOptions } from './mqttPort.ts';
 
 export type { MessageHandler, MqttLinkEvents } from './mqttPort.ts';
 
@@ -22,6 +22,7 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> implements MqttPort, 
   readonly name = 'mqtt';
   private client: MqttClient | undefined;
   private readonly handlers = new Map<string, MessageHandler>();
+  private readonly limits = new Map<string, SubscribeOptions>();
   readonly topics: ReturnType<typeof topics>;
   private connectedFlag = false;
   private stopping = false;
@@ -34,6 +35,8 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> implements MqttPort, 
     /** The status fields beyond `online`, read at each (re)connect and on `publishStatus`. */
     private readonly statusFields: () => Record<string, unknown>,
     private readonly log: Logger,
+    /** Publish the online status at every (re)connect (false: the owner does, see threadedMqttLink.ts). */
+    private readonly statusOnConnect = true,
   ) {
     super();
     this.topics = topics(cfg.topicPrefix, deviceId);
@@ -63,6 +66,9 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> implements MqttPort, 
         retain: true,
       },
     };
+    // No `maximumPacketSize`: Mosquitto 2.0 counts a packet one byte short of MQTT 5's size and
+    // sends a message of exactly the limit + 1, which mqtt.js answers by closing the connection
+    // (and the broker re-sends it at every reconnect). Oversized lists are dropped in the link.
     if (c.protocolVersion === 5) o.properties = { sessionExpiryInterval: 7 * 86400 };
     if (c.username !== undefined) o.username = c.username;
     if (c.passwordFile !== undefined) o.password = readFileSync(c.passwordFile, 'utf8').replace(/\r?\n$/, '');
@@ -91,7 +97,7 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> implements MqttPort, 
         { url: this.cfg.url, sessionPresent: connack.sessionPresent, protocolVersion: this.cfg.protocolVersion },
         'mqtt connected',
       );
-      void this.publishStatus();
+      if (this.statusOnConnect) void this.publishStatus();
       // The broker keeps subscriptions in a persistent session, but a session left by an earlier
       // run may lack topics this run handles (new settings): subscribe to all on the first
       // connect, and again whenever the broker has no session.
@@ -117,6 +123,11 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> implements MqttPort, 
       const h = this.handlers.get(topic);
       if (!h) return;
       try {
+        const limit = this.limits.get(topic);
+        if (limit?.maxBytes !== undefined && payload.byteLength > limit.maxBytes) {
+          limit.oversized?.(topic, payload.byteLength);
+          return;
+        }
         h(topic, payload);
       } catch (e) {
         this.log.error({ topic, ...errorFields(e) }, 'message handler failed');
@@ -125,17 +136,23 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> implements MqttPort, 
   }
 
   /** Subscribes (QoS 1) to an exact topic; the handler must not throw (errors are logged). */
-  subscribe(topic: string, handler: MessageHandler): void {
+  subscribe(topic: string, handler: MessageHandler, opts?: SubscribeOptions): void {
     this.handlers.set(topic, handler);
+    if (opts) this.limits.set(topic, opts);
     if (this.client?.connected) this.client.subscribe(topic, { qos: 1 });
   }
 
   /** Publishes; resolves when the broker has it (QoS 1: PUBACK). Rejects when not connected. */
   async publish(topic: string, payload: unknown, opts: { qos: 0 | 1; retain?: boolean }): Promise<void> {
+    await this.publishText(topic, JSON.stringify(payload), opts);
+  }
+
+  /** Publishes a payload already serialised (the MQTT worker thread gets JSON text). */
+  async publishText(topic: string, text: string, opts: { qos: 0 | 1; retain?: boolean }): Promise<void> {
     const client = this.client;
     if (this.stopping) throw new FaregateError('MQTT_LINK_STOPPED', 'mqtt link stopped');
     if (!client || !this.connectedFlag) throw new FaregateError('MQTT_NOT_CONNECTED', 'mqtt not connected');
-    await client.publishAsync(topic, JSON.stringify(payload), { qos: opts.qos, retain: opts.retain ?? false });
+    await client.publishAsync(topic, text, { qos: opts.qos, retain: opts.retain ?? false });
   }
 
   /** Publishes the retained status now (e.g. when an alarm changes). Never throws. */

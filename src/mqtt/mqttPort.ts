@@ -8,6 +8,14 @@ import type { topics } from '../contract/settlement.ts';
 
 export type MessageHandler = (topic: string, payload: Buffer) => void;
 
+/** A size limit on one subscription, applied where the message was read (the MQTT worker thread). */
+export interface SubscribeOptions {
+  /** A payload over this many bytes is not delivered: `oversized` hears of it instead. */
+  maxBytes?: number;
+  /** Called (instead of the handler) with the size of a payload over `maxBytes`. */
+  oversized?: (topic: string, bytes: number) => void;
+}
+
 export interface MqttLinkEvents {
   connected: [sessionPresent: boolean];
   disconnected: [];
@@ -24,7 +32,7 @@ export interface MqttPort extends EventEmitter<MqttLinkEvents> {
   /** Publishes the clean offline status (with the last figures), then disconnects. Never throws. */
   stop(): Promise<void>;
   /** Subscribes (QoS 1) to an exact topic; the handler must not throw (errors are logged). */
-  subscribe(topic: string, handler: MessageHandler): void;
+  subscribe(topic: string, handler: MessageHandler, opts?: SubscribeOptions): void;
   /** Publishes; resolves when the broker has it (QoS 1: PUBACK). Rejects when not connected. */
   publish(topic: string, payload: unknown, opts: { qos: 0 | 1; retain?: boolean }): Promise<void>;
   /** Publishes the retained status now. Never throws. */

@@ -11,6 +11,7 @@ import { SerialGate } from '../gate/serialGate.ts';
 import type { GateDriver } from '../gate/types.ts';
 import { MqttLink } from '../mqtt/mqttLink.ts';
 import type { MqttPort } from '../mqtt/mqttPort.ts';
+import { ThreadedMqttLink } from '../mqtt/threadedMqttLink.ts';
 import type { Logger } from '../platform/logger.ts';
 import { createTransport } from '../scanner/createTransport.ts';
 import type { ByteTransport } from '../scanner/types.ts';
@@ -56,7 +57,11 @@ export const realGateDriver: Platform['gateDriver'] = (g, logger) =>
     ? new SerialGate({ path: g.path, baudRate: g.baudRate, commands: g.commands, lineEnding: g.lineEnding }, logger)
     : new ConsoleGate(logger);
 
-export const realMqtt: Platform['mqtt'] = (o) => new MqttLink(o.cfg, o.deviceId, o.statusFields, o.logger);
+/** mqtt.js in a worker thread (`mqtt.worker`, the default) or on this thread. */
+export const realMqtt: Platform['mqtt'] = (o) =>
+  o.cfg.worker
+    ? new ThreadedMqttLink(o.cfg, o.deviceId, o.statusFields, o.logger)
+    : new MqttLink(o.cfg, o.deviceId, o.statusFields, o.logger);
 
 /** The real platform: system clock, serial or TCP scanner, console or serial gate, SQLite, mqtt.js. */
 export function realPlatform(logger: Logger, configFile?: string): Platform {

@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { topics } from '../../src/contract/settlement.ts';
-import type { MessageHandler, MqttLinkEvents, MqttPort } from '../../src/mqtt/mqttPort.ts';
+import type { MessageHandler, MqttLinkEvents, MqttPort, SubscribeOptions } from '../../src/mqtt/mqttPort.ts';
 
 export interface Published {
   topic: string;
@@ -77,6 +77,7 @@ export class MemoryBroker {
 export class MemoryMqttLink extends EventEmitter<MqttLinkEvents> implements MqttPort {
   readonly topics: ReturnType<typeof topics>;
   private readonly handlers = new Map<string, MessageHandler>();
+  private readonly limits = new Map<string, SubscribeOptions>();
   private isConnected = false;
   /** Set to make every publish fail (a broker that refuses, a dropped connection mid-publish). */
   failPublishes = false;
@@ -137,12 +138,18 @@ export class MemoryMqttLink extends EventEmitter<MqttLinkEvents> implements Mqtt
     this.broker.deliver(this.topics.status, will, true, 'broker');
   }
 
-  subscribe(topic: string, handler: MessageHandler): void {
+  subscribe(topic: string, handler: MessageHandler, opts?: SubscribeOptions): void {
     this.handlers.set(topic, handler);
+    if (opts) this.limits.set(topic, opts);
     if (this.isConnected) this.broker.subscribe(topic, this);
   }
 
   receive(topic: string, payload: Buffer): void {
+    const limit = this.limits.get(topic);
+    if (limit?.maxBytes !== undefined && payload.byteLength > limit.maxBytes) {
+      limit.oversized?.(topic, payload.byteLength);
+      return;
+    }
     this.handlers.get(topic)?.(topic, payload);
   }
 

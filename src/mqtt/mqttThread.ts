@@ -1,0 +1,35 @@
+/**
+ * The messages between the main thread and the MQTT worker thread (src/mqtt/mqttWorker.ts,
+ * src/mqtt/threadedMqttLink.ts). The worker owns the connection: it receives and parses every
+ * MQTT packet, so the bytes of a flood or of a 20 MB list are read, parsed and allocated there,
+ * and reach the main thread as a transferred buffer (no copy, no fresh pages touched here).
+ */
+import type { MqttConfig } from '../config/schema.ts';
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+
+/** Given to the worker at spawn. */
+export interface MqttWorkerData {
+  cfg: MqttConfig;
+  deviceId: string;
+  /** Topics subscribed before the start (the link subscribes them at connect), with their size limit. */
+  topics: { topic: string; maxBytes?: number }[];
+  /** The status fields beyond `online` until a `stop` brings the last ones (the main thread publishes the status). */
+  statusFields: Record<string, unknown>;
+}
+
+export type ToWorker =
+  | { op: 'subscribe'; topic: string; maxBytes?: number }
+  | { op: 'publish'; id: number; topic: string; text: string; qos: 0 | 1; retain: boolean }
+  /** Publishes the clean offline status with these fields, disconnects, then answers `stopped`. */
+  | { op: 'stop'; statusFields: Record<string, unknown> };
+
+export type FromWorker =
+  | { ev: 'connected'; sessionPresent: boolean }
+  | { ev: 'disconnected' }
+  | { ev: 'message'; topic: string; payload: Uint8Array }
+  /** A payload over the subscription's maxBytes: dropped in the worker, only its size crosses. */
+  | { ev: 'oversized'; topic: string; bytes: number }
+  | { ev: 'published'; id: number; error?: { code?: string; message: string } }
+  | { ev: 'log'; level: LogLevel; obj: Record<string, unknown>; msg?: string }
+  | { ev: 'stopped' };

@@ -1,0 +1,96 @@
+/**
+ * Body of the MQTT worker thread: runs the MqttLink (src/mqtt/mqttLink.ts) unchanged and relays
+ * it to the main thread (src/mqtt/threadedMqttLink.ts): connection events, every message of a
+ * subscribed topic (its payload transferred, not copied), publish results and log records.
+ */
+import { setPriority } from 'node:os';
+import { isMarkedAsUntransferable, parentPort, workerData } from 'node:worker_threads';
+import { FaregateError } from '../errors/faregateError.ts';
+import type { Logger } from '../platform/logger.ts';
+import { MqttLink } from './mqttLink.ts';
+import type { FromWorker, LogLevel, MqttWorkerData, ToWorker } from './mqttThread.ts';
+
+/**
+ * Nice value of this thread: below the main thread (a decision is never queued behind parsing a
+ * flood), above the list worker (19). On Linux the nice value is per thread (pid 0 = this one).
+ */
+const MQTT_THREAD_NICE = 10;
+
+try {
+  setPriority(0, MQTT_THREAD_NICE);
+} catch {
+  // not allowed here: the normal priority
+}
+
+const port = parentPort!;
+const data = workerData as MqttWorkerData;
+const post = (m: FromWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
+
+function relayLogger(bindings: Record<string, unknown>): Logger {
+  const at =
+    (level: LogLevel) =>
+    (obj: object | string, msg?: string): void => {
+      const o = typeof obj === 'string' ? { ...bindings } : { ...bindings, ...(obj as Record<string, unknown>) };
+      const m = typeof obj === 'string' ? obj : msg;
+      try {
+        post({ ev: 'log', level, obj: o, ...(m !== undefined ? { msg: m } : {}) });
+      } catch {
+        // a field that cannot be cloned: send it as JSON text
+        post({ ev: 'log', level, obj: JSON.parse(JSON.stringify(o)) as Record<string, unknown>, msg: m ?? '' });
+      }
+    };
+  return {
+    trace: at('trace'),
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    fatal: at('fatal'),
+    child: (b) => relayLogger({ ...bindings, ...b }),
+  };
+}
+
+let statusFields = data.statusFields;
+const link = new MqttLink(data.cfg, data.deviceId, () => statusFields, relayLogger({}), false);
+
+/** The payload as a buffer of its own (transferable); a slice of a shared one is copied here. */
+function own(payload: Buffer): Uint8Array {
+  const b = payload.buffer;
+  const whole =
+    payload.byteOffset === 0 &&
+    payload.byteLength === b.byteLength &&
+    b instanceof ArrayBuffer &&
+    !isMarkedAsUntransferable(b);
+  return whole ? payload : new Uint8Array(payload);
+}
+
+const relay = (topic: string, payload: Buffer): void => {
+  const p = own(payload);
+  post({ ev: 'message', topic, payload: p }, [p.buffer as ArrayBuffer]);
+};
+
+const oversized = (topic: string, bytes: number): void => post({ ev: 'oversized', topic, bytes });
+const subscribe = (topic: string, maxBytes: number | undefined): void =>
+  link.subscribe(topic, relay, maxBytes !== undefined ? { maxBytes, oversized } : undefined);
+
+for (const t of data.topics) subscribe(t.topic, t.maxBytes);
+link.on('connected', (sessionPresent) => post({ ev: 'connected', sessionPresent }));
+link.on('disconnected', () => post({ ev: 'disconnected' }));
+
+port.on('message', (m: ToWorker) => {
+  if (m.op === 'subscribe') subscribe(m.topic, m.maxBytes);
+  else if (m.op === 'publish') {
+    link.publishText(m.topic, m.text, { qos: m.qos, retain: m.retain }).then(
+      () => post({ ev: 'published', id: m.id }),
+      (e: unknown) => {
+        const code = e instanceof FaregateError ? { code: e.code } : {};
+        post({ ev: 'published', id: m.id, error: { ...code, message: e instanceof Error ? e.message : String(e) } });
+      },
+    );
+  } else if (m.op === 'stop') {
+    statusFields = m.statusFields;
+    void link.stop().finally(() => post({ ev: 'stopped' }));
+  }
+});
+
+link.start();
