@@ -60,6 +60,29 @@ export interface ReplayShareStats {
 /** Where merged entries are kept for the next start (src/store/groupAccepts.ts). */
 export interface MergedEntrySink {
   record(e: { codeId: string; sub: string; at: number; fromGate: string }): void;
+  /** Entries written to the store. */
+  readonly written: number;
+  /** Entries not written (a full queue, a failed write). */
+  readonly dropped: number;
+}
+
+/** The replay-sharing figures of the status (`group`; docs/replay-sharing.md "In the status"). */
+export interface ReplayShareStatus {
+  /** `group.id`. */
+  id: string;
+  announced: number;
+  queued: number;
+  droppedQueued: number;
+  heard: number;
+  merged: number;
+  known: number;
+  /** Refused announcements by reason (only reasons seen). */
+  refused: Partial<Record<ShareRefusal, number>>;
+  /** Merged entries written to the store for the next start, and those that could not be. */
+  kept: number;
+  notKept: number;
+  /** Each other gate of the group (by device id): when it was last heard (Unix ms), null if never. */
+  lastHeardAt: Record<string, number | null>;
 }
 
 export interface ReplayShareDeps {
@@ -114,13 +137,29 @@ export class ReplayShare implements Component {
     this.topic = groupTopics(d.topicPrefix, d.groupId).accepts;
   }
 
-  get groupId(): string {
-    return this.d.groupId;
-  }
-
   /** The other gates of the group (the key set's kids but this gate's), sorted. */
   get peers(): string[] {
     return [...this.d.keys.keys()].filter((k) => k !== this.d.deviceId).sort();
+  }
+
+  /** The figures for the status model (a copy). */
+  status(): ReplayShareStatus {
+    const s = this.stats;
+    const lastHeardAt: Record<string, number | null> = {};
+    for (const peer of this.peers) lastHeardAt[peer] = s.lastHeardAt[peer] ?? null;
+    return {
+      id: this.d.groupId,
+      announced: s.announced,
+      queued: s.queued,
+      droppedQueued: s.droppedQueued,
+      heard: s.heard,
+      merged: s.merged,
+      known: s.known,
+      refused: { ...s.refused },
+      kept: this.d.keep?.written ?? 0,
+      notKept: this.d.keep?.dropped ?? 0,
+      lastHeardAt,
+    };
   }
 
   start(): void {

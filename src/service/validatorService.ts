@@ -309,6 +309,7 @@ export class ValidatorService {
         ...(this.commands?.stats ?? { accepted: 0, refused: 0 }),
       }),
       memoryRss: () => process.memoryUsage().rss,
+      group: () => this.replayShare?.status(),
     });
   }
 
