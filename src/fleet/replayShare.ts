@@ -11,6 +11,8 @@
  * group's key of that kid, the payload's deviceId is the kid, it is not its own, and `at` lies
  * within the replay retention and not beyond the skew in the future. The broker cannot forge an
  * entry; a gate of the group (its key) can: that is the trust the group's key set expresses.
+ * Each merged entry is handed to `keep` (the tap store's `group_accepts`, written in batches off
+ * the decision's path), so a restart does not forget it.
  */
 import { readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
@@ -39,6 +41,8 @@ export type ShareRefusal =
 export interface ReplayShareStats {
   /** Announcements of this gate published. */
   announced: number;
+  /** Announcements received from the broker, this gate's own left out (verified or not). */
+  heard: number;
   /** Waiting for the broker. */
   queued: number;
   /** Dropped from a full queue (the others did not hear of these accepts). */
@@ -49,6 +53,36 @@ export interface ReplayShareStats {
   known: number;
   /** Refused announcements, by reason. */
   refused: Partial<Record<ShareRefusal, number>>;
+  /** When a verified announcement of each other gate of the group last arrived (Unix ms, local clock). */
+  lastHeardAt: Record<string, number>;
+}
+
+/** Where merged entries are kept for the next start (src/store/groupAccepts.ts). */
+export interface MergedEntrySink {
+  record(e: { codeId: string; sub: string; at: number; fromGate: string }): void;
+  /** Entries written to the store. */
+  readonly written: number;
+  /** Entries not written (a full queue, a failed write). */
+  readonly dropped: number;
+}
+
+/** The replay-sharing figures of the status (`group`; docs/replay-sharing.md "In the status"). */
+export interface ReplayShareStatus {
+  /** `group.id`. */
+  id: string;
+  announced: number;
+  queued: number;
+  droppedQueued: number;
+  heard: number;
+  merged: number;
+  known: number;
+  /** Refused announcements by reason (only reasons seen). */
+  refused: Partial<Record<ShareRefusal, number>>;
+  /** Merged entries written to the store for the next start, and those that could not be. */
+  kept: number;
+  notKept: number;
+  /** Each other gate of the group (by device id): when it was last heard (Unix ms), null if never. */
+  lastHeardAt: Record<string, number | null>;
 }
 
 export interface ReplayShareDeps {
@@ -68,6 +102,8 @@ export interface ReplayShareDeps {
   log: Logger;
   /** How long a publish may wait for the broker before it counts as failed (ms). */
   publishTimeoutMs?: number;
+  /** Keeps each merged entry for the next start (absent: held in memory only). */
+  keep?: MergedEntrySink;
 }
 
 /** An announcement is ~400 bytes; anything larger is refused before it is parsed. */
@@ -82,7 +118,16 @@ interface Pending {
 export class ReplayShare implements Component {
   readonly name = 'replay-share';
   readonly topic: string;
-  readonly stats: ReplayShareStats = { announced: 0, queued: 0, droppedQueued: 0, merged: 0, known: 0, refused: {} };
+  readonly stats: ReplayShareStats = {
+    announced: 0,
+    heard: 0,
+    queued: 0,
+    droppedQueued: 0,
+    merged: 0,
+    known: 0,
+    refused: {},
+    lastHeardAt: {},
+  };
   private queue: Pending[] = [];
   private stopped = true;
   private scheduled = false;
@@ -90,6 +135,31 @@ export class ReplayShare implements Component {
 
   constructor(private readonly d: ReplayShareDeps) {
     this.topic = groupTopics(d.topicPrefix, d.groupId).accepts;
+  }
+
+  /** The other gates of the group (the key set's kids but this gate's), sorted. */
+  get peers(): string[] {
+    return [...this.d.keys.keys()].filter((k) => k !== this.d.deviceId).sort();
+  }
+
+  /** The figures for the status model (a copy). */
+  status(): ReplayShareStatus {
+    const s = this.stats;
+    const lastHeardAt: Record<string, number | null> = {};
+    for (const peer of this.peers) lastHeardAt[peer] = s.lastHeardAt[peer] ?? null;
+    return {
+      id: this.d.groupId,
+      announced: s.announced,
+      queued: s.queued,
+      droppedQueued: s.droppedQueued,
+      heard: s.heard,
+      merged: s.merged,
+      known: s.known,
+      refused: { ...s.refused },
+      kept: this.d.keep?.written ?? 0,
+      notKept: this.d.keep?.dropped ?? 0,
+      lastHeardAt,
+    };
   }
 
   start(): void {
@@ -172,6 +242,7 @@ export class ReplayShare implements Component {
   /** Verifies one announcement and merges it. Never rejects. Resolves to what became of it. */
   async receive(payload: Buffer): Promise<'merged' | 'known' | 'self' | ShareRefusal> {
     if (payload.length > MAX_ANNOUNCEMENT_BYTES) {
+      this.stats.heard++;
       this.refuse('malformed', `${payload.length} bytes (an announcement is < ${MAX_ANNOUNCEMENT_BYTES})`);
       return 'malformed';
     }
@@ -179,6 +250,7 @@ export class ReplayShare implements Component {
     // entry naming this gate could never be merged (deviceId must be the signer's kid, not ours).
     const claimed = unverifiedPayload(payload) as { deviceId?: unknown } | undefined;
     if (claimed?.deviceId === this.d.deviceId) return 'self';
+    this.stats.heard++;
     const nowMs = this.d.now();
     const nowSec = nowMs / 1000;
     const r = await verifyFlattenedJws(payload, this.d.keys, { typ: ACCEPT_TYP, nowSec, skewSec: this.d.skewSec });
@@ -188,6 +260,8 @@ export class ReplayShare implements Component {
     }
     const kid = r.key.kid;
     if (kid === this.d.deviceId) return 'self';
+    // Signed by that gate's key: it was heard (whatever the payload says next).
+    this.stats.lastHeardAt[kid] = nowMs;
     let a: AcceptAnnouncement;
     try {
       a = AcceptAnnouncementSchema.parse(JSON.parse(r.payload.toString('utf8')));
@@ -213,6 +287,7 @@ export class ReplayShare implements Component {
       return 'known';
     }
     this.stats.merged++;
+    this.d.keep?.record({ codeId: a.codeId, sub: a.sub, at: a.at, fromGate: kid });
     this.d.log.debug({ from: kid, codeId: a.codeId, sub: a.sub }, 'accept of the group merged');
     return 'merged';
   }

@@ -14,6 +14,9 @@
  *   clock is ahead; includes the network delay, normally a few ms). Metrics are never retained,
  *   so the offset is always from a live message. A retained status can be old, so it is not used.
  * - alarms: the latest of status `alarms`, metrics `alarms`, and alarm events raised/cleared.
+ * - ack trouble: acks the gate refused (metrics `upload.ackRefused`: unsigned, forged, replayed,
+ *   naming taps outside the batch) and taps the backend rejected (`backlog.rejected`, status or
+ *   metrics); either above 0 needs an operator's look.
  * - lists: the status field `lists` as sent (its shape belongs to the list sync); it counts as
  *   stale when any `stale: true` appears in it (up to 3 levels deep) or an alarm names lists.
  * - retained lists (only when asked: `faregate monitor --root-keys`): the check of the retained
@@ -53,7 +56,10 @@ export interface GateState {
   direction: string | null;
   /** `up`, `down`, `starting`, `stopped` as reported; null when unknown. */
   scanner: string | null;
-  backlog: { unsettled: number | null; oldestUnsettledAgeSec: number | null };
+  /** `rejected`: taps the backend rejected, kept by the gate (settlement-mqtt-v1 Amendment 1). */
+  backlog: { unsettled: number | null; oldestUnsettledAgeSec: number | null; rejected: number | null };
+  /** Acks the gate refused since it started (metrics `upload.ackRefused`); null until metrics say. */
+  ackRefused: number | null;
   /** The status `lists` field as received (shape owned by the list sync), or null. */
   lists: unknown;
   listsStale: boolean;
@@ -72,7 +78,7 @@ export interface GateState {
   metricsAgeSec: number | null;
   events: number;
   lastEvent: GateEvent | null;
-  /** Anything worth a colour: offline, alarms, stale lists, scanner down. */
+  /** Anything worth a colour: offline, alarms, stale lists, scanner down, refused acks, rejected taps. */
   attention: boolean;
 }
 
@@ -137,6 +143,11 @@ export function ratePerMinute(prev: MetricsSample, cur: MetricsSample): OutcomeC
   if (keys.some((k) => cur.counts[k] < prev.counts[k])) return null;
   const r = (k: (typeof keys)[number]) => round1(((cur.counts[k] - prev.counts[k]) * 60_000) / dt);
   return { accept: r('accept'), reject: r('reject'), ignore: r('ignore') };
+}
+
+/** Refused acks or rejected taps: something an operator must look at (forged acks, a backend refusing taps). */
+export function hasAckTrouble(g: Pick<GateState, 'ackRefused' | 'backlog'>): boolean {
+  return (g.ackRefused ?? 0) > 0 || (g.backlog.rejected ?? 0) > 0;
 }
 
 export class FleetModel {
@@ -215,7 +226,8 @@ export class FleetModel {
           place: null,
           direction: null,
           scanner: null,
-          backlog: { unsettled: null, oldestUnsettledAgeSec: null },
+          backlog: { unsettled: null, oldestUnsettledAgeSec: null, rejected: null },
+          ackRefused: null,
           lists: null,
           listsStale: false,
           alarms: [],
@@ -240,7 +252,12 @@ export class FleetModel {
   private backlog(e: Entry, v: unknown): void {
     const b = obj(v);
     if (!b) return;
-    e.state.backlog = { unsettled: num(b.unsettled), oldestUnsettledAgeSec: num(b.oldestUnsettledAgeSec) };
+    e.state.backlog = {
+      unsettled: num(b.unsettled),
+      oldestUnsettledAgeSec: num(b.oldestUnsettledAgeSec),
+      // An older gate's backlog has no `rejected`: the count last seen is kept.
+      rejected: num(b.rejected) ?? e.state.backlog.rejected,
+    };
   }
 
   private onStatus(e: Entry, b: Record<string, unknown>, now: number): void {
@@ -279,6 +296,7 @@ export class FleetModel {
     if (alarms) s.alarms = alarms;
     s.memoryRss = num(b.memoryRss) ?? s.memoryRss;
     s.uptimeSec = num(b.uptimeSec) ?? s.uptimeSec;
+    s.ackRefused = num(obj(b.upload)?.ackRefused) ?? s.ackRefused;
     // A gate that sends metrics is connected, whatever an older retained status said.
     if (s.online !== true) s.online = true;
     const c = counts(b.decisions);
@@ -315,7 +333,11 @@ export class FleetModel {
         const metricsAgeSec =
           state.lastMetricsAt === null ? null : Math.max(0, Math.round((now - state.lastMetricsAt) / 1000));
         const attention =
-          state.online === false || state.alarms.length > 0 || state.listsStale || state.scanner === 'down';
+          state.online === false ||
+          state.alarms.length > 0 ||
+          state.listsStale ||
+          state.scanner === 'down' ||
+          hasAckTrouble(state);
         return { ...state, backlog: { ...state.backlog }, alarms: [...state.alarms], metricsAgeSec, attention };
       })
       .sort((a, b) => a.deviceId.localeCompare(b.deviceId));

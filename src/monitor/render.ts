@@ -2,7 +2,7 @@
  * The fleet snapshot as terminal lines: one row per gate, problems highlighted (ANSI colour only
  * when asked, i.e. on a TTY). Pure: snapshot in, lines out.
  */
-import type { FleetSnapshot, GateState } from './fleetModel.ts';
+import { hasAckTrouble, type FleetSnapshot, type GateState } from './fleetModel.ts';
 import type { RetainedListCheck } from './retainedLists.ts';
 
 export interface RenderOptions {
@@ -68,6 +68,14 @@ function stateText(g: GateState): string {
   return g.online ? 'online' : 'OFFLINE';
 }
 
+/** Refused acks and rejected taps: `REFUSED 3 REJECTED 2`, `-` when neither. */
+export function acksText(g: Pick<GateState, 'ackRefused' | 'backlog'>): string {
+  const parts: string[] = [];
+  if ((g.ackRefused ?? 0) > 0) parts.push(`REFUSED ${g.ackRefused}`);
+  if ((g.backlog.rejected ?? 0) > 0) parts.push(`REJECTED ${g.backlog.rejected}`);
+  return parts.join(' ') || '-';
+}
+
 const perMin = (g: GateState) =>
   g.decisionsPerMinute
     ? `${g.decisionsPerMinute.accept}/${g.decisionsPerMinute.reject}/${g.decisionsPerMinute.ignore}`
@@ -81,6 +89,7 @@ export function renderFleet(s: FleetSnapshot, o: RenderOptions): string[] {
     'SCANNER',
     'BACKLOG',
     'OLDEST',
+    'ACKS',
     'ACC/REJ/IGN per min',
     'CLOCK',
     'MEM',
@@ -94,6 +103,7 @@ export function renderFleet(s: FleetSnapshot, o: RenderOptions): string[] {
     g.scanner ?? '-',
     g.backlog.unsettled === null ? '-' : String(g.backlog.unsettled),
     ageText(g.backlog.oldestUnsettledAgeSec),
+    acksText(g),
     perMin(g),
     offsetText(g.clockOffsetMs),
     bytesText(g.memoryRss),
@@ -105,8 +115,10 @@ export function renderFleet(s: FleetSnapshot, o: RenderOptions): string[] {
   const pad = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)));
   const online = s.gates.filter((g) => g.online === true).length;
   const alarmed = s.gates.filter((g) => g.alarms.length > 0).length;
+  const ackTrouble = s.gates.filter(hasAckTrouble).length;
   const lines = [
     `faregate monitor  ${new Date(s.at).toISOString()}  ${s.prefix}  gates ${s.gates.length}, online ${online}, with alarms ${alarmed}` +
+      (ackTrouble ? `, with ack trouble ${ackTrouble}` : '') +
       (s.malformed ? `, unreadable messages ${s.malformed}` : ''),
   ];
   const retained = s.retainedLists;
@@ -125,9 +137,10 @@ export function renderFleet(s: FleetSnapshot, o: RenderOptions): string[] {
     colourAt(1, g.online === false ? RED : g.online ? GREEN : YELLOW);
     if (g.scanner === 'down') colourAt(2, RED);
     else if (g.scanner !== 'up') colourAt(2, YELLOW);
-    if (g.listsStale) colourAt(9, YELLOW);
-    if (g.alarms.length) colourAt(10, RED);
-    if (g.clockOffsetMs !== null && Math.abs(g.clockOffsetMs) > 5000) colourAt(6, YELLOW);
+    if (hasAckTrouble(g)) colourAt(5, RED);
+    if (g.listsStale) colourAt(10, YELLOW);
+    if (g.alarms.length) colourAt(11, RED);
+    if (g.clockOffsetMs !== null && Math.abs(g.clockOffsetMs) > 5000) colourAt(7, YELLOW);
     lines.push(cells.join('  ').trimEnd());
   });
   if (s.gates.length === 0) lines.push(paint(GREY, '(no gates seen yet)'));

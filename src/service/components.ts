@@ -21,8 +21,10 @@ import type { GatePolicy } from '../policy/gatePolicy.ts';
 import { ScannerInput } from '../scanner/scannerInput.ts';
 import { Telemetry } from '../settlement/telemetry.ts';
 import { TapUploader, type AckOptions } from '../settlement/uploader.ts';
+import type { GroupAccepts } from '../store/groupAccepts.ts';
 import type { TapStore } from '../store/tapStore.ts';
 import { replayRetention } from '../token/params.ts';
+import type { ReplayMemory } from '../token/replayMemory.ts';
 import { RideCodeValidator } from '../token/validator.ts';
 import type { Component, HealthContribution } from '../platform/component.ts';
 import type { Platform } from './platform.ts';
@@ -139,7 +141,7 @@ export function makeListSync(
 export function makeReplayShare(
   config: Config,
   p: Platform,
-  d: { validator: RideCodeValidator; link: MqttPort | undefined },
+  d: { validator: RideCodeValidator; link: MqttPort | undefined; keep: GroupAccepts },
 ): { replayShare?: ReplayShare; problems: string[] } {
   const g = config.group;
   if (!g) return { problems: [] };
@@ -159,6 +161,7 @@ export function makeReplayShare(
     skewSec: d.validator.params.skew,
     maxQueued: g.maxQueued,
     log: p.logger.child({ component: 'replay-share' }),
+    keep: d.keep,
   });
   return { replayShare, problems: [] };
 }
@@ -187,6 +190,8 @@ export interface StoreComponentDeps {
   validator: RideCodeValidator;
   policy: GatePolicy;
   ledger: CommandLedger;
+  /** Accepts merged from the group, kept in the store (restored when `group` is configured). */
+  groupAccepts: GroupAccepts;
   config: Config;
   hasLink: boolean;
   now: () => number;
@@ -195,8 +200,8 @@ export interface StoreComponentDeps {
 
 /**
  * Opens the store and restores what outlives the process before anything reads a frame: the
- * replay memory (accepts within its retention), gate modes, metro entries, the command ledger.
- * Closed last.
+ * replay memory (accepts within its retention, this gate's and, with a group, those merged from
+ * the other gates), gate modes, metro entries, the command ledger. Closed last.
  */
 export function storeComponent(d: StoreComponentDeps): Component {
   return {
@@ -206,7 +211,9 @@ export function storeComponent(d: StoreComponentDeps): Component {
       store.open();
       const since = d.now() - replayRetention(validator.params) * 1000;
       const recent = store.acceptedSince(since);
-      for (const t of recent) validator.replay.remember(t.codeId, t.sub, t.at / 1000);
+      d.groupAccepts.open();
+      const heard = config.group ? d.groupAccepts.since(since, d.now()) : [];
+      restoreReplayMemory(validator.replay, recent, heard);
       // Modes (an evacuation survives a reboot) and metro entries are restored from the store too.
       const restoredEntries = policy.attach(store.database, d.now());
       d.ledger.attach(store.database);
@@ -224,15 +231,41 @@ export function storeComponent(d: StoreComponentDeps): Component {
           place: config.place,
           direction: config.direction,
           restoredAccepts: recent.length,
+          ...(config.group ? { restoredGroupAccepts: heard.length } : {}),
           trustKeys: validator.trustList.size,
         },
         'validator starting',
       );
     },
     stop() {
+      d.groupAccepts.close();
       d.store.close();
     },
   };
+}
+
+/**
+ * This gate's accepts (remembered) and those merged from its group (merged back) in the order
+ * of their acceptance times, as they were first entered: a code held by both stays a local one.
+ */
+export function restoreReplayMemory(
+  replay: ReplayMemory,
+  own: readonly { codeId: string; sub: string; at: number }[],
+  heard: readonly { codeId: string; sub: string; at: number }[],
+): void {
+  let i = 0;
+  let j = 0;
+  while (i < own.length || j < heard.length) {
+    const o = own[i];
+    const h = heard[j];
+    if (o && (!h || o.at <= h.at)) {
+      replay.remember(o.codeId, o.sub, o.at / 1000);
+      i++;
+    } else if (h) {
+      replay.merge(h.codeId, h.sub, h.at / 1000);
+      j++;
+    }
+  }
 }
 
 /**

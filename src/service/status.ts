@@ -5,8 +5,10 @@
  *   also what a clean stop publishes beside `online: false`;
  * - `serviceStatus`: the `/healthz` body (beside `healthy`/`problems`) and the `status` command;
  * - `metricsBody`: the periodic metrics (beside `at`, `backlog`, `alarms`, added by telemetry).
+ * With a `group`, all three carry the one `group` object (replay sharing); without, none has it.
  */
 import type { ListSync } from '../fleet/listSync.ts';
+import type { ReplayShareStatus } from '../fleet/replayShare.ts';
 import type { GateStats } from '../gate/gateDispatcher.ts';
 import type { GatePolicy } from '../policy/gatePolicy.ts';
 import type { ScannerState } from '../scanner/types.ts';
@@ -54,6 +56,8 @@ export interface StatusSources {
   outOfService(): boolean;
   commands(): { enabled: boolean; accepted: number; refused: number };
   memoryRss(): number;
+  /** Shared replay memory (announced, heard, merged, refused, peers) when `group` is configured. */
+  group(): ReplayShareStatus | undefined;
 }
 
 export type PolicyStatus = ReturnType<GatePolicy['status']>;
@@ -85,6 +89,7 @@ export interface StatusModel {
   outOfService: boolean;
   commands: { enabled: boolean; accepted: number; refused: number };
   memoryRss: number;
+  group: ReplayShareStatus | undefined;
 }
 
 export function buildStatus(s: StatusSources): StatusModel {
@@ -114,6 +119,7 @@ export function buildStatus(s: StatusSources): StatusModel {
     outOfService: s.outOfService(),
     commands: s.commands(),
     memoryRss: s.memoryRss(),
+    group: s.group(),
   };
 }
 
@@ -132,6 +138,7 @@ export function retainedStatus(m: StatusModel): Record<string, unknown> {
     freePass: m.freePass,
     outOfService: m.outOfService,
     modes: m.policy.modes,
+    ...(m.group ? { group: m.group } : {}),
   };
 }
 
@@ -154,6 +161,8 @@ export interface ServiceStatus {
   /** Remote-command modes (free pass, out of service) and metro policy. */
   policy: PolicyStatus;
   commands: { enabled: boolean; accepted: number; refused: number };
+  /** Shared replay memory when `group` is configured. */
+  group?: ReplayShareStatus;
 }
 
 export function serviceStatus(m: StatusModel): ServiceStatus {
@@ -173,6 +182,7 @@ export function serviceStatus(m: StatusModel): ServiceStatus {
     ...(m.lists ? { lists: m.lists } : {}),
     policy: m.policy,
     commands: m.commands,
+    ...(m.group ? { group: m.group } : {}),
   };
 }
 
@@ -187,5 +197,6 @@ export function metricsBody(m: StatusModel): Record<string, unknown> {
     scanner: m.scanner,
     memoryRss: m.memoryRss,
     uptimeSec: Math.round((m.at - m.startedAt) / 1000),
+    ...(m.group ? { group: m.group } : {}),
   };
 }

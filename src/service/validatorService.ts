@@ -30,8 +30,10 @@ import type { ScannerInput } from '../scanner/scannerInput.ts';
 import type { Telemetry } from '../settlement/telemetry.ts';
 import { setupAckKeys } from '../settlement/ackKeys.ts';
 import type { TapUploader } from '../settlement/uploader.ts';
+import { GroupAccepts } from '../store/groupAccepts.ts';
 import type { TapStore } from '../store/tapStore.ts';
 import { credentialRouter } from '../token/formats.ts';
+import { replayRetention } from '../token/params.ts';
 import type { Clock, RideCodeValidator } from '../token/validator.ts';
 import type { Component } from '../platform/component.ts';
 import {
@@ -95,6 +97,8 @@ export class ValidatorService {
   readonly listSync: ListSync | undefined;
   /** Shared replay memory within the gate's group (`group` settings). */
   readonly replayShare: ReplayShare | undefined;
+  /** What the gate merged from its group, kept in the store for the next start. */
+  readonly groupAccepts: GroupAccepts;
   /** /healthz and sd_notify (src/health). */
   readonly health: HealthMonitor;
   /** Re-publishes the retained status on changes, at most once a second. */
@@ -181,7 +185,16 @@ export class ValidatorService {
     });
     if (ls.problems.length) throw new StartupError(ls.problems);
     this.listSync = ls.listSync;
-    const rs = makeReplayShare(config, platform, { validator: this.validator, link: this.link });
+    this.groupAccepts = new GroupAccepts({
+      db: () => this.store.database,
+      retentionMs: replayRetention(this.validator.params) * 1000,
+      log: this.log.child({ component: 'replay-share' }),
+    });
+    const rs = makeReplayShare(config, platform, {
+      validator: this.validator,
+      link: this.link,
+      keep: this.groupAccepts,
+    });
     if (rs.problems.length) throw new StartupError(rs.problems);
     this.replayShare = rs.replayShare;
     this.health = makeHealth(config, platform, {
@@ -231,6 +244,7 @@ export class ValidatorService {
         validator: this.validator,
         policy: this.policy,
         ledger: cmds.ledger,
+        groupAccepts: this.groupAccepts,
         config,
         hasLink: this.link !== undefined,
         now: () => this.clock.now(),
@@ -295,14 +309,21 @@ export class ValidatorService {
         ...(this.commands?.stats ?? { accepted: 0, refused: 0 }),
       }),
       memoryRss: () => process.memoryUsage().rss,
+      group: () => this.replayShare?.status(),
     });
   }
 
-  /** Purges settled taps older than the retention, keeping the most recent ones. */
+  /**
+   * Purges settled taps older than the retention, keeping the most recent ones, and the accepts
+   * merged from the group once their replay retention has run out.
+   */
   purge(): number {
     const s = this.config.settlement;
-    const n = this.store.purgeSettled(this.clock.now() - s.retentionDays * 86_400_000, s.keepRecent);
+    const now = this.clock.now();
+    const n = this.store.purgeSettled(now - s.retentionDays * 86_400_000, s.keepRecent);
     if (n > 0) this.log.info({ purged: n }, 'settled taps purged');
+    const expired = this.groupAccepts.prune(now);
+    if (expired > 0) this.log.debug({ expired }, 'expired accepts of the group pruned');
     return n;
   }
 

@@ -9,7 +9,9 @@
  * (`settlement.backendKeys`), an ack is taken only when it is a flattened JWS that verifies under
  * the pinned key its `kid` names (that key's `alg`, `typ` faregate-ack+json, no `crit`), names
  * this device, names a batch this uploader sent and still remembers (waiting for its ack, or timed
- * out within the last REMEMBER_TIMEOUTS ack timeouts), and names only taps of that batch. Anything
+ * out within the last REMEMBER_TIMEOUTS ack timeouts), and names only taps of that batch. An id
+ * repeated within `tapIds`, or within `rejected`, counts once (the first `rejected` reason is
+ * kept); an id in both `tapIds` and `rejected` contradicts itself and refuses the ack. Anything
  * else changes nothing: it is counted (`ackRefused`) and logged (without tap ids). `rejected`
  * taps are marked rejected in the store (kept, never re-sent, never settled). Without keys (only
  * with `settlement.acceptUnsignedAcks`) v1 acks are taken as before.
@@ -40,7 +42,10 @@ export interface UploaderStats {
   /** Ack ids that named taps already settled or unknown (duplicated acks). */
   ackIdsIgnored: number;
   malformedAcks: number;
-  /** Acks refused (unsigned, bad signature, other device, unknown batch, ids outside the batch): nothing changed. */
+  /**
+   * Acks refused (unsigned, bad signature, other device, unknown batch, ids outside the batch, an
+   * id both settled and rejected): nothing changed.
+   */
   ackRefused: number;
   /** Taps the backend rejected in signed acks (marked rejected, never re-sent). */
   tapsRejected: number;
@@ -86,7 +91,8 @@ export type AckRefusal =
   | 'other_device'
   | 'unknown_batch'
   | 'finished_batch'
-  | 'id_not_in_batch';
+  | 'id_not_in_batch'
+  | 'settled_and_rejected';
 
 /** The wire form of a stored tap (the contract's one conversion). */
 export const toTapMessage = (t: StoredTap): TapMessage => tapToMessage(t);
@@ -338,19 +344,27 @@ export class TapUploader implements Component {
       else this.refuse('unknown_batch', 'not a batch this validator sent and remembers', ack.batchId);
       return;
     }
-    const named = [...ack.tapIds, ...ack.rejected.map((t) => t.id)];
+    // An id repeated within tapIds, or within rejected, counts once (the first reason kept).
+    const tapIds = [...new Set(ack.tapIds)];
+    const toReject = new Map<string, { id: string; reason: string }>();
+    for (const t of ack.rejected) if (!toReject.has(t.id)) toReject.set(t.id, t);
+    const named = [...tapIds, ...toReject.keys()];
     const outside = named.filter((id) => !batch.ids.has(id)).length;
-    if (outside > 0 || new Set(named).size !== named.length) {
-      const why = outside > 0 ? `${outside} id(s) not in the batch` : 'an id named twice';
-      this.refuse('id_not_in_batch', why, ack.batchId);
+    if (outside > 0) {
+      this.refuse('id_not_in_batch', `${outside} id(s) not in the batch`, ack.batchId);
+      return;
+    }
+    const both = tapIds.filter((id) => toReject.has(id)).length;
+    if (both > 0) {
+      this.refuse('settled_and_rejected', `${both} id(s) both in tapIds and in rejected`, ack.batchId);
       return;
     }
     let settled = 0;
     let rejected = 0;
     try {
       this.store.database.transaction(() => {
-        settled = this.store.markSettled(ack.tapIds, now);
-        rejected = this.store.markRejected(ack.rejected, now);
+        settled = this.store.markSettled(tapIds, now);
+        rejected = this.store.markRejected([...toReject.values()], now);
       })();
     } catch (e) {
       this.log.error(errorFields(e), 'cannot mark taps settled (they will be re-sent and acked again)');
@@ -366,7 +380,7 @@ export class TapUploader implements Component {
     this.stats.ackIdsIgnored += named.length - settled - rejected;
     this.stats.lastAckAt = now;
     if (rejected > 0) {
-      const reasons = [...new Set(ack.rejected.map((t) => t.reason))].slice(0, 8);
+      const reasons = [...new Set([...toReject.values()].map((t) => t.reason))].slice(0, 8);
       this.log.warn({ batchId: ack.batchId, rejected, reasons }, 'the backend rejected taps: kept, not sent again');
     }
     this.log.debug({ batchId: ack.batchId, settled, rejected, named: named.length }, 'signed ack');

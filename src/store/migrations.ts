@@ -96,6 +96,23 @@ ALTER TABLE taps ADD COLUMN rejected_at INTEGER;
 CREATE INDEX IF NOT EXISTS taps_rejected ON taps(rejected) WHERE rejected = 1;
 `,
   },
+  {
+    // Shared replay memory (docs/replay-sharing.md): what this gate heard from the other gates of
+    // its group and merged, so a restart does not forget it (src/store/groupAccepts.ts). Pruned
+    // by `expires_at` (acceptance time + the replay retention) in the housekeeping.
+    version: 4,
+    what: 'accepts merged from the gates of the group',
+    up: `
+CREATE TABLE IF NOT EXISTS group_accepts (
+  code_id    TEXT PRIMARY KEY,
+  sub        TEXT NOT NULL,
+  at         INTEGER NOT NULL,
+  from_gate  TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS group_accepts_expiry ON group_accepts(expires_at);
+`,
+  },
 ];
 
 /** The backend's store of settled taps (src/backend/backendStore.ts). */

@@ -178,7 +178,7 @@ describe('faregate monitor --once against Mosquitto', () => {
     expect(r.stdout).not.toContain('\x1b[');
     expect(r.stdout).toMatch(/gate-off\s+OFFLINE/);
     expect(r.stdout).toMatch(/gate-stopped\s+OFFLINE\s+stopped\s+72\s+10m/);
-    expect(r.stdout).toMatch(/gate-alarm\s+online\s+up\s+12000\s+90m\s+120\/0\/0\s+\+[45]\.\ds\s+80M/);
+    expect(r.stdout).toMatch(/gate-alarm\s+online\s+up\s+12000\s+90m\s+-\s+120\/0\/0\s+\+[45]\.\ds\s+80M/);
     expect(r.stdout).toContain('backlog_count,backlog_age,upload_failing');
     expect(r.stdout).toMatch(/gate-stale .*trust v7 2d STALE deny v40 60s/);
   }, 20_000);

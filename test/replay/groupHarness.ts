@@ -43,6 +43,8 @@ export function groupKeys(deviceIds: string[]): GroupKeys {
 
 export interface GroupGate {
   deviceId: string;
+  /** The gate's data folder (its store): a restart builds a gate on the same one. */
+  dataDir: string;
   svc: ValidatorService;
   scanner: FakeScanner;
   gate: RecordingGate;
@@ -56,9 +58,9 @@ export function groupGate(
   broker: MemoryBroker,
   keys: GroupKeys,
   deviceId: string,
-  o: { clock?: ManualClock; group?: Record<string, unknown>; groupId?: string } = {},
+  o: { clock?: ManualClock; group?: Record<string, unknown>; groupId?: string; dataDir?: string } = {},
 ): GroupGate {
-  const dataDir = join(mkdtempSync(join(tmpdir(), 'faregate-gate-')), 'data');
+  const dataDir = o.dataDir ?? join(mkdtempSync(join(tmpdir(), 'faregate-gate-')), 'data');
   const group = {
     id: o.groupId ?? 'station-1',
     keys: keys.keysFile,
@@ -81,7 +83,7 @@ export function groupGate(
   });
   const outcomes: Outcome[] = [];
   svc.onOutcome((x) => outcomes.push(x));
-  return { deviceId, svc, scanner, gate, link: link!, outcomes, log };
+  return { deviceId, dataDir, svc, scanner, gate, link: link!, outcomes, log };
 }
 
 /** Waits until `check` holds (polling every 5 ms), or fails after `ms`. */

@@ -2,9 +2,12 @@
  * The one real-wire test of shared replay memory: two `faregate run` processes of one group, each
  * with its scanner on a pty, and a real Mosquitto. A ride code accepted at gate 1 and shown at
  * gate 2 a second later is refused `replay` there; during a partition (the broker stopped) gate 1
- * decides alone and queues its announcement, which gate 2 merges once the broker is back. The
- * rules (forgeries, stale, self, the duplicate window, the bounded queue) are tested in process.
+ * decides alone and queues its announcement, which gate 2 merges once the broker is back; gate 2
+ * killed with SIGKILL after it heard gate 1, and restarted on its store, still refuses that code
+ * as `replay` (src/store/groupAccepts.ts). The rules (forgeries, stale, self, the duplicate
+ * window, the bounded queue) are tested in process.
  */
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.ts';
@@ -24,17 +27,33 @@ afterAll(async () => {
 interface Gate {
   svc: ServiceProcess;
   scanner: PtyWriter;
+  /** The gate's folder (settings, and its store under data/): a restart uses it again. */
+  dir: string;
 }
 
-async function startGate(deviceId: string, keys: ReturnType<typeof groupKeys>, url: string): Promise<Gate> {
-  const dir = tempDir('faregate-group-');
+async function startGate(
+  deviceId: string,
+  keys: ReturnType<typeof groupKeys>,
+  url: string,
+  dir = tempDir('faregate-group-'),
+): Promise<Gate> {
   const pty = await startPtyPair();
   const group = { id: 'station-1', keys: keys.keysFile, signingKey: keys.signingKeyFile(deviceId) };
   const settings = settlementSettings(pty.a, join(dir, 'data'), url, { extra: { deviceId, group } });
   const svc = ServiceProcess.start(dir, settings);
   await svc.waitForLine((l) => l.msg === 'scanner up', 'scanner up', WAIT);
   await svc.waitForLine((l) => l.msg === 'mqtt connected', 'mqtt connected', WAIT);
-  return { svc, scanner: await openPtyWriter(pty.b) };
+  return { svc, scanner: await openPtyWriter(pty.b), dir };
+}
+
+/** Whether the gate's store file holds a kept accept of the group for `codeId` (read by another connection). */
+function keptInStore(g: Gate, codeId: string): boolean {
+  const db = new Database(join(g.dir, 'data', 'faregate.sqlite'), { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare('SELECT 1 FROM group_accepts WHERE code_id = ?').get(codeId) !== undefined;
+  } finally {
+    db.close();
+  }
 }
 
 const decisionOf = (codeId: string) => (l: LogLine) => typeof l.decision === 'string' && l.codeId === codeId;
@@ -75,7 +94,30 @@ describe('screenshot at the next gate, two gate processes and a real broker', ()
     await g2.scanner.write(`${later}\r`);
     const d3 = await g2.svc.waitForLine(decisionOf(laterId), 'gate 2 decision after the partition', WAIT);
     expect(d3).toMatchObject({ decision: 'reject', reason: 'replay' });
-    await g1.scanner.close();
+
+    // SIGKILL: gate 2 heard gate 1's accept (and it reached its store), is killed and restarted
+    // on the same store; the screenshot shown there is still a replay.
+    const third = makeRider().code();
+    const thirdId = codeIdOfText(third);
+    await g1.scanner.write(`${third}\r`);
+    expect(await g1.svc.waitForLine(decisionOf(thirdId), 'gate 1 decision', WAIT)).toMatchObject({
+      decision: 'accept',
+    });
+    await g2.svc.waitForLine(mergedLine(thirdId), 'gate 2 merges the accept before the kill', WAIT);
+    const keptBy = Date.now() + WAIT;
+    while (!keptInStore(g2, thirdId)) {
+      if (Date.now() > keptBy) throw new Error('gate 2 never kept the merged entry in its store');
+      await sleep(20);
+    }
     await g2.scanner.close();
+    expect(await g2.svc.kill('SIGKILL')).toMatchObject({ signal: 'SIGKILL' });
+    const g2b = await startGate('gate-2', keys, broker.url, g2.dir);
+    const starting = await g2b.svc.waitForLine((l) => l.msg === 'validator starting', 'gate 2 starting', WAIT);
+    expect(starting.restoredGroupAccepts).toBeGreaterThanOrEqual(3);
+    await g2b.scanner.write(`${third}\r`);
+    const d4 = await g2b.svc.waitForLine(decisionOf(thirdId), 'gate 2 decision after the SIGKILL', WAIT);
+    expect(d4).toMatchObject({ decision: 'reject', reason: 'replay' });
+    await g1.scanner.close();
+    await g2b.scanner.close();
   }, 120_000);
 });

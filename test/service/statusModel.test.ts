@@ -13,6 +13,7 @@ import {
   type StatusSources,
 } from '../../src/service/status.ts';
 import { StatusPublisher } from '../../src/service/statusPublisher.ts';
+import type { ReplayShareStatus } from '../../src/fleet/replayShare.ts';
 import { MemoryBroker, MemoryMqttLink } from '../support/memoryMqtt.ts';
 
 function sources(over: Partial<StatusSources> = {}): StatusSources {
@@ -43,6 +44,7 @@ function sources(over: Partial<StatusSources> = {}): StatusSources {
     outOfService: () => true,
     commands: () => ({ enabled: false, accepted: 0, refused: 0 }),
     memoryRss: () => 50_000_000,
+    group: () => undefined,
     ...over,
   };
 }
@@ -67,6 +69,7 @@ describe('the status model', () => {
     const s = serviceStatus(m);
     expect(s).not.toHaveProperty('upload');
     expect(s).not.toHaveProperty('lists');
+    expect(s).not.toHaveProperty('group'); // no group configured: in none of the three
     expect(s).toMatchObject({
       deviceId: 'gate-s-1',
       store: { taps: 5, unsettled: 3, events: 4 },
@@ -86,6 +89,34 @@ describe('the status model', () => {
       memoryRss: 50_000_000,
       uptimeSec: 90,
     });
+  });
+
+  it('with a group, the retained status, the /healthz body and the metrics carry the same one group object', () => {
+    const group: ReplayShareStatus = {
+      id: 'station-1',
+      announced: 12,
+      queued: 3,
+      droppedQueued: 1,
+      heard: 9,
+      merged: 6,
+      known: 1,
+      refused: { bad_signature: 1, stale: 1 },
+      kept: 6,
+      notKept: 0,
+      lastHeardAt: { 'gate-s-2': 1_800_000_089_000, 'gate-s-3': null },
+    };
+    const m = buildStatus(sources({ group: () => group }));
+    expect(retainedStatus(m).group).toEqual(group);
+    expect(serviceStatus(m).group).toEqual(group);
+    expect(metricsBody(m).group).toEqual(group);
+    // Only that one field is new: everything else is as without a group.
+    const without = buildStatus(sources());
+    const { group: _r, ...retained } = retainedStatus(m);
+    expect(retained).toEqual(retainedStatus(without));
+    const { group: _m, ...metrics } = metricsBody(m);
+    expect(metrics).toEqual(metricsBody(without));
+    const { group: _s, ...service } = serviceStatus(m);
+    expect(service).toEqual(serviceStatus(without));
   });
 
   it('reads each source once per build', () => {

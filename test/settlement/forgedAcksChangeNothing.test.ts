@@ -2,9 +2,10 @@
  * Signed acks (settlement-mqtt-v1 Amendment 1), the rules, in process: an in-memory broker, the
  * in-memory backend signing with the TEST-ONLY dev key, a clock the test moves. Every kind of
  * forged ack (unsigned, wrong key, wrong typ, crit, other device, unknown batch, a batch the
- * validator has forgotten, ids not in the batch, a replayed genuine ack) leaves the taps unsettled
- * and counts a refusal; the taps are re-sent and a genuine ack settles them. A genuine ack that
- * arrives late (after the batch timed out) still settles.
+ * validator has forgotten, ids not in the batch, an id both settled and rejected, a replayed
+ * genuine ack) leaves the taps unsettled and counts a refusal; the taps are re-sent and a genuine
+ * ack settles them. A genuine ack that arrives late (after the batch timed out) still settles; one
+ * that names an id twice (within tapIds, or within rejected) counts it once.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -57,7 +58,7 @@ function otherKey(kid: string): AckSigningKey {
 }
 
 describe('signed acks', () => {
-  it('refuse every forged ack: unsigned, wrong key, wrong typ, crit, other device, unknown batch, ids outside', async () => {
+  it('refuse every forged ack: unsigned, key, typ, crit, device, batch, ids outside, contradictory', async () => {
     const { svc, batch, batches, inject } = await heldTaps(5, 3);
     const stats = svc.uploader!.stats;
     expect(stats.ackMode).toBe('signed');
@@ -75,7 +76,8 @@ describe('signed acks', () => {
       signAck(payloadOf(batch, { batchId: '01900000-0000-7000-8000-000000000000' }), dev),
       signAck(payloadOf(batch, { tapIds: [...batch.taps.map((t) => t.id), other] }), dev),
       signAck(payloadOf(batch, { tapIds: [], rejected: [{ id: other, reason: 'x' }] }), dev),
-      signAck(payloadOf(batch, { tapIds: [batch.taps[0]!.id, batch.taps[0]!.id] }), dev),
+      // Settled and rejected at once: contradictory (Amendment 1 names each id once or not at all).
+      signAck(payloadOf(batch, { rejected: [{ id: batch.taps[0]!.id, reason: 'duplicate_id_conflict' }] }), dev),
       signAck({ batchId: batch.batchId, tapIds: batch.taps.map((t) => t.id) }, dev), // v1 body, signed
     ];
     for (const p of forged) inject(p);
@@ -97,7 +99,7 @@ describe('signed acks', () => {
         'unknown_batch',
         'id_not_in_batch',
         'id_not_in_batch',
-        'id_not_in_batch',
+        'settled_and_rejected',
         'bad_payload',
       ].sort(),
     );
@@ -140,6 +142,34 @@ describe('signed acks', () => {
     expect(reasons.sort()).toEqual(['finished_batch', 'unknown_batch', 'unknown_batch']);
     expect(stats.acks).toBe(1);
     expect(stats.tapsSettled).toBe(3);
+  });
+
+  it('take a genuine ack that names an id twice within tapIds or within rejected: each counts once', async () => {
+    const { svc, batch, inject } = await heldTaps(4);
+    const stats = svc.uploader!.stats;
+    const [a, b, c, d] = batch.taps.map((t) => t.id) as [string, string, string, string];
+    const ack = payloadOf(batch, {
+      tapIds: [a, a, b],
+      rejected: [
+        { id: c, reason: 'duplicate_id_conflict' },
+        { id: c, reason: 'other' },
+        { id: d, reason: 'duplicate_id_conflict' },
+      ],
+    });
+    inject(signAck(ack, devAckKey()));
+    await waitFor(() => stats.acks === 1, 'the ack taken');
+    expect(stats).toMatchObject({ ackRefused: 0, tapsSettled: 2, tapsRejected: 2, ackIdsIgnored: 0 });
+    const byId = new Map(svc.store.allTaps().map((t) => [t.id, t]));
+    expect([a, b].map((id) => byId.get(id)!.settled)).toEqual([true, true]);
+    expect(svc.store.backlog()).toMatchObject({ unsettled: 0, rejected: 2 });
+    // The first reason named for c is the one kept.
+    const reasons = svc.store.database.prepare('SELECT id, rejected_reason FROM taps WHERE rejected = 1').all();
+    expect(reasons).toEqual(
+      expect.arrayContaining([
+        { id: c, rejected_reason: 'duplicate_id_conflict' },
+        { id: d, rejected_reason: 'duplicate_id_conflict' },
+      ]),
+    );
   });
 
   it('take a genuine ack that arrives after its batch timed out and was re-sent (the backend stored it)', async () => {

@@ -13,7 +13,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BackendStore } from '../../src/backend/backendStore.ts';
 import { FaregateError, isFaregateError } from '../../src/errors/faregateError.ts';
 import { silentLogger } from '../../src/platform/logger.ts';
-import { migrate, schemaVersion, TAP_STORE_MIGRATIONS, type Migration } from '../../src/store/migrations.ts';
+import {
+  latestVersion,
+  migrate,
+  schemaVersion,
+  TAP_STORE_MIGRATIONS,
+  type Migration,
+} from '../../src/store/migrations.ts';
+
+const LATEST = latestVersion(TAP_STORE_MIGRATIONS);
 import { TapStore } from '../../src/store/tapStore.ts';
 
 /** The schema of src/store/tapStore.ts before migrations (user_version 1), verbatim. */
@@ -121,12 +129,11 @@ function storeOfVersion1(file: string, extra = ''): void {
 }
 
 describe('the validator store', () => {
-  it('a new store gets every step: taps, events, gate modes and the command ledger, at the last version', () => {
+  it("a new store gets every step: taps, events, gate modes, the command ledger, the group's accepts", () => {
     const file = join(dir, 'faregate.sqlite');
     storeAt(file).close();
-    expect(tables(file)).toEqual(['command_ids', 'events', 'gate_modes', 'taps']);
+    expect(tables(file)).toEqual(['command_ids', 'events', 'gate_modes', 'group_accepts', 'taps']);
     expect(versionOf(file)).toBe(TAP_STORE_MIGRATIONS.at(-1)!.version);
-    expect(versionOf(file)).toBe(3);
   });
 
   it('a store written before migrations (schema 1) keeps its taps and events and gains the step-2 tables', () => {
@@ -152,8 +159,8 @@ describe('the validator store', () => {
     });
     expect(s.counts()).toEqual({ taps: 1, unsettled: 1, events: 1 });
     s.close();
-    expect(tables(file)).toEqual(['command_ids', 'events', 'gate_modes', 'taps']);
-    expect(versionOf(file)).toBe(3);
+    expect(tables(file)).toEqual(['command_ids', 'events', 'gate_modes', 'group_accepts', 'taps']);
+    expect(versionOf(file)).toBe(LATEST);
   });
 
   it('a schema-1 store where the gate modes and the command ledger created their own tables keeps their rows', () => {
@@ -172,14 +179,14 @@ describe('the validator store', () => {
     ]);
     expect(after.prepare('SELECT id, cmd FROM command_ids').all()).toEqual([{ id: 'cmd-1', cmd: 'set_mode' }]);
     after.close();
-    expect(versionOf(file)).toBe(3);
+    expect(versionOf(file)).toBe(LATEST);
   });
 
   it('opening a current store again changes nothing', () => {
     const file = join(dir, 'faregate.sqlite');
     storeAt(file).close();
     const db = new Database(file);
-    expect(migrate(db, TAP_STORE_MIGRATIONS, file)).toEqual({ from: 3, to: 3, applied: [] });
+    expect(migrate(db, TAP_STORE_MIGRATIONS, file)).toEqual({ from: LATEST, to: LATEST, applied: [] });
     db.close();
   });
 
@@ -198,7 +205,7 @@ describe('the validator store', () => {
     expect(error).toBeInstanceOf(FaregateError);
     expect((error as FaregateError).code).toBe('STORE_SCHEMA_NEWER');
     expect((error as FaregateError).tag).toBe('FG-203');
-    expect((error as FaregateError).message).toBe(`store ${file} has schema 9, newer than this program (3)`);
+    expect((error as FaregateError).message).toBe(`store ${file} has schema 9, newer than this program (${LATEST})`);
     expect(versionOf(file)).toBe(9);
     expect(tables(file)).toEqual(['events', 'taps']);
   });
