@@ -3,7 +3,7 @@
  * it to the main thread (src/mqtt/threadedMqttLink.ts): connection events, every message of a
  * subscribed topic (its payload transferred, not copied), publish results and log records.
  */
-import { setPriority } from 'node:os';
+import { getPriority, setPriority } from 'node:os';
 import { isMarkedAsUntransferable, parentPort, workerData } from 'node:worker_threads';
 import { FaregateError } from '../errors/faregateError.ts';
 import type { Logger } from '../platform/logger.ts';
@@ -11,15 +11,17 @@ import { MqttLink } from './mqttLink.ts';
 import type { FromWorker, LogLevel, MqttWorkerData, ToWorker } from './mqttThread.ts';
 
 /**
- * Nice value of this thread: below the main thread (a decision is never queued behind parsing a
- * flood), above the list worker (19). On Linux the nice value is per thread (pid 0 = this one).
+ * This thread runs 5 nice levels below the thread that started it (the main thread, where
+ * decisions are made: a decision is never queued behind parsing a flood), and above the list
+ * worker (nice 19). On Linux the nice value is per thread (pid 0 = this one) and a new thread
+ * starts with its creator's.
  */
-const MQTT_THREAD_NICE = 10;
+const MQTT_THREAD_NICE_OFFSET = 5;
 
 try {
-  setPriority(0, MQTT_THREAD_NICE);
+  setPriority(0, Math.min(19, getPriority(0) + MQTT_THREAD_NICE_OFFSET));
 } catch {
-  // not allowed here: the normal priority
+  // not allowed here: the creator's priority
 }
 
 const port = parentPort!;
