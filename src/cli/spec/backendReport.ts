@@ -2,7 +2,7 @@ import type { CommandSpec } from './types.ts';
 
 export const BACKEND_REPORT: CommandSpec = {
   path: 'backend report',
-  summary: 'price what the backend settled into journeys (docs/fares.md), per day, device, station pair or profile',
+  summary: 'price what the backend settled into journeys (docs/fares.md) and sum them',
   options: {
     db: { type: 'string', value: 'FILE', required: true, help: "the backend's SQLite file" },
     fares: {
@@ -24,7 +24,7 @@ export const BACKEND_REPORT: CommandSpec = {
     csv: { type: 'boolean', help: 'the rows as CSV (a header line, then one line per row)' },
   },
   notes: [
-    'Amounts are written in the fare file currency (160.00 CNY); JSON and CSV give minor units too.',
+    'Amounts are written in the fare file currency (160.00 CNY); JSON adds minor units, CSV has decimals and a currency column.',
     'A late tap re-prices its business day: the report prices the taps each time it runs.',
   ],
 };
