@@ -43,7 +43,7 @@ describe('faregate backend report', () => {
   });
   afterAll(() => tmp.cleanup());
 
-  it('--json: journeys per business day priced by the example fare file, amounts in minor units and as currency', async () => {
+  it('--json: journeys per business day, priced by the example fare file, amounts in minor units and text', async () => {
     const r = await runFaregate(['backend', 'report', '--db', db, '--json']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -115,7 +115,8 @@ describe('faregate backend report', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout.trimEnd().split('\n')).toEqual([
-      'from_to,mode,journeys,taps,gross,discounts,net,currency,max_fare_missing_exit,exit_without_entry,re_entry,transfer,capped_daily,capped_trip',
+      'from_to,mode,journeys,taps,gross,discounts,net,currency,' +
+        'max_fare_missing_exit,exit_without_entry,re_entry,transfer,capped_daily,capped_trip',
       '518 → 518,bus,1,1,2.00,0.00,2.00,CNY,0,0,0,0,0,0',
       '? → st-4,metro,1,1,9.00,0.00,9.00,CNY,0,1,0,0,0,0',
       'st-1 → ?,metro,1,1,9.00,0.00,9.00,CNY,1,0,0,0,0,0',

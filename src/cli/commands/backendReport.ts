@@ -229,7 +229,8 @@ export function formatFareReport(r: FareReport): string[] {
   const t = r.totals;
   out.push(
     '',
-    `total: ${t.journeys} journeys, ${t.taps} taps, net ${t.netText} (gross ${t.grossText}, discounts ${t.discountsText})`,
+    `total: ${t.journeys} journeys, ${t.taps} taps, net ${t.netText} ` +
+      `(gross ${t.grossText}, discounts ${t.discountsText})`,
   );
   const flags = Object.entries(t.flags)
     .sort(([a], [b]) => (a < b ? -1 : 1))

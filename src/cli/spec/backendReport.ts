@@ -24,7 +24,7 @@ export const BACKEND_REPORT: CommandSpec = {
     csv: { type: 'boolean', help: 'the rows as CSV (a header line, then one line per row)' },
   },
   notes: [
-    'Amounts are written in the fare file currency (160.00 CNY); JSON adds minor units, CSV has decimals and a currency column.',
+    'Amounts in the fare file currency (160.00 CNY); JSON adds minor units; CSV: decimals and a currency column.',
     'A late tap re-prices its business day: the report prices the taps each time it runs.',
   ],
 };
