@@ -43,7 +43,7 @@ describe('faregate backend report', () => {
   });
   afterAll(() => tmp.cleanup());
 
-  it('--json: journeys per business day, priced by the example fare file, amounts in minor units and text', async () => {
+  it('--json: journeys per business day, priced by the example fare file, in minor units and as text', async () => {
     const r = await runFaregate(['backend', 'report', '--db', db, '--json']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
