@@ -41,8 +41,20 @@ export function businessDayOf(timeZone: string, start: string): BusinessDayOf {
     }
     return off;
   };
+  // Where the start and the offset are whole quarter hours (every zone in use today, and starts
+  // such as 04:30), the day is the same for a whole UTC quarter hour: cached too.
+  const days = new Map<number, string>();
+  const wholeStart = startMs % QUARTER_HOUR === 0;
   return (at: number): string => {
-    const wall = at + offsetAt(Math.floor(at / QUARTER_HOUR));
-    return new Date(wall - startMs).toISOString().slice(0, 10);
+    const q = Math.floor(at / QUARTER_HOUR);
+    const cached = days.get(q);
+    if (cached !== undefined) return cached;
+    const off = offsetAt(q);
+    const day = new Date(at + off - startMs).toISOString().slice(0, 10);
+    if (wholeStart && off % QUARTER_HOUR === 0) {
+      if (days.size > 100_000) days.clear();
+      days.set(q, day);
+    }
+    return day;
   };
 }

@@ -113,9 +113,15 @@ export interface PricingOptions {
 }
 
 export interface PricingResult {
-  /** By business day, then account, then time (a stable order). */
+  /**
+   * Account by account (in the order of each account's first tap), each account's journeys in
+   * time order: the same for the same set of taps, whatever order they came in.
+   */
   journeys: Journey[];
-  /** Counts of every journey flag, plus `other_currency` (taps not priced), `duplicate_id`, `open_entry`. */
+  /**
+   * Counts of every journey flag, plus taps in no journey: `other_currency`, `duplicate_id` (the
+   * same id and time again: a replayed batch), `open_entry` (see {@link PricingOptions.asOf}).
+   */
   flags: Record<string, number>;
 }
 
@@ -338,13 +344,14 @@ export function priceTaps(taps: readonly PricingTap[], fares: FareFile, opts: Pr
   });
   sorted.sort(byTime);
   const byAccount = new Map<string, PricingTap[]>();
-  const seen = new Set<string>();
+  let last: PricingTap | undefined;
   for (const t of sorted) {
-    if (seen.has(t.id)) {
+    // A tap delivered twice (a replayed batch) sorts next to itself: priced once.
+    if (last !== undefined && last.id === t.id && last.at === t.at) {
       counts.add('duplicate_id');
       continue;
     }
-    seen.add(t.id);
+    last = t;
     let list = byAccount.get(t.sub);
     if (!list) byAccount.set(t.sub, (list = []));
     list.push(t);
@@ -420,12 +427,5 @@ export function priceTaps(taps: readonly PricingTap[], fares: FareFile, opts: Pr
       previous = r;
     }
   }
-  journeys.sort(
-    (a, b) =>
-      (a.day < b.day ? -1 : a.day > b.day ? 1 : 0) ||
-      (a.account < b.account ? -1 : a.account > b.account ? 1 : 0) ||
-      a.legs[0]!.at - b.legs[0]!.at ||
-      (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
-  );
   return { journeys, flags: counts.byFlag };
 }
