@@ -34,6 +34,8 @@ export interface TapReader {
 /** The backend's SQLite store file, read-only (`backend report --db FILE`). */
 export class SqliteTapReader implements TapReader {
   private readonly db: Database.Database;
+  /** Schema 1 has no `cap` column (a store not opened by a backend since step 2). */
+  private readonly capColumn: string;
 
   /** Opens `file`; throws if it is missing (SQLITE_CANTOPEN), newer than this program, or no backend store. */
   constructor(readonly file: string) {
@@ -42,6 +44,7 @@ export class SqliteTapReader implements TapReader {
       db.pragma('busy_timeout = 5000');
       const version = refuseNewer(db, BACKEND_STORE_MIGRATIONS, file);
       if (version < 1) throw new FaregateError('STORE_NOT_FOUND', `${file} is not a faregate backend store`);
+      this.capColumn = version >= 2 ? 'cap' : 'NULL AS cap';
     } catch (e) {
       db.close();
       throw e;
@@ -52,8 +55,8 @@ export class SqliteTapReader implements TapReader {
   taps(range: TapRange): Promise<TapMessage[]> {
     const rows = this.db
       .prepare(
-        `SELECT id, device_id, at, mode, place, direction, sub, cti, code_id, ts, seq, profile, fare, currency, flags
-           FROM settled_taps WHERE at >= ? AND at < ?`,
+        `SELECT id, device_id, at, mode, place, direction, sub, cti, code_id, ts, seq, profile, fare, currency, flags,
+                ${this.capColumn} FROM settled_taps WHERE at >= ? AND at < ?`,
       )
       .all(range.from ?? 0, range.to ?? Number.MAX_SAFE_INTEGER) as TapColumns[];
     return Promise.resolve(rows.map(tapFromRow));

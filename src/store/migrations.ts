@@ -96,6 +96,13 @@ ALTER TABLE taps ADD COLUMN rejected_at INTEGER;
 CREATE INDEX IF NOT EXISTS taps_rejected ON taps(rejected) WHERE rejected = 1;
 `,
   },
+  {
+    // The credential's per-trip cap on the tap (settlement-mqtt-v1 project extension `cap`), so
+    // the backend can honour it when it prices the journey. NULL: the credential has none.
+    version: 4,
+    what: "taps carry the credential's per-trip cap",
+    up: `ALTER TABLE taps ADD COLUMN cap INTEGER;`,
+  },
 ];
 
 /** The backend's store of settled taps (src/backend/backendStore.ts). */
@@ -134,6 +141,12 @@ CREATE TABLE IF NOT EXISTS device_counters (
   last_batch_at INTEGER
 ) WITHOUT ROWID;
 `,
+  },
+  {
+    // The tap's `cap` (settlement-mqtt-v1 project extension): the fare engine honours it.
+    version: 2,
+    what: "settled taps carry the credential's per-trip cap",
+    up: `ALTER TABLE settled_taps ADD COLUMN cap INTEGER;`,
   },
 ];
 

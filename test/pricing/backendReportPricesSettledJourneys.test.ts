@@ -169,6 +169,24 @@ describe('faregate backend report', () => {
     ]);
   });
 
+  it("honours the credential's per-trip cap that the taps carried into the store", async () => {
+    const capped = `${tmp.dir}/capped.db`;
+    const store = new BackendStore({ file: capped }).open();
+    const D = 'd4d4d4d4';
+    store.insertBatch(
+      [
+        makeTap('st1-g1', { sub: D, at: cst(4, '08:00'), mode: 'metro', direction: 'in', place: 'st-1', cap: 300 }),
+        makeTap('st4-g1', { sub: D, at: cst(4, '08:30'), mode: 'metro', direction: 'out', place: 'st-4', cap: 300 }),
+      ].map(({ fare: _fare, ...t }) => t),
+      { batchId: 'c-1' },
+    );
+    store.close();
+    const r = await runFaregate(['backend', 'report', '--db', capped, '--by', 'station-pair', '--csv']);
+    expect(r.stderr).toBe('');
+    // st-1 → st-4 is 5.50 in the example's station pairs; the credential caps a trip at 3.00
+    expect(r.stdout.trimEnd().split('\n')[1]).toBe('st-1 → st-4,metro,1,2,5.50,2.50,3.00,CNY,0,0,0,0,0,1');
+  });
+
   it('a fare file with problems: exit 2, every problem with its path', async () => {
     const bad = `${tmp.dir}/bad.yaml`;
     writeFileSync(bad, 'currency: cny\nbus: { default: 1.5 }\nmetro: {}\n');

@@ -126,7 +126,7 @@ describe('the validator store', () => {
     storeAt(file).close();
     expect(tables(file)).toEqual(['command_ids', 'events', 'gate_modes', 'taps']);
     expect(versionOf(file)).toBe(TAP_STORE_MIGRATIONS.at(-1)!.version);
-    expect(versionOf(file)).toBe(3);
+    expect(versionOf(file)).toBe(4);
   });
 
   it('a store written before migrations (schema 1) keeps its taps and events and gains the step-2 tables', () => {
@@ -153,7 +153,11 @@ describe('the validator store', () => {
     expect(s.counts()).toEqual({ taps: 1, unsettled: 1, events: 1 });
     s.close();
     expect(tables(file)).toEqual(['command_ids', 'events', 'gate_modes', 'taps']);
-    expect(versionOf(file)).toBe(3);
+    expect(versionOf(file)).toBe(4);
+    // step 4: the credential's per-trip cap, NULL for the taps stored before it (read as none, above)
+    const db = new Database(file, { readonly: true });
+    expect(db.prepare("SELECT name FROM pragma_table_info('taps')").pluck().all()).toContain('cap');
+    db.close();
   });
 
   it('a schema-1 store where the gate modes and the command ledger created their own tables keeps their rows', () => {
@@ -172,14 +176,14 @@ describe('the validator store', () => {
     ]);
     expect(after.prepare('SELECT id, cmd FROM command_ids').all()).toEqual([{ id: 'cmd-1', cmd: 'set_mode' }]);
     after.close();
-    expect(versionOf(file)).toBe(3);
+    expect(versionOf(file)).toBe(4);
   });
 
   it('opening a current store again changes nothing', () => {
     const file = join(dir, 'faregate.sqlite');
     storeAt(file).close();
     const db = new Database(file);
-    expect(migrate(db, TAP_STORE_MIGRATIONS, file)).toEqual({ from: 3, to: 3, applied: [] });
+    expect(migrate(db, TAP_STORE_MIGRATIONS, file)).toEqual({ from: 4, to: 4, applied: [] });
     db.close();
   });
 
@@ -198,7 +202,7 @@ describe('the validator store', () => {
     expect(error).toBeInstanceOf(FaregateError);
     expect((error as FaregateError).code).toBe('STORE_SCHEMA_NEWER');
     expect((error as FaregateError).tag).toBe('FG-203');
-    expect((error as FaregateError).message).toBe(`store ${file} has schema 9, newer than this program (3)`);
+    expect((error as FaregateError).message).toBe(`store ${file} has schema 9, newer than this program (4)`);
     expect(versionOf(file)).toBe(9);
     expect(tables(file)).toEqual(['events', 'taps']);
   });
@@ -228,10 +232,10 @@ describe('migrate', () => {
 });
 
 describe('the backend store', () => {
-  it('uses the same mechanism: a new store is at version 1; a newer one is refused, also read-only', () => {
+  it('uses the same mechanism: a new store is at version 2; a newer one is refused, also read-only', () => {
     const file = join(dir, 'backend.sqlite');
     new BackendStore({ file }).open().close();
-    expect(versionOf(file)).toBe(1);
+    expect(versionOf(file)).toBe(2);
     expect(tables(file)).toEqual(['device_counters', 'settled_taps']);
     const db = new Database(file);
     db.pragma('user_version = 5');
