@@ -99,7 +99,7 @@ export function pricingBench(opts: PricingBenchOptions = {}): Promise<BenchRepor
   const tapsPerSecond = o.taps / (median.ms / 1000);
   return Promise.resolve({
     name: 'pricing',
-    title: `Fare engine: priceTaps over ${o.taps.toLocaleString('en-US')} taps (${o.accounts} accounts, ${o.days} days)`,
+    title: `Fare engine: priceTaps over ${o.taps.toLocaleString('en-US')} taps (${o.accounts} accounts, ${o.days} d)`,
     tables: [
       {
         title: 'median of the timed runs',
