@@ -40,7 +40,7 @@ describe('the fare file documentation', () => {
 
   it('docs/fares.md names every field (every one that is not a section of others)', () => {
     const leaves = all.filter((f) => !all.some((g) => g.path.startsWith(`${f.path}.`)));
-    expect(leaves.length).toBeGreaterThan(20);
+    expect(leaves.length).toBeGreaterThanOrEqual(20);
     expect(leaves.filter((f) => !doc.includes(`\`${f.path}\``)).map((f) => f.path)).toEqual([]);
   });
 
