@@ -17,9 +17,7 @@ const Reduction = z.union([
       .number()
       .min(0)
       .max(100)
-      .refine((p) => Number.isInteger(Math.round(p * 100)) && Math.abs(p * 100 - Math.round(p * 100)) < 1e-9, {
-        message: 'at most two decimals',
-      })
+      .refine((p) => Math.abs(p * 100 - Math.round(p * 100)) < 1e-9, { message: 'at most two decimals' })
       .describe('percent taken off the amount (0..100, two decimals at most); the rest is rounded by `rounding`'),
   }),
   z.strictObject({ amountOff: minor.describe('minor units taken off the amount (never below 0)') }),
