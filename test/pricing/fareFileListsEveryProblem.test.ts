@@ -74,6 +74,13 @@ describe('the fare file', () => {
     expect(problems).toContain('concessions: Unrecognized key: "toddler"');
   });
 
+  it('a percentage has two decimals at most', () => {
+    expect(fareFileProblems({ ...BASE_FARES, concessions: { child: { percentOff: 12.345 } } })).toEqual([
+      'concessions.child.percentOff: at most two decimals',
+    ]);
+    expect(fareFileProblems({ ...BASE_FARES, concessions: { child: { percentOff: 12.35 } } })).toEqual([]);
+  });
+
   it('names a zone fare whose zone has no station', () => {
     expect(
       fareFileProblems({
