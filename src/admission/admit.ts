@@ -176,6 +176,8 @@ export function admit(read: TokenRead, ctx: AdmissionContext): Admission {
   }
   const fare = fareFor(c.fare, c.mode, c.direction, tap.profile, d.cap);
   if (fare !== undefined) tap.fare = fare;
+  // The backend prices metro journeys: it needs the credential's per-trip cap too.
+  if (d.cap !== undefined) tap.cap = d.cap;
   let flags: TapFlag[] | undefined;
   if (c.mode === 'metro' && ctx.entries) {
     const last = ctx.entries.last(tap.sub);

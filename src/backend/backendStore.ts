@@ -177,8 +177,10 @@ export class BackendStore {
     const db = this.conn;
     const insert = this.stmt(
       `INSERT OR IGNORE INTO settled_taps
-         (id, device_id, at, mode, place, direction, sub, cti, code_id, ts, seq, profile, fare, currency, flags, batch_id, received_at)
-       VALUES (@id, @device_id, @at, @mode, @place, @direction, @sub, @cti, @code_id, @ts, @seq, @profile, @fare, @currency, @flags, @batch_id, @received_at)`,
+         (id, device_id, at, mode, place, direction, sub, cti, code_id, ts, seq, profile, fare, currency, flags, cap,
+          batch_id, received_at)
+       VALUES (@id, @device_id, @at, @mode, @place, @direction, @sub, @cti, @code_id, @ts, @seq, @profile, @fare,
+          @currency, @flags, @cap, @batch_id, @received_at)`,
     );
     const stored = this.stmt(
       'SELECT device_id, at, mode, place, direction, sub, cti, code_id, ts, seq, profile, fare, currency, flags FROM settled_taps WHERE id = ?',

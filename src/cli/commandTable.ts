@@ -2,7 +2,8 @@
  * Every command: its declaration (light, for help and argument errors) and its module, imported
  * only when the command runs (the service pulls in serialport, SQLite and pino; verify does not).
  */
-import { BACKEND, BACKEND_REPORT } from './spec/backend.ts';
+import { BACKEND } from './spec/backend.ts';
+import { BACKEND_REPORT } from './spec/backendReport.ts';
 import { CMD_SEND } from './spec/cmd.ts';
 import { CODE } from './spec/code.ts';
 import { INSPECT } from './spec/inspect.ts';

@@ -33,6 +33,8 @@ export const TapSchema = z.object({
   profile: codeUint,
   fare: z.number().int().nonnegative().optional(),
   currency: z.string().regex(/^[A-Z]{3}$/),
+  /** The credential's per-trip cap, minor units (project extension, like `flags`; old backends ignore it). */
+  cap: z.number().int().nonnegative().optional(),
   /** Local annotations (e.g. `stale_lists`); not in the v1 table, ignored by backends that do not know it. */
   flags: z.array(z.string()).optional(),
 });
@@ -46,7 +48,7 @@ void tapMessageIsTheDomainTap;
 
 /**
  * The wire message of a tap: its settlement-mqtt-v1 fields only (a stored tap's local
- * bookkeeping, such as `settled`, stays home); `fare` and `flags` only when present.
+ * bookkeeping, such as `settled`, stays home); `fare`, `cap` and `flags` only when present.
  */
 export function tapToMessage(t: Tap): TapMessage {
   const m: TapMessage = {
@@ -65,6 +67,7 @@ export function tapToMessage(t: Tap): TapMessage {
     currency: t.currency,
   };
   if (t.fare !== undefined) m.fare = t.fare;
+  if (t.cap !== undefined) m.cap = t.cap;
   if (t.flags !== undefined) m.flags = t.flags;
   return m;
 }

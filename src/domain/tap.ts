@@ -34,6 +34,12 @@ export interface Tap {
   fare?: number;
   /** ISO 4217 code. */
   currency: string;
+  /**
+   * The credential's per-trip cap (qr-token-v1 claim `cap`), minor units, so the backend can honour
+   * it when it prices the journey; absent when the credential has none. A project extension of
+   * settlement-mqtt-v1 (docs/spec/settlement-mqtt-v1.md), ignored by backends that do not know it.
+   */
+  cap?: number;
   /** Local annotations carried to the backend (TAP_FLAGS, e.g. `stale_lists`); absent when none. */
   flags?: string[];
 }

@@ -98,6 +98,12 @@ export const ERROR_CODES = {
   USAGE: code(601, 'cli', 2, 'Unusable arguments or files.'),
   BAD_ARGUMENT: code(602, 'cli', 2, 'A missing, unknown or bad option; the usage follows.'),
   OUTPUT_CLOSED: code(603, 'cli', 1, 'The reader of the output went away (a closed pipe).'),
+  FARE_FILE_INVALID: code(
+    604,
+    'cli',
+    2,
+    'A fare file (docs/fares.md) cannot be read or has problems; each is listed with the path of the bad field.',
+  ),
   // 7xx ride codes (decoding; every one is the reject reason `malformed` at a gate)
   RIDE_CODE_MALFORMED: code(
     701,

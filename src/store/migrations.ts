@@ -113,6 +113,13 @@ CREATE TABLE IF NOT EXISTS group_accepts (
 CREATE INDEX IF NOT EXISTS group_accepts_expiry ON group_accepts(expires_at);
 `,
   },
+  {
+    // The credential's per-trip cap on the tap (settlement-mqtt-v1 project extension `cap`), so
+    // the backend can honour it when it prices the journey. NULL: the credential has none.
+    version: 5,
+    what: "taps carry the credential's per-trip cap",
+    up: `ALTER TABLE taps ADD COLUMN cap INTEGER;`,
+  },
 ];
 
 /** The backend's store of settled taps (src/backend/backendStore.ts). */
@@ -151,6 +158,12 @@ CREATE TABLE IF NOT EXISTS device_counters (
   last_batch_at INTEGER
 ) WITHOUT ROWID;
 `,
+  },
+  {
+    // The tap's `cap` (settlement-mqtt-v1 project extension): the fare engine honours it.
+    version: 2,
+    what: "settled taps carry the credential's per-trip cap",
+    up: `ALTER TABLE settled_taps ADD COLUMN cap INTEGER;`,
   },
 ];
 

@@ -172,6 +172,8 @@ export class StoreReader {
         ? 'rejected, rejected_reason, rejected_at'
         : '0 AS rejected, NULL AS rejected_reason, NULL AS rejected_at';
       const rej = hasRejected ? 'rejected' : '0';
+      // …and one written before version 5 no cap column.
+      const tapCols = TAP_COLUMNS.map((col) => (col === 'cap' && !cols.includes('cap') ? 'NULL AS cap' : col));
       const c = this.db
         .prepare(
           `SELECT count(*) AS total, coalesce(sum(settled = 0 AND ${rej} = 0), 0) AS unsettled,
@@ -183,7 +185,7 @@ export class StoreReader {
         : 0;
       const rows = this.db
         .prepare(
-          `SELECT ${TAP_COLUMNS.join(', ')}, settled, settled_at, attempts, ${rejectedCols}
+          `SELECT ${tapCols.join(', ')}, settled, settled_at, attempts, ${rejectedCols}
              FROM taps ${opts.unsettledOnly ? 'WHERE settled = 0' : ''} ORDER BY seqno DESC LIMIT ?`,
         )
         .all(opts.limit) as (TapColumns & BookkeepingColumns)[];

@@ -1,8 +1,8 @@
 /**
  * The tap as a row of the store's `taps` table (src/store/migrations.ts) and the one mapping
  * between it and the domain's Tap (src/domain/tap.ts), used by the store and its reader.
- * Column names are the schema's; only `fare` (NULL when absent) and `flags` (a JSON array, NULL
- * when none) change form.
+ * Column names are the schema's; only `fare` and `cap` (NULL when absent) and `flags` (a JSON
+ * array, NULL when none) change form.
  */
 import type { StoredTap, Tap } from '../domain/tap.ts';
 import type { Direction, ServiceMode } from '../domain/vocabulary.ts';
@@ -24,6 +24,8 @@ export interface TapColumns {
   fare: number | null;
   currency: string;
   flags: string | null;
+  /** The credential's per-trip cap (NULL when none); TAP_STORE step 5, BACKEND_STORE step 2. */
+  cap: number | null;
 }
 
 /** A whole row of `taps`, as `SELECT *` reads it. */
@@ -53,6 +55,7 @@ export const TAP_COLUMNS = [
   'fare',
   'currency',
   'flags',
+  'cap',
 ] as const satisfies readonly (keyof TapColumns)[];
 
 export function flagsFromColumn(flags: string | null): string[] | undefined {
@@ -76,6 +79,7 @@ export function tapToRow(t: Tap): TapColumns {
     fare: t.fare ?? null,
     currency: t.currency,
     flags: t.flags?.length ? JSON.stringify(t.flags) : null,
+    cap: t.cap ?? null,
   };
 }
 
@@ -96,6 +100,8 @@ export function tapFromRow(r: TapColumns): Tap {
     currency: r.currency,
   };
   if (r.fare !== null) t.fare = r.fare;
+  // A row read without the column (a backend store of schema 1) has no cap.
+  if (r.cap !== null && r.cap !== undefined) t.cap = r.cap;
   const flags = flagsFromColumn(r.flags);
   if (flags !== undefined) t.flags = flags;
   return t;

@@ -163,6 +163,17 @@ describe('metro fares', () => {
     const a = run(accepted(), { settings: metro('out'), entry: { agoMs: 60_000 } });
     expect(summary(a)).toBe('accept no fare → open go');
   });
+  it("an entry and an exit carry the credential's per-trip cap for the backend's pricing; none without one", () => {
+    for (const direction of ['in', 'out'] as const) {
+      const ctx =
+        direction === 'out' ? { settings: metro(direction), entry: { agoMs: 60_000 } } : { settings: metro(direction) };
+      const a = run(accepted({ profile: 0, cap: 350 }), ctx);
+      expect(summary(a)).toBe('accept no fare → open go');
+      expect(a.kind === 'accept' && a.tap.cap).toBe(350);
+      const b = run(accepted({ profile: 0 }), ctx);
+      expect(b.kind === 'accept' && !('cap' in b.tap)).toBe(true);
+    }
+  });
   it('an exit pays the metroOut fare of its profile, capped', () => {
     const s = metro('out', { fare: { currency: 'CNY', metroOut: { adult: 400, child: 200 } } });
     const entry = { agoMs: 60_000 };

@@ -23,12 +23,19 @@ const bare: Tap = {
   profile: 2,
   currency: 'EUR',
 };
-const full: Tap = { ...bare, fare: 250, flags: ['stale_lists', 'no_entry'] };
+const full: Tap = { ...bare, fare: 250, cap: 300, flags: ['stale_lists', 'no_entry'] };
 
 describe('a tap', () => {
-  it('goes to a row and back unchanged, fare and flags NULL when absent', () => {
+  it('goes to a row and back unchanged, fare, cap and flags NULL when absent', () => {
     for (const t of [bare, full]) expect(tapFromRow(tapToRow(t))).toEqual(t);
-    expect(tapToRow(bare)).toMatchObject({ device_id: 'gate-7', code_id: bare.codeId, fare: null, flags: null });
+    expect(tapToRow(bare)).toMatchObject({
+      device_id: 'gate-7',
+      code_id: bare.codeId,
+      fare: null,
+      flags: null,
+      cap: null,
+    });
+    expect(tapToRow(full).cap).toBe(300);
     expect(tapToRow(full).flags).toBe('["stale_lists","no_entry"]');
     // An empty flag list is stored as none.
     expect(tapToRow({ ...bare, flags: [] }).flags).toBeNull();
@@ -48,6 +55,7 @@ describe('a tap', () => {
     const stored: StoredTap = { ...full, settled: false };
     expect(Object.keys(tapToMessage(stored))).not.toContain('settled');
     expect('fare' in tapToMessage(bare)).toBe(false);
+    expect('cap' in tapToMessage(bare)).toBe(false);
   });
 
   it('is refused from a message that breaks the contract (device id, mode, direction)', () => {

@@ -1,7 +1,7 @@
 /**
  * Bus fares, in process (test/admission/tapRig.ts): a flat fare per fare profile from `fare.bus`
  * (a profile the table does not list pays the adult fare), capped by the credential's per-trip
- * cap; the fare is in the accept, at the gate and in the committed tap.
+ * cap; the fare is in the accept, at the gate and in the committed tap (with the cap itself).
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { busSettings, makeRig, Rider } from '../admission/tapRig.ts';
@@ -34,5 +34,7 @@ describe('bus: flat fares by profile, capped per trip', () => {
     const tap = rig.store.tap(o.tap!.id);
     expect(tap).toMatchObject({ fare: amount, direction: 'board', place: 'route-7', currency: 'CNY' });
     expect(tap!.flags).toBeUndefined();
+    // The credential's cap goes with the tap (stored, then sent) for the backend's pricing.
+    expect(tap!.cap).toBe('cap' in claims ? claims.cap : undefined);
   });
 });

@@ -161,6 +161,10 @@ describe('the validator store', () => {
     s.close();
     expect(tables(file)).toEqual(['command_ids', 'events', 'gate_modes', 'group_accepts', 'taps']);
     expect(versionOf(file)).toBe(LATEST);
+    // step 5: the credential's per-trip cap, NULL for the taps stored before it (read as none, above)
+    const db = new Database(file, { readonly: true });
+    expect(db.prepare("SELECT name FROM pragma_table_info('taps')").pluck().all()).toContain('cap');
+    db.close();
   });
 
   it('a schema-1 store where the gate modes and the command ledger created their own tables keeps their rows', () => {
@@ -235,10 +239,10 @@ describe('migrate', () => {
 });
 
 describe('the backend store', () => {
-  it('uses the same mechanism: a new store is at version 1; a newer one is refused, also read-only', () => {
+  it('uses the same mechanism: a new store is at version 2; a newer one is refused, also read-only', () => {
     const file = join(dir, 'backend.sqlite');
     new BackendStore({ file }).open().close();
-    expect(versionOf(file)).toBe(1);
+    expect(versionOf(file)).toBe(2);
     expect(tables(file)).toEqual(['device_counters', 'settled_taps']);
     const db = new Database(file);
     db.pragma('user_version = 5');

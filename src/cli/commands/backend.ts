@@ -1,20 +1,19 @@
 /**
  * `faregate backend`: the reference settlement backend (settlement-mqtt-v1) until SIGINT/SIGTERM;
- * `faregate backend report`: settled taps and fares per day, device, profile and currency.
+ * `faregate backend report`: src/cli/commands/backendReport.ts.
  * Unusable arguments or files exit 2 with one line; a failure to connect/subscribe exits 1.
  */
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { BackendStore, type Report } from '../../backend/backendStore.ts';
+import { BackendStore } from '../../backend/backendStore.ts';
 import { DEFAULT_SHARED_GROUP, SettlementBackend, type BackendTlsOptions } from '../../backend/settlementBackend.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { createLogger } from '../../platform/pinoLogger.ts';
 import type { JwsSigner } from '../../lists/jws.ts';
 import { readText } from '../files.ts';
 import { loadJwk } from '../keyFiles.ts';
-import { table } from '../table.ts';
 import type { CliIo } from '../io.ts';
-import { BACKEND, BACKEND_REPORT } from '../spec/backend.ts';
+import { BACKEND } from '../spec/backend.ts';
 import { parseCommand, UsageError } from '../usage.ts';
 import { errorFields, errorMessage, systemErrorCode } from '../../errors/faregateError.ts';
 
@@ -69,13 +68,8 @@ const RunArgs = z
     path: ['mqtt'],
   });
 
-const ReportArgs = z.object({
-  db: z.string({ error: 'is required' }).min(1),
-  json: z.boolean().default(false),
-});
-
 export async function backendCommand(argv: string[], io: CliIo): Promise<number> {
-  if (argv[0] === 'report') return reportCommand(argv.slice(1), io);
+  if (argv[0] === 'report') return (await import('./backendReport.ts')).backendReportCommand(argv.slice(1), io);
   const { values: a } = parseCommand(BACKEND, argv, RunArgs);
 
   const password =
@@ -182,50 +176,4 @@ function openStore(file: string, readonly: boolean, logger?: Logger): BackendSto
     throw new UsageError(`backend: --db ${file}: ${why}`, 'USAGE', { cause: e });
   }
   return store;
-}
-
-async function reportCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values: a } = parseCommand(BACKEND_REPORT, argv, ReportArgs);
-  const store = openStore(a.db, true);
-  let report: Report;
-  try {
-    report = store.report();
-  } finally {
-    store.close();
-  }
-  if (a.json) {
-    await io.writeLine(JSON.stringify(report));
-    return 0;
-  }
-  for (const line of formatReport(report)) await io.writeLine(line);
-  return 0;
-}
-
-/** The report as a readable table (fares in the currency's minor unit, as on the wire). */
-export function formatReport(r: Report): string[] {
-  const out: string[] = [];
-  if (r.rows.length === 0) out.push('no settled taps');
-  else
-    out.push(
-      ...table(
-        ['day (UTC)', 'device', 'profile', 'currency', 'taps', 'priced', 'fares (minor units)'],
-        r.rows.map((x) => [x.day, x.deviceId, x.profile, x.currency, x.taps, x.priced, x.fareTotal]),
-        new Set([2, 4, 5, 6]),
-      ),
-    );
-  const totals = Object.entries(r.totals.fareTotals)
-    .map(([c, v]) => `${v} ${c}`)
-    .join(', ');
-  out.push('', `total: ${r.totals.taps} taps, ${r.totals.priced} priced${totals ? `, fares ${totals}` : ''}`);
-  if (r.devices.length) {
-    out.push('');
-    out.push(
-      ...table(
-        ['device', 'batches', 'malformed', 'taps', 'duplicates', 'conflicts'],
-        r.devices.map((d) => [d.deviceId, d.batches, d.malformed, d.taps, d.duplicates, d.conflicts]),
-        new Set([1, 2, 3, 4, 5]),
-      ),
-    );
-  }
-  return out;
 }

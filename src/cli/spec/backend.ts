@@ -42,12 +42,3 @@ export const BACKEND: CommandSpec = {
   },
   notes: ['Exit 1 when it cannot connect or subscribe.'],
 };
-
-export const BACKEND_REPORT: CommandSpec = {
-  path: 'backend report',
-  summary: 'sum what the backend settled, per day, device, profile and currency',
-  options: {
-    db: { type: 'string', value: 'FILE', required: true, help: "the backend's SQLite file" },
-    json: { type: 'boolean', help: 'one JSON document instead of tables' },
-  },
-};
