@@ -1,11 +1,13 @@
 /**
  * `faregate backend`: the reference settlement backend (settlement-mqtt-v1) until SIGINT/SIGTERM;
  * `faregate backend report`: settled taps and fares per day, device, profile and currency.
+ * `--db` is a SQLite file or a `postgres://` / `postgresql://` URL (src/backend/openStore.ts).
  * Unusable arguments or files exit 2 with one line; a failure to connect/subscribe exits 1.
  */
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { BackendStore, type Report } from '../../backend/backendStore.ts';
+import { openSettlementStore } from '../../backend/openStore.ts';
+import { isPostgresUrl, redactDbUrl, type Report, type SettlementStore } from '../../backend/settlementStore.ts';
 import { DEFAULT_SHARED_GROUP, SettlementBackend, type BackendTlsOptions } from '../../backend/settlementBackend.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { createLogger } from '../../platform/pinoLogger.ts';
@@ -16,7 +18,7 @@ import { table } from '../table.ts';
 import type { CliIo } from '../io.ts';
 import { BACKEND, BACKEND_REPORT } from '../spec/backend.ts';
 import { parseCommand, UsageError } from '../usage.ts';
-import { errorFields, errorMessage, systemErrorCode } from '../../errors/faregateError.ts';
+import { errorFields, errorMessage, FaregateError, isFaregateError, systemErrorCode } from '../../errors/faregateError.ts';
 
 // eslint-disable-next-line no-control-regex -- NUL is what an MQTT topic must not hold
 const TOPIC_LEVELS = /^[^+#\u0000]+$/;
@@ -103,7 +105,7 @@ export async function backendCommand(argv: string[], io: CliIo): Promise<number>
     format: process.stdout.isTTY ? 'pretty' : 'json',
     base: { clientId },
   });
-  const store = openStore(a.db, false, logger);
+  const store = await openStore(a.db, false, logger);
 
   const backend = new SettlementBackend({
     url: a.mqtt,
@@ -124,7 +126,9 @@ export async function backendCommand(argv: string[], io: CliIo): Promise<number>
   const stop = (signal: string): Promise<void> => {
     if (!stopping) {
       logger.info({ signal }, 'stopping');
-      stopping = backend.stop().finally(() => store.close());
+      stopping = backend.stop().finally(async () => {
+        await store.close();
+      });
     }
     return stopping;
   };
@@ -144,7 +148,8 @@ export async function backendCommand(argv: string[], io: CliIo): Promise<number>
   logger.info(
     {
       url: redactUrl(a.mqtt),
-      db: a.db,
+      db: redactDbUrl(a.db),
+      store: store.kind,
       subscription: backend.subscription,
       protocol: a.protocol,
       acks: ackSigner ? `signed (kid ${ackSigner.kid})` : 'unsigned (v1)',
@@ -173,25 +178,36 @@ function redactUrl(url: string): string {
   return url.replace(/\/\/[^@/]*@/, '//***@');
 }
 
-function openStore(file: string, readonly: boolean, logger?: Logger): BackendStore {
-  const store = new BackendStore({ file, readonly, ...(logger ? { logger } : {}) });
+/**
+ * A SQLite file that cannot be used is a usage error (exit 2); a PostgreSQL database that cannot
+ * be reached is a failure (exit 1, STORE_UNAVAILABLE: a supervisor restarts the backend), and a
+ * store of another kind or a newer schema keeps its own code.
+ */
+async function openStore(db: string, readonly: boolean, logger?: Logger): Promise<SettlementStore> {
   try {
-    store.open();
+    return await openSettlementStore(db, { readonly, ...(logger ? { logger } : {}) });
   } catch (e) {
+    const where = redactDbUrl(db);
+    if (isPostgresUrl(db)) {
+      if (isFaregateError(e)) throw new FaregateError(e.code, `backend: --db ${where}: ${e.message}`, { cause: e });
+      const why = errorMessage(e).split('\n')[0] || (systemErrorCode(e) ?? 'connection failed');
+      throw new FaregateError('STORE_UNAVAILABLE', `backend: --db ${where}: cannot use the database: ${why}`, {
+        cause: e,
+      });
+    }
     const why = systemErrorCode(e) === 'SQLITE_CANTOPEN' ? 'no such store' : errorMessage(e).split('\n')[0];
-    throw new UsageError(`backend: --db ${file}: ${why}`, 'USAGE', { cause: e });
+    throw new UsageError(`backend: --db ${where}: ${why}`, 'USAGE', { cause: e });
   }
-  return store;
 }
 
 async function reportCommand(argv: string[], io: CliIo): Promise<number> {
   const { values: a } = parseCommand(BACKEND_REPORT, argv, ReportArgs);
-  const store = openStore(a.db, true);
+  const store = await openStore(a.db, true);
   let report: Report;
   try {
-    report = store.report();
+    report = await store.report();
   } finally {
-    store.close();
+    await store.close();
   }
   if (a.json) {
     await io.writeLine(JSON.stringify(report));

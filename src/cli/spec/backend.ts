@@ -6,10 +6,15 @@ export const SHARED_GROUP = 'faregate-backend';
 
 export const BACKEND: CommandSpec = {
   path: 'backend',
-  summary: 'the reference settlement backend (MQTT taps → SQLite, acks), until stopped',
+  summary: 'the reference settlement backend (MQTT taps → SQLite or PostgreSQL, acks), until stopped',
   options: {
     mqtt: mqttUrl,
-    db: { type: 'string', value: 'FILE', required: true, help: "the backend's SQLite file, created if missing" },
+    db: {
+      type: 'string',
+      value: 'FILE|URL',
+      required: true,
+      help: "the backend's SQLite file (created if missing), or a postgres:// URL (schema migrated on start)",
+    },
     prefix,
     'client-id': { type: 'string', value: 'ID', defaultHelp: 'faregate-backend-<hostname>', help: 'MQTT client id' },
     protocol: protocol('5'),
@@ -40,14 +45,17 @@ export const BACKEND: CommandSpec = {
       help: 'log level',
     },
   },
-  notes: ['Exit 1 when it cannot connect or subscribe.'],
+  notes: [
+    'Exit 1 when it cannot connect or subscribe, or cannot reach the PostgreSQL database at start.',
+    'With PostgreSQL, several backends (same --shared-group, distinct --client-id) may write to one database.',
+  ],
 };
 
 export const BACKEND_REPORT: CommandSpec = {
   path: 'backend report',
   summary: 'sum what the backend settled, per day, device, profile and currency',
   options: {
-    db: { type: 'string', value: 'FILE', required: true, help: "the backend's SQLite file" },
+    db: { type: 'string', value: 'FILE|URL', required: true, help: "the backend's SQLite file or postgres:// URL" },
     json: { type: 'boolean', help: 'one JSON document instead of tables' },
   },
 };

@@ -1,0 +1,20 @@
+/**
+ * `--db FILE|postgres://...`: opens the settlement store it names. A `postgres://` or
+ * `postgresql://` URL is PostgreSQL (src/backend/pgStore.ts); anything else is a SQLite file
+ * (src/backend/backendStore.ts), created if missing unless `readonly`.
+ */
+import type { Logger } from '../platform/logger.ts';
+import { BackendStore } from './backendStore.ts';
+import { PgStore } from './pgStore.ts';
+import { isPostgresUrl, type SettlementStore } from './settlementStore.ts';
+
+export interface OpenStoreOptions {
+  readonly?: boolean;
+  logger?: Logger;
+}
+
+export async function openSettlementStore(db: string, opts: OpenStoreOptions = {}): Promise<SettlementStore> {
+  const common = { ...(opts.readonly ? { readonly: true } : {}), ...(opts.logger ? { logger: opts.logger } : {}) };
+  if (isPostgresUrl(db)) return new PgStore({ url: db, ...common }).open();
+  return new BackendStore({ file: db, ...common }).open();
+}
