@@ -100,9 +100,9 @@ ON CONFLICT (device_id) DO UPDATE SET batches = device_counters.batches + 1,
   taps = device_counters.taps + $2, duplicates = device_counters.duplicates + $3,
   conflicts = device_counters.conflicts + $4, last_batch_at = $5`;
 
-/** Numbers that may pass 2^53 go as their JavaScript text (`1.1805916207174113e+21` is valid numeric input). */
+/** A whole number that may pass 2^53, as the exact decimal of its value (2^60 is 1152921504606846976). */
 function num(n: number): string {
-  return String(n);
+  return Number.isSafeInteger(n) ? String(n) : BigInt(n).toString();
 }
 
 export class PgStore implements SettlementStore {
@@ -357,8 +357,8 @@ export class PgStore implements SettlementStore {
       `SELECT to_char(to_timestamp(at / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, device_id, profile, currency,
               count(*) AS taps, count(fare) AS priced, coalesce(sum(fare), 0) AS fare_total
          FROM settled_taps
-        GROUP BY 1, 2, 3, 4
-        ORDER BY 1, 2 COLLATE "C", 3, 4 COLLATE "C"`,
+        GROUP BY day, device_id, profile, currency
+        ORDER BY day, device_id COLLATE "C", profile, currency COLLATE "C"`,
     );
     const rows: ReportRow[] = r.rows.map((x) => ({
       day: x.day!,
