@@ -11,10 +11,17 @@ import { isPostgresUrl, type SettlementStore } from './settlementStore.ts';
 export interface OpenStoreOptions {
   readonly?: boolean;
   logger?: Logger;
+  /** PostgreSQL's `application_name` (pg_stat_activity shows which backend holds a connection). */
+  applicationName?: string;
 }
 
 export async function openSettlementStore(db: string, opts: OpenStoreOptions = {}): Promise<SettlementStore> {
   const common = { ...(opts.readonly ? { readonly: true } : {}), ...(opts.logger ? { logger: opts.logger } : {}) };
-  if (isPostgresUrl(db)) return new PgStore({ url: db, ...common }).open();
+  if (isPostgresUrl(db))
+    return new PgStore({
+      url: db,
+      ...common,
+      ...(opts.applicationName !== undefined ? { applicationName: opts.applicationName } : {}),
+    }).open();
   return new BackendStore({ file: db, ...common }).open();
 }

@@ -105,7 +105,7 @@ export async function backendCommand(argv: string[], io: CliIo): Promise<number>
     format: process.stdout.isTTY ? 'pretty' : 'json',
     base: { clientId },
   });
-  const store = await openStore(a.db, false, logger);
+  const store = await openStore(a.db, false, logger, clientId);
 
   const backend = new SettlementBackend({
     url: a.mqtt,
@@ -183,9 +183,19 @@ function redactUrl(url: string): string {
  * be reached is a failure (exit 1, STORE_UNAVAILABLE: a supervisor restarts the backend), and a
  * store of another kind or a newer schema keeps its own code.
  */
-async function openStore(db: string, readonly: boolean, logger?: Logger): Promise<SettlementStore> {
+async function openStore(
+  db: string,
+  readonly: boolean,
+  logger?: Logger,
+  applicationName?: string,
+): Promise<SettlementStore> {
   try {
-    return await openSettlementStore(db, { readonly, ...(logger ? { logger } : {}) });
+    return await openSettlementStore(db, {
+      readonly,
+      ...(logger ? { logger } : {}),
+      // pg_stat_activity then shows which backend process holds a connection.
+      ...(applicationName !== undefined ? { applicationName: applicationName.slice(0, 63) } : {}),
+    });
   } catch (e) {
     const where = redactDbUrl(db);
     if (isPostgresUrl(db)) {
