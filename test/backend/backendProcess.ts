@@ -15,7 +15,8 @@ export interface BackendProcessOptions {
   sharedGroup?: string;
   /** Default: the TEST-ONLY dev ack key (signed acks). */
   ackKey?: string | false;
-  logLevel?: string;
+  /** Default info (start waits for the info line `subscribed`). */
+  logLevel?: 'info' | 'debug' | 'trace';
 }
 
 export class BackendProcess {
@@ -54,7 +55,12 @@ export class BackendProcess {
   /** Starts the process and waits until it subscribed. */
   static async start(opts: BackendProcessOptions, timeoutMs = 20_000): Promise<BackendProcess> {
     const p = new BackendProcess(opts);
-    await p.waitForLine((l) => l.msg === 'subscribed', 'subscribed', timeoutMs);
+    try {
+      await p.waitForLine((l) => l.msg === 'subscribed', 'subscribed', timeoutMs);
+    } catch (e) {
+      await p.kill('SIGKILL');
+      throw e;
+    }
     return p;
   }
 
