@@ -15,6 +15,8 @@ export interface BackendProcessOptions {
   sharedGroup?: string;
   /** Default: the TEST-ONLY dev ack key (signed acks). */
   ackKey?: string | false;
+  /** `--lanes` (MQTT 5 sessions in the shared group). Default 1. */
+  lanes?: number;
   /** Default info (start waits for the info line `subscribed`). */
   logLevel?: 'info' | 'debug' | 'trace';
 }
@@ -28,6 +30,7 @@ export class BackendProcess {
   private constructor(readonly opts: BackendProcessOptions) {
     const args = [FAREGATE_BIN, 'backend', '--mqtt', opts.mqtt, '--db', opts.db, '--client-id', opts.clientId];
     if (opts.sharedGroup) args.push('--shared-group', opts.sharedGroup);
+    if (opts.lanes !== undefined) args.push('--lanes', String(opts.lanes));
     const key = opts.ackKey === undefined ? DEV_BACKEND_ACK_KEY : opts.ackKey;
     if (key) args.push('--ack-key', key);
     args.push('--log-level', opts.logLevel ?? 'info');
@@ -52,11 +55,16 @@ export class BackendProcess {
     void this.exited.then(() => running.delete(this));
   }
 
-  /** Starts the process and waits until it subscribed. */
+  /** Starts the process and waits until every lane subscribed. */
   static async start(opts: BackendProcessOptions, timeoutMs = 20_000): Promise<BackendProcess> {
     const p = new BackendProcess(opts);
     try {
+      const deadline = Date.now() + timeoutMs;
       await p.waitForLine((l) => l.msg === 'subscribed', 'subscribed', timeoutMs);
+      while (p.count('subscribed') < (opts.lanes ?? 1)) {
+        if (Date.now() > deadline || !p.alive) throw new Error(`lanes did not subscribe: ${p.stderr}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
     } catch (e) {
       await p.kill('SIGKILL');
       throw e;

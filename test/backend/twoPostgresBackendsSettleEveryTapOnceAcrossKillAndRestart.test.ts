@@ -1,7 +1,8 @@
 /**
  * Exactly once on PostgreSQL with the whole chain real: two validator processes (`faregate run`,
  * riders fed through pty scanners) upload over a real Mosquitto to TWO `faregate backend --db
- * postgres://...` processes sharing the batches (MQTT 5 shared subscription), one database.
+ * postgres://...` processes sharing the batches (MQTT 5 shared subscription; the second with
+ * `--lanes 2`), one database.
  *
  * In the middle: a table lock stalls every batch's transaction; backend 1 is SIGKILLed while it
  * is inside one (pg_stat_activity shows its insert waiting), then the lock goes, then PostgreSQL
@@ -56,9 +57,11 @@ describeWithPostgres('two backends on PostgreSQL', () => {
     [cluster, broker] = await Promise.all([startPostgres(), startMosquitto()]);
     const db = cluster.url;
     const group = 'pg-settle';
-    const be = (id: string) => BackendProcess.start({ mqtt: broker!.url, db, clientId: id, sharedGroup: group });
+    const be = (id: string, lanes = 1) =>
+      BackendProcess.start({ mqtt: broker!.url, db, clientId: id, sharedGroup: group, lanes });
     let one = await be('pg-backend-1');
-    const two = await be('pg-backend-2');
+    // Backend 2 runs two lanes (two MQTT sessions of the group): up to two batches committing at once.
+    const two = await be('pg-backend-2', 2);
 
     const validators: Validator[] = [];
     for (const deviceId of ['pg-bus-1', 'pg-bus-2']) {

@@ -31,6 +31,8 @@ export interface SettleThroughputOptions {
   devices?: number;
   /** Unacknowledged batches the publisher keeps in flight. */
   window?: number;
+  /** `--lanes` of each backend process in the lane runs (the other runs use 1). */
+  lanes?: number;
   quiet?: boolean;
 }
 
@@ -39,6 +41,7 @@ const DEFAULTS: Required<SettleThroughputOptions> = {
   batchSize: 100,
   devices: 8,
   window: 32,
+  lanes: 4,
   quiet: false,
 };
 
@@ -203,31 +206,34 @@ export async function settleThroughputBench(opts: SettleThroughputOptions = {}):
     [cluster, broker] = await Promise.all([startPostgres(), startMosquitto()]);
     const rates: Record<string, number> = {};
     for (const writers of [1, 2]) {
-      const batches = makeBatches(o);
       progress(o.quiet, `settleThroughput: bare insert, ${writers} connection(s), ${o.taps} taps`);
       const bareDb = `bare_${writers}`;
-      rates[`bare${writers}`] = await bare(await freshDb(cluster, bareDb), batches, writers);
+      rates[`bare${writers}`] = await bare(await freshDb(cluster, bareDb), makeBatches(o), writers);
       if ((await count(cluster, bareDb)) !== o.taps) fail('bare insert lost taps');
 
-      const settleDb = `settled_${writers}`;
-      const url = await freshDb(cluster, settleDb);
-      const group = `bench-${writers}`;
-      for (let i = 0; i < writers; i++)
-        backends.push(
-          await BackendProcess.start({
-            mqtt: broker.url,
-            db: url,
-            clientId: `bench-backend-${writers}-${i}`,
-            sharedGroup: group,
-          }),
-        );
-      progress(o.quiet, `settleThroughput: ${writers} backend process(es), ${o.taps} taps`);
-      rates[`settled${writers}`] = await settled(broker.url, batches, o.window);
-      if ((await count(cluster, settleDb)) !== o.taps) fail('settled taps missing from the database');
-      for (const b of backends.splice(0)) await b.kill('SIGTERM');
+      for (const lanes of [1, o.lanes]) {
+        const settleDb = `settled_${writers}_${lanes}`;
+        const url = await freshDb(cluster, settleDb);
+        const group = `bench-${writers}-${lanes}`;
+        for (let i = 0; i < writers; i++)
+          backends.push(
+            await BackendProcess.start({
+              mqtt: broker.url,
+              db: url,
+              clientId: `bench-backend-${writers}-${lanes}-${i}`,
+              sharedGroup: group,
+              lanes,
+            }),
+          );
+        progress(o.quiet, `settleThroughput: ${writers} backend process(es) × ${lanes} lane(s), ${o.taps} taps`);
+        rates[`settled${writers}x${lanes}`] = await settled(broker.url, makeBatches(o), o.window);
+        if ((await count(cluster, settleDb)) !== o.taps) fail('settled taps missing from the database');
+        for (const b of backends.splice(0)) await b.kill('SIGTERM');
+      }
     }
-    const ratio1 = rates.settled1! / rates.bare1!;
-    const ratio2 = rates.settled2! / rates.bare2!;
+    const r = (k: string) => rates[k]!;
+    const ratio1 = r(`settled1x${o.lanes}`) / r('bare1');
+    const ratio2 = r(`settled2x${o.lanes}`) / r('bare2');
     const elapsed = (Date.now() - started) / 1000;
     return {
       name: 'settleThroughput',
@@ -237,18 +243,31 @@ export async function settleThroughputBench(opts: SettleThroughputOptions = {}):
           title: `${o.taps} taps in batches of ${o.batchSize} from ${o.devices} devices, fsync on`,
           columns: ['writers', 'bare insert (taps/s)', 'settled (taps/s)', 'settled ÷ bare'],
           rows: [
-            ['1 connection / 1 backend', rates.bare1!, rates.settled1!, ratio1],
-            ['2 connections / 2 backends', rates.bare2!, rates.settled2!, ratio2],
+            ['1 connection / 1 backend, 1 lane', r('bare1'), r('settled1x1'), r('settled1x1') / r('bare1')],
+            [`1 connection / 1 backend, ${o.lanes} lanes`, r('bare1'), r(`settled1x${o.lanes}`), ratio1],
+            ['2 connections / 2 backends, 1 lane each', r('bare2'), r('settled2x1'), r('settled2x1') / r('bare2')],
+            [`2 connections / 2 backends, ${o.lanes} lanes each`, r('bare2'), r(`settled2x${o.lanes}`), ratio2],
           ],
         },
       ],
       targets: [
-        target('bare ÷ settled, 1 backend (settled ≥ 0.5 of bare)', 'bare taps/s ÷ settled taps/s', 1 / ratio1, 2),
-        target('bare ÷ settled, 2 backends (settled ≥ 0.5 of bare)', 'bare taps/s ÷ settled taps/s', 1 / ratio2, 2),
+        target(
+          `bare ÷ settled, 1 backend × ${o.lanes} lanes (settled ≥ 0.5 of bare)`,
+          'bare taps/s ÷ settled taps/s',
+          1 / ratio1,
+          2,
+        ),
+        target(
+          `bare ÷ settled, 2 backends × ${o.lanes} lanes (settled ≥ 0.5 of bare)`,
+          'bare taps/s ÷ settled taps/s',
+          1 / ratio2,
+          2,
+        ),
       ],
       notes: [
         'Settled: real `faregate backend` processes (MQTT 5 shared subscription, EdDSA-signed acks), a real ' +
           `Mosquitto and PostgreSQL on loopback; the publisher keeps ${o.window} batches unacked and counts acks.`,
+        'A lane is one MQTT session of the shared group (`--lanes`); each stores its batches in turn, PUBACK after commit.',
         'Bare: the same taps, one transaction per batch, plain multi-row insert (no conflict check, counters, MQTT).',
         'PostgreSQL 15 cluster of test/support/postgres.ts: fsync=on, synchronous_commit=on, defaults otherwise.',
         `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, ` +

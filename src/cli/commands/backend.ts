@@ -18,7 +18,13 @@ import { table } from '../table.ts';
 import type { CliIo } from '../io.ts';
 import { BACKEND, BACKEND_REPORT } from '../spec/backend.ts';
 import { parseCommand, UsageError } from '../usage.ts';
-import { errorFields, errorMessage, FaregateError, isFaregateError, systemErrorCode } from '../../errors/faregateError.ts';
+import {
+  errorFields,
+  errorMessage,
+  FaregateError,
+  isFaregateError,
+  systemErrorCode,
+} from '../../errors/faregateError.ts';
 
 // eslint-disable-next-line no-control-regex -- NUL is what an MQTT topic must not hold
 const TOPIC_LEVELS = /^[^+#\u0000]+$/;
@@ -52,11 +58,20 @@ const RunArgs = z
     servername: z.string().min(1).optional(),
     insecure: z.boolean().default(false),
     'ack-key': z.string().min(1).optional(),
+    lanes: z
+      .string()
+      .regex(/^(?:[1-9]|1[0-6])$/, 'must be a whole number from 1 to 16')
+      .transform(Number)
+      .default(1),
     'log-level': z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']),
   })
   .refine((a) => !(a['no-shared'] && a['shared-group'] !== undefined), {
     message: 'give either --shared-group or --no-shared',
     path: ['no-shared'],
+  })
+  .refine((a) => a.lanes === 1 || (a.protocol === '5' && !a['no-shared']), {
+    message: 'more than one lane needs an MQTT 5 shared subscription (not --no-shared nor --protocol 4)',
+    path: ['lanes'],
   })
   .refine((a) => a['password-file'] === undefined || a.username !== undefined, {
     message: 'needs --username',
@@ -107,28 +122,36 @@ export async function backendCommand(argv: string[], io: CliIo): Promise<number>
   });
   const store = await openStore(a.db, false, logger, clientId);
 
-  const backend = new SettlementBackend({
-    url: a.mqtt,
-    store,
-    clientId,
-    prefix: a.prefix,
-    protocolVersion: a.protocol === '4' ? 4 : 5,
-    sharedGroup: a['no-shared'] ? false : (a['shared-group'] ?? DEFAULT_SHARED_GROUP),
-    ...(a.username !== undefined ? { username: a.username } : {}),
-    ...(password !== undefined ? { password } : {}),
-    ...(tls ? { tls } : {}),
-    ...(ackSigner ? { ackSigner } : {}),
-    logger,
+  // One MQTT session per lane, in the same shared group: each lane stores its batches one after
+  // the other (the PUBACK follows the commit), so N lanes keep up to N batches committing at once.
+  const lanes = Array.from({ length: a.lanes }, (_, i) => {
+    const laneId = i === 0 ? clientId : `${clientId}.${i + 1}`;
+    return new SettlementBackend({
+      url: a.mqtt,
+      store,
+      clientId: laneId,
+      prefix: a.prefix,
+      protocolVersion: a.protocol === '4' ? 4 : 5,
+      sharedGroup: a['no-shared'] ? false : (a['shared-group'] ?? DEFAULT_SHARED_GROUP),
+      ...(a.username !== undefined ? { username: a.username } : {}),
+      ...(password !== undefined ? { password } : {}),
+      ...(tls ? { tls } : {}),
+      ...(ackSigner ? { ackSigner } : {}),
+      logger: a.lanes === 1 ? logger : logger.child({ lane: i + 1 }),
+    });
   });
-  backend.on('error', (err) => logger.error({ err: err.message }, 'backend error'));
+  const backend = lanes[0]!;
+  for (const lane of lanes) lane.on('error', (err) => logger.error({ err: err.message }, 'backend error'));
 
   let stopping: Promise<void> | undefined;
   const stop = (signal: string): Promise<void> => {
     if (!stopping) {
       logger.info({ signal }, 'stopping');
-      stopping = backend.stop().finally(async () => {
-        await store.close();
-      });
+      stopping = Promise.all(lanes.map((lane) => lane.stop()))
+        .then(() => undefined)
+        .finally(async () => {
+          await store.close();
+        });
     }
     return stopping;
   };
@@ -153,11 +176,12 @@ export async function backendCommand(argv: string[], io: CliIo): Promise<number>
       subscription: backend.subscription,
       protocol: a.protocol,
       acks: ackSigner ? `signed (kid ${ackSigner.kid})` : 'unsigned (v1)',
+      ...(a.lanes > 1 ? { lanes: a.lanes } : {}),
     },
     'settlement backend starting',
   );
   try {
-    await backend.start();
+    await Promise.all(lanes.map((lane) => lane.start()));
   } catch (e) {
     if (stopping) return done;
     logger.fatal(errorFields(e), 'cannot start the settlement backend');

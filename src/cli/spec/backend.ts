@@ -37,6 +37,14 @@ export const BACKEND: CommandSpec = {
       value: 'FILE',
       help: 'private JWK (faregate keys generate) to sign acks with (settlement-mqtt-v1 v1.1); without it, v1 acks',
     },
+    lanes: {
+      type: 'string',
+      value: 'N',
+      default: '1',
+      help:
+        'MQTT 5 sessions in the shared group (client ids ID, ID.2, ...): up to N batches committing at once ' +
+        '(1..16; each lane keeps its PUBACK after its commit)',
+    },
     'log-level': {
       type: 'string',
       value: 'LEVEL',
