@@ -52,7 +52,10 @@ describeWithPostgres('PostgreSQL store migrations', () => {
 
   it('refuses a store with a newer schema (STORE_SCHEMA_NEWER) and leaves it as it was', async () => {
     const url = await pg.createDatabase('newer');
-    const newer = [...PG_BACKEND_MIGRATIONS, { version: latestPgVersion() + 1, what: 'future', up: 'CREATE TABLE f (x int)' }];
+    const newer = [
+      ...PG_BACKEND_MIGRATIONS,
+      { version: latestPgVersion() + 1, what: 'future', up: 'CREATE TABLE f (x int)' },
+    ];
     await new PgStore({ url, migrations: newer }).open().then((s) => s.close());
     const err = await new PgStore({ url })
       .open()

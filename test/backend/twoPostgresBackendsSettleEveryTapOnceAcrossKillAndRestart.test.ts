@@ -47,7 +47,11 @@ interface Validator {
 }
 
 async function count(url: string): Promise<number> {
-  const rows = await cluster!.query<{ n: string }>('SELECT count(*) AS n FROM settled_taps', [], new URL(url).pathname.slice(1));
+  const rows = await cluster!.query<{ n: string }>(
+    'SELECT count(*) AS n FROM settled_taps',
+    [],
+    new URL(url).pathname.slice(1),
+  );
   return Number(rows[0]!.n);
 }
 
@@ -111,7 +115,7 @@ describeWithPostgres('two backends on PostgreSQL', () => {
     // 3. PostgreSQL crashes and restarts while taps keep flowing (backend 2 gets errors, sends no acks).
     const restarting = (async () => {
       await new Promise((r) => setTimeout(r, 300));
-      await cluster!.restart('immediate');
+      await cluster.restart('immediate');
     })();
     await feedAll(40);
     await restarting;
@@ -126,9 +130,15 @@ describeWithPostgres('two backends on PostgreSQL', () => {
       const accepted = acceptedTapIds(v.svc.decisions());
       expect(accepted.length, `${v.deviceId} accepted riders`).toBeGreaterThanOrEqual(120);
       const rows = await waitStoreSettled(v.dataDir, accepted.length, 3 * WAIT);
-      expect(rows.filter((r) => r.settled !== 1), `${v.deviceId} backlog`).toEqual([]);
+      expect(
+        rows.filter((r) => r.settled !== 1),
+        `${v.deviceId} backlog`,
+      ).toEqual([]);
       const ids = new Set(rows.map((r) => r.id));
-      expect(accepted.filter((id) => !ids.has(id)), `${v.deviceId} logged accepts missing from its store`).toEqual([]);
+      expect(
+        accepted.filter((id) => !ids.has(id)),
+        `${v.deviceId} logged accepts missing from its store`,
+      ).toEqual([]);
       all.push(...rows.map((r) => r.id));
     }
     const held = await cluster.query<{ id: string; code_id: string; device_id: string }>(
