@@ -13,6 +13,8 @@ export interface OpenStoreOptions {
   logger?: Logger;
   /** PostgreSQL's `application_name` (pg_stat_activity shows which backend holds a connection). */
   applicationName?: string;
+  /** PostgreSQL's password when the URL has none (`--db-password-file`). */
+  password?: string;
 }
 
 export async function openSettlementStore(db: string, opts: OpenStoreOptions = {}): Promise<SettlementStore> {
@@ -22,6 +24,7 @@ export async function openSettlementStore(db: string, opts: OpenStoreOptions = {
       url: db,
       ...common,
       ...(opts.applicationName !== undefined ? { applicationName: opts.applicationName } : {}),
+      ...(opts.password !== undefined ? { password: opts.password } : {}),
     }).open();
   return new BackendStore({ file: db, ...common }).open();
 }

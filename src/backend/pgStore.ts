@@ -32,6 +32,8 @@ import {
 export interface PgStoreOptions {
   /** `postgres://user:password@host:port/database` (or `postgresql://`); libpq parameters such as `?sslmode=require` work. */
   url: string;
+  /** The password, when not in the URL (from a file: `--db-password-file`); else PGPASSWORD or none. */
+  password?: string;
   logger?: Logger;
   /** Open an existing store only (for reports): do not create or migrate its schema. */
   readonly?: boolean;
@@ -105,6 +107,14 @@ function num(n: number): string {
   return Number.isSafeInteger(n) ? String(n) : BigInt(n).toString();
 }
 
+/** The URL with `password` set (pg lets a connection string's fields win over separate options). */
+function withPassword(url: string, password: string | undefined): string {
+  if (password === undefined) return url;
+  const u = new URL(url);
+  u.password = encodeURIComponent(password);
+  return u.toString();
+}
+
 export class PgStore implements SettlementStore {
   readonly kind = 'postgres';
   private pool: pg.Pool | undefined;
@@ -125,7 +135,7 @@ export class PgStore implements SettlementStore {
   async open(): Promise<this> {
     if (this.pool) return this;
     const pool = new pg.Pool({
-      connectionString: this.opts.url,
+      connectionString: withPassword(this.opts.url, this.opts.password),
       max: this.opts.poolSize ?? 4,
       connectionTimeoutMillis: this.opts.connectTimeoutMs ?? 5000,
       statement_timeout: this.opts.statementTimeoutMs ?? 15_000,

@@ -15,6 +15,8 @@ export interface BackendProcessOptions {
   sharedGroup?: string;
   /** Default: the TEST-ONLY dev ack key (signed acks). */
   ackKey?: string | false;
+  /** More arguments, appended. */
+  extraArgs?: string[];
   /** `--lanes` (MQTT 5 sessions in the shared group). Default 1. */
   lanes?: number;
   /** Default info (start waits for the info line `subscribed`). */
@@ -33,7 +35,7 @@ export class BackendProcess {
     if (opts.lanes !== undefined) args.push('--lanes', String(opts.lanes));
     const key = opts.ackKey === undefined ? DEV_BACKEND_ACK_KEY : opts.ackKey;
     if (key) args.push('--ack-key', key);
-    args.push('--log-level', opts.logLevel ?? 'info');
+    args.push('--log-level', opts.logLevel ?? 'info', ...(opts.extraArgs ?? []));
     this.child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let buf = '';
     this.child.stdout!.setEncoding('utf8').on('data', (d: string) => {

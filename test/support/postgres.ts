@@ -8,7 +8,7 @@
  * `describeWithPostgres` are skipped with a console line naming the package, never passed silently.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -72,7 +72,7 @@ function run(dir: string, program: string, args: string[], timeoutMs = 60_000): 
 }
 
 export interface PostgresCluster {
-  /** `postgres://faregate@127.0.0.1:PORT/faregate`. */
+  /** `postgres://faregate@127.0.0.1:PORT/faregate` (with the password, when started with one). */
   readonly url: string;
   readonly port: number;
   readonly dir: string;
@@ -107,14 +107,31 @@ process.once('exit', () => {
   }
 });
 
-export async function startPostgres(settings: Record<string, string> = {}): Promise<PostgresCluster> {
+export interface StartPostgresOptions {
+  /** Server settings (`-c name=value`) over the defaults. */
+  settings?: Record<string, string>;
+  /**
+   * The `faregate` user's password: TCP connections then need it (scram-sha-256; the unix socket
+   * stays trust), and `url`/`urlOf` carry it. Default: no password, trust everywhere.
+   */
+  password?: string;
+}
+
+export async function startPostgres(opts: StartPostgresOptions = {}): Promise<PostgresCluster> {
   if (!PG_BIN) throw new Error(POSTGRES_MISSING);
   const dir = mkdtempSync(join(tmpdir(), 'faregate-pg-'));
   const as = runAs();
   if (as) chownSync(dir, as.uid, as.gid);
   const data = join(dir, 'data');
   const log = join(dir, 'server.log');
-  await run(dir, 'initdb', ['-D', data, '-U', 'faregate', '--auth=trust', '--locale=C', '-E', 'UTF8', '--no-sync']);
+  const auth = ['--auth=trust'];
+  if (opts.password !== undefined) {
+    const pwfile = join(dir, 'pwfile');
+    writeFileSync(pwfile, `${opts.password}\n`, { mode: 0o600 });
+    if (as) chownSync(pwfile, as.uid, as.gid);
+    auth.splice(0, 1, '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwfile}`);
+  }
+  await run(dir, 'initdb', ['-D', data, '-U', 'faregate', ...auth, '--locale=C', '-E', 'UTF8', '--no-sync']);
   const port = await freePort();
   const conf: Record<string, string> = {
     listen_addresses: "'127.0.0.1'",
@@ -122,7 +139,7 @@ export async function startPostgres(settings: Record<string, string> = {}): Prom
     fsync: 'on',
     synchronous_commit: 'on',
     max_connections: '60',
-    ...settings,
+    ...opts.settings,
   };
   const options = [`-p ${port}`, ...Object.entries(conf).map(([k, v]) => `-c ${k}=${v}`)].join(' ');
   const startServer = async () => {
@@ -134,7 +151,8 @@ export async function startPostgres(settings: Record<string, string> = {}): Prom
     started.delete(data);
   };
   await startServer();
-  const urlOf = (database: string) => `postgres://faregate@127.0.0.1:${port}/${database}`;
+  const who = opts.password !== undefined ? `faregate:${encodeURIComponent(opts.password)}` : 'faregate';
+  const urlOf = (database: string) => `postgres://${who}@127.0.0.1:${port}/${database}`;
   const query = async <R extends pg.QueryResultRow>(sql: string, params: unknown[] = [], database = 'faregate') => {
     const client = new pg.Client({ connectionString: urlOf(database) });
     await client.connect();

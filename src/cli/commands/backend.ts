@@ -58,6 +58,7 @@ const RunArgs = z
     servername: z.string().min(1).optional(),
     insecure: z.boolean().default(false),
     'ack-key': z.string().min(1).optional(),
+    'db-password-file': z.string().min(1).optional(),
     lanes: z
       .string()
       .regex(/^(?:[1-9]|1[0-6])$/, 'must be a whole number from 1 to 16')
@@ -72,6 +73,10 @@ const RunArgs = z
   .refine((a) => a.lanes === 1 || (a.protocol === '5' && !a['no-shared']), {
     message: 'more than one lane needs an MQTT 5 shared subscription (not --no-shared nor --protocol 4)',
     path: ['lanes'],
+  })
+  .refine((a) => a['db-password-file'] === undefined || isPostgresUrl(a.db), {
+    message: 'needs a postgres:// --db',
+    path: ['db-password-file'],
   })
   .refine((a) => a['password-file'] === undefined || a.username !== undefined, {
     message: 'needs --username',
@@ -120,7 +125,11 @@ export async function backendCommand(argv: string[], io: CliIo): Promise<number>
     format: process.stdout.isTTY ? 'pretty' : 'json',
     base: { clientId },
   });
-  const store = await openStore(a.db, false, logger, clientId);
+  const dbPassword =
+    a['db-password-file'] !== undefined
+      ? readText(a['db-password-file'], 'backend: --db-password-file').replace(/\r?\n$/, '')
+      : undefined;
+  const store = await openStore(a.db, false, logger, clientId, dbPassword);
 
   // One MQTT session per lane, in the same shared group: each lane stores its batches one after
   // the other (the PUBACK follows the commit), so N lanes keep up to N batches committing at once.
@@ -212,6 +221,7 @@ async function openStore(
   readonly: boolean,
   logger?: Logger,
   applicationName?: string,
+  password?: string,
 ): Promise<SettlementStore> {
   try {
     return await openSettlementStore(db, {
@@ -219,6 +229,7 @@ async function openStore(
       ...(logger ? { logger } : {}),
       // pg_stat_activity then shows which backend process holds a connection.
       ...(applicationName !== undefined ? { applicationName: applicationName.slice(0, 63) } : {}),
+      ...(password !== undefined ? { password } : {}),
     });
   } catch (e) {
     const where = redactDbUrl(db);

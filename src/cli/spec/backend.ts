@@ -37,6 +37,11 @@ export const BACKEND: CommandSpec = {
       value: 'FILE',
       help: 'private JWK (faregate keys generate) to sign acks with (settlement-mqtt-v1 v1.1); without it, v1 acks',
     },
+    'db-password-file': {
+      type: 'string',
+      value: 'FILE',
+      help: 'PostgreSQL password (first line), when the URL has none (or set PGPASSWORD)',
+    },
     lanes: {
       type: 'string',
       value: 'N',
