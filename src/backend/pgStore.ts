@@ -158,11 +158,40 @@ export class PgStore implements SettlementStore {
       await pool.end().catch(() => undefined);
       throw e;
     }
+    // The planner's estimate, not count(*): a full scan of a city's table would delay every start.
+    const est = await pool
+      .query<{ n: number | null }>(
+        "SELECT reltuples::float8 AS n FROM pg_class WHERE oid = to_regclass('settled_taps')",
+      )
+      .then((r) => Math.max(0, r.rows[0]?.n ?? 0))
+      .catch(() => undefined);
     this.log.info(
-      { db: this.where, schema: latestPgVersion(this.migrations), taps: await this.count() },
+      { db: this.where, schema: latestPgVersion(this.migrations), tapsEstimate: est },
       'backend store open',
     );
     return this;
+  }
+
+  /**
+   * A client of the pool for a transaction. While it is checked out the pool does not listen for
+   * its errors (a connection the server closes mid-batch: a restart, a failover), and an unheard
+   * 'error' would end the process: here it is heard, logged, and the client is discarded on release.
+   */
+  private async checkout(): Promise<{ client: pg.PoolClient; release: (err?: Error) => void }> {
+    const client = await this.conn.connect();
+    let lost: Error | undefined;
+    const onError = (err: Error) => {
+      lost = err;
+      this.log.warn({ err: err.message }, 'PostgreSQL connection lost during a transaction');
+    };
+    client.on('error', onError);
+    return {
+      client,
+      release: (err?: Error) => {
+        client.off('error', onError);
+        client.release(err ?? lost);
+      },
+    };
   }
 
   private get conn(): pg.Pool {
@@ -202,7 +231,7 @@ export class PgStore implements SettlementStore {
     this.migrations.forEach((m, i) => {
       if (m.version !== i + 1) throw new Error(`migration ${i + 1} is numbered ${m.version}`);
     });
-    const client = await this.conn.connect();
+    const { client, release } = await this.checkout();
     let broken: Error | undefined;
     try {
       await client.query(`SELECT pg_advisory_lock(${PG_MIGRATION_LOCK})`);
@@ -227,7 +256,7 @@ export class PgStore implements SettlementStore {
         await client.query(`SELECT pg_advisory_unlock(${PG_MIGRATION_LOCK})`).catch((e: Error) => (broken = e));
       }
     } finally {
-      client.release(broken);
+      release(broken);
     }
   }
 
@@ -261,7 +290,7 @@ export class PgStore implements SettlementStore {
       values.forEach((v, i) => cols[i]!.push(v));
     }
 
-    const client = await this.conn.connect();
+    const { client, release } = await this.checkout();
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
@@ -309,7 +338,7 @@ export class PgStore implements SettlementStore {
       await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
       throw e;
     } finally {
-      client.release(broken);
+      release(broken);
     }
   }
 

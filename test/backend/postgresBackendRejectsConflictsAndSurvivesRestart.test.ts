@@ -4,27 +4,30 @@
  * settlement-mqtt-v1 Amendment 1) while the rest of the batch settles; repeats inside a batch and
  * counters past 2^53 settle; every field is kept as a column and in the jsonb tap. A PostgreSQL
  * restart in the middle: a batch that cannot commit gets no ack (the process does not crash), and
- * the same batch re-sent after the database is back is settled once.
+ * the same batch re-sent after the database is back is settled once; the same when the database
+ * crash-restarts while a batch is inside its transaction (the connection's error is heard).
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import pg from 'pg';
 import { PgStore, PgTapReader } from '../../src/backend/pgStore.ts';
 import { SettlementBackend } from '../../src/backend/settlementBackend.ts';
 import { ALG_EDDSA } from '../../src/token/cose.ts';
 import { devAckKey } from '../support/independentBackend.ts';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.ts';
+import { waitFor } from '../support/pty.ts';
 import { describeWithPostgres, startPostgres, type PostgresCluster } from '../support/postgres.ts';
 import { FakeGate, makeBatch, makeTap, sleep, until } from './fakeGate.ts';
 
 describeWithPostgres('the settlement backend on PostgreSQL', () => {
-  let pg: PostgresCluster;
+  let cluster: PostgresCluster;
   let broker: Mosquitto;
   let store: PgStore;
   let backend: SettlementBackend;
   let gate: FakeGate;
   beforeAll(async () => {
-    [pg, broker] = await Promise.all([startPostgres(), startMosquitto()]);
-    store = await new PgStore({ url: pg.url, connectTimeoutMs: 2000 }).open();
+    [cluster, broker] = await Promise.all([startPostgres(), startMosquitto()]);
+    store = await new PgStore({ url: cluster.url, connectTimeoutMs: 2000 }).open();
     const k = devAckKey();
     backend = new SettlementBackend({
       url: broker.url,
@@ -41,7 +44,7 @@ describeWithPostgres('the settlement backend on PostgreSQL', () => {
     await backend?.stop({ endSession: true });
     await store?.close();
     await broker?.stop();
-    await pg?.destroy();
+    await cluster?.destroy();
   });
 
   it('rejects an id held with different content and settles the rest of the batch', async () => {
@@ -64,7 +67,7 @@ describeWithPostgres('the settlement backend on PostgreSQL', () => {
     expect(backend.counters).toMatchObject({ tapsInserted: 3, duplicates: 3, conflicts: 1, storeErrors: 0 });
 
     // The first content is kept; every field is a column and the whole tap is the jsonb.
-    const rows = await pg.query<{ fare: string; seq: string; profile: string; tap: unknown }>(
+    const rows = await cluster.query<{ fare: string; seq: string; profile: string; tap: unknown }>(
       'SELECT fare, seq::text AS seq, profile::text AS profile, tap FROM settled_taps WHERE id = ANY($1) ORDER BY at',
       [[changed.id, fresh.id]],
     );
@@ -81,7 +84,7 @@ describeWithPostgres('the settlement backend on PostgreSQL', () => {
 
   it('a batch arriving while PostgreSQL is down gets no ack; re-sent after the restart, it settles once', async () => {
     const before = backend.counters;
-    await pg.stopServer('immediate');
+    await cluster.stopServer('immediate');
     const batch = makeBatch('gate-p2', 5);
     await gate.publish('gate-p2', batch);
     await until(() => backend.counters.storeErrors > before.storeErrors, 15_000, 'a store error');
@@ -89,7 +92,7 @@ describeWithPostgres('the settlement backend on PostgreSQL', () => {
     expect(gate.acksOf(batch.batchId)).toEqual([]);
     expect(backend.connected).toBe(true);
 
-    await pg.startServer();
+    await cluster.startServer();
     // The validator re-sends what was not acked (here: the same batch, twice over).
     await gate.publish('gate-p2', batch);
     await gate.waitForAck(batch.batchId, 15_000);
@@ -99,9 +102,45 @@ describeWithPostgres('the settlement backend on PostgreSQL', () => {
       batch.taps.map((t) => t.id),
       batch.taps.map((t) => t.id),
     ]);
-    const held = await pg.query<{ n: string }>('SELECT count(*) AS n FROM settled_taps WHERE device_id = $1', [
+    const held = await cluster.query<{ n: string }>('SELECT count(*) AS n FROM settled_taps WHERE device_id = $1', [
       'gate-p2',
     ]);
     expect(Number(held[0]!.n)).toBe(5);
+  }, 60_000);
+
+  it('a crash-restart while a batch is inside its transaction: no ack, no crash; re-sent, it settles once', async () => {
+    const before = backend.counters;
+    // Hold the batch inside its transaction (its taps inserted, the counters waiting on a lock).
+    const locker = new pg.Client({ connectionString: cluster.url });
+    locker.on('error', () => {}); // the restart ends this connection too
+    await locker.connect();
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE device_counters IN EXCLUSIVE MODE');
+    const batch = makeBatch('gate-p3', 4);
+    await gate.publish('gate-p3', batch);
+    const waiting = async () =>
+      Number(
+        (
+          await cluster.query<{ n: string }>(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'faregate-backend' " +
+              "AND wait_event_type = 'Lock'",
+          )
+        )[0]!.n,
+      ) > 0;
+    await waitFor(waiting, 'the batch waiting inside its transaction', 15_000, 50);
+    await cluster.restart('immediate');
+    await until(() => backend.counters.storeErrors > before.storeErrors, 15_000, 'a store error');
+    await sleep(300);
+    expect(gate.acksOf(batch.batchId)).toEqual([]);
+    expect(backend.connected).toBe(true);
+
+    await gate.publish('gate-p3', batch);
+    const ack = await gate.waitForAck(batch.batchId, 15_000);
+    expect(ack.signed?.tapIds).toEqual(batch.taps.map((t) => t.id));
+    const held = await cluster.query<{ n: string }>('SELECT count(*) AS n FROM settled_taps WHERE device_id = $1', [
+      'gate-p3',
+    ]);
+    expect(Number(held[0]!.n)).toBe(4);
+    await locker.end().catch(() => undefined);
   }, 60_000);
 });

@@ -6,7 +6,7 @@ export const SHARED_GROUP = 'faregate-backend';
 
 export const BACKEND: CommandSpec = {
   path: 'backend',
-  summary: 'the reference settlement backend (MQTT taps → SQLite or PostgreSQL, acks), until stopped',
+  summary: 'the reference settlement backend (taps → SQLite or PostgreSQL, acks) until stopped',
   options: {
     mqtt: mqttUrl,
     db: {
