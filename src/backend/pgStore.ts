@@ -30,7 +30,10 @@ import {
 } from './settlementStore.ts';
 
 export interface PgStoreOptions {
-  /** `postgres://user:password@host:port/database` (or `postgresql://`); libpq parameters such as `?sslmode=require` work. */
+  /**
+   * `postgres://user:password@host:port/database` (or `postgresql://`); libpq parameters such as
+   * `?sslmode=require` work.
+   */
   url: string;
   /** The password, when not in the URL (from a file: `--db-password-file`); else PGPASSWORD or none. */
   password?: string;

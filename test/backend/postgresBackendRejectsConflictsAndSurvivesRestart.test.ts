@@ -108,7 +108,7 @@ describeWithPostgres('the settlement backend on PostgreSQL', () => {
     expect(Number(held[0]!.n)).toBe(5);
   }, 60_000);
 
-  it('a crash-restart while a batch is inside its transaction: no ack, no crash; re-sent, it settles once', async () => {
+  it('a crash-restart while a batch is in its transaction: no ack, no crash; re-sent, it settles once', async () => {
     const before = backend.counters;
     // Hold the batch inside its transaction (its taps inserted, the counters waiting on a lock).
     const locker = new pg.Client({ connectionString: cluster.url });

@@ -267,7 +267,8 @@ export async function settleThroughputBench(opts: SettleThroughputOptions = {}):
       notes: [
         'Settled: real `faregate backend` processes (MQTT 5 shared subscription, EdDSA-signed acks), a real ' +
           `Mosquitto and PostgreSQL on loopback; the publisher keeps ${o.window} batches unacked and counts acks.`,
-        'A lane is one MQTT session of the shared group (`--lanes`); each stores its batches in turn, PUBACK after commit.',
+        'A lane is one MQTT session of the shared group (`--lanes`); each stores its batches in turn, ' +
+          'PUBACK after commit.',
         'Bare: the same taps, one transaction per batch, plain multi-row insert (no conflict check, counters, MQTT).',
         'PostgreSQL 15 cluster of test/support/postgres.ts: fsync=on, synchronous_commit=on, defaults otherwise.',
         `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, ` +
