@@ -1,5 +1,6 @@
 /**
- * The backend's store of settled taps (SQLite, WAL). The tap `id` is the idempotency key of
+ * The backend's store of settled taps in SQLite (WAL): the embedded `SettlementStore`
+ * (src/backend/settlementStore.ts; PostgreSQL is src/backend/pgStore.ts). The tap `id` is the idempotency key of
  * settlement-mqtt-v1: a tap delivered again (a replayed or overlapping batch) is counted as a
  * duplicate and not stored twice. Per-device counters of batches, malformed batches and
  * duplicates are kept in the same file, updated in the same transaction as the taps.
@@ -16,6 +17,18 @@ import { silentLogger, type Logger } from '../platform/logger.ts';
 import { tapToRow, type TapColumns } from '../store/tapRow.ts';
 import { BACKEND_STORE_MIGRATIONS, latestVersion, migrate, refuseNewer } from '../store/migrations.ts';
 import { FaregateError } from '../errors/faregateError.ts';
+import {
+  UNKNOWN_DEVICE,
+  type BatchMeta,
+  type DeviceCounters,
+  type InsertResult,
+  type Report,
+  type ReportRow,
+  type SettlementStore,
+} from './settlementStore.ts';
+
+export type { DeviceCounters, InsertResult, Report, ReportRow } from './settlementStore.ts';
+export { UNKNOWN_DEVICE };
 
 export interface BackendStoreOptions {
   file: string;
@@ -25,53 +38,6 @@ export interface BackendStoreOptions {
   /** Open an existing file only (for reports): do not create it or its schema. */
   readonly?: boolean;
 }
-
-export interface InsertResult {
-  /** Taps stored now for the first time. */
-  inserted: number;
-  /** Taps whose id was already held (replays), including repeats inside the same batch. */
-  duplicates: number;
-  /** Duplicates whose content differs from the stored tap (an id reused: a validator bug). */
-  conflicts: string[];
-}
-
-export interface DeviceCounters {
-  deviceId: string;
-  /** Valid batches received (replays included). */
-  batches: number;
-  /** Batches rejected as malformed (not acknowledged). */
-  malformed: number;
-  /** Taps stored. */
-  taps: number;
-  /** Taps received again after they were stored. */
-  duplicates: number;
-  /** Duplicates whose content differed from the stored tap. */
-  conflicts: number;
-  lastBatchAt: number | null;
-}
-
-export interface ReportRow {
-  /** UTC day of the tap's `at`, YYYY-MM-DD. */
-  day: string;
-  deviceId: string;
-  profile: number;
-  currency: string;
-  /** Settled taps. */
-  taps: number;
-  /** Taps that carried a fare (the others are priced later, e.g. metro tap-in). */
-  priced: number;
-  /** Sum of the fares carried, in the currency's minor unit. */
-  fareTotal: number;
-}
-
-export interface Report {
-  rows: ReportRow[];
-  devices: DeviceCounters[];
-  totals: { taps: number; priced: number; fareTotals: Record<string, number> };
-}
-
-/** Sentinel device for batches whose topic does not name a valid device id. */
-export const UNKNOWN_DEVICE = '?';
 
 /**
  * A settled tap's columns: the same columns, and the same one mapping from the domain's tap, as
@@ -99,11 +65,14 @@ function sameTap(a: TapRow, b: TapRow): boolean {
     a.seq === b.seq &&
     a.profile === b.profile &&
     a.fare === b.fare &&
-    a.currency === b.currency
+    a.currency === b.currency &&
+    // the per-trip cap is content too (PostgreSQL compares the whole tap but its flags, likewise)
+    (a.cap ?? null) === (b.cap ?? null)
   );
 }
 
-export class BackendStore {
+export class BackendStore implements SettlementStore {
+  readonly kind = 'sqlite';
   private db: Database.Database | undefined;
   private readonly log: Logger;
 
@@ -173,7 +142,7 @@ export class BackendStore {
    * updates the per-device counters (one batch per device present). Throws if it cannot commit;
    * then nothing was stored.
    */
-  insertBatch(taps: readonly TapMessage[], meta: { batchId?: string; receivedAt?: number } = {}): InsertResult {
+  insertBatch(taps: readonly TapMessage[], meta: BatchMeta = {}): InsertResult {
     const db = this.conn;
     const insert = this.stmt(
       `INSERT OR IGNORE INTO settled_taps

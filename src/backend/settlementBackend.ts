@@ -13,6 +13,9 @@
  *   shared subscription also when it was resumed: see `resubscribeOnResume`).
  * - On MQTT 5, with `shared` (default on), it subscribes `$share/<group>/P/gates/+/taps`:
  *   several backend processes with distinct client ids and the same group split the batches.
+ * - The store is a SettlementStore: the SQLite file or PostgreSQL (src/backend/pgStore.ts). A
+ *   store error (the database restarting, a lost connection) means no ack: the validator re-sends.
+ *   At most `maxInFlightBatches` batches are in flight from the broker (MQTT 5 Receive Maximum).
  */
 import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type IConnackPacket, type IPublishPacket, type MqttClient } from 'mqtt';
@@ -32,7 +35,7 @@ import {
 } from '../contract/settlement.ts';
 import { signFlattenedJws, type JwsSigner } from '../lists/jws.ts';
 import { silentLogger, type Logger } from '../platform/logger.ts';
-import { UNKNOWN_DEVICE, type BackendStore } from './backendStore.ts';
+import { UNKNOWN_DEVICE, type InsertResult, type SettlementStore } from './settlementStore.ts';
 import { errorFields } from '../errors/faregateError.ts';
 
 export const DEFAULT_SHARED_GROUP = 'faregate-backend';
@@ -51,7 +54,8 @@ export interface BackendTlsOptions {
 export interface SettlementBackendOptions {
   /** `mqtt://host:port` or `mqtts://host:port`. */
   url: string;
-  store: BackendStore;
+  /** SQLite (BackendStore) or PostgreSQL (PgStore); a batch is acked only after its commit. */
+  store: SettlementStore;
   /** Must be stable across restarts (the broker keeps the session and queued batches under it) and distinct per backend process. */
   clientId: string;
   prefix?: string;
@@ -88,7 +92,16 @@ export interface SettlementBackendOptions {
    * (`duplicate_id_conflict`) instead of acked. Absent: v1 acks (every id of the batch).
    */
   ackSigner?: JwsSigner;
+  /**
+   * MQTT 5 `Receive Maximum`: how many batches the broker may have in flight to this backend
+   * (sent, not yet PUBACKed) at once; the others wait at the broker (or go to another member of
+   * the shared group). mqtt.js stores them one after the other in arrival order, and the PUBACK
+   * of each follows its commit. Default 16. Ignored on 3.1.1.
+   */
+  maxInFlightBatches?: number;
 }
+
+export const DEFAULT_MAX_IN_FLIGHT_BATCHES = 16;
 
 /** The reason a signed ack gives for a tap id the backend already holds with different content. */
 export const DUPLICATE_ID_CONFLICT = 'duplicate_id_conflict';
@@ -213,7 +226,14 @@ export class SettlementBackend extends EventEmitter<SettlementBackendEvents> {
       reconnectPeriod: o.reconnectPeriodMs ?? 1000,
       connectTimeout: o.connectTimeoutMs ?? 10_000,
       keepalive: o.keepaliveS ?? 30,
-      ...(this.protocolVersion === 5 ? { properties: { sessionExpiryInterval: o.sessionExpiryS ?? 3600 } } : {}),
+      ...(this.protocolVersion === 5
+        ? {
+            properties: {
+              sessionExpiryInterval: o.sessionExpiryS ?? 3600,
+              receiveMaximum: o.maxInFlightBatches ?? DEFAULT_MAX_IN_FLIGHT_BATCHES,
+            },
+          }
+        : {}),
       ...(o.username !== undefined ? { username: o.username } : {}),
       ...(o.password !== undefined ? { password: o.password } : {}),
     };
@@ -227,15 +247,19 @@ export class SettlementBackend extends EventEmitter<SettlementBackendEvents> {
 
     const client = mqtt.connect(o.url, options);
     this.client = client;
-    // PUBACK of an incoming batch only after it was handled (stored and acked, or rejected).
+    // PUBACK of an incoming batch only after it was handled (committed and acked, or rejected).
+    // mqtt.js hands over the next incoming packet only after `done`, so batches are stored one
+    // after the other, in arrival order, per connection.
     client.handleMessage = (packet: IPublishPacket, done: (err?: Error) => void) => {
-      try {
-        this.onPublish(packet);
-      } catch (e) {
+      const handled = this.onPublish(packet).catch((e: unknown) => {
         // Never crash on a message; onPublish handles its own errors, this is a last resort.
         this.log.error(errorFields(e), 'unexpected error handling a batch');
-      }
-      done();
+      });
+      this.inFlight.add(handled);
+      void handled.finally(() => {
+        this.inFlight.delete(handled);
+        done();
+      });
     };
 
     return new Promise<void>((resolve, reject) => {
@@ -299,6 +323,8 @@ export class SettlementBackend extends EventEmitter<SettlementBackendEvents> {
   }
 
   private startAborted: ((err: Error) => void) | undefined;
+  /** Batches being stored (their ack follows the commit); `stop` lets them finish. */
+  private readonly inFlight = new Set<Promise<void>>();
 
   /** A failure after start: an 'error' event if anyone listens (an unheard 'error' would throw). */
   private fail(err: Error): void {
@@ -334,6 +360,9 @@ export class SettlementBackend extends EventEmitter<SettlementBackendEvents> {
     this.startAborted?.(new Error('backend stopped before it was connected'));
     const client = this.client;
     if (!client) return;
+    // A batch being committed gets its ack out before the connection closes (a database that
+    // hangs is cut off by the store's statement timeout).
+    await Promise.all([...this.inFlight]);
     const disconnect =
       opts.endSession && this.protocolVersion === 5 ? { properties: { sessionExpiryInterval: 0 } } : {};
     await new Promise<void>((resolve) => {
@@ -347,18 +376,19 @@ export class SettlementBackend extends EventEmitter<SettlementBackendEvents> {
     this.log.info({ ...this.c }, 'backend stopped');
   }
 
-  private onPublish(packet: IPublishPacket): void {
+  private async onPublish(packet: IPublishPacket): Promise<void> {
     const topic = typeof packet.topic === 'string' ? packet.topic : String(packet.topic);
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     const outcome = this.check(topic, payload);
     if (!outcome.ok) {
-      this.rejectBatch(topic, payload.length, outcome.reason, outcome.detail);
+      await this.rejectBatch(topic, payload.length, outcome.reason, outcome.detail);
       return;
     }
     const { batch, deviceId } = outcome;
-    let result;
+    let result: InsertResult;
     try {
-      result = this.opts.store.insertBatch(batch.taps, { batchId: batch.batchId });
+      // Resolves after the commit: the ack below is published only then.
+      result = await this.opts.store.insertBatch(batch.taps, { batchId: batch.batchId });
     } catch (e) {
       this.c.storeErrors++;
       this.log.error(
@@ -465,11 +495,16 @@ export class SettlementBackend extends EventEmitter<SettlementBackendEvents> {
     return { ok: true, batch, deviceId };
   }
 
-  private rejectBatch(topic: string, bytes: number, reason: string, detail: Record<string, unknown> = {}): void {
+  private async rejectBatch(
+    topic: string,
+    bytes: number,
+    reason: string,
+    detail: Record<string, unknown> = {},
+  ): Promise<void> {
     const deviceId = deviceOfTopic(this.prefix, topic);
     this.c.malformed++;
     try {
-      this.opts.store.recordMalformed(deviceId ?? UNKNOWN_DEVICE);
+      await this.opts.store.recordMalformed(deviceId ?? UNKNOWN_DEVICE);
     } catch (e) {
       this.log.error(errorFields(e), 'could not count a malformed batch');
     }

@@ -61,6 +61,10 @@ const BENCHES: Record<string, (ctx: RunContext) => Promise<BenchReport>> = {
     ),
   replayShare: (ctx) =>
     replayShareBench(ctx.quick ? { quiet: ctx.quiet, accepts: 100, warmup: 10 } : { quiet: ctx.quiet }),
+  settleThroughput: async (ctx) =>
+    (await import('./settleThroughput.bench.ts')).settleThroughputBench(
+      ctx.quick ? { quiet: ctx.quiet, taps: 6000 } : { quiet: ctx.quiet },
+    ),
   verifyProcess: (ctx) => verifyProcessBench(ctx.quick ? { quiet: ctx.quiet, rounds: 3 } : { quiet: ctx.quiet }),
   pricing: async (ctx) =>
     (await import('./pricing.bench.ts')).pricingBench(

@@ -30,7 +30,7 @@ describe('argument errors', () => {
       ['code', '--seq', '1'],
       "faregate code: missing --credential (a credential file, as written by faregate issue); missing --rider (the rider's private key, JWK)",
     ],
-    [['backend', 'report'], "faregate backend report: missing --db (the backend's SQLite file)"],
+    [['backend', 'report'], "faregate backend report: missing --db (the backend's SQLite file or postgres:// URL)"],
     [['lists', 'sign', '--type', 'both'], 'faregate lists sign: --type must be trust or deny, not "both"'],
     [
       ['cmd', 'send', '--device', 'd'],

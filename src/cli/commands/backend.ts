@@ -1,11 +1,13 @@
 /**
  * `faregate backend`: the reference settlement backend (settlement-mqtt-v1) until SIGINT/SIGTERM;
  * `faregate backend report`: src/cli/commands/backendReport.ts.
+ * `--db` is a SQLite file or a `postgres://` / `postgresql://` URL (src/backend/openStore.ts).
  * Unusable arguments or files exit 2 with one line; a failure to connect/subscribe exits 1.
  */
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { BackendStore } from '../../backend/backendStore.ts';
+import { openSettlementStore } from '../../backend/openStore.ts';
+import { isPostgresUrl, redactDbUrl, type SettlementStore } from '../../backend/settlementStore.ts';
 import { DEFAULT_SHARED_GROUP, SettlementBackend, type BackendTlsOptions } from '../../backend/settlementBackend.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { createLogger } from '../../platform/pinoLogger.ts';
@@ -15,7 +17,13 @@ import { loadJwk } from '../keyFiles.ts';
 import type { CliIo } from '../io.ts';
 import { BACKEND } from '../spec/backend.ts';
 import { parseCommand, UsageError } from '../usage.ts';
-import { errorFields, errorMessage, systemErrorCode } from '../../errors/faregateError.ts';
+import {
+  errorFields,
+  errorMessage,
+  FaregateError,
+  isFaregateError,
+  systemErrorCode,
+} from '../../errors/faregateError.ts';
 
 // eslint-disable-next-line no-control-regex -- NUL is what an MQTT topic must not hold
 const TOPIC_LEVELS = /^[^+#\u0000]+$/;
@@ -49,11 +57,25 @@ const RunArgs = z
     servername: z.string().min(1).optional(),
     insecure: z.boolean().default(false),
     'ack-key': z.string().min(1).optional(),
+    'db-password-file': z.string().min(1).optional(),
+    lanes: z
+      .string()
+      .regex(/^(?:[1-9]|1[0-6])$/, 'must be a whole number from 1 to 16')
+      .transform(Number)
+      .default(1),
     'log-level': z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']),
   })
   .refine((a) => !(a['no-shared'] && a['shared-group'] !== undefined), {
     message: 'give either --shared-group or --no-shared',
     path: ['no-shared'],
+  })
+  .refine((a) => a.lanes === 1 || (a.protocol === '5' && !a['no-shared']), {
+    message: 'more than one lane needs an MQTT 5 shared subscription (not --no-shared nor --protocol 4)',
+    path: ['lanes'],
+  })
+  .refine((a) => a['db-password-file'] === undefined || isPostgresUrl(a.db), {
+    message: 'needs a postgres:// --db',
+    path: ['db-password-file'],
   })
   .refine((a) => a['password-file'] === undefined || a.username !== undefined, {
     message: 'needs --username',
@@ -97,28 +119,42 @@ export async function backendCommand(argv: string[], io: CliIo): Promise<number>
     format: process.stdout.isTTY ? 'pretty' : 'json',
     base: { clientId },
   });
-  const store = openStore(a.db, false, logger);
+  const dbPassword =
+    a['db-password-file'] !== undefined
+      ? readText(a['db-password-file'], 'backend: --db-password-file').replace(/\r?\n$/, '')
+      : undefined;
+  const store = await openStore(a.db, false, logger, clientId, dbPassword);
 
-  const backend = new SettlementBackend({
-    url: a.mqtt,
-    store,
-    clientId,
-    prefix: a.prefix,
-    protocolVersion: a.protocol === '4' ? 4 : 5,
-    sharedGroup: a['no-shared'] ? false : (a['shared-group'] ?? DEFAULT_SHARED_GROUP),
-    ...(a.username !== undefined ? { username: a.username } : {}),
-    ...(password !== undefined ? { password } : {}),
-    ...(tls ? { tls } : {}),
-    ...(ackSigner ? { ackSigner } : {}),
-    logger,
+  // One MQTT session per lane, in the same shared group: each lane stores its batches one after
+  // the other (the PUBACK follows the commit), so N lanes keep up to N batches committing at once.
+  const lanes = Array.from({ length: a.lanes }, (_, i) => {
+    const laneId = i === 0 ? clientId : `${clientId}.${i + 1}`;
+    return new SettlementBackend({
+      url: a.mqtt,
+      store,
+      clientId: laneId,
+      prefix: a.prefix,
+      protocolVersion: a.protocol === '4' ? 4 : 5,
+      sharedGroup: a['no-shared'] ? false : (a['shared-group'] ?? DEFAULT_SHARED_GROUP),
+      ...(a.username !== undefined ? { username: a.username } : {}),
+      ...(password !== undefined ? { password } : {}),
+      ...(tls ? { tls } : {}),
+      ...(ackSigner ? { ackSigner } : {}),
+      logger: a.lanes === 1 ? logger : logger.child({ lane: i + 1 }),
+    });
   });
-  backend.on('error', (err) => logger.error({ err: err.message }, 'backend error'));
+  const backend = lanes[0]!;
+  for (const lane of lanes) lane.on('error', (err) => logger.error({ err: err.message }, 'backend error'));
 
   let stopping: Promise<void> | undefined;
   const stop = (signal: string): Promise<void> => {
     if (!stopping) {
       logger.info({ signal }, 'stopping');
-      stopping = backend.stop().finally(() => store.close());
+      stopping = Promise.all(lanes.map((lane) => lane.stop()))
+        .then(() => undefined)
+        .finally(async () => {
+          await store.close();
+        });
     }
     return stopping;
   };
@@ -138,15 +174,17 @@ export async function backendCommand(argv: string[], io: CliIo): Promise<number>
   logger.info(
     {
       url: redactUrl(a.mqtt),
-      db: a.db,
+      db: redactDbUrl(a.db),
+      store: store.kind,
       subscription: backend.subscription,
       protocol: a.protocol,
       acks: ackSigner ? `signed (kid ${ackSigner.kid})` : 'unsigned (v1)',
+      ...(a.lanes > 1 ? { lanes: a.lanes } : {}),
     },
     'settlement backend starting',
   );
   try {
-    await backend.start();
+    await Promise.all(lanes.map((lane) => lane.start()));
   } catch (e) {
     if (stopping) return done;
     logger.fatal(errorFields(e), 'cannot start the settlement backend');
@@ -167,13 +205,36 @@ function redactUrl(url: string): string {
   return url.replace(/\/\/[^@/]*@/, '//***@');
 }
 
-function openStore(file: string, readonly: boolean, logger?: Logger): BackendStore {
-  const store = new BackendStore({ file, readonly, ...(logger ? { logger } : {}) });
+/**
+ * A SQLite file that cannot be used is a usage error (exit 2); a PostgreSQL database that cannot
+ * be reached is a failure (exit 1, STORE_UNAVAILABLE: a supervisor restarts the backend), and a
+ * store of another kind or a newer schema keeps its own code.
+ */
+async function openStore(
+  db: string,
+  readonly: boolean,
+  logger?: Logger,
+  applicationName?: string,
+  password?: string,
+): Promise<SettlementStore> {
   try {
-    store.open();
+    return await openSettlementStore(db, {
+      readonly,
+      ...(logger ? { logger } : {}),
+      // pg_stat_activity then shows which backend process holds a connection.
+      ...(applicationName !== undefined ? { applicationName: applicationName.slice(0, 63) } : {}),
+      ...(password !== undefined ? { password } : {}),
+    });
   } catch (e) {
+    const where = redactDbUrl(db);
+    if (isPostgresUrl(db)) {
+      if (isFaregateError(e)) throw new FaregateError(e.code, `backend: --db ${where}: ${e.message}`, { cause: e });
+      const why = errorMessage(e).split('\n')[0] || (systemErrorCode(e) ?? 'connection failed');
+      throw new FaregateError('STORE_UNAVAILABLE', `backend: --db ${where}: cannot use the database: ${why}`, {
+        cause: e,
+      });
+    }
     const why = systemErrorCode(e) === 'SQLITE_CANTOPEN' ? 'no such store' : errorMessage(e).split('\n')[0];
-    throw new UsageError(`backend: --db ${file}: ${why}`, 'USAGE', { cause: e });
+    throw new UsageError(`backend: --db ${where}: ${why}`, 'USAGE', { cause: e });
   }
-  return store;
 }

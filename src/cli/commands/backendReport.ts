@@ -7,9 +7,11 @@
  */
 import { z } from 'zod';
 import type { DeviceCounters } from '../../backend/backendStore.ts';
+import { PgStore, PgTapReader } from '../../backend/pgStore.ts';
+import { isPostgresUrl, redactDbUrl } from '../../backend/settlementStore.ts';
 import { SqliteTapReader, type TapRange, type TapReader } from '../../backend/tapReader.ts';
 import { PROFILES } from '../../domain/vocabulary.ts';
-import { errorMessage, systemErrorCode } from '../../errors/faregateError.ts';
+import { errorMessage, FaregateError, isFaregateError, systemErrorCode } from '../../errors/faregateError.ts';
 import { exampleFareFilePath, loadFareFile } from '../../fare/loadFareFile.ts';
 import type { FareFile } from '../../pricing/fareFile.ts';
 import { decimal, money } from '../../pricing/money.ts';
@@ -297,12 +299,27 @@ export function fareReportCsv(r: FareReport): string[] {
   ];
 }
 
-function openReader(file: string): TapReader {
+/** A SQLite file (usage error when unusable) or a PostgreSQL URL (exit 1 when unreachable). */
+async function openReader(db: string): Promise<TapReader> {
+  if (isPostgresUrl(db)) {
+    try {
+      return new PgTapReader(await new PgStore({ url: db, readonly: true }).open());
+    } catch (e) {
+      // As `faregate backend`: a store of another kind or a newer schema keeps its own code, an
+      // unreachable database is STORE_UNAVAILABLE (exit 1).
+      const where = redactDbUrl(db);
+      if (isFaregateError(e)) throw new FaregateError(e.code, `backend: --db ${where}: ${e.message}`, { cause: e });
+      const why = errorMessage(e).split('\n')[0] || (systemErrorCode(e) ?? 'connection failed');
+      throw new FaregateError('STORE_UNAVAILABLE', `backend: --db ${where}: cannot use the database: ${why}`, {
+        cause: e,
+      });
+    }
+  }
   try {
-    return new SqliteTapReader(file);
+    return new SqliteTapReader(db);
   } catch (e) {
     const why = systemErrorCode(e) === 'SQLITE_CANTOPEN' ? 'no such store' : errorMessage(e).split('\n')[0];
-    throw new UsageError(`backend: --db ${file}: ${why}`, 'USAGE', { cause: e });
+    throw new UsageError(`backend: --db ${db}: ${why}`, 'USAGE', { cause: e });
   }
 }
 
@@ -310,7 +327,7 @@ export async function backendReportCommand(argv: string[], io: CliIo): Promise<n
   const { values: a } = parseCommand(BACKEND_REPORT, argv, ReportArgs);
   const faresFile = a.fares ?? exampleFareFilePath();
   const fares = loadFareFile(faresFile);
-  const reader = openReader(a.db);
+  const reader = await openReader(a.db);
   let report: FareReport;
   try {
     report = await fareReport(reader, fares, {

@@ -6,10 +6,15 @@ export const SHARED_GROUP = 'faregate-backend';
 
 export const BACKEND: CommandSpec = {
   path: 'backend',
-  summary: 'the reference settlement backend (MQTT taps → SQLite, acks), until stopped',
+  summary: 'the reference settlement backend (taps → SQLite or PostgreSQL, acks) until stopped',
   options: {
     mqtt: mqttUrl,
-    db: { type: 'string', value: 'FILE', required: true, help: "the backend's SQLite file, created if missing" },
+    db: {
+      type: 'string',
+      value: 'FILE|URL',
+      required: true,
+      help: "the backend's SQLite file (created if missing), or a postgres:// URL (schema migrated on start)",
+    },
     prefix,
     'client-id': { type: 'string', value: 'ID', defaultHelp: 'faregate-backend-<hostname>', help: 'MQTT client id' },
     protocol: protocol('5'),
@@ -32,6 +37,19 @@ export const BACKEND: CommandSpec = {
       value: 'FILE',
       help: 'private JWK (faregate keys generate) to sign acks with (settlement-mqtt-v1 v1.1); without it, v1 acks',
     },
+    'db-password-file': {
+      type: 'string',
+      value: 'FILE',
+      help: 'PostgreSQL password (first line), when the URL has none (or set PGPASSWORD)',
+    },
+    lanes: {
+      type: 'string',
+      value: 'N',
+      default: '1',
+      help:
+        'MQTT 5 sessions in the shared group (client ids ID, ID.2, ...): up to N batches committing at once ' +
+        '(1..16; each lane keeps its PUBACK after its commit)',
+    },
     'log-level': {
       type: 'string',
       value: 'LEVEL',
@@ -40,5 +58,8 @@ export const BACKEND: CommandSpec = {
       help: 'log level',
     },
   },
-  notes: ['Exit 1 when it cannot connect or subscribe.'],
+  notes: [
+    'Exit 1 when it cannot connect or subscribe, or cannot reach the PostgreSQL database at start.',
+    'With PostgreSQL, several backends (same --shared-group, distinct --client-id) may write to one database.',
+  ],
 };

@@ -4,7 +4,7 @@ export const BACKEND_REPORT: CommandSpec = {
   path: 'backend report',
   summary: 'price what the backend settled into journeys (docs/fares.md) and sum them',
   options: {
-    db: { type: 'string', value: 'FILE', required: true, help: "the backend's SQLite file" },
+    db: { type: 'string', value: 'FILE|URL', required: true, help: "the backend's SQLite file or postgres:// URL" },
     fares: {
       type: 'string',
       value: 'FILE',
