@@ -13,6 +13,7 @@
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
+import { runFaregate } from '../support/cli.ts';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.ts';
 import { describeWithPostgres, startPostgres, type PostgresCluster } from '../support/postgres.ts';
 import { startPtyPair, stopAllPtyPairs, waitFor } from '../support/pty.ts';
@@ -153,6 +154,18 @@ describeWithPostgres('two backends on PostgreSQL', () => {
     );
     expect(Number(counters[0]!.taps), 'counters count each tap once').toBe(held.length);
     expect(Number(counters[0]!.conflicts)).toBe(0);
+
+    // The operator's report reads the same database and prices every settled tap as a journey
+    // (buses: one tap, one journey, the validator's flat fare).
+    const priced = await runFaregate(['backend', 'report', '--db', db, '--json']);
+    expect(priced.code, priced.stderr).toBe(0);
+    const fares = await cluster.query<{ s: string }>(
+      "SELECT coalesce(sum((tap->>'fare')::bigint), 0) AS s FROM settled_taps",
+    );
+    const doc = JSON.parse(priced.stdout) as { totals: { journeys: number; taps: number; gross: number } };
+    expect(doc.totals.taps).toBe(held.length);
+    expect(doc.totals.journeys).toBe(held.length);
+    expect(doc.totals.gross).toBe(Number(fares[0]!.s));
 
     const storeErrors = [one, two].reduce((n, p) => n + p.count('could not store batch; not acknowledged'), 0);
     report('twoPostgresBackends', {
