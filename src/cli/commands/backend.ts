@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { BackendStore, type Report } from '../../backend/backendStore.ts';
+import { METRICS_ARGS, startBackendMetrics } from '../../backend/backendMetrics.ts';
 import { DEFAULT_SHARED_GROUP, SettlementBackend, type BackendTlsOptions } from '../../backend/settlementBackend.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { createLogger } from '../../platform/pinoLogger.ts';
@@ -51,6 +52,7 @@ const RunArgs = z
     insecure: z.boolean().default(false),
     'ack-key': z.string().min(1).optional(),
     'log-level': z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']),
+    ...METRICS_ARGS,
   })
   .refine((a) => !(a['no-shared'] && a['shared-group'] !== undefined), {
     message: 'give either --shared-group or --no-shared',
@@ -119,12 +121,16 @@ export async function backendCommand(argv: string[], io: CliIo): Promise<number>
     logger,
   });
   backend.on('error', (err) => logger.error({ err: err.message }, 'backend error'));
+  const metrics = await startBackendMetrics({ backend, store, args: a, log: logger });
 
   let stopping: Promise<void> | undefined;
   const stop = (signal: string): Promise<void> => {
     if (!stopping) {
       logger.info({ signal }, 'stopping');
-      stopping = backend.stop().finally(() => store.close());
+      stopping = backend
+        .stop()
+        .finally(() => store.close())
+        .finally(() => metrics?.close());
     }
     return stopping;
   };

@@ -1,4 +1,5 @@
 import { ca, insecure, mqttUrl, passwordFile, prefix, protocol, username } from './common.ts';
+import { METRICS_OPTIONS } from '../../metrics/metricsOptions.ts';
 import type { CommandSpec } from './types.ts';
 
 /** = DEFAULT_SHARED_GROUP of src/backend/settlementBackend.ts (a test keeps them equal). */
@@ -32,6 +33,7 @@ export const BACKEND: CommandSpec = {
       value: 'FILE',
       help: 'private JWK (faregate keys generate) to sign acks with (settlement-mqtt-v1 v1.1); without it, v1 acks',
     },
+    ...METRICS_OPTIONS,
     'log-level': {
       type: 'string',
       value: 'LEVEL',
