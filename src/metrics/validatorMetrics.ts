@@ -13,17 +13,55 @@
  * decision path; the resident memory and start time come from the status model instead.
  */
 import { Registry } from 'prom-client';
+import type { ListsStatus } from '../fleet/listStatus.ts';
+import type { ReplayShareStatus } from '../fleet/replayShare.ts';
+import type { GateStats } from '../gate/gateDispatcher.ts';
 import type { ScannerCounters } from '../scanner/scannerInput.ts';
-import type { StatusModel } from '../service/status.ts';
+import type { Alarm, Backlog } from '../settlement/telemetry.ts';
+import type { UploaderStats } from '../settlement/uploader.ts';
 import { FixedHistogram, registerFixed } from './fixedHistogram.ts';
 import { sampledCounter, sampledGauge, type Labels, type Reading } from './sampled.ts';
 
 /** Decision latency buckets (seconds): 0.5 ms to 300 ms, then +Inf. */
 export const DECISION_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3] as const;
 
+/**
+ * What the metrics read of the one status model (src/service/status.ts StatusModel has all of
+ * it; declared here so src/metrics does not import src/service, which builds the metrics).
+ */
+export interface MetricsStatus {
+  at: number;
+  startedAt: number;
+  deviceId: string;
+  mode: string;
+  scanner: { state: string };
+  decisions: {
+    accept: number;
+    byReason: Partial<Record<string, number>>;
+    dropped: Partial<Record<string, number>>;
+  };
+  store: { taps: number; events: number };
+  storeBytes: number | undefined;
+  replayMemory: number;
+  trustKeys: number;
+  denyEntries: number;
+  gate: GateStats;
+  backlog: Backlog;
+  alarms: Pick<Alarm, 'alarm'>[];
+  listAlarms: string[];
+  mqtt: { configured: boolean; connected: boolean };
+  upload: UploaderStats | undefined;
+  lists: ListsStatus | undefined;
+  freePass: boolean;
+  outOfService: boolean;
+  commands: { enabled: boolean; accepted: number; refused: number };
+  memoryRss: number;
+  group: ReplayShareStatus | undefined;
+}
+
 export interface ValidatorMetricsSources {
   /** The one status model (built once per scrape). */
-  status: () => StatusModel;
+  status: () => MetricsStatus;
   /** The scanner input's counters (reconnects, frames). */
   scanner: () => Pick<ScannerCounters, 'reconnects' | 'frames'>;
   /** The faregate version (read once, at the first scrape). */
@@ -37,7 +75,7 @@ export class ValidatorMetrics {
   readonly registry = new Registry();
   readonly decisionSeconds: FixedHistogram;
   private frameAt = 0;
-  private model: StatusModel | undefined;
+  private model: MetricsStatus | undefined;
   private version: string | undefined;
 
   constructor(private readonly src: ValidatorMetricsSources) {
@@ -50,7 +88,7 @@ export class ValidatorMetrics {
         DECISION_BUCKETS,
       ),
     );
-    const m = (): StatusModel => (this.model ??= this.src.status());
+    const m = (): MetricsStatus => (this.model ??= this.src.status());
     const g = (name: string, help: string, read: () => Reading, labelNames?: string[]) =>
       sampledGauge(r, { name, help, read, ...(labelNames ? { labelNames } : {}) });
     const c = (name: string, help: string, read: () => Reading, labelNames?: string[]) =>
@@ -123,7 +161,7 @@ export class ValidatorMetrics {
 
     // Lists.
     const lists = () => m().lists;
-    const perList = (f: (l: NonNullable<StatusModel['lists']>['trust']) => number | null) => () => {
+    const perList = (f: (l: NonNullable<MetricsStatus['lists']>['trust']) => number | null) => () => {
       const l = lists();
       if (!l) return undefined;
       return (['trust', 'deny'] as const).flatMap((t) => {
