@@ -27,7 +27,9 @@ describe('GET /metrics of a running validator', () => {
       await svc.start();
       await waitFor(() => svc.status().scanner.state === 'up', 'scanner up');
 
-      let { type, fams } = await scrape(port);
+      const first0 = await scrape(port);
+      const type = first0.type;
+      let fams = first0.fams;
       expect(type).toMatch(/^text\/plain; version=0\.0\.4/);
       for (const f of fams.values()) {
         expect(f.name).toMatch(/^faregate_/);
