@@ -7,9 +7,10 @@
  * signed acks (`batch`). The insert latency histogram times the store's `insertBatch` (sync or
  * async), wrapped once on the store object the backend was given.
  */
-import { Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { FixedHistogram, registerFixed } from '../metrics/fixedHistogram.ts';
+import { promClient } from '../metrics/promClient.ts';
 import { serveMetrics, type MetricsServer } from '../metrics/metricsServer.ts';
 import { sampledCounter, sampledGauge } from '../metrics/sampled.ts';
 import type { Logger } from '../platform/logger.ts';
@@ -38,7 +39,7 @@ export interface BackendMetricsSource {
 }
 
 export class BackendMetrics {
-  readonly registry = new Registry();
+  readonly registry: Registry = new (promClient().Registry)();
   readonly insertSeconds: FixedHistogram;
   private acksSent = 0;
   private acksSigned = 0;

@@ -43,7 +43,7 @@ export interface HealthDeps {
   /** The health contributions of the other components (their problems are added). */
   contributions?: () => HealthContribution[];
   /** Prometheus metrics served at `/metrics`; told of every decision (src/metrics/validatorMetrics.ts). */
-  metrics?: { decided(): void; text(): Promise<string>; readonly contentType: string };
+  metrics?: { decided(): void; prepare(): void; text(): Promise<string>; readonly contentType: string };
 }
 
 export interface HealthReport {
@@ -63,6 +63,8 @@ export class HealthMonitor implements Component {
     // Settings built without the schema (older tests, embedders) get the schema's defaults.
     d.cfg = { ...HealthSchema.parse(undefined), ...(d.cfg as Partial<HealthConfig> | undefined) };
     this.notifier = d.notifier ?? new SdNotifier({ log: d.log });
+    // With a port, /metrics will be asked: load prom-client now, before the scanner reads a frame.
+    if (d.cfg.httpPort !== undefined) d.metrics?.prepare();
   }
 
   /** Called for every decision outcome: remembers whether the last accepted tap reached the store. */

@@ -4,7 +4,8 @@
  * Nothing is counted twice and nothing runs between scrapes. A read that returns `undefined` (a
  * part that is not configured) leaves the metric with its HELP and TYPE lines and no sample.
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Counter, Gauge, Registry } from 'prom-client';
+import { promClient } from './promClient.ts';
 
 export type Labels = Record<string, string>;
 /** One value, or one value per label set. */
@@ -37,7 +38,7 @@ function fill(
 
 /** A gauge whose samples are read at scrape time. */
 export function sampledGauge(registry: Registry, s: SampledSpec): Gauge {
-  return new Gauge({
+  return new (promClient().Gauge)({
     name: s.name,
     help: s.help,
     labelNames: [...(s.labelNames ?? [])],
@@ -50,7 +51,7 @@ export function sampledGauge(registry: Registry, s: SampledSpec): Gauge {
 
 /** A counter whose totals are read at scrape time from a count kept elsewhere (never re-counted here). */
 export function sampledCounter(registry: Registry, s: SampledSpec): Counter {
-  return new Counter({
+  return new (promClient().Counter)({
     name: s.name,
     help: s.help,
     labelNames: [...(s.labelNames ?? [])],

@@ -11,8 +11,10 @@
  *
  * No `collectDefaultMetrics`: its event-loop monitor and GC observer would run beside the
  * decision path; the resident memory and start time come from the status model instead.
+ * The registry (and prom-client, src/metrics/promClient.ts) is made by `prepare()` or the first
+ * scrape; the histogram works without it.
  */
-import { Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { ListsStatus } from '../fleet/listStatus.ts';
 import type { ReplayShareStatus } from '../fleet/replayShare.ts';
 import type { GateStats } from '../gate/gateDispatcher.ts';
@@ -20,6 +22,7 @@ import type { ScannerCounters } from '../scanner/scannerInput.ts';
 import type { Alarm, Backlog } from '../settlement/telemetry.ts';
 import type { UploaderStats } from '../settlement/uploader.ts';
 import { FixedHistogram, registerFixed } from './fixedHistogram.ts';
+import { promClient } from './promClient.ts';
 import { sampledCounter, sampledGauge, type Labels, type Reading } from './sampled.ts';
 
 /** Decision latency buckets (seconds): 0.5 ms to 300 ms, then +Inf. */
@@ -72,22 +75,31 @@ const pairs = <T>(o: Partial<Record<string, T>>, label: string, f: (v: T) => num
   Object.entries(o).flatMap(([k, v]) => (v === undefined ? [] : [[{ [label]: k }, f(v)] as [Labels, number]]));
 
 export class ValidatorMetrics {
-  readonly registry = new Registry();
-  readonly decisionSeconds: FixedHistogram;
+  readonly decisionSeconds = new FixedHistogram(
+    'faregate_decision_duration_seconds',
+    'Time from the scanner handing over a frame to its decision (admission, durable commit, gate signal)',
+    DECISION_BUCKETS,
+  );
   private frameAt = 0;
   private model: MetricsStatus | undefined;
   private version: string | undefined;
+  private reg: Registry | undefined;
 
-  constructor(private readonly src: ValidatorMetricsSources) {
-    const r = this.registry;
-    this.decisionSeconds = registerFixed(
-      r,
-      new FixedHistogram(
-        'faregate_decision_duration_seconds',
-        'Time from the scanner handing over a frame to its decision (admission, durable commit, gate signal)',
-        DECISION_BUCKETS,
-      ),
-    );
+  constructor(private readonly src: ValidatorMetricsSources) {}
+
+  /** The registry, made (and prom-client loaded) on first use. */
+  get registry(): Registry {
+    return (this.reg ??= this.build());
+  }
+
+  /** Loads prom-client and makes the registry now (while the service is built, not between frames). */
+  prepare(): void {
+    void this.registry;
+  }
+
+  private build(): Registry {
+    const r = new (promClient().Registry)();
+    registerFixed(r, this.decisionSeconds);
     const m = (): MetricsStatus => (this.model ??= this.src.status());
     const g = (name: string, help: string, read: () => Reading, labelNames?: string[]) =>
       sampledGauge(r, { name, help, read, ...(labelNames ? { labelNames } : {}) });
@@ -296,6 +308,7 @@ export class ValidatorMetrics {
       },
       ['peer'],
     );
+    return r;
   }
 
   /** The scanner handed over a frame (or junk it answers): the decision is made synchronously after it. */

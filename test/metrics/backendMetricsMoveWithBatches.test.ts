@@ -57,7 +57,7 @@ describe('faregate backend --metrics-port', () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     const gate = await FakeGate.connect(broker.url);
     try {
-      await until(() => stdout.includes('"subscribed"'), 10_000, `backend to subscribe; stderr: ${stderr}`);
+      await until(() => stdout.includes('"subscribed"'), 25_000, `backend to subscribe; stderr: ${stderr}`);
       const listening = jsonLines(stdout).find((l) => l.msg === 'metrics endpoint listening');
       expect(listening).toMatchObject({ host: '127.0.0.1' });
       const port = listening!.port as number;
@@ -113,7 +113,7 @@ describe('faregate backend --metrics-port', () => {
     }
     expect(await exited).toBe(0);
     expect(stderr).toBe('');
-  }, 30_000);
+  }, 60_000);
 
   it('exits 1 with one line naming the address when the metrics port is taken', async () => {
     const { createServer } = await import('node:net');
