@@ -480,12 +480,12 @@ export const HealthSchema = section(
     .strictObject({
       httpPort: setting(
         z.number().int().min(1).max(65535).optional(),
-        'Port of GET /healthz (200 healthy, 503 not) for Docker or a monitor; absent = no HTTP endpoint.',
+        'Port of GET /healthz (200 healthy, 503 not) and GET /metrics (Prometheus); absent = no HTTP endpoint.',
         'restart',
       ),
       host: setting(
         z.string().min(1).default('127.0.0.1'),
-        "Address /healthz listens on; keep it on loopback (Docker's HEALTHCHECK runs inside the container).",
+        'Address /healthz and /metrics listen on; keep it on loopback unless Prometheus scrapes from elsewhere.',
         'restart',
       ),
       scannerGraceMs: setting(

@@ -8,7 +8,9 @@
  *
  * - HTTP: `GET /healthz` on `health.host:health.httpPort` (loopback by default; off unless a
  *   port is set) answers 200 with `{healthy, problems, ...status}` when healthy, else 503 with
- *   the same body. Other paths: 404. For Docker's HEALTHCHECK (curl/wget or node -e fetch).
+ *   the same body. For Docker's HEALTHCHECK (curl/wget or node -e fetch).
+ * - `GET /metrics` on the same port: Prometheus text format (src/metrics/validatorMetrics.ts),
+ *   when the service gives its metrics. Other paths: 404.
  * - systemd (when NOTIFY_SOCKET is set, see sdNotify.ts): READY=1 once started, WATCHDOG=1 every
  *   WATCHDOG_USEC/2 while the store works (none while it does not, so systemd restarts the
  *   service; an unplugged scanner is reported but does not stop the pings), STOPPING=1.
@@ -40,6 +42,8 @@ export interface HealthDeps {
   notifier?: SdNotifier;
   /** The health contributions of the other components (their problems are added). */
   contributions?: () => HealthContribution[];
+  /** Prometheus metrics served at `/metrics`; told of every decision (src/metrics/validatorMetrics.ts). */
+  metrics?: { decided(): void; prepare(): void; text(): Promise<string>; readonly contentType: string };
 }
 
 export interface HealthReport {
@@ -59,10 +63,13 @@ export class HealthMonitor implements Component {
     // Settings built without the schema (older tests, embedders) get the schema's defaults.
     d.cfg = { ...HealthSchema.parse(undefined), ...(d.cfg as Partial<HealthConfig> | undefined) };
     this.notifier = d.notifier ?? new SdNotifier({ log: d.log });
+    // With a port, /metrics will be asked: load prom-client now, before the scanner reads a frame.
+    if (d.cfg.httpPort !== undefined) d.metrics?.prepare();
   }
 
   /** Called for every decision outcome: remembers whether the last accepted tap reached the store. */
   noteOutcome(o: { tap?: unknown; reason?: string; decision?: string }): void {
+    this.d.metrics?.decided();
     if (o.tap) this.lastTapFailed = false;
     else if (o.reason === 'store_unavailable') this.lastTapFailed = true;
   }
@@ -101,7 +108,10 @@ export class HealthMonitor implements Component {
   async start(): Promise<void> {
     const { cfg, log } = this.d;
     if (cfg.httpPort !== undefined) {
-      const server = createServer((req, res) => this.answer(req, res));
+      const server = createServer((req, res) => {
+        if ((req.url ?? '/').split('?')[0] === '/metrics' && this.d.metrics) void this.answerMetrics(req, res);
+        else this.answer(req, res);
+      });
       server.keepAliveTimeout = 1000;
       try {
         await new Promise<void>((resolve, reject) => {
@@ -178,6 +188,21 @@ export class HealthMonitor implements Component {
     }
     res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
     res.end(req.method === 'HEAD' ? undefined : body);
+  }
+
+  private async answerMetrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { 'content-type': 'text/plain' }).end('method not allowed\n');
+      return;
+    }
+    try {
+      const body = await this.d.metrics!.text();
+      res.writeHead(200, { 'content-type': this.d.metrics!.contentType, 'cache-control': 'no-store' });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    } catch (e) {
+      this.d.log.warn(errorFields(e), 'metrics could not be collected');
+      res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${errorMessage(e)}\n`);
+    }
   }
 
   async stop(): Promise<void> {

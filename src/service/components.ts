@@ -13,7 +13,7 @@ import type { EventSink } from '../fleet/events.ts';
 import { ListSync, loadListSettings } from '../fleet/listSync.ts';
 import { loadGroupSettings, ReplayShare } from '../fleet/replayShare.ts';
 import { GateDispatcher } from '../gate/gateDispatcher.ts';
-import { HealthMonitor } from '../health/healthMonitor.ts';
+import { HealthMonitor, type HealthDeps } from '../health/healthMonitor.ts';
 import type { loadListFiles } from '../lists/loadListFiles.ts';
 import type { MqttPort } from '../mqtt/mqttPort.ts';
 import type { Logger } from '../platform/logger.ts';
@@ -173,6 +173,7 @@ export function makeHealth(
     status: () => object;
     scanner: () => { state: string; since: number };
     contributions: () => HealthContribution[];
+    metrics?: HealthDeps['metrics'];
   },
 ): HealthMonitor {
   return new HealthMonitor({

@@ -23,8 +23,10 @@ import { EventOutbox } from '../fleet/events.ts';
 import type { GateDispatcher } from '../gate/gateDispatcher.ts';
 import type { HealthMonitor } from '../health/healthMonitor.ts';
 import { loadListFiles } from '../lists/loadListFiles.ts';
+import { ValidatorMetrics } from '../metrics/validatorMetrics.ts';
 import type { MqttPort } from '../mqtt/mqttPort.ts';
 import type { Logger } from '../platform/logger.ts';
+import { packageVersion } from '../platform/packageRoot.ts';
 import { GatePolicy } from '../policy/gatePolicy.ts';
 import type { ScannerInput } from '../scanner/scannerInput.ts';
 import type { Telemetry } from '../settlement/telemetry.ts';
@@ -99,8 +101,10 @@ export class ValidatorService {
   readonly replayShare: ReplayShare | undefined;
   /** What the gate merged from its group, kept in the store for the next start. */
   readonly groupAccepts: GroupAccepts;
-  /** /healthz and sd_notify (src/health). */
+  /** /healthz, /metrics and sd_notify (src/health). */
   readonly health: HealthMonitor;
+  /** Prometheus metrics (src/metrics), served by health at /metrics. */
+  readonly metrics: ValidatorMetrics;
   /** Re-publishes the retained status on changes, at most once a second. */
   readonly statusPublisher: StatusPublisher;
   /** The one event path (`P/gates/D/events`, one offline rule). */
@@ -197,10 +201,18 @@ export class ValidatorService {
     });
     if (rs.problems.length) throw new StartupError(rs.problems);
     this.replayShare = rs.replayShare;
+    this.metrics = new ValidatorMetrics({
+      status: () => this.statusModel(),
+      scanner: () => this.scanner.counters,
+      version: packageVersion,
+    });
+    this.scanner.prependListener('frame', () => this.metrics.frameArrived());
+    this.scanner.prependListener('dropped', () => this.metrics.frameArrived());
     this.health = makeHealth(config, platform, {
       status: () => this.status(),
       scanner: () => this.scannerState,
       contributions: () => this.lifecycle.health(),
+      metrics: this.metrics,
     });
     this.outcomeListeners.push((o) => this.health.noteOutcome(o));
     this.outcomeListeners.push(() => {

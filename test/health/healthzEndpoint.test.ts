@@ -48,7 +48,7 @@ describe('GET /healthz', () => {
         store: { taps: 0 },
       });
       expect(res.body).toHaveProperty('alarms');
-      expect((await healthz(port, '/metrics')).code).toBe(404);
+      expect((await healthz(port, '/nothing')).code).toBe(404);
       expect((await fetch(`http://127.0.0.1:${port}/healthz`, { method: 'HEAD' })).status).toBe(200);
 
       // Unplug: within the grace period still healthy (a replug or USB reset is not a failure).

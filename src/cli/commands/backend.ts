@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { openSettlementStore } from '../../backend/openStore.ts';
 import { isPostgresUrl, redactDbUrl, type SettlementStore } from '../../backend/settlementStore.ts';
+import { METRICS_ARGS, startBackendMetrics, type BackendMetricsSource } from '../../backend/backendMetrics.ts';
 import { DEFAULT_SHARED_GROUP, SettlementBackend, type BackendTlsOptions } from '../../backend/settlementBackend.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { createLogger } from '../../platform/pinoLogger.ts';
@@ -64,6 +65,7 @@ const RunArgs = z
       .transform(Number)
       .default(1),
     'log-level': z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']),
+    ...METRICS_ARGS,
   })
   .refine((a) => !(a['no-shared'] && a['shared-group'] !== undefined), {
     message: 'give either --shared-group or --no-shared',
@@ -145,6 +147,23 @@ export async function backendCommand(argv: string[], io: CliIo): Promise<number>
   });
   const backend = lanes[0]!;
   for (const lane of lanes) lane.on('error', (err) => logger.error({ err: err.message }, 'backend error'));
+  // The metrics of all lanes of this process, summed (one `/metrics` per process).
+  const source: BackendMetricsSource = {
+    get counters() {
+      const sum = { ...lanes[0]!.counters };
+      for (const lane of lanes.slice(1))
+        for (const k of Object.keys(sum) as (keyof typeof sum)[]) sum[k] += lane.counters[k];
+      return sum;
+    },
+    get connected() {
+      return lanes.every((lane) => lane.connected);
+    },
+    on(event, listener) {
+      for (const lane of lanes) lane.on(event, listener);
+      return source;
+    },
+  };
+  const metrics = await startBackendMetrics({ backend: source, store, args: a, log: logger });
 
   let stopping: Promise<void> | undefined;
   const stop = (signal: string): Promise<void> => {
@@ -152,9 +171,8 @@ export async function backendCommand(argv: string[], io: CliIo): Promise<number>
       logger.info({ signal }, 'stopping');
       stopping = Promise.all(lanes.map((lane) => lane.stop()))
         .then(() => undefined)
-        .finally(async () => {
-          await store.close();
-        });
+        .finally(() => store.close())
+        .finally(() => metrics?.close());
     }
     return stopping;
   };

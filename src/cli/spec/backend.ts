@@ -1,4 +1,5 @@
 import { ca, insecure, mqttUrl, passwordFile, prefix, protocol, username } from './common.ts';
+import { METRICS_OPTIONS } from '../../metrics/metricsOptions.ts';
 import type { CommandSpec } from './types.ts';
 
 /** = DEFAULT_SHARED_GROUP of src/backend/settlementBackend.ts (a test keeps them equal). */
@@ -50,6 +51,7 @@ export const BACKEND: CommandSpec = {
         'MQTT 5 sessions in the shared group (client ids ID, ID.2, ...): up to N batches committing at once ' +
         '(1..16; each lane keeps its PUBACK after its commit)',
     },
+    ...METRICS_OPTIONS,
     'log-level': {
       type: 'string',
       value: 'LEVEL',
