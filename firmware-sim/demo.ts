@@ -10,7 +10,8 @@
  *   npm run demo [-- --rate 1 --seconds 0 --tcp --seed S]
  *
  * The simulators write to pseudo-terminals (socat) when socat is installed, else over TCP.
- * Everything uses the TEST-ONLY keys in config/dev/.
+ * Everything uses the TEST-ONLY keys in config/dev/. A rider page on loopback (riderPage.ts)
+ * shows a live ride code as a QR code for a phone or a browser to hold up to a real scanner.
  */
 import { Aedes } from 'aedes';
 import { spawnSync } from 'node:child_process';
@@ -31,6 +32,7 @@ import { packagePath } from '../src/platform/packageRoot.ts';
 import { ValidatorService } from '../src/service/validatorService.ts';
 import { GateLedger, type Verdict } from './decisionLedger.ts';
 import { DemoView, type ViewGate } from './demoView.ts';
+import { RiderPage } from './riderPage.ts';
 import { JourneyModel, type JourneyGate } from './journeys.ts';
 import { loadDenyIds, loadIssuerKey, Population } from './population.ts';
 import { Prng, randomSeed } from './prng.ts';
@@ -197,7 +199,11 @@ async function main(): Promise<number> {
     ...policy,
   });
 
-  // 4. The validators, each fed by its own simulated scanner; each frame is paired with its answer.
+  // 4. The rider page: a TEST-ONLY phone wallet in a browser.
+  const riderPage = new RiderPage({ issuer: loadIssuerKey(DEV_ISSUER_PATH) });
+  const riderPageUrl = await riderPage.start();
+
+  // 5. The validators, each fed by its own simulated scanner; each frame is paired with its answer.
   let ok = 0;
   let total = 0;
   const verdict = (v: Verdict): void => {
@@ -253,6 +259,7 @@ async function main(): Promise<number> {
   );
   line(view.note(`  stores in ${work}`));
   line(view.note(`  watch the fleet in another terminal: npx faregate monitor --mqtt ${url}`));
+  line(view.note(`  rider page (TEST-ONLY wallet, a live QR ride code): ${riderPageUrl}`));
   for (const l of view.legend(policy.antiPassbackSeconds)) line(l);
   for (const g of gates) await g.sim.start();
 
@@ -298,6 +305,7 @@ async function main(): Promise<number> {
     await Promise.all(gates.map((g) => g.service.stop()));
     await Promise.all(gates.map((g) => g.sim.stop()));
     await backend.stop();
+    await riderPage.stop();
     backendStore.close();
     await new Promise<void>((r) => broker.close(() => r()));
     await new Promise<void>((r) => server.close(() => r()));
