@@ -5,6 +5,7 @@
 import { BACKEND, BACKEND_REPORT } from './spec/backend.ts';
 import { CMD_SEND } from './spec/cmd.ts';
 import { CODE } from './spec/code.ts';
+import { DASHBOARD } from './spec/dashboard.ts';
 import { INSPECT } from './spec/inspect.ts';
 import { ISSUE } from './spec/issue.ts';
 import { KEYS_GENERATE } from './spec/keys.ts';
@@ -90,6 +91,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: MONITOR.summary,
     spec: MONITOR,
     load: async () => (await import('./commands/monitor.ts')).monitorCommand,
+  },
+  {
+    name: 'dashboard',
+    summary: DASHBOARD.summary,
+    spec: DASHBOARD,
+    load: async () => (await import('./commands/dashboard.ts')).dashboardCommand,
   },
 ];
 

@@ -66,8 +66,8 @@ describe.skipIf(missing !== null)('the rider page in Chromium', () => {
       const [b] = await verifyCodes([second.text], 'metro');
       expect([a!.decision, a!.profile, b!.decision, b!.profile]).toEqual(['accept', number, 'accept', number]);
       expect(a!.codeId).not.toBe(b!.codeId);
-      if (process.env.FAREGATE_SCREENSHOTS)
-        await page.screenshot({ path: `${process.env.FAREGATE_SCREENSHOTS}/rider-${rider}.png`, fullPage: true });
+      if (process.env.SCREENSHOTS_DIR)
+        await page.screenshot({ path: `${process.env.SCREENSHOTS_DIR}/rider-${rider}.png`, fullPage: true });
       await page.close();
     });
   }
