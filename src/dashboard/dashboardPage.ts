@@ -47,7 +47,7 @@ export function dashboardPageHtml(o: { commands: boolean }): string {
 <body>
 <header>
   <h1>faregate fleet dashboard</h1>
-  <span class="badge" id="mode">${o.commands ? '⚙ COMMANDS ENABLED (operator key)' : '👁 READ-ONLY'}</span>
+  <span class="badge" id="mode">${o.commands ? '⚙ COMMANDS ENABLED (operator key)' : 'READ-ONLY: no commands'}</span>
   <span id="summary" aria-live="polite">connecting…</span>
   <span id="updated" class="muted" style="color:#ddd"></span>
 </header>

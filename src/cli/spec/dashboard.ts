@@ -3,7 +3,7 @@ import type { CommandSpec } from './types.ts';
 
 export const DASHBOARD: CommandSpec = {
   path: 'dashboard',
-  summary: 'web page of every gate on a broker (state, backlog, lists, alarms, decisions/min charts)',
+  summary: 'fleet web page from a broker: gate states, backlog, alarms, decisions/min charts',
   options: {
     mqtt: mqttUrl,
     prefix,
