@@ -134,7 +134,12 @@ async function show() {
     const canvas = $("qr");
     await QRCode.toCanvas(canvas, c.text, { errorCorrectionLevel: EC_LEVEL, margin: 4, scale: 6,
       color: { dark: "#000000", light: "#ffffff" } });
+    // qrcode sets the canvas's CSS size to its pixel size; let the page's CSS fit it to the screen.
+    canvas.style.width = "";
+    canvas.style.height = "";
     const qr = QRCode.create(c.text, { errorCorrectionLevel: EC_LEVEL });
+    canvas.dataset.rider = w.rider;
+    canvas.dataset.profile = w.profile;
     canvas.dataset.seq = String(c.seq);
     canvas.dataset.signer = w.key ? "browser" : "server";
     canvas.dataset.length = String(c.text.length);
@@ -149,8 +154,10 @@ async function show() {
   }
 }
 
+let generation = 0;
 async function choose() {
   const rider = $("rider").value, profile = $("profile").value;
+  const mine = ++generation;
   clearInterval(timer);
   wallet = null;
   $("status").textContent = "Getting the credential…";
@@ -158,6 +165,7 @@ async function choose() {
   const body = await r.json();
   if (!r.ok) { $("problem").textContent = body.error; $("problem").hidden = false; return; }
   const { key, why } = await importKey(body.alg, body.privateJwk);
+  if (mine !== generation) return; // another rider or profile was chosen meanwhile
   wallet = { rider, profile, alg: body.alg, key, credential: Array.from(fromB64url(body.credential)) };
   const algText = body.alg === "EdDSA" ? "Ed25519" : "ECDSA P-256";
   $("signer").textContent = key

@@ -16,17 +16,39 @@ import { decodePngQr, verifyCodes } from './riderSupport.ts';
 const missing = chromiumMissing();
 if (missing) console.warn(`riderPageQrIsAcceptedByAValidator: ${missing}`);
 
-async function qrOf(page: Page, afterSeq?: string): Promise<{ text: string; seq: string; signer: string }> {
+interface Shown {
+  text: string;
+  seq: string;
+  signer: string;
+}
+
+/** The code on the page once it is `rider`'s (and another than `afterSeq`), read from a screenshot. */
+async function qrOf(page: Page, want: { rider?: string; profile?: string; afterSeq?: string } = {}): Promise<Shown> {
   // Polled through locators: the page's CSP forbids eval, so no string predicates.
   const canvas = page.locator('#qr');
-  await expect
-    .poll(() => canvas.getAttribute('data-seq'), { timeout: 15_000 })
-    .toSatisfy((seq: string | null) => seq !== null && seq !== afterSeq);
-  const seq = (await canvas.getAttribute('data-seq'))!;
-  const signer = (await canvas.getAttribute('data-signer'))!;
-  const text = decodePngQr(await canvas.screenshot());
-  if (text === null) throw new Error('no QR code found in the screenshot of the page');
-  return { text, seq, signer };
+  const attrs = async () => ({
+    seq: await canvas.getAttribute('data-seq'),
+    rider: await canvas.getAttribute('data-rider'),
+    profile: await canvas.getAttribute('data-profile'),
+    signer: await canvas.getAttribute('data-signer'),
+  });
+  for (;;) {
+    await expect
+      .poll(attrs, { timeout: 15_000 })
+      .toSatisfy(
+        (a: Awaited<ReturnType<typeof attrs>>) =>
+          a.seq !== null &&
+          a.seq !== want.afterSeq &&
+          (want.rider === undefined || a.rider === want.rider) &&
+          (want.profile === undefined || a.profile === want.profile),
+      );
+    const before = await attrs();
+    const text = decodePngQr(await canvas.screenshot());
+    // A refresh between reading the attributes and the screenshot: read again.
+    if ((await attrs()).seq !== before.seq) continue;
+    if (text === null) throw new Error('no QR code found in the screenshot of the page');
+    return { text, seq: before.seq!, signer: before.signer! };
+  }
 }
 
 describe.skipIf(missing !== null)('the rider page in Chromium', () => {
@@ -49,17 +71,17 @@ describe.skipIf(missing !== null)('the rider page in Chromium', () => {
     ['wang-wei', 'ECDSA P-256', 'student', 2],
   ] as const) {
     it(`shows ${rider}'s ${alg} code, signed in the page, that a validator accepts as ${profile}`, async () => {
-      const page = await browser.newPage({ viewport: { width: 480, height: 900 } });
+      const page = await browser.newPage({ viewport: { width: 400, height: 860 } });
       await page.goto(url);
       await expect.poll(() => page.locator('.testonly').textContent()).toContain('TEST-ONLY');
       await qrOf(page);
       await page.selectOption('#rider', rider);
       await page.selectOption('#profile', profile);
       await expect.poll(() => page.locator('#signer').textContent()).toContain(alg);
-      const first = await qrOf(page);
+      const first = await qrOf(page, { rider, profile });
       expect(first.signer).toBe('browser');
       expect(await page.locator('#signer').textContent()).toContain('Signed in this browser with WebCrypto');
-      const second = await qrOf(page, first.seq);
+      const second = await qrOf(page, { rider, profile, afterSeq: first.seq });
       expect(second.text).not.toBe(first.text);
       // Each through its own validator: both are good codes, and two codes, not one code twice.
       const [a] = await verifyCodes([first.text], 'metro');
@@ -73,7 +95,7 @@ describe.skipIf(missing !== null)('the rider page in Chromium', () => {
   }
 
   it('signs on the demo server, and says so, where the page has no WebCrypto', async () => {
-    const page = await browser.newPage({ viewport: { width: 480, height: 900 } });
+    const page = await browser.newPage({ viewport: { width: 400, height: 860 } });
     page.on('pageerror', (e) => console.warn(`page error: ${e.message}`));
     await page.addInitScript("Object.defineProperty(Crypto.prototype, 'subtle', { get: () => undefined })");
     await page.goto(url);
