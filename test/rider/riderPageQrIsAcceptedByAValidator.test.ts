@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadIssuerKey } from '../../firmware-sim/population.ts';
 import { RiderPage } from '../../firmware-sim/riderPage.ts';
 import { DEV_ISSUER_PATH } from '../../firmware-sim/simulator.ts';
+import { axeViolations } from '../support/axe.ts';
 import { chromiumMissing, launchChromium } from '../support/chromium.ts';
 import { decodePngQr, verifyCodes } from './riderSupport.ts';
 
@@ -93,6 +94,14 @@ describe.skipIf(missing !== null)('the rider page in Chromium', () => {
       await page.close();
     });
   }
+
+  it('passes the axe-core WCAG 2.1 A/AA checks, on a phone-sized screen', async () => {
+    const page = await browser.newPage({ viewport: { width: 360, height: 740 } });
+    await page.goto(url);
+    await qrOf(page);
+    expect(await axeViolations(page)).toEqual([]);
+    await page.close();
+  });
 
   it('signs on the demo server, and says so, where the page has no WebCrypto', async () => {
     const page = await browser.newPage({ viewport: { width: 400, height: 860 } });
