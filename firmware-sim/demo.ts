@@ -10,7 +10,9 @@
  *   npm run demo [-- --rate 1 --seconds 0 --tcp --seed S]
  *
  * The simulators write to pseudo-terminals (socat) when socat is installed, else over TCP.
- * Everything uses the TEST-ONLY keys in config/dev/.
+ * Everything uses the TEST-ONLY keys in config/dev/. A rider page on loopback (riderPage.ts)
+ * shows a live ride code as a QR code for a phone or a browser to hold up to a real scanner, and
+ * the fleet dashboard (src/dashboard, read-only, loopback) shows the five gates.
  */
 import { Aedes } from 'aedes';
 import { spawnSync } from 'node:child_process';
@@ -31,6 +33,9 @@ import { packagePath } from '../src/platform/packageRoot.ts';
 import { ValidatorService } from '../src/service/validatorService.ts';
 import { GateLedger, type Verdict } from './decisionLedger.ts';
 import { DemoView, type ViewGate } from './demoView.ts';
+import { RiderPage } from './riderPage.ts';
+import { DashboardServer } from '../src/dashboard/dashboardServer.ts';
+import { DEFAULT_TOPIC_PREFIX } from '../src/contract/settlement.ts';
 import { JourneyModel, type JourneyGate } from './journeys.ts';
 import { loadDenyIds, loadIssuerKey, Population } from './population.ts';
 import { Prng, randomSeed } from './prng.ts';
@@ -197,7 +202,18 @@ async function main(): Promise<number> {
     ...policy,
   });
 
-  // 4. The validators, each fed by its own simulated scanner; each frame is paired with its answer.
+  // 4. The rider page: a TEST-ONLY phone wallet in a browser.
+  const riderPage = new RiderPage({ issuer: loadIssuerKey(DEV_ISSUER_PATH) });
+  const riderPageUrl = await riderPage.start();
+  // The fleet dashboard (as `faregate dashboard --mqtt URL --http 0`): read-only, loopback.
+  const dashboard = new DashboardServer({
+    source: { url, prefix: DEFAULT_TOPIC_PREFIX, protocolVersion: 4 },
+    host: '127.0.0.1',
+    port: 0,
+  });
+  const dashboardUrl = await dashboard.start();
+
+  // 5. The validators, each fed by its own simulated scanner; each frame is paired with its answer.
   let ok = 0;
   let total = 0;
   const verdict = (v: Verdict): void => {
@@ -253,6 +269,8 @@ async function main(): Promise<number> {
   );
   line(view.note(`  stores in ${work}`));
   line(view.note(`  watch the fleet in another terminal: npx faregate monitor --mqtt ${url}`));
+  line(view.note(`  fleet dashboard (read-only): ${dashboardUrl}`));
+  line(view.note(`  rider page (TEST-ONLY wallet, a live QR ride code): ${riderPageUrl}`));
   for (const l of view.legend(policy.antiPassbackSeconds)) line(l);
   for (const g of gates) await g.sim.start();
 
@@ -298,6 +316,8 @@ async function main(): Promise<number> {
     await Promise.all(gates.map((g) => g.service.stop()));
     await Promise.all(gates.map((g) => g.sim.stop()));
     await backend.stop();
+    await riderPage.stop();
+    await dashboard.stop();
     backendStore.close();
     await new Promise<void>((r) => broker.close(() => r()));
     await new Promise<void>((r) => server.close(() => r()));

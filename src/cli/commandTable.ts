@@ -6,6 +6,7 @@ import { BACKEND } from './spec/backend.ts';
 import { BACKEND_REPORT } from './spec/backendReport.ts';
 import { CMD_SEND } from './spec/cmd.ts';
 import { CODE } from './spec/code.ts';
+import { DASHBOARD } from './spec/dashboard.ts';
 import { INSPECT } from './spec/inspect.ts';
 import { ISSUE } from './spec/issue.ts';
 import { KEYS_GENERATE } from './spec/keys.ts';
@@ -91,6 +92,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: MONITOR.summary,
     spec: MONITOR,
     load: async () => (await import('./commands/monitor.ts')).monitorCommand,
+  },
+  {
+    name: 'dashboard',
+    summary: DASHBOARD.summary,
+    spec: DASHBOARD,
+    load: async () => (await import('./commands/dashboard.ts')).dashboardCommand,
   },
 ];
 
