@@ -160,7 +160,8 @@ export class DisplayServer implements Component {
       res.socket?.setNoDelay(true);
       res.write(`retry: 1000\n\n`);
       this.clients.add(res);
-      this.mode = this.d.modes();
+      const m = this.d.modes();
+      this.mode = { freePass: m.freePass, outOfService: m.outOfService };
       res.write(`event: mode\ndata: ${JSON.stringify(this.mode)}\n\n`);
       const drop = () => this.clients.delete(res);
       req.on('close', drop);
