@@ -61,6 +61,10 @@ const BENCHES: Record<string, (ctx: RunContext) => Promise<BenchReport>> = {
     ),
   replayShare: (ctx) =>
     replayShareBench(ctx.quick ? { quiet: ctx.quiet, accepts: 100, warmup: 10 } : { quiet: ctx.quiet }),
+  displayLatency: async (ctx) =>
+    (await import('./displayLatency.bench.ts')).displayLatencyBench(
+      ctx.quick ? { quiet: ctx.quiet, outcomes: 100, warmup: 10 } : { quiet: ctx.quiet },
+    ),
   verifyProcess: (ctx) => verifyProcessBench(ctx.quick ? { quiet: ctx.quiet, rounds: 3 } : { quiet: ctx.quiet }),
 };
 
