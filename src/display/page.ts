@@ -37,7 +37,7 @@ main{display:flex;align-items:center;gap:4vw;height:100vh;width:100vw;padding:5v
 .icon svg{width:100%;height:100%;display:block}
 .f-idle .icon{width:min(46vh,32vw);height:min(46vh,32vw)}
 .words{flex:1 1 auto;min-width:0;display:flex;flex-direction:column;gap:2.2vh}
-.words>*{margin:0;overflow-wrap:anywhere;line-height:1.15}
+.words>*{margin:0;overflow-wrap:anywhere;line-height:1.15;text-wrap:balance}
 .t0{font-size:min(12vh,7.4vw);font-weight:800}
 .t1{font-size:min(8vh,5vw);font-weight:700}
 .label{font-size:min(8vh,5vw);font-weight:800;align-self:flex-start;padding:.2em .5em;border:.12em solid currentColor;
