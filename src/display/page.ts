@@ -163,9 +163,10 @@ function showIdle() {
 }
 
 function onOutcome(m) {
+  const arrivedMs = performance.timeOrigin + performance.now() - m.at;
   clearTimeout(holding);
   render(m.screen, m);
-  const entry = { screen: m.screen, at: m.at, text: words.innerText };
+  const entry = { screen: m.screen, at: m.at, text: words.innerText, arrivedMs };
   rec.shown.push(entry);
   // Painted: after the next animation frame, once the frame's work is done; the sound starts then.
   requestAnimationFrame(() => {

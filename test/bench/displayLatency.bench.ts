@@ -48,14 +48,19 @@ export async function displayLatencyBench(opts: DisplayLatencyOptions = {}): Pro
       await sleep(o.intervalMs);
     }
     await page.waitForFunction(`window.faregateDisplay.latencies.length >= ${total}`, null, { timeout: 10_000 });
-    const shown = await page.evaluate<{ screen: string; latencyMs?: number }[]>(
+    const shown = await page.evaluate<{ screen: string; latencyMs?: number; arrivedMs: number }[]>(
       'window.faregateDisplay.shown.filter((s) => s.screen !== "idle")',
     );
     const c = ip.svc.processor.counters;
     if (c.accept !== Math.ceil(total / 2)) throw new Error(`displayLatency bench invalid: ${c.accept} accepts`);
     const samples = new Samples(o.outcomes);
-    for (const s of shown.slice(o.warmup)) samples.push((s.latencyMs ?? Number.NaN) * 1e6);
+    const arrived = new Samples(o.outcomes);
+    for (const s of shown.slice(o.warmup)) {
+      samples.push((s.latencyMs ?? Number.NaN) * 1e6);
+      arrived.push(s.arrivedMs * 1e6);
+    }
     const sum = summarize(samples);
+    const arr = summarize(arrived);
     const ms = (us: number) => us / 1000;
     const elapsed = (Date.now() - started) / 1000;
     return {
@@ -74,6 +79,15 @@ export async function displayLatencyBench(opts: DisplayLatencyOptions = {}): Pro
               ms(sum.p99Us),
               ms(sum.maxUs),
               ms(sum.meanUs),
+            ],
+            [
+              'decision → event in the page (commit, gate, SSE)',
+              arr.n,
+              ms(arr.p50Us),
+              ms(arr.p90Us),
+              ms(arr.p99Us),
+              ms(arr.maxUs),
+              ms(arr.meanUs),
             ],
           ],
         },
