@@ -26,7 +26,6 @@ import {
   type DisplayedOutcome,
   type DisplayMessage,
   type OutcomeScreen,
-  type Tone,
 } from './screens.ts';
 import { loadDisplayTexts, type DisplayTexts } from './texts.ts';
 import { toneWav } from './tones.ts';
