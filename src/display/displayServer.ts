@@ -49,6 +49,8 @@ export function shippedDisplayFolder(): string {
 }
 
 const SOUND_NAME = /^[A-Za-z0-9_.-]+\.wav$/;
+/** Bytes a page may leave unread before it is dropped. */
+const MAX_BUFFERED = 256 * 1024;
 
 export class DisplayServer implements Component {
   readonly name = 'display';
@@ -120,6 +122,13 @@ export class DisplayServer implements Component {
   private send(event: string, data: unknown): void {
     const chunk = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
     for (const c of this.clients) {
+      // A page that stopped reading (a hung browser) is dropped rather than buffered without end;
+      // the browser reconnects by itself.
+      if (c.writableLength > MAX_BUFFERED) {
+        this.clients.delete(c);
+        c.destroy();
+        continue;
+      }
       try {
         c.write(chunk);
       } catch {
