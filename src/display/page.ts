@@ -57,7 +57,9 @@ main{display:flex;align-items:center;gap:4vw;height:100vh;width:100vw;padding:5v
 
 const SCRIPT = `
 const cfg = JSON.parse(document.getElementById('display-config').textContent);
-const rec = (window.faregateDisplay = { ready: false, connected: false, shown: [], planned: [], sounds: [], latencies: [] });
+const rec = (window.faregateDisplay = {
+  ready: false, connected: false, shown: [], planned: [], sounds: [], latencies: [],
+});
 const main = document.getElementById('screen');
 const icon = main.querySelector('.icon');
 const words = main.querySelector('.words');
@@ -95,7 +97,10 @@ function render(screen, m) {
   main.dataset.screen = screen;
   icon.innerHTML = cfg.icons[screen];
   const out = [];
-  cfg.languages.forEach((lang, i) => out.push(el(i === 0 ? 'h1' : 'p', 'title t' + Math.min(i, 1), lang, cfg.texts[lang].screens[screen].title)));
+  cfg.languages.forEach((lang, i) => {
+    const title = cfg.texts[lang].screens[screen].title;
+    out.push(el(i === 0 ? 'h1' : 'p', 'title t' + Math.min(i, 1), lang, title));
+  });
   if (m && (m.profile || m.fare)) {
     const l = document.createElement('p');
     l.className = 'label';
@@ -118,7 +123,11 @@ const buffers = new Map();
 if (ctx) {
   const urls = new Set(Object.values(cfg.sounds).flat());
   for (const u of urls)
-    fetch(u).then((r) => r.arrayBuffer()).then((b) => ctx.decodeAudioData(b)).then((d) => buffers.set(u, d)).catch(() => {});
+    fetch(u)
+      .then((r) => r.arrayBuffer())
+      .then((b) => ctx.decodeAudioData(b))
+      .then((d) => buffers.set(u, d))
+      .catch(() => {});
 }
 let node = null;
 
@@ -166,7 +175,7 @@ function onOutcome(m) {
   const arrivedMs = performance.timeOrigin + performance.now() - m.at;
   clearTimeout(holding);
   render(m.screen, m);
-  const entry = { screen: m.screen, at: m.at, text: words.innerText, arrivedMs };
+  const entry = { screen: m.screen, at: m.at, shownAt: Date.now(), text: words.innerText, arrivedMs };
   rec.shown.push(entry);
   // Painted: after the next animation frame, once the frame's work is done; the sound starts then.
   requestAnimationFrame(() => {

@@ -59,7 +59,8 @@ const OVERFLOW = `(() => {
 async function axeViolations(page: Page): Promise<string[]> {
   if ((await page.evaluate('typeof window.axe')) === 'undefined') await page.addScriptTag({ content: AXE });
   const r = await page.evaluate<{ id: string; help: string; nodes: unknown[] }[]>(
-    'axe.run(document, { resultTypes: ["violations"] }).then((r) => r.violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.map((n) => n.html) })))',
+    'axe.run(document, { resultTypes: ["violations"] }).then((r) => r.violations.map((v) => ' +
+      '({ id: v.id, help: v.help, nodes: v.nodes.map((n) => n.html) })))',
   );
   return r.map((v) => `${v.id}: ${v.help} ${JSON.stringify(v.nodes)}`);
 }
@@ -78,39 +79,49 @@ describe.skipIf(!!CHROMIUM_MISSING)('the passenger display in Chromium', () => {
   });
 
   for (const { width, height } of SIZES) {
-    it(`shows each outcome's screen, words and sound (median within ${LATENCY_TARGET_MS} ms) at ${width}x${height}`, async () => {
-      const page = await openDisplay(browser, fx.display.url, width, height);
-      const latencies: number[] = [];
-      expect(await axeViolations(page), 'idle screen').toEqual([]);
-      expect(await page.evaluate(OVERFLOW), 'idle screen').toEqual([]);
-      for (const [i, screen] of OUTCOME_SCREENS.entries()) {
-        fx.display.show(sampleOutcome(screen));
-        await waitForScreen(page, screen);
-        await page.waitForFunction(`window.faregateDisplay.shown.at(-1).latencyMs !== undefined`);
-        const rec = await recorded(page);
-        const last = rec.shown.at(-1)!;
-        expect(last.screen).toBe(screen);
-        expect(last.text).toContain(texts['zh-CN']!.screens[screen].title);
-        expect(last.text).toContain(texts.en!.screens[screen].title);
-        expect(last.latencyMs!, screen).toBeLessThan(HARD_CEILING_MS);
-        latencies.push(last.latencyMs!);
-        if (screen === 'go') expect(last.text).toContain('老年 · 免费 / Senior · free');
-        else expect(last.text).not.toContain('Senior');
-        // The family's tone first, then the spoken prompt in each language (the page's audio element plays them).
-        await page.waitForFunction(`window.faregateDisplay.sounds.some((s) => s.screen === ${JSON.stringify(screen)})`);
-        const r2 = await recorded(page);
-        expect(r2.planned.at(-1)).toEqual({ screen, srcs: soundsOf(screen) });
-        expect(r2.sounds.filter((s) => s.screen === screen)[0]).toMatchObject({ src: soundsOf(screen)[0] });
-        expect(await page.evaluate(OVERFLOW), screen).toEqual([]);
-        expect(await axeViolations(page), screen).toEqual([]);
-        expect(rec.shown.filter((s) => s.screen !== 'idle')).toHaveLength(i + 1);
-      }
-      // The target is the bench's p99 (test/bench/displayLatency.bench.ts, on a quiet machine); here,
-      // beside other tests, the median holds it and no screen may take longer than the ceiling.
-      latencies.sort((a, b) => a - b);
-      expect(latencies[Math.floor(latencies.length / 2)]!, latencies.join(', ')).toBeLessThanOrEqual(LATENCY_TARGET_MS);
-      await page.close();
-    }, 120_000);
+    const title =
+      `shows each outcome's screen, words and sound (median within ${LATENCY_TARGET_MS} ms) ` + `at ${width}x${height}`;
+    it(
+      title,
+      async () => {
+        const page = await openDisplay(browser, fx.display.url, width, height);
+        const latencies: number[] = [];
+        expect(await axeViolations(page), 'idle screen').toEqual([]);
+        expect(await page.evaluate(OVERFLOW), 'idle screen').toEqual([]);
+        for (const [i, screen] of OUTCOME_SCREENS.entries()) {
+          fx.display.show(sampleOutcome(screen));
+          await waitForScreen(page, screen);
+          await page.waitForFunction(`window.faregateDisplay.shown.at(-1).latencyMs !== undefined`);
+          const rec = await recorded(page);
+          const last = rec.shown.at(-1)!;
+          expect(last.screen).toBe(screen);
+          expect(last.text).toContain(texts['zh-CN']!.screens[screen].title);
+          expect(last.text).toContain(texts.en!.screens[screen].title);
+          expect(last.latencyMs!, screen).toBeLessThan(HARD_CEILING_MS);
+          latencies.push(last.latencyMs!);
+          if (screen === 'go') expect(last.text).toContain('老年 · 免费 / Senior · free');
+          else expect(last.text).not.toContain('Senior');
+          // The family's tone first, then the spoken prompt in each language (the page's audio element plays them).
+          await page.waitForFunction(
+            `window.faregateDisplay.sounds.some((s) => s.screen === ${JSON.stringify(screen)})`,
+          );
+          const r2 = await recorded(page);
+          expect(r2.planned.at(-1)).toEqual({ screen, srcs: soundsOf(screen) });
+          expect(r2.sounds.filter((s) => s.screen === screen)[0]).toMatchObject({ src: soundsOf(screen)[0] });
+          expect(await page.evaluate(OVERFLOW), screen).toEqual([]);
+          expect(await axeViolations(page), screen).toEqual([]);
+          expect(rec.shown.filter((s) => s.screen !== 'idle')).toHaveLength(i + 1);
+        }
+        // The target is the bench's p99 (test/bench/displayLatency.bench.ts, on a quiet machine); here,
+        // beside other tests, the median holds it and no screen may take longer than the ceiling.
+        latencies.sort((a, b) => a - b);
+        expect(latencies[Math.floor(latencies.length / 2)]!, latencies.join(', ')).toBeLessThanOrEqual(
+          LATENCY_TARGET_MS,
+        );
+        await page.close();
+      },
+      120_000,
+    );
   }
 
   it('plays the tone, then the Chinese and the English prompt to their end, with no playback error', async () => {

@@ -73,7 +73,8 @@ describe('display texts', () => {
     writeFileSync(join(dir, 'texts.de.json'), '{ not json');
     const { problems } = loadDisplayTexts(dir, ['en', 'de', 'fr']);
     expect(problems).toEqual([
-      `display texts ${join(dir, 'texts.en.json')}: screens.see_staff: Invalid input: expected object, received undefined`,
+      `display texts ${join(dir, 'texts.en.json')}: screens.see_staff: ` +
+        'Invalid input: expected object, received undefined',
       expect.stringMatching(/^display texts .*texts\.de\.json: not JSON/),
       `display.language: fr has no texts file (${join(dir, 'texts.fr.json')})`,
     ]);
