@@ -64,7 +64,10 @@ describe.skipIf(!!CHROMIUM_MISSING)('passenger display timing and modes', () => 
     fx.display.show(sampleOutcome('see_staff'));
     await waitForScreen(page, 'see_staff');
     fx.display.show(sampleOutcome('go'));
-    await waitForScreen(page, 'go', 1000);
+    await waitForScreen(page, 'go', 5000);
+    const shown = await page.evaluate<{ screen: string }[]>('window.faregateDisplay.shown');
+    const i = shown.findIndex((s) => s.screen === 'see_staff');
+    expect(shown.slice(i).map((s) => s.screen)).toEqual(['see_staff', 'go']);
     await page.close();
   }, 30_000);
 
