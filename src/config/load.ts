@@ -112,6 +112,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
     config.group.signingKey = abs(config.group.signingKey);
   }
   config.dataDir = abs(config.dataDir);
+  if (config.display.texts) config.display.texts = abs(config.display.texts);
   if (config.gate.driver === 'serial') config.gate.path = abs(config.gate.path);
   if (config.mqtt?.passwordFile) config.mqtt.passwordFile = abs(config.mqtt.passwordFile);
   if (config.commands.operatorKeys) config.commands.operatorKeys = abs(config.commands.operatorKeys);

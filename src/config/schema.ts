@@ -503,6 +503,63 @@ export const HealthSchema = section(
   'Health for systemd and Docker: an HTTP /healthz endpoint (off unless httpPort is set) and sd_notify.',
 );
 
+export const DisplaySchema = section(
+  z
+    .strictObject({
+      enabled: setting(
+        z.boolean().default(false),
+        "Serve the passenger display (one page and its live outcomes) for a kiosk browser on the gate's screen (docs/display.md).",
+        'restart',
+      ),
+      host: setting(
+        z.string().min(1).default('127.0.0.1'),
+        'Address the display listens on; keep it on loopback (the kiosk browser runs on the same board).',
+        'restart',
+      ),
+      port: setting(
+        z.number().int().min(0).max(65535).default(8090),
+        'Port of the passenger display page (http://host:port/); 0 picks a free port (tests).',
+        'restart',
+      ),
+      language: setting(
+        z
+          .array(z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a language tag such as zh-CN or en'))
+          .min(1)
+          .max(3)
+          .default(['zh-CN', 'en']),
+        'Languages shown together, first one largest (and spoken in this order); each needs texts.<language>.json in the texts folder.',
+        'restart',
+      ),
+      showFare: setting(
+        z.boolean().default(true),
+        'Show the fare (and "free" for a concession that pays nothing) on the accept screen; false shows the concession name only.',
+        'restart',
+      ),
+      acceptHoldMs: setting(
+        z.number().int().min(300).max(30_000).default(1500),
+        'How long in milliseconds the accept screen stays before the idle screen returns (a new tap replaces it at once).',
+        'restart',
+      ),
+      rejectHoldMs: setting(
+        z.number().int().min(1000).max(60_000).default(4000),
+        'How long in milliseconds a refusal stays on the screen, long enough to read (a new tap replaces it at once).',
+        'restart',
+      ),
+      sounds: setting(
+        z.enum(['speech', 'tone', 'off']).default('speech'),
+        'speech: a tone per outcome, then the spoken prompt in each language; tone: the tone only; off: silent.',
+        'restart',
+      ),
+      texts: setting(
+        z.string().min(1).optional(),
+        "Folder of the operator's display texts (texts.<language>.json) and sounds (sounds/); absent = the texts and sounds shipped in config/display. Relative paths are relative to the settings file.",
+        'restart',
+      ),
+    })
+    .prefault({}),
+  "The passenger display: a page served on loopback for a kiosk browser on the gate's screen, one screen per outcome, bilingual, with sounds (docs/display.md).",
+);
+
 const listFileNote =
   'unless signed lists (the lists section) are configured: then the file is only the bootstrap list for the next start and a change needs a restart. The file is re-read on every reload_config, even under the same name.';
 
@@ -683,6 +740,7 @@ export const ConfigSchema = z
       'Gate policy: metro anti-passback and exit matching.',
     ),
     health: HealthSchema,
+    display: DisplaySchema,
     log: section(
       z
         .strictObject({
@@ -741,6 +799,7 @@ export type MqttConfig = NonNullable<Config['mqtt']>;
 export type SettlementConfig = Config['settlement'];
 export type ListsConfig = NonNullable<Config['lists']>;
 export type GroupConfig = NonNullable<Config['group']>;
+export type DisplayConfig = Config['display'];
 
 /**
  * The defaults of settings that code outside the settings needs (the serial line of a scanner

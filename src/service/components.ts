@@ -8,6 +8,7 @@ import type { Config } from '../config/schema.ts';
 import { errorFields } from '../errors/faregateError.ts';
 import type { RemoteCommands } from '../fleet/commands.ts';
 import type { CommandLedger } from '../fleet/commandLedger.ts';
+import { DisplayServer, type GateModes } from '../display/displayServer.ts';
 import type { AlarmSink } from '../fleet/alarms.ts';
 import type { EventSink } from '../fleet/events.ts';
 import { ListSync, loadListSettings } from '../fleet/listSync.ts';
@@ -316,4 +317,17 @@ export function listSyncComponent(ls: ListSync): Component {
 /** Remote commands (src/fleet/commands.ts) as a component. */
 export function commandsComponent(c: RemoteCommands): Component {
   return { name: 'commands', start: () => c.start(), stop: () => c.stop() };
+}
+
+/**
+ * The passenger display (src/display), when `display.enabled`; `problems` when its texts are
+ * unusable (a missing language file, a missing screen).
+ */
+export function makeDisplay(
+  config: Config,
+  p: Platform,
+  modes: () => GateModes,
+): { display?: DisplayServer; problems: string[] } {
+  if (!config.display.enabled) return { problems: [] };
+  return DisplayServer.create({ cfg: config.display, modes, log: p.logger.child({ component: 'display' }) });
 }

@@ -6,12 +6,14 @@
  *
  * Start order: the store (and what it restores: replay memory, modes, metro entries) first, the
  * gate, housekeeping, the MQTT link, the status publisher, telemetry, the uploader, commands,
- * lists and the group's shared replay memory, then the scanner (no frame is read before all that)
- * and health last. Stop is the reverse: health, the scanner (no more frames), replay sharing,
- * lists, commands, the uploader and telemetry (nothing publishes after the link ends), the link
- * (offline status with the last figures), the gate drained, and the store closed last.
+ * lists and the group's shared replay memory, the passenger display, then the scanner (no frame is
+ * read before all that) and health last. Stop is the reverse: health, the scanner (no more frames),
+ * the display, replay sharing, lists, commands, the uploader and telemetry (nothing publishes after
+ * the link ends), the link (offline status with the last figures), the gate drained, and the store
+ * closed last.
  */
 import type { Config } from '../config/schema.ts';
+import type { DisplayServer } from '../display/displayServer.ts';
 import { settingFileProblems } from '../config/settingFiles.ts';
 import { FaregateError } from '../errors/faregateError.ts';
 import { setupRemoteCommands } from '../fleet/commandsWiring.ts';
@@ -43,6 +45,7 @@ import {
   housekeeping,
   listSyncComponent,
   makeGate,
+  makeDisplay,
   makeHealth,
   makeLink,
   makeListSync,
@@ -114,6 +117,8 @@ export class ValidatorService {
   private readonly startedAt: number;
   readonly policy: GatePolicy;
   readonly commands: RemoteCommands | undefined;
+  /** The passenger display (`display` settings), when enabled. */
+  readonly display: DisplayServer | undefined;
   /** The components in start order (stopped in reverse). */
   readonly lifecycle: Lifecycle;
 
@@ -250,6 +255,16 @@ export class ValidatorService {
       }
     });
 
+    const shown = makeDisplay(config, platform, () => ({
+      freePass: this.policy.freePass,
+      outOfService: this.policy.outOfService,
+    }));
+    if (shown.problems.length) throw new StartupError(shown.problems);
+    this.display = shown.display;
+    const display = this.display;
+    // Last of the listeners: the gate, the store and the uploader come first.
+    if (display) this.outcomeListeners.push((o) => display.show(o));
+
     const parts: (Component | undefined)[] = [
       storeComponent({
         store: this.store,
@@ -277,6 +292,7 @@ export class ValidatorService {
       this.commands && commandsComponent(this.commands),
       this.listSync && listSyncComponent(this.listSync),
       this.replayShare,
+      this.display,
       this.scanner,
       this.health,
     ];

@@ -65,6 +65,10 @@ const BENCHES: Record<string, (ctx: RunContext) => Promise<BenchReport>> = {
     (await import('./settleThroughput.bench.ts')).settleThroughputBench(
       ctx.quick ? { quiet: ctx.quiet, taps: 6000 } : { quiet: ctx.quiet },
     ),
+  displayLatency: async (ctx) =>
+    (await import('./displayLatency.bench.ts')).displayLatencyBench(
+      ctx.quick ? { quiet: ctx.quiet, outcomes: 100, warmup: 10 } : { quiet: ctx.quiet },
+    ),
   verifyProcess: (ctx) => verifyProcessBench(ctx.quick ? { quiet: ctx.quiet, rounds: 3 } : { quiet: ctx.quiet }),
   pricing: async (ctx) =>
     (await import('./pricing.bench.ts')).pricingBench(

@@ -56,6 +56,7 @@ function base(): Record<string, unknown> {
     group: { id: 'station-1', keys: 'ops-a.json', signingKey: 'gate-key.json', maxQueued: 100 },
     settlement: { backendKeys: 'backend-keys-a.json' },
     health: { httpPort: 8081 },
+    display: { texts: 'display-a' },
   };
 }
 
@@ -85,6 +86,7 @@ const SPECIAL: Record<string, (raw: Record<string, unknown>) => void> = {
   'lists.rootKeys': (raw) => set(raw, 'lists.rootKeys', 'roots-b.json'),
   'mqtt.url': (raw) => set(raw, 'mqtt.url', 'mqtt://127.0.0.1:1884'),
   'fare.currency': (raw) => set(raw, 'fare.currency', 'EUR'),
+  'display.language': (raw) => set(raw, 'display.language', ['en']),
 };
 
 /** Another valid value for a setting, derived from its JSON Schema. */
