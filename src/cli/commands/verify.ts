@@ -14,7 +14,9 @@ import type { ServiceMode } from '../../domain/vocabulary.ts';
 import { unrecognised } from '../../token/credentialFormat.ts';
 import type { Decision } from '../../token/decision.ts';
 import { credentialRouter } from '../../token/formats.ts';
-import type { TrustList } from '../../token/trustList.ts';
+import { JTT_FORMAT, JttFormat } from '../../token/jtt/jttFormat.ts';
+import { JttRoots, JttRootsError, jttRootsFromJson } from '../../token/jtt/roots.ts';
+import { TrustList } from '../../token/trustList.ts';
 import { RideCodeValidator } from '../../token/validator.ts';
 import { NUMBER_ARG, readArgs, type RawValues } from '../args.ts';
 import { ArgumentError, UsageError } from '../errors.ts';
@@ -29,7 +31,8 @@ import { OutputClosedError, type CliIo } from '../io.ts';
 // a list file that fails the hand check goes to its zod schema, which words every problem.
 
 interface VerifyArgs {
-  trust: string;
+  trust?: string;
+  jttRoots?: string;
   deny?: string;
   mode: ServiceMode;
   now?: number;
@@ -51,12 +54,14 @@ function verifyArgs(values: RawValues): VerifyArgs {
   };
   const now = seconds('now');
   const a: VerifyArgs = {
-    trust: String(values.trust),
     mode: values.mode === 'metro' ? 'metro' : 'bus',
     skew: seconds('skew') ?? 0,
     codeValidity: seconds('code-validity', true) ?? 0,
     duplicateWindow: seconds('duplicate-window') ?? 0,
   };
+  if (typeof values.trust === 'string') a.trust = values.trust;
+  if (typeof values['jtt-roots'] === 'string') a.jttRoots = values['jtt-roots'];
+  if (a.trust === undefined && a.jttRoots === undefined) problems.push('give --trust, --jtt-roots or both');
   if (typeof values.deny === 'string') a.deny = values.deny;
   if (now !== undefined) a.now = now;
   if (problems.length) throw new ArgumentError(VERIFY.path, problems.join('; '));
@@ -82,10 +87,25 @@ function jsonLine(text: string): { qr: string; at?: number } | undefined {
   return typeof at === 'number' && Number.isFinite(at) ? { qr, at } : undefined;
 }
 
-/** The spec's output object: decision, reason (absent on accept), codeId, sub, cti, profile. */
+/**
+ * The spec's output object (qr-token-v1 §5, jtt1179-reading §6): decision, reason (absent on
+ * accept), format, codeId, sub, cti, profile; JT/T lines add cap and cardType, and a JT/T
+ * `malformed` carries only decision, reason and format.
+ */
 export function decisionLine(d: Decision): string {
   const o: Record<string, unknown> = { decision: d.decision };
   if (d.reason !== undefined) o.reason = d.reason;
+  if (d.format !== undefined) o.format = d.format;
+  if (d.format === JTT_FORMAT) {
+    if (d.reason === 'malformed') return JSON.stringify(o);
+    o.codeId = d.codeId;
+    o.sub = d.subHex;
+    o.cti = d.ctiHex;
+    o.profile = d.profile;
+    o.cap = d.cap;
+    o.cardType = d.cardType;
+    return JSON.stringify(o);
+  }
   if (d.codeId !== undefined) o.codeId = d.codeId;
   if (d.subHex !== undefined) o.sub = d.subHex;
   if (d.ctiHex !== undefined) o.cti = d.ctiHex;
@@ -115,15 +135,30 @@ async function loadList<T, D>(
   }
 }
 
+/** The §5 root-key file of jtt1179-reading; an unusable one exits 2 with what is wrong. */
+function loadJttRoots(path: string): JttRoots {
+  const json = readJson(path, 'JT/T root-key file');
+  try {
+    return jttRootsFromJson(json);
+  } catch (e) {
+    if (e instanceof JttRootsError) throw new UsageError(`JT/T root-key file ${path} is unusable: ${e.message}`);
+    throw e;
+  }
+}
+
 export async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
   const a = verifyArgs(readArgs(VERIFY, argv).values);
-  const trust: TrustList = await loadList(
-    a.trust,
-    'trust list',
-    checkTrustFile,
-    buildTrustList,
-    async () => (await import('../../lists/trustFile.ts')).trustListFromJson,
-  );
+  const trust: TrustList =
+    a.trust === undefined
+      ? TrustList.EMPTY
+      : await loadList(
+          a.trust,
+          'trust list',
+          checkTrustFile,
+          buildTrustList,
+          async () => (await import('../../lists/trustFile.ts')).trustListFromJson,
+        );
+  const roots = a.jttRoots === undefined ? JttRoots.EMPTY : loadJttRoots(a.jttRoots);
   const deny: DenyList | undefined =
     a.deny === undefined
       ? undefined
@@ -134,13 +169,19 @@ export async function verifyCommand(argv: string[], io: CliIo): Promise<number> 
           buildDenyList,
           async () => (await import('../../lists/denyFile.ts')).denyListFromJson,
         );
-  const formats = credentialRouter({
-    fg1: new RideCodeValidator({
-      trust,
-      ...(deny ? { deny } : {}),
-      params: { mode: a.mode, skew: a.skew, codeValidity: a.codeValidity, duplicateWindow: a.duplicateWindow },
-    }),
+  const fg1 = new RideCodeValidator({
+    trust,
+    ...(deny ? { deny } : {}),
+    params: { mode: a.mode, skew: a.skew, codeValidity: a.codeValidity, duplicateWindow: a.duplicateWindow },
   });
+  // One replay memory for both formats (jtt1179-reading §4 notes).
+  const jtt1179 = new JttFormat({
+    roots,
+    ...(deny ? { deny } : {}),
+    params: { skew: a.skew, duplicateWindow: a.duplicateWindow },
+    replay: fg1.replay,
+  });
+  const formats = credentialRouter({ fg1, jtt1179 });
   const nowOf = (): number => a.now ?? Date.now() / 1000;
 
   const decideLine = (line: Line): Decision => {
