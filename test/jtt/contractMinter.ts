@@ -213,7 +213,13 @@ export interface Signatures {
 
 /** Assembles a code from fields and the three r ‖ s values (§2). `dataLength` overrides D. */
 export function assemble(f: CodeFields, sig: Signatures, dataLength?: number): Buffer {
-  const cert = Buffer.concat([Buffer.from([f.certHeader]), f.service, Buffer.from([f.rootIndex]), certItems4to12(f), sig.root]);
+  const cert = Buffer.concat([
+    Buffer.from([f.certHeader]),
+    f.service,
+    Buffer.from([f.rootIndex]),
+    certItems4to12(f),
+    sig.root,
+  ]);
   const fields4to14 = Buffer.concat([
     f.payment,
     f.user,
@@ -227,7 +233,15 @@ export function assemble(f: CodeFields, sig: Signatures, dataLength?: number): B
     Buffer.from([f.issuerData.length]),
     f.issuerData,
   ]);
-  const rest = Buffer.concat([cert, fields4to14, Buffer.from([f.sigByte15]), sig.auth, u(f.ts, 4), Buffer.from([f.sigByte17]), sig.user]);
+  const rest = Buffer.concat([
+    cert,
+    fields4to14,
+    Buffer.from([f.sigByte15]),
+    sig.auth,
+    u(f.ts, 4),
+    Buffer.from([f.sigByte17]),
+    sig.user,
+  ]);
   return Buffer.concat([Buffer.from([f.version]), u(dataLength ?? rest.length, 2), rest]);
 }
 

@@ -26,6 +26,10 @@ export function format(opts: JttFormatOptions = {}): JttFormat {
 }
 
 /** A code of RIDER (or `keys`), made at NOW − 10 unless the fields say otherwise. */
-export function code(fields: Partial<CodeFields> = {}, keys: Partial<Signers> = {}, signers: Partial<Signers> = {}): Buffer {
+export function code(
+  fields: Partial<CodeFields> = {},
+  keys: Partial<Signers> = {},
+  signers: Partial<Signers> = {},
+): Buffer {
   return mint({ ts: NOW - 10, ...fields }, { ...KEYS, ...keys }, signers);
 }

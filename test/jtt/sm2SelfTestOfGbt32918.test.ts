@@ -60,7 +60,10 @@ describe('SM2 self-test (GB/T 32918.5 Annex A)', () => {
   });
 
   it('decompresses the key from its x and the parity of y', () => {
-    const c = Buffer.concat([Buffer.from([YA & 1n ? 3 : 2]), h('09F9DF31 1E5421A1 50DD7D16 1E4BC5C6 72179FAD 1833FC07 6BB08FF3 56F35020')]);
+    const c = Buffer.concat([
+      Buffer.from([YA & 1n ? 3 : 2]),
+      h('09F9DF31 1E5421A1 50DD7D16 1E4BC5C6 72179FAD 1833FC07 6BB08FF3 56F35020'),
+    ]);
     expect(decompress(c)).toEqual({ x: XA, y: YA });
     c[0] = c[0] === 2 ? 3 : 2;
     expect(decompress(c)?.y).not.toBe(YA);

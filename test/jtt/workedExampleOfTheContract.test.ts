@@ -36,14 +36,22 @@ describe('the worked example of jtt1179-reading §7', () => {
       auth: bytes.subarray(199 + L, 263 + L),
       user: bytes.subarray(268 + L, 332 + L),
     };
-    const fields = { ...EXAMPLE_FIELDS, issuerKey: Buffer.from(ISSUER_KEY, 'hex'), userKey: Buffer.from(USER_KEY, 'hex') };
+    const fields = {
+      ...EXAMPLE_FIELDS,
+      issuerKey: Buffer.from(ISSUER_KEY, 'hex'),
+      userKey: Buffer.from(USER_KEY, 'hex'),
+    };
     expect(assemble(fields, sig).toString('hex')).toBe(EXAMPLE_HEX);
   });
 
   it('its three signatures verify with the minter’s own SM2 over the ranges of §2.3', () => {
     const pt = (h: string): { x: bigint; y: bigint } => decompress(Buffer.from(h, 'hex'))!;
     const L = 17;
-    const fields = { ...EXAMPLE_FIELDS, issuerKey: Buffer.from(ISSUER_KEY, 'hex'), userKey: Buffer.from(USER_KEY, 'hex') };
+    const fields = {
+      ...EXAMPLE_FIELDS,
+      issuerKey: Buffer.from(ISSUER_KEY, 'hex'),
+      userKey: Buffer.from(USER_KEY, 'hex'),
+    };
     const r = pt(EXAMPLE_ROOT);
     const i = pt(ISSUER_KEY);
     const u = pt(USER_KEY);

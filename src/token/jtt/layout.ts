@@ -61,7 +61,8 @@ export function recognisesJttText(text: string): boolean {
 export function decodeJttText(text: string): Buffer {
   const form = textForm(text);
   if (form === 'hex') return Buffer.from(text, 'hex');
-  if (form === 'base64') return Buffer.from(text.replace(/=+$/, ''), text.includes('-') || text.includes('_') ? 'base64url' : 'base64');
+  if (form === 'base64')
+    return Buffer.from(text.replace(/=+$/, ''), text.includes('-') || text.includes('_') ? 'base64url' : 'base64');
   throw new JttMalformedError('neither hex nor base64');
 }
 
@@ -122,7 +123,8 @@ export interface JttCode {
   readonly credentialBytes: Uint8Array;
 }
 
-const u32 = (b: Uint8Array, o: number): number => ((b[o]! << 24) >>> 0) + (b[o + 1]! << 16) + (b[o + 2]! << 8) + b[o + 3]!;
+const u32 = (b: Uint8Array, o: number): number =>
+  ((b[o]! << 24) >>> 0) + (b[o + 1]! << 16) + (b[o + 2]! << 8) + b[o + 3]!;
 
 function bcd(byte: number): number | undefined {
   const hi = byte >> 4;

@@ -81,7 +81,10 @@ export function jttRootsFromJson(json: unknown): JttRoots {
     if (seen.has(index)) throw new JttRootsError(`${where}.index: ${index} is repeated`);
     seen.add(index);
     if (typeof key !== 'string') throw new JttRootsError(`${where}.key: must be a hex string`);
-    for (const [name, v] of [['nbf', nbf], ['exp', exp]] as const)
+    for (const [name, v] of [
+      ['nbf', nbf],
+      ['exp', exp],
+    ] as const)
       if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v)))
         throw new JttRootsError(`${where}.${name}: must be an integer (Unix seconds)`);
     const root: { -readonly [K in keyof JttRoot]: JttRoot[K] } = { index, key: rootKeyFromHex(key, where) };
