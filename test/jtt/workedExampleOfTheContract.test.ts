@@ -8,22 +8,7 @@ import { JttFormat } from '../../src/token/jtt/jttFormat.ts';
 import { jttRootsFromJson } from '../../src/token/jtt/roots.ts';
 import { EXAMPLE_FIELDS, assemble, certItems4to12, verify } from './contractMinter.ts';
 import { decompress } from '../../src/token/jtt/sm2.ts';
-
-export const EXAMPLE_HEX = [
-  '80015a240101000017121234567812300000010404002103523a78017309d333611e21d7fc6af11e8cffc0baac2d602430adf86a1b3a96f8',
-  'e87c4902bdfd1c4e0402c533a20fef7d28dcb6b7514b84f9545d4edd6651513c2f0ce911c11d71a4803dd56c600e0fd1f3001f74090a562d89',
-  'bdc9f0b2742ae650415930303030303030303030303031310000000000000000010102030400000001010007d00378a598dc5f25e97d1e99d6',
-  '9d0c7ff78d72d6606142d5ffedf5f1c83dafe15f7a70dbd880003c110100000000000000000000000100000e1015e258e912e581bb28b638b2',
-  'a4174fe1f06ac35c895afc8dcc101f24ee9ad22df44b235fd12310e70387ab38ae3a1e355326929f1ed0c3d48e0301e7f7380b3e606955b900',
-  '15a1721e87abc421eb5fec9ae3b633f57a93d7c1a4479bf159be36fc4e17352f1b4aca255f73ca435babd580db12d18901b79aa7f142779099',
-  '63cbb40eba3c5959',
-].join('');
-export const EXAMPLE_ROOT = '020d1a4f9272a50f4be36f54fdd0a8f37d96a3049e45133a13fcab2562831c3143';
-const ISSUER_KEY = '03523a78017309d333611e21d7fc6af11e8cffc0baac2d602430adf86a1b3a96f8';
-const USER_KEY = '0378a598dc5f25e97d1e99d69d0c7ff78d72d6606142d5ffedf5f1c83dafe15f7a';
-export const EXAMPLE_LINE =
-  '{"decision":"accept","format":"jtt1179","codeId":"db2028e71b5ed7997632221573e232db","sub":"31000000000000000001",' +
-  '"cti":"50415930303030303030303030303031","profile":0,"cap":2000,"cardType":1}';
+import { EXAMPLE_HEX, EXAMPLE_LINE, EXAMPLE_ROOT, ISSUER_KEY, USER_KEY } from './workedExample.ts';
 
 describe('the worked example of jtt1179-reading §7', () => {
   const bytes = Buffer.from(EXAMPLE_HEX, 'hex');

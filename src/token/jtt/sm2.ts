@@ -65,7 +65,7 @@ export function decompress(c: Uint8Array): { x: bigint; y: bigint } | undefined 
   const alpha = (((x * x) % SM2_P) * x + SM2_A * x + SM2_B) % SM2_P;
   const beta = modPow(alpha, (SM2_P + 1n) / 4n, SM2_P);
   if ((beta * beta) % SM2_P !== alpha) return undefined;
-  const y = (beta & 1n) === BigInt(c[0]! & 1) ? beta : SM2_P - beta;
+  const y = (beta & 1n) === BigInt(c[0] & 1) ? beta : SM2_P - beta;
   return { x, y };
 }
 
