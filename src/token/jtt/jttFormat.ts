@@ -99,8 +99,9 @@ export class JttFormat implements CredentialFormat {
 
   /** A text frame (hex or base64), decided at `now`; changes no replay memory. */
   evaluate(text: string, now: number): Decision {
-    if (!recognisesJttText(text)) return unrecognised(now, 'not a JT/T code');
-    return this.evaluateBytes(decodeJttText(text), now);
+    const bytes = decodeJttText(text);
+    if (bytes === undefined) return unrecognised(now, 'not a JT/T code');
+    return this.evaluateBytes(bytes, now);
   }
 
   /**

@@ -57,13 +57,15 @@ export function recognisesJttText(text: string): boolean {
   return false;
 }
 
-/** Decodes a text frame that {@link recognisesJttText} accepted. */
-export function decodeJttText(text: string): Buffer {
+/** The bytes of a JT/T text frame (§1 steps c–g), or undefined when §1 does not send it down the JT/T path. */
+export function decodeJttText(text: string): Buffer | undefined {
   const form = textForm(text);
-  if (form === 'hex') return Buffer.from(text, 'hex');
-  if (form === 'base64')
-    return Buffer.from(text.replace(/=+$/, ''), text.includes('-') || text.includes('_') ? 'base64url' : 'base64');
-  throw new JttMalformedError('neither hex nor base64');
+  if (form === undefined) return undefined;
+  const b =
+    form === 'hex'
+      ? Buffer.from(text, 'hex')
+      : Buffer.from(text.replace(/=+$/, ''), text.includes('-') || text.includes('_') ? 'base64url' : 'base64');
+  return b.length > 0 && b[0]! >= 0x80 ? b : undefined;
 }
 
 /**
