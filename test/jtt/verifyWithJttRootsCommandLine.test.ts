@@ -137,3 +137,32 @@ describe('faregate verify --jtt-roots', () => {
     }
   });
 });
+
+describe('faregate inspect, a JT/T code', () => {
+  it('prints the §7 example’s fields unverified, without its signatures', async () => {
+    const r = await runFaregate(['inspect', EXAMPLE_HEX], { cwd: dir });
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    const o = jsonLines(r.stdout)[0]!;
+    expect(o).toMatchObject({
+      verified: false,
+      format: 'jtt1179',
+      codeId: 'db2028e71b5ed7997632221573e232db',
+      certificate: { rootIndex: 23, issuerId: '12345678', expiry: '12/2030', expiryEndIso: '2030-12-31T23:59:59.000Z' },
+      code: {
+        sub: '31000000000000000001',
+        cti: '50415930303030303030303030303031',
+        cap: 2000,
+        cardType: 1,
+        validity: 60,
+        ts: 1767225600,
+      },
+    });
+    expect(r.stdout).not.toContain(EXAMPLE_HEX.slice(-128));
+  });
+
+  it('says which rule a malformed JT/T code breaks, exit 1', async () => {
+    const r = await runFaregate(['inspect', EXAMPLE_HEX.slice(0, -2)], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/JT\/T code: 348 bytes, but L = 17 makes 349/);
+  });
+});

@@ -1506,6 +1506,8 @@ describe('reason numbers', () => {
       mode_not_allowed: 15,
       duplicate: 16,
       replay: 17,
+      bad_root_signature: 18, // JT/T 1179 only (jtt1179-reading §4 check 5)
+      issuer_cert_expired: 19, // JT/T 1179 only (check 6)
     });
   });
 });

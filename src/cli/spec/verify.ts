@@ -4,7 +4,7 @@ import { SERVICE_MODES } from '../../domain/vocabulary.ts';
 
 export const VERIFY: CommandSpec = {
   path: 'verify',
-  summary: 'decide ride codes read from stdin (one JSON line each, qr-token-v1 §5, jtt1179-reading §6)',
+  summary: 'decide FG1 and JT/T 1179 ride codes read from stdin, one JSON line each',
   options: {
     trust: { type: 'string', value: 'FILE', help: 'a trust list file for FG1 codes, JWK Set' },
     'jtt-roots': {
