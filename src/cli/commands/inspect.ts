@@ -5,17 +5,8 @@
  * Exit 0: every code decoded; 1: one did not (why, on stderr: not base45, not CBOR, ...);
  * 2: no ride code at all.
  */
-import { createHash } from 'node:crypto';
 import { importCoseKey } from '../../token/coseKey.ts';
-import { JTT_FORMAT } from '../../token/jtt/jttFormat.ts';
-import {
-  JttMalformedError,
-  certificateEnd,
-  decodeJttText,
-  keysOf,
-  parseJttCode,
-  profileOf,
-} from '../../token/jtt/layout.ts';
+import { decodeJttText } from '../../token/jtt/text.ts';
 import { stripFrame } from '../../token/frame.ts';
 import { parseCredential, parseRideCodeText, type CredentialIds, type Level2Result } from '../../token/rideCode.ts';
 import type { CliIo } from '../io.ts';
@@ -43,55 +34,13 @@ export function decodeProblem(e: unknown, level: 'ride code' | 'credential'): st
   return `${level}: ${err.message}`;
 }
 
-/** A JT/T 1179 code's fields (jtt1179-reading §2), unverified; the signatures are not printed. */
-export function describeJttCode(bytes: Uint8Array): Record<string, unknown> {
-  const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-  try {
-    const c = parseJttCode(bytes);
-    keysOf(c);
-    const end = certificateEnd(c);
-    return {
-      verified: false,
-      format: JTT_FORMAT,
-      codeId: createHash('sha256').update(c.userSigned).digest().subarray(0, 16).toString('hex'),
-      certificate: {
-        rootIndex: c.rootIndex,
-        serviceId: hex(c.serviceId),
-        issuerId: hex(c.issuerId),
-        expiry: `${String(c.certMonth).padStart(2, '0')}/${c.certYear}`,
-        expiryEndIso: iso(end),
-        serial: hex(c.certSerial),
-        signatureAlg: c.signatureAlg,
-        curve: c.curveParam,
-        issuerKey: hex(c.issuerKeyBytes),
-      },
-      code: {
-        sub: hex(c.userAccount),
-        cti: hex(c.paymentAccount),
-        issuerCode: hex(c.issuerCode),
-        platform: hex(c.platform),
-        cardType: c.cardType,
-        profile: profileOf(c.cardType),
-        cap: c.cap,
-        userKey: hex(c.userKeyBytes),
-        authExpiry: c.authExpiry,
-        authExpiryIso: iso(c.authExpiry),
-        validity: c.validity,
-        issuerData: hex(c.issuerData),
-        ts: c.ts,
-        tsIso: iso(c.ts),
-      },
-    };
-  } catch (e) {
-    if (e instanceof JttMalformedError)
-      return { verified: false, format: JTT_FORMAT, malformed: `JT/T code: ${e.message}` };
-    throw e;
-  }
-}
+/** A JT/T code's fields; loaded for the first JT/T code (its SM2 library is a slow import). */
+let describeJtt: ((bytes: Uint8Array) => Record<string, unknown>) | undefined;
 
+/** Decodes an FG1 code, or a JT/T code once {@link loadJttDescriber} has run. */
 export function describeRideCode(frame: string): Record<string, unknown> {
   const jtt = decodeJttText(stripFrame(frame));
-  if (jtt) return describeJttCode(jtt);
+  if (jtt && describeJtt) return describeJtt(jtt);
   const l2: Level2Result = {};
   const ids: CredentialIds = {};
   let level: 'ride code' | 'credential' = 'ride code';
@@ -125,12 +74,17 @@ export function describeRideCode(frame: string): Record<string, unknown> {
   }
 }
 
+export async function loadJttDescriber(): Promise<void> {
+  describeJtt ??= (await import('./inspectJtt.ts')).describeJttCode;
+}
+
 export async function inspectCommand(argv: string[], io: CliIo): Promise<number> {
   const { positionals } = parseCommand(INSPECT, argv, z.object({}));
   let seen = 0;
   let bad = 0;
   const one = async (where: string, text: string): Promise<void> => {
     seen++;
+    if (decodeJttText(stripFrame(text))) await loadJttDescriber();
     const d = describeRideCode(text);
     if (d.malformed !== undefined) {
       bad++;

@@ -14,8 +14,9 @@ import type { ServiceMode } from '../../domain/vocabulary.ts';
 import { unrecognised } from '../../token/credentialFormat.ts';
 import type { Decision } from '../../token/decision.ts';
 import { credentialRouter } from '../../token/formats.ts';
-import { JTT_FORMAT, JttFormat } from '../../token/jtt/jttFormat.ts';
-import { JttRoots, JttRootsError, jttRootsFromJson } from '../../token/jtt/roots.ts';
+import type { JttFormat } from '../../token/jtt/jttFormat.ts';
+import type { JttRoots } from '../../token/jtt/roots.ts';
+import { JTT_FORMAT } from '../../token/jtt/text.ts';
 import { TrustList } from '../../token/trustList.ts';
 import { RideCodeValidator } from '../../token/validator.ts';
 import { NUMBER_ARG, readArgs, type RawValues } from '../args.ts';
@@ -135,8 +136,10 @@ async function loadList<T, D>(
   }
 }
 
-/** The §5 root-key file of jtt1179-reading; an unusable one exits 2 with what is wrong. */
-function loadJttRoots(path: string): JttRoots {
+/** The §5 root-key file of jtt1179-reading (empty without a path); an unusable one exits 2 with what is wrong. */
+async function loadJttRoots(path: string | undefined): Promise<JttRoots> {
+  const { JttRoots, JttRootsError, jttRootsFromJson } = await import('../../token/jtt/roots.ts');
+  if (path === undefined) return JttRoots.EMPTY;
   const json = readJson(path, 'JT/T root-key file');
   try {
     return jttRootsFromJson(json);
@@ -145,6 +148,12 @@ function loadJttRoots(path: string): JttRoots {
     throw e;
   }
 }
+
+/**
+ * Whether a line may be a JT/T code: it holds no `FG1:`. The JT/T format (and its SM2 library, a
+ * slow import) is loaded only for a run that meets one, or that names `--jtt-roots`.
+ */
+const mayBeJtt = (line: Line): boolean => !line.overlong && !line.text.includes('FG1:');
 
 export async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
   const a = verifyArgs(readArgs(VERIFY, argv).values);
@@ -158,7 +167,6 @@ export async function verifyCommand(argv: string[], io: CliIo): Promise<number> 
           buildTrustList,
           async () => (await import('../../lists/trustFile.ts')).trustListFromJson,
         );
-  const roots = a.jttRoots === undefined ? JttRoots.EMPTY : loadJttRoots(a.jttRoots);
   const deny: DenyList | undefined =
     a.deny === undefined
       ? undefined
@@ -174,14 +182,21 @@ export async function verifyCommand(argv: string[], io: CliIo): Promise<number> 
     ...(deny ? { deny } : {}),
     params: { mode: a.mode, skew: a.skew, codeValidity: a.codeValidity, duplicateWindow: a.duplicateWindow },
   });
-  // One replay memory for both formats (jtt1179-reading §4 notes).
-  const jtt1179 = new JttFormat({
-    roots,
-    ...(deny ? { deny } : {}),
-    params: { skew: a.skew, duplicateWindow: a.duplicateWindow },
-    replay: fg1.replay,
-  });
-  const formats = credentialRouter({ fg1, jtt1179 });
+  let formats = credentialRouter({ fg1 });
+  let jtt1179: JttFormat | undefined;
+  const loadJtt = async (): Promise<void> => {
+    const roots = await loadJttRoots(a.jttRoots);
+    const { JttFormat } = await import('../../token/jtt/jttFormat.ts');
+    // One replay memory for both formats (jtt1179-reading §4 notes).
+    jtt1179 = new JttFormat({
+      roots,
+      ...(deny ? { deny } : {}),
+      params: { skew: a.skew, duplicateWindow: a.duplicateWindow },
+      replay: fg1.replay,
+    });
+    formats = credentialRouter({ fg1, jtt1179 });
+  };
+  if (a.jttRoots !== undefined) await loadJtt();
   const nowOf = (): number => a.now ?? Date.now() / 1000;
 
   const decideLine = (line: Line): Decision => {
@@ -196,6 +211,7 @@ export async function verifyCommand(argv: string[], io: CliIo): Promise<number> 
   const out = new LineBatchWriter(io);
   try {
     for await (const lines of readLineBatches(io.stdin)) {
+      if (jtt1179 === undefined && lines.some(mayBeJtt)) await loadJtt();
       for (const line of lines) out.push(decisionLine(decideLine(line)));
       await out.flush();
     }

@@ -30,9 +30,9 @@ import {
 } from './layout.ts';
 import { JttRoots, type JttRoot } from './roots.ts';
 import { compressedKey, verifySm2, type Sm2PublicKey } from './sm2.ts';
+import { JTT_FORMAT } from './text.ts';
 
-/** The format id JT/T decisions carry. */
-export const JTT_FORMAT = 'jtt1179';
+export { JTT_FORMAT } from './text.ts';
 
 /** What a verified certificate + authorisation leaves for the rider's next codes. */
 interface CachedCredential {
