@@ -1,6 +1,6 @@
 /**
  * Every reason a frame is not accepted, in one table: the token reasons of the credential formats
- * (qr-token-v1 §4, numbers 1..17, src/token/reasons.ts) and the service reasons the admission
+ * (qr-token-v1 §4, numbers 1..17; 18, 19 for JT/T 1179; src/token/reasons.ts) and the service reasons the admission
  * core or the commit adds (20..23). Each has a stable number (never 0: 0 is an accept), the
  * message class the rider is told, and the gate text. A number never changes meaning once
  * released. Documented in the README (Decisions) and docs/remote-commands.md.
@@ -24,7 +24,7 @@ export type ServiceReason = keyof typeof SERVICE_REASONS;
 export type AdmissionReason = Reason | ServiceReason;
 
 export interface ReasonInfo {
-  /** The stable number (1..17 token reasons, 20.. service reasons). */
+  /** The stable number (1..19 token reasons, 20.. service reasons). */
   readonly number: number;
   /** What the rider is told. */
   readonly message: MessageClass;

@@ -11,7 +11,7 @@ export interface Clock {
 }
 export const systemClock: Clock = { now: () => Date.now() };
 
-/** The id of the credential format that decided (`fg1`; a later format adds its own id). */
+/** The id of the credential format that decided (`fg1`, `jtt1179`). */
 export type FormatId = string;
 
 /** Everything a gate and a tap record need from one decision. Holds no whole ride code. */
@@ -36,6 +36,8 @@ export interface Decision {
   profile?: number;
   /** Per-trip fare cap in minor units, where the credential carries one. */
   cap?: number;
+  /** The raw card-type byte, where the format has one (JT/T 1179 field 8). */
+  cardType?: number;
   /** Service modes the credential allows (bit set), where it says. */
   modes?: number;
   /** When the code was made, Unix seconds. */

@@ -20,6 +20,10 @@ export const REASONS = {
   mode_not_allowed: 15,
   duplicate: 16,
   replay: 17,
+  /** JT/T 1179 only: the root signature over the issuer certificate fails (jtt1179-reading §4 check 5). */
+  bad_root_signature: 18,
+  /** JT/T 1179 only: the issuer certificate's expiry month is over (jtt1179-reading §4 check 6). */
+  issuer_cert_expired: 19,
 } as const;
 
 export type Reason = keyof typeof REASONS;
@@ -53,6 +57,8 @@ export const MESSAGE_CLASS: Record<Reason, MessageClass> = {
   mode_not_allowed: 'not_valid_here',
   duplicate: 'silent',
   replay: 'refresh_code',
+  bad_root_signature: 'invalid_code',
+  issuer_cert_expired: 'renew_in_app',
 };
 
 export const MESSAGE_TEXT: Record<MessageClass, string> = {

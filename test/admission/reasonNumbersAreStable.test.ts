@@ -8,7 +8,7 @@ import { ADMISSION_REASONS, REASON_TABLE, SERVICE_REASONS } from '../../src/admi
 import { MESSAGE_CLASS, MESSAGE_TEXT, REASONS, REASON_CODES } from '../../src/token/reasons.ts';
 
 describe('reason numbers', () => {
-  it('the token reasons keep their numbers (1..17 as released)', () => {
+  it('the token reasons keep their numbers (1..17 as released; 18, 19 for JT/T 1179)', () => {
     expect(REASONS).toEqual({
       malformed: 1,
       unsupported_alg: 2,
@@ -25,6 +25,8 @@ describe('reason numbers', () => {
       mode_not_allowed: 15,
       duplicate: 16,
       replay: 17,
+      bad_root_signature: 18,
+      issuer_cert_expired: 19,
     });
     for (const r of REASON_CODES) {
       expect(REASON_TABLE[r]).toMatchObject({ number: REASONS[r], message: MESSAGE_CLASS[r], source: 'token' });

@@ -10,7 +10,8 @@
  * 2. The pure core (src/admission, src/token, src/pricing) does no I/O: no module it loads at run time (its
  *    own and every one they import, transitively) imports a file system, network, database,
  *    broker, serial port or logger module. Type-only imports are allowed (erased). Its direct
- *    package imports are limited to the pure Node built-ins listed below (and zod, in src/pricing).
+ *    package imports are limited to the pure Node built-ins listed below (and zod, in src/pricing;
+ *    sm-crypto-v2, in src/token/jtt).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,11 +24,17 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const graph = importGraph(ROOT, ['src', 'firmware-sim']);
 
 /** Folders that must stay pure (rule 2). */
-const PURE_FOLDERS = ['src/admission/', 'src/token/', 'src/pricing/'];
+const PURE_FOLDERS = ['src/admission/', 'src/token/', 'src/token/jtt/', 'src/pricing/'];
 /** Package imports the pure folders may make themselves: computation, no I/O. */
 const PURE_BUILTINS = new Set(['node:crypto', 'node:buffer', 'node:util', 'node:assert']);
-/** Packages one pure folder may import besides: the fare engine checks its fare file with zod (no I/O). */
-const PURE_PACKAGES_OF: Readonly<Record<string, ReadonlySet<string>>> = { 'src/pricing/': new Set(['zod']) };
+/**
+ * Packages one pure folder may import besides: the fare engine checks its fare file with zod, and
+ * the JT/T 1179 format does its SM2 curve arithmetic with sm-crypto-v2 (no I/O in either).
+ */
+const PURE_PACKAGES_OF: Readonly<Record<string, ReadonlySet<string>>> = {
+  'src/pricing/': new Set(['zod']),
+  'src/token/jtt/': new Set(['sm-crypto-v2']),
+};
 const allowedPackage = (file: string, specifier: string): boolean =>
   PURE_BUILTINS.has(specifier) ||
   Object.entries(PURE_PACKAGES_OF).some(([dir, allowed]) => file.startsWith(dir) && allowed.has(specifier));
@@ -158,6 +165,7 @@ describe('the pure core (src/admission, src/token, src/pricing)', () => {
   it('is in the graph', () => {
     expect(core.some((f) => f.startsWith('src/token/'))).toBe(true);
     expect(core.some((f) => f.startsWith('src/pricing/'))).toBe(true);
+    expect(core.some((f) => f.startsWith('src/token/jtt/'))).toBe(true);
   });
 
   it('imports no package but the pure Node built-ins itself', () => {

@@ -70,6 +70,10 @@ const BENCHES: Record<string, (ctx: RunContext) => Promise<BenchReport>> = {
       ctx.quick ? { quiet: ctx.quiet, outcomes: 100, warmup: 10 } : { quiet: ctx.quiet },
     ),
   verifyProcess: (ctx) => verifyProcessBench(ctx.quick ? { quiet: ctx.quiet, rounds: 3 } : { quiet: ctx.quiet }),
+  jttVerify: async (ctx) =>
+    (await import('./jttVerify.bench.ts')).jttVerifyBench(
+      ctx.quick ? { quiet: ctx.quiet, rounds: 3, knownPerRound: 60, newPerRound: 10 } : { quiet: ctx.quiet },
+    ),
   pricing: async (ctx) =>
     (await import('./pricing.bench.ts')).pricingBench(
       ctx.quick ? { quiet: ctx.quiet, taps: 100_000, accounts: 5_000, rounds: 1 } : { quiet: ctx.quiet },

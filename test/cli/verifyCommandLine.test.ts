@@ -123,12 +123,13 @@ describe('faregate verify', () => {
     ]);
     expect(out[0]).toEqual({
       decision: 'accept',
+      format: 'fg1',
       codeId: expect.stringMatching(/^[0-9a-f]{32}$/),
       sub: 'a1b2c3',
       cti: '0102',
       profile: 2,
     });
-    expect(Object.keys(out[0]!)).toEqual(['decision', 'codeId', 'sub', 'cti', 'profile']);
+    expect(Object.keys(out[0]!)).toEqual(['decision', 'format', 'codeId', 'sub', 'cti', 'profile']);
   });
 
   it('strips CRLF and an AIM ]Q1 prefix like the scanner layer, and answers every line in order', async () => {
@@ -172,7 +173,7 @@ describe('faregate verify', () => {
   });
 
   it.each([
-    [['verify'], /missing --trust/],
+    [['verify'], /give --trust, --jtt-roots or both/],
     [['verify', '--trust', 'missing.json'], /trust list missing\.json: no such file/],
     [['verify', '--trust', 'trust.json', '--mode', 'tram'], /--mode/],
     [['verify', '--trust', 'trust.json', '--now', 'soon'], /--now/],
@@ -195,7 +196,8 @@ describe('faregate verify', () => {
       const lines = r.stderr.trimEnd().split('\n');
       expect(lines[0]).toMatch(message);
       // An unusable file is one line; an argument error is followed by the usage.
-      if (lines.length > 1) expect(lines.slice(1).join('\n')).toMatch(/^usage: faregate verify --trust FILE/);
+      if (lines.length > 1)
+        expect(lines.slice(1).join('\n')).toMatch(/^usage: faregate verify \[--trust FILE\] \[--jtt-roots FILE\]/);
     },
   );
 });

@@ -33,6 +33,8 @@ describe('faregate verify reads JSON lines of every shape', () => {
     expect(out[0]).toMatchObject({ decision: 'accept', sub: riders[0]!.sub });
     expect(out[1]).toMatchObject({ decision: 'reject', reason: 'code_expired' });
     expect(out[2]).toMatchObject({ decision: 'accept', sub: riders[2]!.sub });
-    for (const o of out.slice(3)) expect(o).toEqual({ decision: 'reject', reason: 'malformed' });
+    // `null` is valid base64 whose first byte is 0x9e: jtt1179-reading §1 sends it down the JT/T path
+    expect(out[4]).toEqual({ decision: 'reject', reason: 'malformed', format: 'jtt1179' });
+    for (const o of [out[3], ...out.slice(5)]) expect(o).toEqual({ decision: 'reject', reason: 'malformed' });
   });
 });

@@ -1,10 +1,12 @@
 /**
  * `faregate inspect [RIDE-CODE ...]`: decodes ride codes (arguments, or each stdin line) to
- * readable JSON without trusting them: no signature is checked, no list is consulted.
+ * readable JSON without trusting them: no signature is checked, no list is consulted. FG1 text
+ * and JT/T 1179 codes given as hex or base64 (jtt1179-reading §1).
  * Exit 0: every code decoded; 1: one did not (why, on stderr: not base45, not CBOR, ...);
  * 2: no ride code at all.
  */
 import { importCoseKey } from '../../token/coseKey.ts';
+import { decodeJttText } from '../../token/jtt/text.ts';
 import { stripFrame } from '../../token/frame.ts';
 import { parseCredential, parseRideCodeText, type CredentialIds, type Level2Result } from '../../token/rideCode.ts';
 import type { CliIo } from '../io.ts';
@@ -32,7 +34,13 @@ export function decodeProblem(e: unknown, level: 'ride code' | 'credential'): st
   return `${level}: ${err.message}`;
 }
 
+/** A JT/T code's fields; loaded for the first JT/T code (its SM2 library is a slow import). */
+let describeJtt: ((bytes: Uint8Array) => Record<string, unknown>) | undefined;
+
+/** Decodes an FG1 code, or a JT/T code once {@link loadJttDescriber} has run. */
 export function describeRideCode(frame: string): Record<string, unknown> {
+  const jtt = decodeJttText(stripFrame(frame));
+  if (jtt && describeJtt) return describeJtt(jtt);
   const l2: Level2Result = {};
   const ids: CredentialIds = {};
   let level: 'ride code' | 'credential' = 'ride code';
@@ -66,12 +74,17 @@ export function describeRideCode(frame: string): Record<string, unknown> {
   }
 }
 
+export async function loadJttDescriber(): Promise<void> {
+  describeJtt ??= (await import('./inspectJtt.ts')).describeJttCode;
+}
+
 export async function inspectCommand(argv: string[], io: CliIo): Promise<number> {
   const { positionals } = parseCommand(INSPECT, argv, z.object({}));
   let seen = 0;
   let bad = 0;
   const one = async (where: string, text: string): Promise<void> => {
     seen++;
+    if (decodeJttText(stripFrame(text))) await loadJttDescriber();
     const d = describeRideCode(text);
     if (d.malformed !== undefined) {
       bad++;

@@ -14,7 +14,10 @@ import type { ServiceMode } from '../../domain/vocabulary.ts';
 import { unrecognised } from '../../token/credentialFormat.ts';
 import type { Decision } from '../../token/decision.ts';
 import { credentialRouter } from '../../token/formats.ts';
-import type { TrustList } from '../../token/trustList.ts';
+import type { JttFormat } from '../../token/jtt/jttFormat.ts';
+import type { JttRoots } from '../../token/jtt/roots.ts';
+import { JTT_FORMAT } from '../../token/jtt/text.ts';
+import { TrustList } from '../../token/trustList.ts';
 import { RideCodeValidator } from '../../token/validator.ts';
 import { NUMBER_ARG, readArgs, type RawValues } from '../args.ts';
 import { ArgumentError, UsageError } from '../errors.ts';
@@ -29,7 +32,8 @@ import { OutputClosedError, type CliIo } from '../io.ts';
 // a list file that fails the hand check goes to its zod schema, which words every problem.
 
 interface VerifyArgs {
-  trust: string;
+  trust?: string;
+  jttRoots?: string;
   deny?: string;
   mode: ServiceMode;
   now?: number;
@@ -51,12 +55,14 @@ function verifyArgs(values: RawValues): VerifyArgs {
   };
   const now = seconds('now');
   const a: VerifyArgs = {
-    trust: String(values.trust),
     mode: values.mode === 'metro' ? 'metro' : 'bus',
     skew: seconds('skew') ?? 0,
     codeValidity: seconds('code-validity', true) ?? 0,
     duplicateWindow: seconds('duplicate-window') ?? 0,
   };
+  if (typeof values.trust === 'string') a.trust = values.trust;
+  if (typeof values['jtt-roots'] === 'string') a.jttRoots = values['jtt-roots'];
+  if (a.trust === undefined && a.jttRoots === undefined) problems.push('give --trust, --jtt-roots or both');
   if (typeof values.deny === 'string') a.deny = values.deny;
   if (now !== undefined) a.now = now;
   if (problems.length) throw new ArgumentError(VERIFY.path, problems.join('; '));
@@ -82,10 +88,25 @@ function jsonLine(text: string): { qr: string; at?: number } | undefined {
   return typeof at === 'number' && Number.isFinite(at) ? { qr, at } : undefined;
 }
 
-/** The spec's output object: decision, reason (absent on accept), codeId, sub, cti, profile. */
+/**
+ * The spec's output object (qr-token-v1 §5, jtt1179-reading §6): decision, reason (absent on
+ * accept), format, codeId, sub, cti, profile; JT/T lines add cap and cardType, and a JT/T
+ * `malformed` carries only decision, reason and format.
+ */
 export function decisionLine(d: Decision): string {
   const o: Record<string, unknown> = { decision: d.decision };
   if (d.reason !== undefined) o.reason = d.reason;
+  if (d.format !== undefined) o.format = d.format;
+  if (d.format === JTT_FORMAT) {
+    if (d.reason === 'malformed') return JSON.stringify(o);
+    o.codeId = d.codeId;
+    o.sub = d.subHex;
+    o.cti = d.ctiHex;
+    o.profile = d.profile;
+    o.cap = d.cap;
+    o.cardType = d.cardType;
+    return JSON.stringify(o);
+  }
   if (d.codeId !== undefined) o.codeId = d.codeId;
   if (d.subHex !== undefined) o.sub = d.subHex;
   if (d.ctiHex !== undefined) o.cti = d.ctiHex;
@@ -115,15 +136,37 @@ async function loadList<T, D>(
   }
 }
 
+/** The §5 root-key file of jtt1179-reading (empty without a path); an unusable one exits 2 with what is wrong. */
+async function loadJttRoots(path: string | undefined): Promise<JttRoots> {
+  const { JttRoots, JttRootsError, jttRootsFromJson } = await import('../../token/jtt/roots.ts');
+  if (path === undefined) return JttRoots.EMPTY;
+  const json = readJson(path, 'JT/T root-key file');
+  try {
+    return jttRootsFromJson(json);
+  } catch (e) {
+    if (e instanceof JttRootsError) throw new UsageError(`JT/T root-key file ${path} is unusable: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
+ * Whether a line may be a JT/T code: it holds no `FG1:`. The JT/T format (and its SM2 library, a
+ * slow import) is loaded only for a run that meets one, or that names `--jtt-roots`.
+ */
+const mayBeJtt = (line: Line): boolean => !line.overlong && !line.text.includes('FG1:');
+
 export async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
   const a = verifyArgs(readArgs(VERIFY, argv).values);
-  const trust: TrustList = await loadList(
-    a.trust,
-    'trust list',
-    checkTrustFile,
-    buildTrustList,
-    async () => (await import('../../lists/trustFile.ts')).trustListFromJson,
-  );
+  const trust: TrustList =
+    a.trust === undefined
+      ? TrustList.EMPTY
+      : await loadList(
+          a.trust,
+          'trust list',
+          checkTrustFile,
+          buildTrustList,
+          async () => (await import('../../lists/trustFile.ts')).trustListFromJson,
+        );
   const deny: DenyList | undefined =
     a.deny === undefined
       ? undefined
@@ -134,13 +177,26 @@ export async function verifyCommand(argv: string[], io: CliIo): Promise<number> 
           buildDenyList,
           async () => (await import('../../lists/denyFile.ts')).denyListFromJson,
         );
-  const formats = credentialRouter({
-    fg1: new RideCodeValidator({
-      trust,
-      ...(deny ? { deny } : {}),
-      params: { mode: a.mode, skew: a.skew, codeValidity: a.codeValidity, duplicateWindow: a.duplicateWindow },
-    }),
+  const fg1 = new RideCodeValidator({
+    trust,
+    ...(deny ? { deny } : {}),
+    params: { mode: a.mode, skew: a.skew, codeValidity: a.codeValidity, duplicateWindow: a.duplicateWindow },
   });
+  let formats = credentialRouter({ fg1 });
+  let jtt1179: JttFormat | undefined;
+  const loadJtt = async (): Promise<void> => {
+    const roots = await loadJttRoots(a.jttRoots);
+    const { JttFormat } = await import('../../token/jtt/jttFormat.ts');
+    // One replay memory for both formats (jtt1179-reading §4 notes).
+    jtt1179 = new JttFormat({
+      roots,
+      ...(deny ? { deny } : {}),
+      params: { skew: a.skew, duplicateWindow: a.duplicateWindow },
+      replay: fg1.replay,
+    });
+    formats = credentialRouter({ fg1, jtt1179 });
+  };
+  if (a.jttRoots !== undefined) await loadJtt();
   const nowOf = (): number => a.now ?? Date.now() / 1000;
 
   const decideLine = (line: Line): Decision => {
@@ -155,6 +211,7 @@ export async function verifyCommand(argv: string[], io: CliIo): Promise<number> 
   const out = new LineBatchWriter(io);
   try {
     for await (const lines of readLineBatches(io.stdin)) {
+      if (jtt1179 === undefined && lines.some(mayBeJtt)) await loadJtt();
       for (const line of lines) out.push(decisionLine(decideLine(line)));
       await out.flush();
     }

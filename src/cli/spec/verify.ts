@@ -4,9 +4,14 @@ import { SERVICE_MODES } from '../../domain/vocabulary.ts';
 
 export const VERIFY: CommandSpec = {
   path: 'verify',
-  summary: 'decide ride codes read from stdin (one JSON line each, qr-token-v1 §5)',
+  summary: 'decide FG1 and JT/T 1179 ride codes read from stdin, one JSON line each',
   options: {
-    trust: { type: 'string', value: 'FILE', required: true, help: 'a trust list file, JWK Set' },
+    trust: { type: 'string', value: 'FILE', help: 'a trust list file for FG1 codes, JWK Set' },
+    'jtt-roots': {
+      type: 'string',
+      value: 'FILE',
+      help: 'a JT/T 1179 root-key file, {"roots": [{"index": N, "key": HEX}]}',
+    },
     deny: { type: 'string', value: 'FILE', help: 'a deny list file, {"sub": [...], "cti": [...]}' },
     mode: {
       type: 'string',
@@ -37,6 +42,8 @@ export const VERIFY: CommandSpec = {
   },
   notes: [
     'Each stdin line is a ride code, or {"qr": CODE, "at": UNIX}; each gets one JSON decision line on stdout.',
+    'Give --trust, --jtt-roots or both: a format without its file meets an empty key set.',
+    'A JT/T 1179 code is given as hex or base64 text; --code-validity and --mode apply to FG1 only.',
     'Decisions are not errors: the exit code is 0 once the input ends.',
   ],
 };
