@@ -243,6 +243,8 @@ async function main(): Promise<number> {
       dataDir: join(work, g.id),
       fare: { currency: 'CNY', bus: { adult: 200, child: 100, student: 100, senior: 0, disabled: 0, staff: 0 } },
       gate: { driver: 'console' },
+      // The passenger display of each gate (as on the gate's own screen), on a free loopback port.
+      display: { enabled: true, port: 0 },
       mqtt: { url, protocolVersion: 4 },
       settlement: { lingerMs: 300, metricsIntervalMs: 5000, backendKeys: resolve(DEV, 'backend-keys.json') },
       policy,
@@ -271,6 +273,8 @@ async function main(): Promise<number> {
   line(view.note(`  watch the fleet in another terminal: npx faregate monitor --mqtt ${url}`));
   line(view.note(`  fleet dashboard (read-only): ${dashboardUrl}`));
   line(view.note(`  rider page (TEST-ONLY wallet, a live QR ride code): ${riderPageUrl}`));
+  for (const g of gates)
+    if (g.service.display) line(view.note(`  passenger display of ${g.spec.id}: ${g.service.display.url}`));
   for (const l of view.legend(policy.antiPassbackSeconds)) line(l);
   for (const g of gates) await g.sim.start();
 

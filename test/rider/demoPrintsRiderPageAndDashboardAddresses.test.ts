@@ -32,6 +32,20 @@ describe('the demo serves the dashboard and the rider page', () => {
         30_000,
       );
       expect(await (await fetch(dashboard)).text()).toContain('faregate fleet dashboard');
+      // Each gate's passenger display answers with its page.
+      const displays = await waitFor(
+        () => {
+          const found = [...out.matchAll(/passenger display of ([\w-]+): (http:\/\/127\.0\.0\.1:\d+\/)/g)];
+          return found.length === 5 ? found.map((m) => [m[1]!, m[2]!] as const) : undefined;
+        },
+        'five passenger display addresses',
+        30_000,
+      );
+      for (const [, address] of displays) {
+        const res = await fetch(address);
+        expect(res.status).toBe(200);
+        expect(await res.text()).toContain('<html');
+      }
       const gates = await waitFor(
         async () => {
           const f = (await (await fetch(`${dashboard}api/fleet`)).json()) as {
