@@ -7,11 +7,14 @@ import { runFaregate } from '../support/cli.ts';
 
 describe('argument errors', () => {
   it.each([
-    [['verify'], 'faregate verify: missing --trust (a trust list file, JWK Set)'],
-    [['verify', '--trust'], 'faregate verify: --trust FILE: the value is missing (a trust list file, JWK Set)'],
+    [['verify'], 'faregate verify: give --trust, --jtt-roots or both'],
+    [
+      ['verify', '--trust'],
+      'faregate verify: --trust FILE: the value is missing (a trust list file for FG1 codes, JWK Set)',
+    ],
     [
       ['verify', '--trust', '--mode', 'bus'],
-      'faregate verify: --trust FILE: the value is missing before --mode (a trust list file, JWK Set)',
+      'faregate verify: --trust FILE: the value is missing before --mode (a trust list file for FG1 codes, JWK Set)',
     ],
     [['verify', '--trust', 't.json', '--mode', 'tram'], 'faregate verify: --mode must be bus or metro, not "tram"'],
     [['verify', '--trust', 't.json', '--skew', 'soon'], 'faregate verify: --skew: must be a number'],
