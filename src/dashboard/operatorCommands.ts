@@ -10,13 +10,7 @@ import mqtt from 'mqtt';
 import { topics } from '../contract/settlement.ts';
 import { isDeviceId } from '../domain/vocabulary.ts';
 import { errorMessage } from '../errors/faregateError.ts';
-import {
-  COMMAND_ARGS,
-  COMMAND_NAMES,
-  CommandReplySchema,
-  signCommand,
-  type CommandName,
-} from '../fleet/commandTypes.ts';
+import { COMMAND_ARGS, COMMAND_NAMES, exchangeCommand, signCommand, type CommandName } from '../fleet/commandTypes.ts';
 import type { JwsSigner } from '../lists/jws.ts';
 import type { FleetSourceOptions } from '../monitor/mqttFleetSource.ts';
 
@@ -110,35 +104,7 @@ export class OperatorCommands {
       ...(s.rejectUnauthorized !== undefined ? { rejectUnauthorized: s.rejectUnauthorized } : {}),
     });
     try {
-      const reply = await new Promise<Record<string, unknown> | null>((resolve, reject) => {
-        const timer = setTimeout(() => resolve(null), this.replyTimeoutMs);
-        client.on('error', (e) => {
-          clearTimeout(timer);
-          reject(e);
-        });
-        client.on('message', (_topic, buf) => {
-          let json: unknown;
-          try {
-            json = JSON.parse(buf.toString('utf8'));
-          } catch {
-            return;
-          }
-          const r = CommandReplySchema.safeParse(json);
-          if (r.success && r.data.id === id) {
-            clearTimeout(timer);
-            resolve(r.data);
-          }
-        });
-        client.once('connect', () => {
-          client
-            .subscribeAsync(t.cmdReply, { qos: 1 })
-            .then(() => client.publishAsync(t.cmd, JSON.stringify(jws), { qos: 1 }))
-            .catch((e: Error) => {
-              clearTimeout(timer);
-              reject(e);
-            });
-        });
-      });
+      const reply = (await exchangeCommand(client, t, jws, id, this.replyTimeoutMs)) ?? null;
       return { sent: true, id, reply };
     } catch (e) {
       return { sent: false, error: errorMessage(e) };

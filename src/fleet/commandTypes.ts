@@ -5,6 +5,7 @@
 import { DEVICE_ID_RULE, isDeviceId } from '../domain/vocabulary.ts';
 import { z } from 'zod';
 import { signFlattenedJws, type FlattenedJws, type JwsSigner } from '../lists/jws.ts';
+import type { MqttClient } from 'mqtt';
 
 /** The JWS `typ` of a command (a signed list or other document cannot pass as a command). */
 export const COMMAND_TYP = 'faregate-cmd+json';
@@ -91,4 +92,48 @@ export const CommandReplySchema = z.looseObject({
 /** Signs a command payload as a flattened JWS with `typ` faregate-cmd+json. */
 export function signCommand(payload: CommandPayload | Record<string, unknown>, signer: JwsSigner): FlattenedJws {
   return signFlattenedJws(payload, signer, { typ: COMMAND_TYP });
+}
+
+/**
+ * The operator side of a remote command (`faregate cmd send`, the dashboard): once `client` is
+ * connected, subscribes to the gate's `cmd/reply`, publishes the signed command `jws` on its
+ * `cmd`, and resolves with the reply whose `id` is the command's, or undefined after `timeoutMs`.
+ * Rejects on a client error or a failed subscribe/publish.
+ */
+export function exchangeCommand(
+  client: MqttClient,
+  t: { cmd: string; cmdReply: string },
+  jws: unknown,
+  id: string,
+  timeoutMs: number,
+): Promise<Record<string, unknown> | undefined> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => resolve(undefined), timeoutMs);
+    client.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    client.on('message', (_topic, buf) => {
+      let json: unknown;
+      try {
+        json = JSON.parse(buf.toString('utf8'));
+      } catch {
+        return;
+      }
+      const r = CommandReplySchema.safeParse(json);
+      if (r.success && r.data.id === id) {
+        clearTimeout(timer);
+        resolve(r.data);
+      }
+    });
+    client.once('connect', () => {
+      client
+        .subscribeAsync(t.cmdReply, { qos: 1 })
+        .then(() => client.publishAsync(t.cmd, JSON.stringify(jws), { qos: 1 }))
+        .catch((e: Error) => {
+          clearTimeout(timer);
+          reject(e);
+        });
+    });
+  });
 }

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import mqtt from 'mqtt';
 import { z } from 'zod';
 import { topics } from '../../contract/settlement.ts';
-import { CommandReplySchema, signCommand } from '../../fleet/commandTypes.ts';
+import { exchangeCommand, signCommand } from '../../fleet/commandTypes.ts';
 import type { CliIo } from '../io.ts';
 import { loadJwk } from '../keyFiles.ts';
 import { readText } from '../files.ts';
@@ -78,35 +78,7 @@ export async function cmdCommand(argv: string[], io: CliIo): Promise<number> {
     ...(a.insecure ? { rejectUnauthorized: false } : {}),
   });
   try {
-    const reply = await new Promise<Record<string, unknown> | undefined>((resolve, reject) => {
-      const timer = setTimeout(() => resolve(undefined), a.timeout * 1000);
-      client.on('error', (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
-      client.on('message', (_topic, buf) => {
-        let json: unknown;
-        try {
-          json = JSON.parse(buf.toString('utf8'));
-        } catch {
-          return;
-        }
-        const r = CommandReplySchema.safeParse(json);
-        if (r.success && r.data.id === id) {
-          clearTimeout(timer);
-          resolve(r.data);
-        }
-      });
-      client.once('connect', () => {
-        client
-          .subscribeAsync(t.cmdReply, { qos: 1 })
-          .then(() => client.publishAsync(t.cmd, JSON.stringify(jws), { qos: 1 }))
-          .catch((e: Error) => {
-            clearTimeout(timer);
-            reject(e);
-          });
-      });
-    });
+    const reply = await exchangeCommand(client, t, jws, id, a.timeout * 1000);
     if (!reply) {
       io.error(`faregate cmd send: no reply to ${id} from ${a.device} within ${a.timeout} s`);
       return 1;
