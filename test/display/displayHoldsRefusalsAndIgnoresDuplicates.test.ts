@@ -15,7 +15,7 @@ describe.skipIf(!!CHROMIUM_MISSING)('passenger display timing and modes', () => 
   let browser: Browser;
   let fx: DisplayFixture;
   beforeAll(async () => {
-    fx = await startDisplay({ sounds: 'off', rejectHoldMs: REJECT_HOLD_MS, acceptHoldMs: 800 });
+    fx = await startDisplay({ sounds: 'off', rejectHoldMs: REJECT_HOLD_MS, acceptHoldMs: 3000 });
     browser = await launchChromium();
   }, 60_000);
   afterAll(async () => {
