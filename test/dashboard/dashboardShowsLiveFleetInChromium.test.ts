@@ -9,7 +9,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { axeViolations } from '../support/axe.ts';
-import { chromiumMissing, launchChromium } from '../support/chromium.ts';
+import { CHROMIUM_MISSING, launchChromium } from '../support/browser.ts';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.ts';
 import { sleep, stopAllPtyPairs } from '../support/pty.ts';
 import { makeRider } from '../support/riders.ts';
@@ -23,7 +23,7 @@ import {
   type TestGate,
 } from './dashboardHarness.ts';
 
-const missing = chromiumMissing();
+const missing = CHROMIUM_MISSING ?? null;
 if (missing) console.warn(`dashboardShowsLiveFleetInChromium: ${missing}`);
 
 const row = (page: Page, id: string) => page.locator(`tr[data-gate="${id}"]`);

@@ -11,10 +11,10 @@ import { loadIssuerKey } from '../../firmware-sim/population.ts';
 import { RiderPage } from '../../firmware-sim/riderPage.ts';
 import { DEV_ISSUER_PATH } from '../../firmware-sim/simulator.ts';
 import { axeViolations } from '../support/axe.ts';
-import { chromiumMissing, launchChromium } from '../support/chromium.ts';
+import { CHROMIUM_MISSING, launchChromium } from '../support/browser.ts';
 import { decodePngQr, verifyCodes } from './riderSupport.ts';
 
-const missing = chromiumMissing();
+const missing = CHROMIUM_MISSING ?? null;
 if (missing) console.warn(`riderPageQrIsAcceptedByAValidator: ${missing}`);
 
 interface Shown {

@@ -9,7 +9,8 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type LaunchOptions } from 'playwright-core';
 
-export const CHROMIUM_PATH = process.env.FAREGATE_CHROMIUM ?? '/usr/bin/chromium';
+// CHROMIUM_BIN, not FAREGATE_…: variables named FAREGATE_* are read as settings by `faregate run`.
+export const CHROMIUM_PATH = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 
 export const CHROMIUM_FLAGS = [
   '--headless',
