@@ -13,16 +13,11 @@ import type { CliIo } from '../io.ts';
 import { loadJwk } from '../keyFiles.ts';
 import { DASHBOARD } from '../spec/dashboard.ts';
 import { numberArg, parseCommand, UsageError } from '../usage.ts';
+import { FLEET_BROKER_ARGS } from './monitor.ts';
 
 const Args = z
   .object({
-    mqtt: z.string({ error: 'is required' }).regex(/^mqtts?:\/\/[^\s]+$/, 'must be an mqtt:// or mqtts:// URL'),
-    prefix: z
-      .string()
-      // eslint-disable-next-line no-control-regex -- NUL is what an MQTT topic must not hold
-      .regex(/^[^+#\u0000]+$/, 'must not contain + # or NUL')
-      .refine((p) => !p.startsWith('/') && !p.endsWith('/'), 'must not start or end with /'),
-    protocol: z.enum(['4', '5'], { error: 'must be 4 (MQTT 3.1.1) or 5' }),
+    ...FLEET_BROKER_ARGS,
     http: numberArg.pipe(z.number().int('must be a whole port number').min(0).max(65535)),
     host: z.string().min(1),
     sample: numberArg.pipe(z.number().int('must be whole seconds').min(1).max(60)),

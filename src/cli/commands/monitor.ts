@@ -18,15 +18,20 @@ import { loadKeySetFile } from '../../lists/jws.ts';
 import { ListFileError } from '../../lists/listErrors.ts';
 import { errorMessage } from '../../errors/faregateError.ts';
 
+/** The broker options of the fleet views (`faregate monitor`, `faregate dashboard`). */
+export const FLEET_BROKER_ARGS = {
+  mqtt: z.string({ error: 'is required' }).regex(/^mqtts?:\/\/[^\s]+$/, 'must be an mqtt:// or mqtts:// URL'),
+  prefix: z
+    .string()
+    // eslint-disable-next-line no-control-regex -- NUL is what an MQTT topic must not hold
+    .regex(/^[^+#\u0000]+$/, 'must not contain + # or NUL')
+    .refine((p) => !p.startsWith('/') && !p.endsWith('/'), 'must not start or end with /'),
+  protocol: z.enum(['4', '5'], { error: 'must be 4 (MQTT 3.1.1) or 5' }),
+};
+
 const Args = z
   .object({
-    mqtt: z.string({ error: 'is required' }).regex(/^mqtts?:\/\/[^\s]+$/, 'must be an mqtt:// or mqtts:// URL'),
-    prefix: z
-      .string()
-      // eslint-disable-next-line no-control-regex -- NUL is what an MQTT topic must not hold
-      .regex(/^[^+#\u0000]+$/, 'must not contain + # or NUL')
-      .refine((p) => !p.startsWith('/') && !p.endsWith('/'), 'must not start or end with /'),
-    protocol: z.enum(['4', '5'], { error: 'must be 4 (MQTT 3.1.1) or 5' }),
+    ...FLEET_BROKER_ARGS,
     once: z.boolean().default(false),
     wait: numberArg.pipe(z.number().int().min(100).max(600_000)),
     json: z.boolean().default(false),
