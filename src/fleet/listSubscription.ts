@@ -2,17 +2,20 @@
  * Receives signed lists from the broker: `P/trust` and `P/deny` (retained, QoS 1). With a kept
  * session the broker does not resend retained messages on reconnect, so a type with no signed
  * list held (or waiting for a snapshot after a delta with a missing base) is subscribed again.
+ * A deny document large enough for the list worker stays in the MQTT thread (when the link has
+ * one) and reaches `receive` as a handle: the list worker takes its bytes from there.
  */
 import type { ListType } from '../lists/signedList.ts';
-import type { MqttPort, SubscribeOptions } from '../mqtt/mqttPort.ts';
+import { WORKER_MIN_BYTES } from '../lists/signedListJob.ts';
+import type { HeldPayload, MqttPort, SubscribeOptions } from '../mqtt/mqttPort.ts';
 
 export class ListSubscription {
   private readonly handlers: Record<ListType, (topic: string, payload: Buffer) => void>;
-  private readonly limits: Record<ListType, SubscribeOptions | undefined>;
+  private readonly limits: Record<ListType, SubscribeOptions>;
 
   constructor(
     private readonly link: MqttPort,
-    receive: (type: ListType, payload: Buffer) => void,
+    receive: (type: ListType, payload: Buffer | HeldPayload) => void,
     /** Whether a type needs its retained document again (none held, or waiting for a snapshot). */
     private readonly wants: (type: ListType) => boolean,
     /**
@@ -23,9 +26,13 @@ export class ListSubscription {
     oversized?: (type: ListType, bytes: number) => void,
   ) {
     this.handlers = { trust: (_t, p) => receive('trust', p), deny: (_t, p) => receive('deny', p) };
-    const limit = (t: ListType): SubscribeOptions | undefined =>
-      maxBytes ? { maxBytes: maxBytes[t], oversized: (_topic, bytes) => oversized?.(t, bytes) } : undefined;
-    this.limits = { trust: limit('trust'), deny: limit('deny') };
+    const limit = (t: ListType): SubscribeOptions =>
+      maxBytes ? { maxBytes: maxBytes[t], oversized: (_topic, bytes) => oversized?.(t, bytes) } : {};
+    this.limits = {
+      trust: limit('trust'),
+      // Deny lists from this size are verified in the list worker: their bytes go there directly.
+      deny: { ...limit('deny'), holdFrom: WORKER_MIN_BYTES, held: (p) => receive('deny', p) },
+    };
   }
 
   start(): void {

@@ -25,7 +25,7 @@ import type { Clock, RideCodeValidator } from '../token/validator.ts';
 import { AlarmBoard, type AlarmSink } from './alarms.ts';
 import type { EventSink } from './events.ts';
 import { ListAge } from './listAge.ts';
-import { ListApplier, type LastJob, type ListSource, type ReceiveResult } from './listApplier.ts';
+import { ListApplier, type LastJob, type ListDocument, type ListSource, type ReceiveResult } from './listApplier.ts';
 import { listStatus, type ListsStatus } from './listStatus.ts';
 import { ListStore } from './listStore.ts';
 import { ListSubscription } from './listSubscription.ts';
@@ -85,6 +85,7 @@ export class ListSync {
       logger: deps.logger,
       jobOptions: deps.jobOptions,
       maxBytes: deps.cfg.maxBytes,
+      persistDir: this.store.dir,
       applied: async (type, header, bytes, source) => {
         if (source === 'mqtt') await this.store.persist(type, header, bytes);
         this.checkStale();
@@ -142,7 +143,7 @@ export class ListSync {
    * Handles one signed document (from MQTT or disk): one at a time per type, the newest arrival
    * waiting (an older waiting one is superseded); over the size limit it is refused unparsed.
    */
-  receive(type: ListType, doc: Uint8Array, source: ListSource, fileName?: string): Promise<ReceiveResult> {
+  receive(type: ListType, doc: ListDocument, source: ListSource, fileName?: string): Promise<ReceiveResult> {
     return this.applier.receive(type, doc, source, fileName);
   }
 

@@ -1,14 +1,15 @@
 /**
  * Body of the MQTT worker thread: runs the MqttLink (src/mqtt/mqttLink.ts) unchanged and relays
  * it to the main thread (src/mqtt/threadedMqttLink.ts): connection events, every message of a
- * subscribed topic (its payload transferred, not copied), publish results and log records.
+ * subscribed topic (its payload transferred, not copied; a large one kept here until the main
+ * thread sends it on to another thread or releases it), publish results and log records.
  */
 import { getPriority, setPriority } from 'node:os';
 import { isMarkedAsUntransferable, parentPort, workerData } from 'node:worker_threads';
 import { FaregateError } from '../errors/faregateError.ts';
 import type { Logger } from '../platform/logger.ts';
 import { MqttLink } from './mqttLink.ts';
-import type { FromWorker, LogLevel, MqttWorkerData, ToWorker } from './mqttThread.ts';
+import type { FromWorker, LogLevel, MqttWorkerData, Subscription, ToWorker } from './mqttThread.ts';
 
 /**
  * This thread runs 5 nice levels below the thread that started it (the main thread, where
@@ -66,21 +67,44 @@ function own(payload: Buffer): Uint8Array {
   return whole ? payload : new Uint8Array(payload);
 }
 
+/** Payloads kept here (a subscription's holdFrom) until the main thread sends or releases them. */
+const held = new Map<number, Uint8Array>();
+let nextHeld = 1;
+const holdFrom = new Map<string, number>();
+
 const relay = (topic: string, payload: Buffer): void => {
   const p = own(payload);
+  const from = holdFrom.get(topic);
+  if (from !== undefined && p.byteLength >= from) {
+    const id = nextHeld++;
+    held.set(id, p);
+    post({ ev: 'held', topic, id, bytes: p.byteLength });
+    return;
+  }
   post({ ev: 'message', topic, payload: p }, [p.buffer as ArrayBuffer]);
 };
 
 const oversized = (topic: string, bytes: number): void => post({ ev: 'oversized', topic, bytes });
-const subscribe = (topic: string, maxBytes: number | undefined): void =>
-  link.subscribe(topic, relay, maxBytes !== undefined ? { maxBytes, oversized } : undefined);
+const subscribe = (s: Subscription): void => {
+  if (s.holdFrom !== undefined) holdFrom.set(s.topic, s.holdFrom);
+  else holdFrom.delete(s.topic);
+  link.subscribe(s.topic, relay, s.maxBytes !== undefined ? { maxBytes: s.maxBytes, oversized } : undefined);
+};
 
-for (const t of data.topics) subscribe(t.topic, t.maxBytes);
+for (const t of data.topics) subscribe(t);
 link.on('connected', (sessionPresent) => post({ ev: 'connected', sessionPresent }));
 link.on('disconnected', () => post({ ev: 'disconnected' }));
 
 port.on('message', (m: ToWorker) => {
-  if (m.op === 'subscribe') subscribe(m.topic, m.maxBytes);
+  if (m.op === 'subscribe') {
+    const { op: _op, ...sub } = m;
+    subscribe(sub);
+  } else if (m.op === 'send') {
+    const p = held.get(m.id);
+    held.delete(m.id);
+    if (p) m.port.postMessage(p, [p.buffer as ArrayBuffer]);
+    m.port.close();
+  } else if (m.op === 'release') held.delete(m.id);
   else if (m.op === 'publish') {
     link.publishText(m.topic, m.text, { qos: m.qos, retain: m.retain }).then(
       () => post({ ev: 'published', id: m.id }),
