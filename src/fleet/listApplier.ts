@@ -214,6 +214,15 @@ export class ListApplier {
     if (max !== undefined) this.oversized(type, bytes, max, 'mqtt');
   }
 
+  /**
+   * Documents the MQTT link dropped unread in its thread (a newer one of the type arrived while
+   * one was handled here): counted as superseded, like one replaced while it waited here.
+   */
+  supersededInLink(type: ListType, count: number): void {
+    this.held[type].superseded += count;
+    this.deps.logger.debug({ list: type, count }, 'signed lists superseded before verification');
+  }
+
   private oversized(type: ListType, bytes: number, max: number, source: ListSource): ReceiveResult {
     const s = this.held[type];
     s.oversized++;

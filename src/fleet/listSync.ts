@@ -101,10 +101,11 @@ export class ListSync {
     this.subscription = deps.link
       ? new ListSubscription(
           deps.link,
-          (type, payload) => void this.receive(type, payload, 'mqtt'),
+          (type, payload) => this.receive(type, payload, 'mqtt'),
           (t) => held[t].version === 0 || held[t].waitingForSnapshot,
           deps.cfg.maxBytes,
           (type, bytes) => this.applier.oversizedMessage(type, bytes),
+          (type, count) => this.applier.supersededInLink(type, count),
         )
       : undefined;
   }

@@ -7,7 +7,11 @@ import type { EventEmitter } from 'node:events';
 import type { MessagePort } from 'node:worker_threads';
 import type { topics } from '../contract/settlement.ts';
 
-export type MessageHandler = (topic: string, payload: Buffer) => void;
+/**
+ * Handles one message. With {@link SubscribeOptions.oneAtATime}, the promise it returns (if any)
+ * says when it is done with it.
+ */
+export type MessageHandler = (topic: string, payload: Buffer) => unknown;
 
 /** A size limit on one subscription, applied where the message was read (the MQTT worker thread). */
 export interface SubscribeOptions {
@@ -23,7 +27,16 @@ export interface SubscribeOptions {
    * main thread ignores both and calls the handler.
    */
   holdFrom?: number;
-  held?: (payload: HeldPayload) => void;
+  held?: (payload: HeldPayload) => unknown;
+  /**
+   * A link that reads in a thread of its own delivers this topic's messages one at a time: the
+   * next only once the handler's promise for the last one has settled. Messages that arrive in
+   * between wait in that thread, the newest replacing an older one (`superseded` hears how many
+   * were dropped unread). So a flood on the topic reaches the main thread as one message at a
+   * time, never as a burst handled in one go. A link on the main thread delivers every message.
+   */
+  oneAtATime?: boolean;
+  superseded?: (topic: string, count: number) => void;
 }
 
 /** A payload kept in the thread that read it (see {@link SubscribeOptions.holdFrom}). */

@@ -24,6 +24,8 @@ export interface Subscription {
   topic: string;
   maxBytes?: number;
   holdFrom?: number;
+  /** Deliver one message at a time, the next after `next`; the newest waits, older ones are dropped. */
+  oneAtATime?: boolean;
 }
 
 export type ToWorker =
@@ -32,6 +34,8 @@ export type ToWorker =
   | { op: 'send'; id: number; port: MessagePort }
   /** Frees held payload `id`. */
   | { op: 'release'; id: number }
+  /** The main thread is done with the last message of a `oneAtATime` topic: send the next. */
+  | { op: 'next'; topic: string }
   | { op: 'publish'; id: number; topic: string; text: string; qos: 0 | 1; retain: boolean }
   /** Publishes the clean offline status with these fields, disconnects, then answers `stopped`. */
   | { op: 'stop'; statusFields: Record<string, unknown> };
@@ -39,11 +43,12 @@ export type ToWorker =
 export type FromWorker =
   | { ev: 'connected'; sessionPresent: boolean }
   | { ev: 'disconnected' }
-  | { ev: 'message'; topic: string; payload: Uint8Array }
+  /** `superseded`: messages of a oneAtATime topic dropped unread since the last delivery. */
+  | { ev: 'message'; topic: string; payload: Uint8Array; superseded?: number }
   /** A payload over the subscription's maxBytes: dropped in the worker, only its size crosses. */
   | { ev: 'oversized'; topic: string; bytes: number }
   /** A payload of at least the subscription's holdFrom bytes, kept in the worker as `id`. */
-  | { ev: 'held'; topic: string; id: number; bytes: number }
+  | { ev: 'held'; topic: string; id: number; bytes: number; superseded?: number }
   | { ev: 'published'; id: number; error?: { code?: string; message: string } }
   | { ev: 'log'; level: LogLevel; obj: Record<string, unknown>; msg?: string }
   | { ev: 'stopped' };

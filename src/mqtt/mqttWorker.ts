@@ -2,7 +2,8 @@
  * Body of the MQTT worker thread: runs the MqttLink (src/mqtt/mqttLink.ts) unchanged and relays
  * it to the main thread (src/mqtt/threadedMqttLink.ts): connection events, every message of a
  * subscribed topic (its payload transferred, not copied; a large one kept here until the main
- * thread sends it on to another thread or releases it), publish results and log records.
+ * thread sends it on to another thread or releases it; on a oneAtATime topic one at a time, the
+ * newest waiting here), publish results and log records.
  */
 import { getPriority, setPriority } from 'node:os';
 import { isMarkedAsUntransferable, parentPort, workerData } from 'node:worker_threads';
@@ -72,22 +73,59 @@ const held = new Map<number, Uint8Array>();
 let nextHeld = 1;
 const holdFrom = new Map<string, number>();
 
-const relay = (topic: string, payload: Buffer): void => {
-  const p = own(payload);
+/** A oneAtATime topic: whether the main thread has its last message, and the newest waiting one. */
+interface Turn {
+  busy: boolean;
+  waiting?: Uint8Array;
+  superseded: number;
+}
+const turns = new Map<string, Turn>();
+
+const deliver = (topic: string, p: Uint8Array, superseded: number): void => {
+  const dropped = superseded ? { superseded } : {};
   const from = holdFrom.get(topic);
   if (from !== undefined && p.byteLength >= from) {
     const id = nextHeld++;
     held.set(id, p);
-    post({ ev: 'held', topic, id, bytes: p.byteLength });
+    post({ ev: 'held', topic, id, bytes: p.byteLength, ...dropped });
     return;
   }
-  post({ ev: 'message', topic, payload: p }, [p.buffer as ArrayBuffer]);
+  post({ ev: 'message', topic, payload: p, ...dropped }, [p.buffer as ArrayBuffer]);
+};
+
+const relay = (topic: string, payload: Buffer): void => {
+  const p = own(payload);
+  const turn = turns.get(topic);
+  if (!turn) return deliver(topic, p, 0);
+  if (!turn.busy) {
+    turn.busy = true;
+    return deliver(topic, p, 0);
+  }
+  if (turn.waiting) turn.superseded++;
+  turn.waiting = p;
+};
+
+const next = (topic: string): void => {
+  const turn = turns.get(topic);
+  if (!turn) return;
+  const p = turn.waiting;
+  if (!p) {
+    turn.busy = false;
+    return;
+  }
+  const superseded = turn.superseded;
+  delete turn.waiting;
+  turn.superseded = 0;
+  deliver(topic, p, superseded);
 };
 
 const oversized = (topic: string, bytes: number): void => post({ ev: 'oversized', topic, bytes });
 const subscribe = (s: Subscription): void => {
   if (s.holdFrom !== undefined) holdFrom.set(s.topic, s.holdFrom);
   else holdFrom.delete(s.topic);
+  if (s.oneAtATime) {
+    if (!turns.has(s.topic)) turns.set(s.topic, { busy: false, superseded: 0 });
+  } else turns.delete(s.topic);
   link.subscribe(s.topic, relay, s.maxBytes !== undefined ? { maxBytes: s.maxBytes, oversized } : undefined);
 };
 
@@ -105,6 +143,7 @@ port.on('message', (m: ToWorker) => {
     if (p) m.port.postMessage(p, [p.buffer as ArrayBuffer]);
     m.port.close();
   } else if (m.op === 'release') held.delete(m.id);
+  else if (m.op === 'next') next(m.topic);
   else if (m.op === 'publish') {
     link.publishText(m.topic, m.text, { qos: m.qos, retain: m.retain }).then(
       () => post({ ev: 'published', id: m.id }),

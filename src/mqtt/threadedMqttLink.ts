@@ -105,24 +105,27 @@ export class ThreadedMqttLink extends EventEmitter<MqttLinkEvents> implements Mq
     switch (m.ev) {
       case 'message': {
         const h = this.handlers.get(m.topic);
-        if (!h) return;
-        try {
-          h(m.topic, Buffer.from(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength));
-        } catch (e) {
-          this.log.error({ topic: m.topic, ...errorFields(e) }, 'message handler failed');
-        }
-        return;
+        this.superseded(m.topic, m.superseded);
+        if (!h) return this.next(m.topic, undefined);
+        const payload = Buffer.from(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength);
+        return this.next(
+          m.topic,
+          this.handle(m.topic, () => h(m.topic, payload)),
+        );
       }
       case 'held': {
         const opts = this.limits.get(m.topic);
+        this.superseded(m.topic, m.superseded);
         const payload = this.heldPayload(m.topic, m.id, m.bytes);
-        if (!opts?.held) return payload.release();
-        try {
-          opts.held(payload);
-        } catch (e) {
-          this.log.error({ topic: m.topic, ...errorFields(e) }, 'message handler failed');
+        const held = opts?.held;
+        if (!held) {
+          payload.release();
+          return this.next(m.topic, undefined);
         }
-        return;
+        return this.next(
+          m.topic,
+          this.handle(m.topic, () => held(payload)),
+        );
       }
       case 'oversized':
         try {
@@ -165,6 +168,37 @@ export class ThreadedMqttLink extends EventEmitter<MqttLinkEvents> implements Mq
 
   private post(m: ToWorker): void {
     this.worker?.postMessage(m);
+  }
+
+  /** Runs a handler; it must not throw (errors are logged). Its promise, if any, says when it is done. */
+  private handle(topic: string, run: () => unknown): Promise<unknown> | undefined {
+    try {
+      const r = run();
+      return r instanceof Promise ? r : undefined;
+    } catch (e) {
+      this.log.error({ topic, ...errorFields(e) }, 'message handler failed');
+      return undefined;
+    }
+  }
+
+  /** A oneAtATime topic: once the handler is done, the worker that sent the message may send the next. */
+  private next(topic: string, done: Promise<unknown> | undefined): void {
+    if (!this.limits.get(topic)?.oneAtATime) return;
+    const w = this.worker;
+    const ask = () => {
+      if (this.worker === w) this.post({ op: 'next', topic });
+    };
+    if (done) done.then(ask, ask);
+    else ask();
+  }
+
+  private superseded(topic: string, count: number | undefined): void {
+    if (!count) return;
+    try {
+      this.limits.get(topic)?.superseded?.(topic, count);
+    } catch (e) {
+      this.log.error({ topic, ...errorFields(e) }, 'message handler failed');
+    }
   }
 
   /** A handle to a payload the worker keeps: only the worker that read it can send it. */
@@ -210,6 +244,7 @@ export class ThreadedMqttLink extends EventEmitter<MqttLinkEvents> implements Mq
       topic,
       ...(o?.maxBytes !== undefined ? { maxBytes: o.maxBytes } : {}),
       ...(o?.held && o.holdFrom !== undefined ? { holdFrom: o.holdFrom } : {}),
+      ...(o?.oneAtATime ? { oneAtATime: true } : {}),
     };
   }
 

@@ -25,6 +25,7 @@ import { generateKeyPair, publicJwk } from '../../src/mint/keys.ts';
 import { issueCredential, makeRideCode } from '../../src/mint/mint.ts';
 import { ThreadedMqttLink } from '../../src/mqtt/threadedMqttLink.ts';
 import { packageRoot } from '../../src/platform/packageRoot.ts';
+import { lowerV8HelperThreads } from '../../src/platform/threadPriority.ts';
 import { silentLogger } from '../../src/platform/logger.ts';
 import { ALG_EDDSA } from '../../src/token/cose.ts';
 import { RideCodeValidator } from '../../src/token/validator.ts';
@@ -137,6 +138,8 @@ interface Phase {
 export async function listFloodBench(opts: ListFloodOptions = {}): Promise<BenchReport> {
   const o = { ...DEFAULTS, ...opts };
   const started = Date.now();
+  // As `faregate run` does at start.
+  const helpers = process.env.LISTFLOOD_HELPERS === 'normal' ? 0 : lowerV8HelperThreads();
   const T0 = 1_750_000_000;
   const issuer = generateKeyPair(ALG_EDDSA);
   const validator = new RideCodeValidator({
@@ -363,6 +366,7 @@ export async function listFloodBench(opts: ListFloodOptions = {}): Promise<Bench
         'arrival p99 is divided by max(idle p99, 1 ms): below 1 ms the pipe and the scheduler are the noise.',
         'each phase starts after a full GC (its ride codes are made before it); the publisher and the broker ' +
           'run under SCHED_IDLE (chrt --idle; nice 19 without it), as the other machines they stand for.',
+        `V8 platform threads lowered (as faregate run does): ${helpers}.`,
         `bench took ${((Date.now() - started) / 1000).toFixed(1)} s.`,
       ],
       data: { options: o, bigBytes, inForceMs, bigMs, bigRoute: route, idle, flood, big: bigPhase, afterFlood },

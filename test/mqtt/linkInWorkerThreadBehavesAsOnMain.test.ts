@@ -6,7 +6,8 @@
  * the clean offline status at stop and no publish after it, a worker that dies replaced
  * with every topic subscribed again, and a payload from a subscription's `holdFrom` size kept in
  * the worker: sent from there to another thread's port intact, or released (a released or lost
- * payload closes the port with no message).
+ * payload closes the port with no message), and a oneAtATime topic delivered one message at a
+ * time (the newest waiting in the worker, the ones it replaced counted).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
@@ -163,6 +164,46 @@ describe('the MQTT link in a worker thread', () => {
     const lostArrival = arrival(lost.port2);
     held[2]!.sendTo(lost.port1);
     expect(await lostArrival).toBe('closed');
+    await link.stop();
+  });
+
+  it('delivers a oneAtATime topic one message at a time: the newest waits, the replaced are counted', async () => {
+    const cfg = MqttSchema.parse({ url: broker.url, reconnectPeriodMs: 200 });
+    const link = new ThreadedMqttLink(cfg, 'gate-w', () => ({}), silentLogger);
+    const got: string[] = [];
+    let inHand = 0;
+    let most = 0;
+    let superseded = 0;
+    let release: (() => void) | undefined;
+    link.subscribe(
+      't/one-at-a-time',
+      (_t, p) => {
+        got.push(p.toString());
+        most = Math.max(most, ++inHand);
+        return new Promise<void>((r) => (release = r)).then(() => void inHand--);
+      },
+      { oneAtATime: true, superseded: (_t, n) => (superseded += n) },
+    );
+    const up = new Promise<boolean>((r) => link.once('connected', r));
+    link.start();
+    await up;
+    await watcher.publishAsync('t/one-at-a-time', 'first', { qos: 1 });
+    await until(() => got.length === 1);
+    // While the first is in hand, 50 more arrive: only the newest is delivered after it.
+    for (let i = 1; i <= 50; i++) await watcher.publishAsync('t/one-at-a-time', `m${i}`, { qos: 1 });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(got).toEqual(['first']);
+    release!();
+    await until(() => got.length === 2);
+    expect(got[1]).toBe('m50');
+    expect(superseded).toBe(49);
+    release!();
+    // Nothing waits now: the next message is delivered at once.
+    await watcher.publishAsync('t/one-at-a-time', 'later', { qos: 1 });
+    await until(() => got.length === 3);
+    expect(got[2]).toBe('later');
+    expect(most).toBe(1);
+    release!();
     await link.stop();
   });
 
