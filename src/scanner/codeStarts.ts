@@ -29,7 +29,8 @@ export function endsCodeStart(b: number): boolean {
   return START_ENDS[b] === 1;
 }
 
-function isAimAt(b: Uint8Array, i: number): boolean {
+/** Whether `b[i..i+3)` is an AIM identifier (`]`, a letter, a letter or digit). */
+export function isAimAt(b: Uint8Array, i: number): boolean {
   if (i < 0) return false;
   const letter = b[i + 1]!;
   const mod = b[i + 2]!;
