@@ -156,7 +156,7 @@ export class ValidatorService {
     this.scanner = makeScanner(config, platform);
     this.scannerState = { state: 'stopped', detail: '', since: this.clock.now() };
     this.startedAt = this.clock.now();
-    this.scanner.on('frame', (frame) => this.processor.handleFrame(frame));
+    this.scanner.on('frame', (text) => this.processor.handleFrame(text));
     this.scanner.on('dropped', (reason, length, endedBy) => this.processor.handleDropped(reason, length, endedBy));
     this.scanner.on('state', (state, detail) => {
       this.scannerState = { state, detail, since: this.clock.now() };

@@ -27,7 +27,13 @@ interface Out {
 }
 
 function framer(options: Partial<FramingOptions> = {}): { f: Framer; out: Out } {
-  const f = new Framer({ suffix: 'auto', interByteTimeoutMs: 50, staleFrameMs: 1000, maxFrameLength: 1100, ...options });
+  const f = new Framer({
+    suffix: 'auto',
+    interByteTimeoutMs: 50,
+    staleFrameMs: 1000,
+    maxFrameLength: 1100,
+    ...options,
+  });
   const out: Out = { frames: [], drops: [] };
   f.on('frame', (frame, at) => out.frames.push([frame, at]));
   f.on('dropped', (reason, length, endedBy) => out.drops.push([reason, length, endedBy]));
@@ -35,7 +41,8 @@ function framer(options: Partial<FramingOptions> = {}): { f: Framer; out: Out } 
 }
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
-const cat = (...parts: (Buffer | string)[]): Buffer => Buffer.concat(parts.map((p) => (typeof p === 'string' ? b(p) : p)));
+const cat = (...parts: (Buffer | string)[]): Buffer =>
+  Buffer.concat(parts.map((p) => (typeof p === 'string' ? b(p) : p)));
 /** Frames as hex (binary) or `text:` strings, for compact comparisons. */
 const shown = (out: Out): string[] =>
   out.frames.map(([f]) => (typeof f === 'string' ? `text:${f}` : Buffer.from(f).toString('hex')));
