@@ -7,8 +7,9 @@
  * - suffix `auto`: CR, LF or CRLF ends a frame (CRLF is one terminator, also when split across
  *   chunks); `cr` / `lf` / `crlf` / `custom`: exactly that byte sequence; `none`: a frame ends
  *   after `interByteTimeoutMs` of silence (that silence is then the terminator).
- * - a byte outside printable ASCII (0x20..0x7E) that is not part of the terminator is noise: the
- *   partial frame and the run of noise are discarded and a new frame starts after it.
+ * - a byte outside printable ASCII (0x20..0x7E) that is not part of the terminator is noise (but
+ *   a byte ≥ 0x80 at a frame start begins a binary frame, below): the partial frame and the run
+ *   of noise are discarded and a new frame starts after it.
  * - at most `maxFrameLength` bytes are held (in a fixed buffer); longer input is skipped and
  *   reported once as `dropped('overlong', totalLength)`.
  * - resynchronisation: in input that cannot be a ride code (an overlong run, or a partial frame
@@ -33,22 +34,23 @@
  *
  * Binary frames (jtt1179-reading §1.1: a scanner in binary mode sends a JT/T payload's raw
  * bytes, which may hold CR, LF, 0x00 and any other byte):
- * - a byte ≥ 0x80 at a frame start (the first byte after a terminator, after input that was
- *   dropped or emitted, at the start of the stream, or right after an AIM identifier, which is
- *   then removed whatever `stripAim` says) begins a binary frame. The next two bytes are the data
- *   length D (big-endian); the framer then takes exactly 3 + D bytes, whatever they are: no
- *   terminator, noise or code-start rule applies inside them.
+ * - a byte ≥ 0x80 at a frame start (the first byte of the stream, after a terminator, or after
+ *   silence that ended or dropped the previous input; also right after an AIM identifier there,
+ *   which is then removed whatever `stripAim` says) begins a binary frame. The next two bytes
+ *   are the data length D (big-endian); the framer then takes exactly 3 + D bytes, whatever
+ *   they are: no terminator, noise or code-start rule applies inside them.
  * - after the 3 + D bytes, one terminator (the suffix style's: with `auto` CR, LF or CRLF, also
  *   split across chunks) ends the frame and is removed; with no terminator, `interByteTimeoutMs`
  *   of silence ends it (a scanner in binary mode often sends none). Bytes between the 3 + D bytes
  *   and the terminator are a surplus: they stay in the frame (any byte), so the JT/T format finds
  *   the length wrong and decides `malformed` (§1.1, §2.4).
- * - a D that makes 3 + D longer than `maxFrameLength` is `dropped('overlong')` as soon as D is
- *   read, and skipped like an overlong text line (up to a terminator, or a code start); so is a
- *   surplus that fills the buffer.
+ * - a D that makes 3 + D longer than `maxFrameLength` makes the frame overlong as soon as D is
+ *   read: it is skipped like an overlong text line and `dropped('overlong')` when that ends (a
+ *   terminator, a code start, silence); so is a surplus that fills the buffer.
  * - a binary frame cut short (fewer than 3 + D bytes, then `staleFrameMs` with no byte, whatever
  *   the suffix style) is `dropped('stale', n, 'silence')`, answered `scan_again` like a stalled
- *   text frame; a lost link drops it as `stale`, ended by `link`.
+ *   text frame; a lost link drops it as `stale`, ended by `link` (a frame whose 3 + D bytes all
+ *   arrived is whole: it is emitted).
  * - a byte ≥ 0x80 anywhere else (inside a text frame or a run of noise) is noise, as before:
  *   text is never cut at a high byte, so a line garbled by a wrong baud rate gives one noise drop,
  *   not a string of bogus binary frames. A binary frame right after junk needs a terminator (or a
