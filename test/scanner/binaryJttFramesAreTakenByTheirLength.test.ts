@@ -100,6 +100,51 @@ describe('binary JT/T frames: exactly 3 + D bytes', () => {
   });
 });
 
+describe('binary JT/T frames: any chunking of a mixed stream', () => {
+  it('binary codes, text codes and junk lines in random chunks always give the same frames', () => {
+    let seed = 0x2545f491;
+    const rnd = (n: number): number => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) % n;
+    };
+    const terminators = ['\r', '\n', '\r\n'];
+    for (let round = 0; round < 200; round++) {
+      const parts: Buffer[] = [];
+      const want: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const t = terminators[rnd(3)]!;
+        switch (rnd(4)) {
+          case 0:
+          case 1: {
+            const code = rnd(2) ? CODE : CODE2;
+            parts.push(cat(rnd(2) ? ']Q1' : '', code, t));
+            want.push(hex(code));
+            break;
+          }
+          case 2:
+            parts.push(cat(FG1, t));
+            want.push(`text:${FG1}`);
+            break;
+          default:
+            parts.push(cat('junk\x00\x1b', t));
+        }
+      }
+      const input = Buffer.concat(parts);
+      const { f, out } = framer();
+      for (let at = 0; at < input.length;) {
+        const n = 1 + rnd(120);
+        f.push(input.subarray(at, at + n), round);
+        at += n;
+      }
+      expect(shown(out), `round ${round}`).toEqual(want);
+      expect(out.drops.every(([r, , end]) => r === 'noise' && end === 'terminator')).toBe(true);
+      expect(f.pendingLength).toBe(0);
+    }
+  });
+});
+
 describe('binary JT/T frames: the terminator (§1.1)', () => {
   it('CR, LF or CRLF after the 3 + D bytes is removed; a CRLF split across chunks is one terminator', () => {
     for (const t of ['\r', '\n', '\r\n']) {
