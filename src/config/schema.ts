@@ -449,6 +449,19 @@ export const ListsSchema = section(
   'Signed trust and deny lists received over MQTT on P/trust and P/deny (docs/signed-lists.md). Needs mqtt; the trust and deny files are then only the bootstrap lists.',
 );
 
+export const JttSchema = section(
+  z
+    .strictObject({
+      roots: setting(
+        z.string().min(1).optional(),
+        'JSON file of the JT/T 1179 root keys (jtt1179-reading §5: {"roots": [{index, key, nbf?, exp?}]}), from the issuer or clearing body; absent = JT/T codes are not read (they are rejected as malformed, as without this section). Relative paths are relative to the settings file.',
+        'restart',
+      ),
+    })
+    .prefault({}),
+  'The national transit QR code (JT/T 1179, version 0x80) beside FG1: its root keys. The deny list, the replay memory and the token settings are shared with FG1.',
+);
+
 export const GroupSchema = section(
   z.strictObject({
     id: setting(
@@ -610,6 +623,7 @@ export const ConfigSchema = z
         .optional(),
       'The blocked accounts and credentials; absent = nobody is blocked (until signed lists bring a deny list).',
     ),
+    jtt: JttSchema,
     lists: ListsSchema.optional(),
     group: GroupSchema.optional(),
     dataDir: setting(
@@ -799,6 +813,7 @@ export type MqttConfig = NonNullable<Config['mqtt']>;
 export type SettlementConfig = Config['settlement'];
 export type ListsConfig = NonNullable<Config['lists']>;
 export type GroupConfig = NonNullable<Config['group']>;
+export type JttConfig = Config['jtt'];
 export type DisplayConfig = Config['display'];
 
 /**

@@ -57,6 +57,7 @@ function base(): Record<string, unknown> {
     settlement: { backendKeys: 'backend-keys-a.json' },
     health: { httpPort: 8081 },
     display: { texts: 'display-a' },
+    jtt: { roots: 'jtt-roots-a.json' },
   };
 }
 
