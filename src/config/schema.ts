@@ -455,7 +455,8 @@ export const JttSchema = section(
       roots: setting(
         z.string().min(1).optional(),
         'JSON file of the JT/T 1179 root keys (jtt1179-reading §5: {"roots": [{index, key, nbf?, exp?}]}), from the issuer or clearing body; absent = JT/T codes are not read (they are rejected as malformed, as without this section). Relative paths are relative to the settings file.',
-        'restart',
+        'live',
+        'when JT/T was on at start (turning it on or off needs a restart), unless signed lists (the lists section) are configured: then the file is only the bootstrap list for the next start. The file is re-read on every reload_config, even under the same name.',
       ),
     })
     .prefault({}),

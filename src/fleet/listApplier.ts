@@ -16,6 +16,7 @@ import type { ListHeader, ListType, RefusalReason, RootKeySet } from '../lists/s
 import { HashedDenyList, type CompactDenyData } from '../lists/signedListDeny.ts';
 import { ListWorkerPool, runDenyJob, type DenyJobOptions } from '../lists/signedListJob.ts';
 import type { Logger } from '../platform/logger.ts';
+import type { JttFormat } from '../token/jtt/jttFormat.ts';
 import type { Clock, RideCodeValidator } from '../token/validator.ts';
 import type { EventSink } from './events.ts';
 
@@ -85,6 +86,8 @@ export interface LastJob {
 
 export interface ListApplierDeps {
   validator: RideCodeValidator;
+  /** The JT/T format (`jtt.roots`): the same deny list is swapped into it. */
+  jtt?: JttFormat | undefined;
   roots: RootKeySet;
   rootJwks: unknown;
   bootstrapIssuedAt: Record<ListType, number | null>;
@@ -267,6 +270,7 @@ export class ListApplier {
     if (r.outcome === 'duplicate') return r;
     const install = () => {
       validator.setDenyList(new HashedDenyList(r.list, () => this.nowSec()));
+      this.deps.jtt?.setDenyList(validator.denyList);
       s.denyData = r.list;
       this.lastJob = {
         inForceAt: performance.now(),

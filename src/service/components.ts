@@ -26,6 +26,7 @@ import type { GroupAccepts } from '../store/groupAccepts.ts';
 import type { TapStore } from '../store/tapStore.ts';
 import { replayRetention } from '../token/params.ts';
 import type { ReplayMemory } from '../token/replayMemory.ts';
+import type { JttFormat } from '../token/jtt/jttFormat.ts';
 import { RideCodeValidator } from '../token/validator.ts';
 import type { Component, HealthContribution } from '../platform/component.ts';
 import type { Platform } from './platform.ts';
@@ -109,6 +110,7 @@ export function makeListSync(
   p: Platform,
   d: {
     validator: RideCodeValidator;
+    jtt?: JttFormat | undefined;
     link: MqttPort | undefined;
     events: EventSink;
     alarms: AlarmSink;
@@ -122,6 +124,7 @@ export function makeListSync(
     cfg: config.lists,
     dataDir: config.dataDir,
     validator: d.validator,
+    jtt: d.jtt,
     roots: ls.roots!,
     rootJwks: ls.rootJwks,
     bootstrapIssuedAt: ls.bootstrapIssuedAt,

@@ -6,6 +6,7 @@
  * - `serviceStatus`: the `/healthz` body (beside `healthy`/`problems`) and the `status` command;
  * - `metricsBody`: the periodic metrics (beside `at`, `backlog`, `alarms`, added by telemetry).
  * With a `group`, all three carry the one `group` object (replay sharing); without, none has it.
+ * With `jtt.roots`, the retained status and `/healthz` carry `jtt` (roots in force, cache counters).
  */
 import type { ListSync } from '../fleet/listSync.ts';
 import type { ReplayShareStatus } from '../fleet/replayShare.ts';
@@ -14,6 +15,7 @@ import type { GatePolicy } from '../policy/gatePolicy.ts';
 import type { ScannerState } from '../scanner/types.ts';
 import type { Alarm, Backlog } from '../settlement/telemetry.ts';
 import type { UploaderStats } from '../settlement/uploader.ts';
+import type { JttStatus } from './jtt.ts';
 
 export interface ScannerStatus {
   state: ScannerState;
@@ -58,6 +60,8 @@ export interface StatusSources {
   memoryRss(): number;
   /** Shared replay memory (announced, heard, merged, refused, peers) when `group` is configured. */
   group(): ReplayShareStatus | undefined;
+  /** JT/T 1179 (root keys, their version and source, cache counters) when `jtt.roots` is set. */
+  jtt(): JttStatus | undefined;
 }
 
 export type PolicyStatus = ReturnType<GatePolicy['status']>;
@@ -90,6 +94,7 @@ export interface StatusModel {
   commands: { enabled: boolean; accepted: number; refused: number };
   memoryRss: number;
   group: ReplayShareStatus | undefined;
+  jtt: JttStatus | undefined;
 }
 
 export function buildStatus(s: StatusSources): StatusModel {
@@ -120,6 +125,7 @@ export function buildStatus(s: StatusSources): StatusModel {
     commands: s.commands(),
     memoryRss: s.memoryRss(),
     group: s.group(),
+    jtt: s.jtt(),
   };
 }
 
@@ -139,6 +145,7 @@ export function retainedStatus(m: StatusModel): Record<string, unknown> {
     outOfService: m.outOfService,
     modes: m.policy.modes,
     ...(m.group ? { group: m.group } : {}),
+    ...(m.jtt ? { jtt: m.jtt } : {}),
   };
 }
 
@@ -163,6 +170,8 @@ export interface ServiceStatus {
   commands: { enabled: boolean; accepted: number; refused: number };
   /** Shared replay memory when `group` is configured. */
   group?: ReplayShareStatus;
+  /** JT/T 1179 when `jtt.roots` is set. */
+  jtt?: JttStatus;
 }
 
 export function serviceStatus(m: StatusModel): ServiceStatus {
@@ -183,6 +192,7 @@ export function serviceStatus(m: StatusModel): ServiceStatus {
     policy: m.policy,
     commands: m.commands,
     ...(m.group ? { group: m.group } : {}),
+    ...(m.jtt ? { jtt: m.jtt } : {}),
   };
 }
 

@@ -37,6 +37,7 @@ import type { TapUploader } from '../settlement/uploader.ts';
 import { GroupAccepts } from '../store/groupAccepts.ts';
 import type { TapStore } from '../store/tapStore.ts';
 import { credentialRouter } from '../token/formats.ts';
+import type { JttFormat } from '../token/jtt/jttFormat.ts';
 import { replayRetention } from '../token/params.ts';
 import type { Clock, RideCodeValidator } from '../token/validator.ts';
 import type { Component } from '../platform/component.ts';
@@ -57,6 +58,7 @@ import {
   makeValidator,
   storeComponent,
 } from './components.ts';
+import { jttStatus, loadJttSettings, makeJtt, type JttRootsState } from './jtt.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { withDefaults, type Platform, type ServicePlatform } from './platform.ts';
 import {
@@ -88,6 +90,10 @@ export class ValidatorService {
   readonly platform: Platform;
   readonly store: TapStore;
   readonly validator: RideCodeValidator;
+  /** JT/T 1179 codes (`jtt.roots`), beside FG1: its deny list and replay memory are FG1's. */
+  readonly jtt: JttFormat | undefined;
+  /** Where the JT/T roots in force came from (the file, or a signed `jtt-roots` list). */
+  readonly jttRoots: JttRootsState = { version: 0, source: 'file' };
   readonly gate: GateDispatcher;
   readonly processor: TapProcessor;
   readonly scanner: ScannerInput;
@@ -133,15 +139,18 @@ export class ValidatorService {
     const lists = loadListFiles(config.trust.file, config.deny?.file);
     const ackKeys = setupAckKeys(config);
     const problems = [...lists.problems, ...settingFileProblems(config), ...ackKeys.problems];
+    const jtt = loadJttSettings(config);
+    problems.push(...jtt.problems);
     if (problems.length) throw new StartupError(problems);
 
     this.store = makeStore(config, platform);
     this.validator = makeValidator(config, lists, platform);
+    this.jtt = jtt.roots && makeJtt(jtt.roots, this.validator);
     this.gate = makeGate(config, platform);
     this.policy = new GatePolicy(config);
     this.processor = new TapProcessor({
       policy: this.policy,
-      credentials: credentialRouter({ fg1: this.validator }),
+      credentials: credentialRouter({ fg1: this.validator, ...(this.jtt ? { jtt1179: this.jtt } : {}) }),
       store: this.store,
       gate: this.gate,
       config,
@@ -187,6 +196,7 @@ export class ValidatorService {
     });
     const ls = makeListSync(config, platform, {
       validator: this.validator,
+      jtt: this.jtt,
       link: this.link,
       events: this.events,
       alarms: this.alarms,
@@ -227,6 +237,7 @@ export class ValidatorService {
       config,
       configFile: platform.configFile,
       validator: this.validator,
+      jtt: this.jtt,
       policy: this.policy,
       link: this.link,
       events: this.events,
@@ -338,6 +349,7 @@ export class ValidatorService {
       }),
       memoryRss: () => process.memoryUsage().rss,
       group: () => this.replayShare?.status(),
+      jtt: () => (this.jtt ? jttStatus(this.jtt, this.jttRoots) : undefined),
     });
   }
 
