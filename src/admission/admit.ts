@@ -168,6 +168,8 @@ export function admit(read: TokenRead, ctx: AdmissionContext): Admission {
     profile: d.profile!,
     currency: c.fare.currency,
   };
+  // Which format decided (fg1, jtt1179), as the tap records it.
+  if (d.format === 'fg1' || d.format === 'jtt1179') tap.format = d.format;
   if (freePass) {
     // Recorded as such, not charged.
     tap.fare = 0;
