@@ -436,6 +436,15 @@ export const ListsSchema = section(
             'A deny list message larger than this many bytes is refused (reason oversized) before it is parsed. The default fits a 10⁶-entry snapshot (about 27 MB).',
             'restart',
           ),
+          jttRoots: setting(
+            z
+              .number()
+              .int()
+              .min(1024)
+              .default(256 * 1024),
+            'A JT/T root list message (P/jtt-roots) larger than this many bytes is refused (reason oversized) before it is parsed. The default holds all 256 root indexes with labels.',
+            'restart',
+          ),
         })
         .prefault({}),
       'Size limits of the signed list messages, checked before anything parses them.',
@@ -446,7 +455,7 @@ export const ListsSchema = section(
       'restart',
     ),
   }),
-  'Signed trust and deny lists received over MQTT on P/trust and P/deny (docs/signed-lists.md). Needs mqtt; the trust and deny files are then only the bootstrap lists.',
+  'Signed trust and deny lists received over MQTT on P/trust and P/deny, and with jtt.roots the JT/T root list on P/jtt-roots (docs/signed-lists.md). Needs mqtt; the trust, deny and JT/T root files are then only the bootstrap lists.',
 );
 
 export const JttSchema = section(

@@ -40,7 +40,7 @@ export { LISTS_DIR } from './listStore.ts';
 const STALE_CHECK_MS = 1000;
 
 /** The lists settings; `maxBytes` absent = no size limit (tools and tests that build ListSync directly). */
-export type ListSyncConfig = Omit<ListsConfig, 'maxBytes'> & Partial<Pick<ListsConfig, 'maxBytes'>>;
+export type ListSyncConfig = Omit<ListsConfig, 'maxBytes'> & { maxBytes?: Record<ListType, number> };
 
 export interface ListSyncDeps {
   cfg: ListSyncConfig;

@@ -8,6 +8,7 @@
  * With a `group`, all three carry the one `group` object (replay sharing); without, none has it.
  * With `jtt.roots`, the retained status and `/healthz` carry `jtt` (roots in force, cache counters).
  */
+import type { JttRootsListState } from '../fleet/listJttRoots.ts';
 import type { ListSync } from '../fleet/listSync.ts';
 import type { ReplayShareStatus } from '../fleet/replayShare.ts';
 import type { GateStats } from '../gate/gateDispatcher.ts';
@@ -53,6 +54,8 @@ export interface StatusSources {
   upload(): UploaderStats | undefined;
   /** Signed lists (versions, ages, staleness) when `lists` is configured. */
   lists(): ListsStatus | undefined;
+  /** The JT/T root list over MQTT, when `lists` and `jtt.roots` are configured. */
+  jttRootsList(): JttRootsListState | undefined;
   policy(): PolicyStatus;
   freePass(): boolean;
   outOfService(): boolean;
@@ -88,6 +91,7 @@ export interface StatusModel {
   mqtt: { configured: boolean; connected: boolean };
   upload: UploaderStats | undefined;
   lists: ListsStatus | undefined;
+  jttRootsList: JttRootsListState | undefined;
   policy: PolicyStatus;
   freePass: boolean;
   outOfService: boolean;
@@ -119,6 +123,7 @@ export function buildStatus(s: StatusSources): StatusModel {
     mqtt: s.mqtt(),
     upload: s.upload(),
     lists: s.lists(),
+    jttRootsList: s.jttRootsList(),
     policy: s.policy(),
     freePass: s.freePass(),
     outOfService: s.outOfService(),
@@ -140,7 +145,12 @@ export function retainedStatus(m: StatusModel): Record<string, unknown> {
     scanner: m.scanner.state,
     backlog: m.backlog,
     alarms: [...m.alarms.map((a) => a.alarm), ...m.listAlarms],
-    lists: { trustKeys: m.trustKeys, denyEntries: m.denyEntries, ...m.lists },
+    lists: {
+      trustKeys: m.trustKeys,
+      denyEntries: m.denyEntries,
+      ...m.lists,
+      ...(m.jttRootsList ? { jttRoots: m.jttRootsList } : {}),
+    },
     freePass: m.freePass,
     outOfService: m.outOfService,
     modes: m.policy.modes,
@@ -188,7 +198,7 @@ export function serviceStatus(m: StatusModel): ServiceStatus {
     alarms: m.alarms,
     mqtt: m.mqtt,
     ...(m.upload ? { upload: m.upload } : {}),
-    ...(m.lists ? { lists: m.lists } : {}),
+    ...(m.lists ? { lists: { ...m.lists, ...(m.jttRootsList ? { jttRoots: m.jttRootsList } : {}) } } : {}),
     policy: m.policy,
     commands: m.commands,
     ...(m.group ? { group: m.group } : {}),

@@ -18,6 +18,7 @@ import { settingFileProblems } from '../config/settingFiles.ts';
 import { FaregateError } from '../errors/faregateError.ts';
 import { setupRemoteCommands } from '../fleet/commandsWiring.ts';
 import type { RemoteCommands } from '../fleet/commands.ts';
+import type { JttRootsSync } from '../fleet/listJttRoots.ts';
 import type { ListSync } from '../fleet/listSync.ts';
 import type { ReplayShare } from '../fleet/replayShare.ts';
 import { AlarmBoard } from '../fleet/alarms.ts';
@@ -49,6 +50,7 @@ import {
   makeDisplay,
   makeHealth,
   makeLink,
+  makeJttRootsSync,
   makeListSync,
   makeReplayShare,
   makeScanner,
@@ -106,6 +108,8 @@ export class ValidatorService {
   readonly telemetry: Telemetry;
   /** Signed trust and deny lists over MQTT (`lists` settings). */
   readonly listSync: ListSync | undefined;
+  /** The JT/T root list over MQTT (`lists` and `jtt.roots` settings). */
+  readonly jttRootsSync: JttRootsSync | undefined;
   /** Shared replay memory within the gate's group (`group` settings). */
   readonly replayShare: ReplayShare | undefined;
   /** What the gate merged from its group, kept in the store for the next start. */
@@ -204,6 +208,17 @@ export class ValidatorService {
     });
     if (ls.problems.length) throw new StartupError(ls.problems);
     this.listSync = ls.listSync;
+    this.jttRootsSync = makeJttRootsSync(config, platform, {
+      jtt: this.jtt,
+      rootKeys: ls.rootKeys,
+      link: this.link,
+      events: this.events,
+      applied: (version) => {
+        this.jttRoots.version = version;
+        this.jttRoots.source = 'signed';
+      },
+      statusChanged,
+    });
     this.groupAccepts = new GroupAccepts({
       db: () => this.store.database,
       retentionMs: replayRetention(this.validator.params) * 1000,
@@ -302,6 +317,11 @@ export class ValidatorService {
       this.uploader,
       this.commands && commandsComponent(this.commands),
       this.listSync && listSyncComponent(this.listSync),
+      this.jttRootsSync && {
+        name: 'jtt-roots',
+        start: () => this.jttRootsSync!.start(),
+        stop: () => this.jttRootsSync!.stop(),
+      },
       this.replayShare,
       this.display,
       this.scanner,
@@ -340,6 +360,7 @@ export class ValidatorService {
       mqtt: () => ({ configured: this.link !== undefined, connected: this.link?.connected ?? false }),
       upload: () => this.uploader?.stats,
       lists: () => this.listSync?.status(),
+      jttRootsList: () => this.jttRootsSync?.status(),
       policy: () => this.policy.status(),
       freePass: () => this.policy.freePass,
       outOfService: () => this.policy.outOfService,

@@ -46,6 +46,7 @@ function sources(over: Partial<StatusSources> = {}): StatusSources {
     memoryRss: () => 50_000_000,
     group: () => undefined,
     jtt: () => undefined,
+    jttRootsList: () => undefined,
     ...over,
   };
 }
