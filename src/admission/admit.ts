@@ -164,7 +164,8 @@ export function admit(read: TokenRead, ctx: AdmissionContext): Admission {
     cti: d.ctiHex!,
     codeId: d.codeId!,
     ts: d.ts!,
-    seq: d.seq!,
+    // A JT/T 1179 code has no sequence number: its taps carry 0 (docs/spec-notes.md).
+    seq: d.seq ?? 0,
     profile: d.profile!,
     currency: c.fare.currency,
   };
