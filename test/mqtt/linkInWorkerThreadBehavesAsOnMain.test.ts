@@ -169,7 +169,7 @@ describe('the MQTT link in a worker thread', () => {
 
   it('delivers a oneAtATime topic one message at a time: the newest waits, the replaced are counted', async () => {
     const cfg = MqttSchema.parse({ url: broker.url, reconnectPeriodMs: 200 });
-    const link = new ThreadedMqttLink(cfg, 'gate-w', () => ({}), silentLogger);
+    const link = new ThreadedMqttLink(cfg, 'gate-one-at-a-time', () => ({}), silentLogger);
     const got: string[] = [];
     let inHand = 0;
     let most = 0;
