@@ -7,15 +7,15 @@
  * The compact lists (the held base of a delta, the result) are SharedArrayBuffers: they cross
  * without a copy.
  */
-import { setPriority } from 'node:os';
 import v8 from 'node:v8';
 import { parentPort, type MessagePort } from 'node:worker_threads';
+import { lowerThisThread } from '../platform/threadPriority.ts';
 import { persistedListName, writeListFile } from './listFiles.ts';
 import { ListRefused, processDenyDocument, rootKeysFromJson, type HeldList } from './signedList.ts';
 import type { CompactDenyData } from './signedListDeny.ts';
 import type { WorkerReply, WorkerRequest } from './signedListJob.ts';
 
-/** Nice value of the worker thread (19 = lowest priority). */
+/** Nice levels below its creator where SCHED_IDLE is not allowed (capped at 19, the lowest). */
 const WORKER_NICE = 19;
 
 /** The document on its port: one message, then the port closes (closed with none: the bytes are gone). */
@@ -64,14 +64,10 @@ async function run(req: WorkerRequest): Promise<WorkerReply> {
   }
 }
 
-// Lowest CPU priority for this thread only (on Linux the nice value is per thread; pid 0 = the
-// calling thread): when the cores are busy, the main thread's decisions run first and the list
-// simply takes longer to build. Where it is not allowed, the thread keeps the normal priority.
-try {
-  setPriority(0, WORKER_NICE);
-} catch {
-  // not supported on this platform: the default priority only costs latency under load
-}
+// Lowest CPU priority for this thread only (src/platform/threadPriority.ts: SCHED_IDLE where
+// allowed, else nice 19): when the cores are busy, the main thread's decisions run first and the
+// list simply takes longer to build. Where neither is allowed, the thread keeps the normal priority.
+lowerThisThread(WORKER_NICE);
 
 parentPort!.on('message', (req: WorkerRequest) => {
   void run(req).then((reply) => parentPort!.postMessage(reply));

@@ -5,30 +5,25 @@
  * thread sends it on to another thread or releases it; on a oneAtATime topic one at a time, the
  * newest waiting here), publish results and log records.
  */
-import { getPriority, setPriority } from 'node:os';
 import { isMarkedAsUntransferable, parentPort, workerData } from 'node:worker_threads';
 import { FaregateError } from '../errors/faregateError.ts';
 import type { Logger } from '../platform/logger.ts';
+import { lowerThisThread } from '../platform/threadPriority.ts';
 import { MqttLink } from './mqttLink.ts';
 import type { FromWorker, LogLevel, MqttWorkerData, Subscription, ToWorker } from './mqttThread.ts';
 
 /**
- * This thread runs 5 nice levels below the thread that started it (the main thread, where
- * decisions are made: a decision is never queued behind parsing a flood), and above the list
- * worker (nice 19). On Linux the nice value is per thread (pid 0 = this one) and a new thread
- * starts with its creator's.
+ * This thread runs below the thread that started it (the main thread, where decisions are made:
+ * a decision is never queued behind parsing a flood): SCHED_IDLE where allowed, else 5 nice
+ * levels below it (src/platform/threadPriority.ts). On Linux priority is per thread.
  */
 const MQTT_THREAD_NICE_OFFSET = 5;
-
-try {
-  setPriority(0, Math.min(19, getPriority(0) + MQTT_THREAD_NICE_OFFSET));
-} catch {
-  // not allowed here: the creator's priority
-}
+const priority = lowerThisThread(MQTT_THREAD_NICE_OFFSET);
 
 const port = parentPort!;
 const data = workerData as MqttWorkerData;
 const post = (m: FromWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
+post({ ev: 'log', level: 'debug', obj: { priority }, msg: 'mqtt thread priority' });
 
 function relayLogger(bindings: Record<string, unknown>): Logger {
   const at =

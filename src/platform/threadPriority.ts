@@ -7,7 +7,8 @@
  * priority; {@link lowerV8HelperThreads} puts them below the main thread too, so that when the
  * two cores are busy a frame's decision is not queued behind collecting a list worker's garbage.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 
 /** Nice levels the V8 platform threads run below the process's own priority. */
@@ -40,4 +41,34 @@ export function lowerV8HelperThreads(offset = V8_HELPER_NICE_OFFSET): number {
     }
   }
   return n;
+}
+
+/** How a background thread ended up: SCHED_IDLE, a nice value, or unchanged (not allowed / not Linux). */
+export type BackgroundPriority = 'idle' | 'nice' | 'unchanged';
+
+/**
+ * Puts the calling thread (a worker thread doing background work) below the main thread.
+ * Linux: first SCHED_IDLE for this thread only (`chrt --idle`, util-linux: any ordinary thread that
+ * wakes, the main thread with a frame, preempts it at once, whereas under a mere nice value the
+ * kernel lets the running thread finish its time slice, 1–3 ms, first); where chrt is missing or
+ * refuses, `nice` levels below the thread's own. Elsewhere nothing. Call it at the thread's start
+ * (it runs a short child process, in this thread, not the main one).
+ */
+export function lowerThisThread(nice: number): BackgroundPriority {
+  if (process.platform !== 'linux') return 'unchanged';
+  try {
+    const tid = readlinkSync('/proc/thread-self').split('/').pop();
+    if (tid && /^\d+$/.test(tid)) {
+      const r = spawnSync('chrt', ['--idle', '--pid', '0', tid], { stdio: 'ignore', timeout: 2000 });
+      if (r.status === 0) return 'idle';
+    }
+  } catch {
+    // no /proc or no chrt: a nice value instead
+  }
+  try {
+    setPriority(0, Math.min(19, getPriority(0) + nice));
+    return 'nice';
+  } catch {
+    return 'unchanged';
+  }
 }

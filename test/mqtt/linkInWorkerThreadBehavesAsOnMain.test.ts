@@ -38,6 +38,23 @@ async function until(check: () => boolean, ms = 8000): Promise<void> {
   }
 }
 
+/**
+ * Starts a link and waits until the broker has its subscriptions: a probe topic, subscribed in
+ * the same SUBSCRIBE packet at connect, delivers (a publish right after the connect could reach
+ * the broker before the subscriptions do).
+ */
+async function startSubscribed(link: ThreadedMqttLink, watcher: mqtt.MqttClient, probe: string): Promise<void> {
+  const probes: string[] = [];
+  link.subscribe(probe, (_t, p) => probes.push(p.toString()));
+  const up = new Promise<boolean>((r) => link.once('connected', r));
+  link.start();
+  await up;
+  await until(() => {
+    void watcher.publishAsync(probe, 'probe', { qos: 1 });
+    return probes.length > 0;
+  });
+}
+
 describe('the MQTT link in a worker thread', () => {
   let broker: Mosquitto;
   let watcher: mqtt.MqttClient;
@@ -120,9 +137,7 @@ describe('the MQTT link in a worker thread', () => {
     const messages: Buffer[] = [];
     const held: HeldPayload[] = [];
     link.subscribe('t/held', (_t, p) => messages.push(p), { holdFrom: 64 * 1024, held: (p) => held.push(p) });
-    const up = new Promise<boolean>((r) => link.once('connected', r));
-    link.start();
-    await up;
+    await startSubscribed(link, watcher, 't/held-probe');
     const big = randomBytes(3 * 1024 * 1024);
     const other = randomBytes(100 * 1024);
     await watcher.publishAsync('t/held', big, { qos: 1 });
@@ -184,9 +199,7 @@ describe('the MQTT link in a worker thread', () => {
       },
       { oneAtATime: true, superseded: (_t, n) => (superseded += n) },
     );
-    const up = new Promise<boolean>((r) => link.once('connected', r));
-    link.start();
-    await up;
+    await startSubscribed(link, watcher, 't/one-at-a-time-probe');
     await watcher.publishAsync('t/one-at-a-time', 'first', { qos: 1 });
     await until(() => got.length === 1);
     // While the first is in hand, 50 more arrive: only the newest is delivered after it.
