@@ -123,7 +123,10 @@ describe('the JT/T root list over Mosquitto', () => {
         throw new Error(`no status with lists.jttRoots v1: ${JSON.stringify(statuses.at(-1))}`);
       await new Promise((r) => setTimeout(r, 50));
     }
-    expect(listsOf(statuses.find((s) => listsOf(s)?.version === 1)!)).toMatchObject({ source: 'signed', roots: 1 });
+    const inForce = statuses.find((s) => listsOf(s)?.version === 1)!;
+    expect(listsOf(inForce)).toMatchObject({ source: 'signed', roots: 1 });
+    // The JT/T status: the roots in force, where from, and the cache counters of the two decisions.
+    expect(inForce.jtt).toMatchObject({ roots: 1, indexes: [23], version: 1, source: 'signed' });
     await status.endAsync();
 
     // A rollback (version 1 again, other content) and a forgery change nothing.
