@@ -224,6 +224,8 @@ export function makeHealth(
 export interface StoreComponentDeps {
   store: TapStore;
   validator: RideCodeValidator;
+  /** The JT/T format (`jtt.roots`): its root count is logged at start. */
+  jtt?: JttFormat | undefined;
   policy: GatePolicy;
   ledger: CommandLedger;
   /** Accepts merged from the group, kept in the store (restored when `group` is configured). */
@@ -269,6 +271,7 @@ export function storeComponent(d: StoreComponentDeps): Component {
           restoredAccepts: recent.length,
           ...(config.group ? { restoredGroupAccepts: heard.length } : {}),
           trustKeys: validator.trustList.size,
+          ...(d.jtt ? { jttRoots: d.jtt.rootKeys.size } : {}),
         },
         'validator starting',
       );

@@ -295,6 +295,7 @@ export class ValidatorService {
       storeComponent({
         store: this.store,
         validator: this.validator,
+        jtt: this.jtt,
         policy: this.policy,
         ledger: cmds.ledger,
         groupAccepts: this.groupAccepts,

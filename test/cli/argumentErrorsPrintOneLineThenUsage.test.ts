@@ -34,7 +34,7 @@ describe('argument errors', () => {
       "faregate code: missing --credential (a credential file, as written by faregate issue); missing --rider (the rider's private key, JWK)",
     ],
     [['backend', 'report'], "faregate backend report: missing --db (the backend's SQLite file or postgres:// URL)"],
-    [['lists', 'sign', '--type', 'both'], 'faregate lists sign: --type must be trust or deny, not "both"'],
+    [['lists', 'sign', '--type', 'both'], 'faregate lists sign: --type must be trust, deny or jtt-roots, not "both"'],
     [
       ['cmd', 'send', '--device', 'd'],
       'faregate cmd send: missing --mqtt (the broker, mqtt://host:port or mqtts://host:port); missing --cmd (the command: free_pass, out_of_service, reload_config, status, log_level); missing --key (the operator private key, JWK with kid)',

@@ -75,6 +75,7 @@ describe('faregate run with jtt.roots', () => {
     // A zero duplicate window: the same code shown again at once is a replay, not a duplicate.
     const extra = { jtt: { roots: rootsPath }, deny: { file: denyPath }, token: { duplicateWindow: 0 } };
     const g = await startGate(dir, extra);
+    expect(g.svc.lines.find((l) => l.msg === 'validator starting')).toMatchObject({ jttRoots: 1 });
 
     const rider = '31000000000000000001';
     const jtt = jttHex(rider);
