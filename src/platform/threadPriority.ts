@@ -48,27 +48,29 @@ export type BackgroundPriority = 'idle' | 'nice' | 'unchanged';
 
 /**
  * Puts the calling thread (a worker thread doing background work) below the main thread.
- * Linux: first SCHED_IDLE for this thread only (`chrt --idle`, util-linux: any ordinary thread that
- * wakes, the main thread with a frame, preempts it at once, whereas under a mere nice value the
- * kernel lets the running thread finish its time slice, 1–3 ms, first); where chrt is missing or
- * refuses, `nice` levels below the thread's own. Elsewhere nothing. Call it at the thread's start
- * (it runs a short child process, in this thread, not the main one).
+ * Linux: `nice` levels below the thread's own, and SCHED_IDLE for this thread only where allowed
+ * (`chrt --idle`, util-linux): any ordinary thread that wakes, the main thread with a frame,
+ * preempts a SCHED_IDLE thread at once, whereas under a mere nice value the kernel lets the
+ * running thread finish its time slice (1–3 ms) first. Elsewhere nothing. Call it at the thread's
+ * start (it runs a short child process, in this thread, not the main one).
  */
 export function lowerThisThread(nice: number): BackgroundPriority {
   if (process.platform !== 'linux') return 'unchanged';
+  let result: BackgroundPriority = 'unchanged';
+  try {
+    setPriority(0, Math.min(19, getPriority(0) + nice));
+    result = 'nice';
+  } catch {
+    // not allowed: only SCHED_IDLE may still lower it
+  }
   try {
     const tid = readlinkSync('/proc/thread-self').split('/').pop();
     if (tid && /^\d+$/.test(tid)) {
       const r = spawnSync('chrt', ['--idle', '--pid', '0', tid], { stdio: 'ignore', timeout: 2000 });
-      if (r.status === 0) return 'idle';
+      if (r.status === 0) result = 'idle';
     }
   } catch {
-    // no /proc or no chrt: a nice value instead
+    // no /proc or no chrt: the nice value only
   }
-  try {
-    setPriority(0, Math.min(19, getPriority(0) + nice));
-    return 'nice';
-  } catch {
-    return 'unchanged';
-  }
+  return result;
 }

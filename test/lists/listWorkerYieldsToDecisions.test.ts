@@ -1,16 +1,23 @@
 /**
  * The list worker stays out of the decisions' way (issue 9, deny list swap on Node 24):
- *  - its thread runs at the lowest CPU priority (nice 19), the main thread keeps its own;
+ *  - its thread runs at the lowest CPU priority (nice 19, and SCHED_IDLE where `chrt` is there),
+ *    the main thread keeps its own;
  *  - the compact list it builds is shared memory, so the held list goes back to a worker as the
  *    base of the next delta without being cloned on the main thread, and the worker reads it as is.
  * Linux only for the priority (the per-thread nice value is read from /proc/self/task).
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { rootKeysFromJson } from '../../src/lists/signedList.ts';
 import { HashedDenyList } from '../../src/lists/signedListDeny.ts';
 import { ListWorkerPool, runDenyJob } from '../../src/lists/signedListJob.ts';
 import { denyDelta, denySnapshot, makeRoot, randomIds } from './support.ts';
+
+/** The scheduling policy of a thread (0 SCHED_OTHER, 5 SCHED_IDLE), from /proc/self/task/TID/sched. */
+const policyOf = (tid: string): number =>
+  Number(/^policy\s*:\s*(\d+)/m.exec(readFileSync(`/proc/self/task/${tid}/sched`, 'utf8'))?.[1] ?? NaN);
+const hasChrt = spawnSync('chrt', ['--version'], { stdio: 'ignore' }).status === 0;
 
 /** Nice value of each thread of this process, by thread name and id. */
 function threadNices(): { tid: string; name: string; nice: number }[] {
@@ -28,7 +35,7 @@ function threadNices(): { tid: string; name: string; nice: number }[] {
 
 describe('list worker yields to decisions', () => {
   it.runIf(existsSync('/proc/self/task'))(
-    'the worker thread runs at nice 19, the main thread at its own priority',
+    'the worker thread runs at nice 19 (and SCHED_IDLE where chrt is there), the main thread at its own priority',
     async () => {
       const before = threadNices();
       const mainNice = before.find((t) => t.tid === String(process.pid))!.nice;
@@ -45,6 +52,13 @@ describe('list worker yields to decisions', () => {
         }
         expect(lowered.map((t) => t.name)).toEqual(['WorkerThread']);
         expect(threadNices().find((t) => t.tid === String(process.pid))!.nice).toBe(mainNice);
+        if (hasChrt) {
+          // chrt runs right after the nice change: wait for it too.
+          const tid = lowered[0]!.tid;
+          while (Date.now() < deadline && policyOf(tid) !== 5) await new Promise((r) => setTimeout(r, 50));
+          expect(policyOf(tid)).toBe(5);
+          expect(policyOf(String(process.pid))).toBe(0);
+        }
       } finally {
         await pool.close();
       }
