@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { errorFields, errorMessage } from '../errors/faregateError.ts';
 import { ListRefused, type RefusalReason, type RootKeySet } from '../lists/signedList.ts';
 import { JTT_ROOTS_LIST, JttRootsRefused, processJttRootsDocument } from '../lists/signedListJttRoots.ts';
-import type { MqttPort } from '../mqtt/mqttPort.ts';
+import type { MqttPort, SubscribeOptions } from '../mqtt/mqttPort.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { JttFormat } from '../token/jtt/jttFormat.ts';
 import type { Clock } from '../token/validator.ts';
@@ -92,10 +92,14 @@ export class JttRootsSync {
     if (saved) await this.receive(saved, 'disk');
     const link = this.d.link;
     if (!link) return;
-    const handler = (_topic: string, payload: Buffer) => void this.receive(payload, 'mqtt');
+    // The handler's promise settles when the document is handled: with the MQTT link in its
+    // thread, the next comes only then, the newest waiting there (src/mqtt/mqttPort.ts).
+    const handler = (_topic: string, payload: Buffer) => this.receive(payload, 'mqtt');
     const max = this.d.maxBytes;
-    const opts =
-      max === undefined ? undefined : { maxBytes: max, oversized: (_t: string, n: number) => this.oversized(n) };
+    const opts: SubscribeOptions = {
+      ...(max === undefined ? {} : { maxBytes: max, oversized: (_t: string, n: number) => this.oversized(n) }),
+      oneAtATime: true,
+    };
     link.subscribe(this.topic, handler, opts);
     // With a kept session the broker does not resend the retained list: ask again while none is held.
     link.on('connected', (sessionPresent) => {
