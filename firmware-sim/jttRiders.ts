@@ -6,7 +6,9 @@
  * signatures themselves use random nonces (so codeIds differ between runs, like `ts`).
  *
  * What the simulator can make a JT/T code say, and what §4 then decides:
- * - valid: root 0x17 → issuer → authorisation → the rider's phone key: accept;
+ * - valid: root 0x17 → issuer → authorisation → the rider's phone key: accept. A rider's codes
+ *   share one certificate and authorisation (as a phone's do): only `ts` and the phone's
+ *   signature change, so the validator's certificate + authorisation cache is used;
  * - expired: the code's `ts` hours ago (`code_expired`), an issuer certificate whose month is over
  *   (`issuer_cert_expired`), an authorisation past its expiry (`credential_expired`);
  * - forged at each link: a certificate signed by a key that is not root 0x17 (`bad_root_signature`),
@@ -21,7 +23,15 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { jttKeyPair, jttRootsFile, mintJttCode, type JttCodeSpec, type JttKeyPair } from '../src/mint/jttMint.ts';
+import {
+  jttAuthorisation,
+  jttCodeFromAuthorisation,
+  jttKeyPair,
+  jttRootsFile,
+  mintJttCode,
+  type JttCodeSpec,
+  type JttKeyPair,
+} from '../src/mint/jttMint.ts';
 import type { Prng } from './prng.ts';
 
 /** How the scanner delivers a JT/T code: raw bytes (binary mode), or hex / base64 text (text mode). */
@@ -34,8 +44,6 @@ export const SIM_ROOT_INDEX = 0x17;
 export const SIM_UNKNOWN_ROOT_INDEX = 0x42;
 /** Field 14 length of every simulated code (type ‖ 12-byte serial ‖ 4-byte offline validity, as S1). */
 const ISSUER_DATA_BYTES = 17;
-/** Fields 1–16 end here: the user signature covers [0, USER_SIGNED_END). */
-const USER_SIGNED_END = 267 + ISSUER_DATA_BYTES;
 const AUTH_SIGNATURE_AT = 198 + ISSUER_DATA_BYTES;
 
 const DAY = 86_400;
@@ -57,6 +65,12 @@ export interface JttRider {
   issuerData: string;
   /** On the deny list by its `sub` or its `cti`. */
   denied?: 'sub' | 'cti';
+  /**
+   * What the phone holds (code fields 3–15: certificate, account fields, issuer authorisation),
+   * made once per code validity: every code of the rider carries the same bytes, as a real
+   * phone's do, so a validator's cache sees them again. Holds no private key.
+   */
+  authorisation?: { validitySec: number; bytes: Buffer };
 }
 
 /** A JT/T code variant: what is wrong with it (nothing for `valid`). */
@@ -239,6 +253,15 @@ export class JttPopulation {
     };
   }
 
+  /** The rider's certificate + authorisation for codes valid `validitySec` (made on first use). */
+  private authorisationOf(r: JttRider, validitySec: number): Buffer {
+    if (r.authorisation?.validitySec !== validitySec) {
+      const signers = { root: this.root, issuer: this.issuer, user: r.user };
+      r.authorisation = { validitySec, bytes: jttAuthorisation(this.spec(r, 0, validitySec), signers) };
+    }
+    return r.authorisation.bytes;
+  }
+
   /** A code of `rider` generated at `ts` (Unix seconds), valid for `validitySec`, broken as `variant` says. */
   code(r: JttRider, ts: number, validitySec: number, variant: JttCodeVariant = 'valid'): JttMinted {
     const spec = this.spec(r, ts, validitySec);
@@ -247,7 +270,7 @@ export class JttPopulation {
     switch (variant) {
       case 'valid':
       case 'code-expired': // the caller passes an old ts
-        payload = mintJttCode(spec, signers);
+        payload = jttCodeFromAuthorisation(this.authorisationOf(r, validitySec), ts, r.user);
         break;
       case 'issuer-cert-expired':
         payload = mintJttCode({ ...spec, certExpiry: this.staleCertExpiry }, { ...signers, issuer: this.staleIssuer });
@@ -272,13 +295,10 @@ export class JttPopulation {
         ]);
         break;
       }
-      case 'user-signature': {
-        // The rider's genuine fields 1–16, signed by a key the authorisation does not name.
-        const genuine = mintJttCode(spec, signers);
-        const other = mintJttCode(spec, { ...signers, user: this.forgerUser });
-        payload = Buffer.concat([genuine.subarray(0, USER_SIGNED_END), other.subarray(USER_SIGNED_END)]);
+      case 'user-signature':
+        // The rider's genuine authorisation, the code signed by a key it does not name.
+        payload = jttCodeFromAuthorisation(this.authorisationOf(r, validitySec), ts, this.forgerUser);
         break;
-      }
     }
     return { payload, codeId: jttCodeId(payload) };
   }
