@@ -258,7 +258,9 @@ async function main(): Promise<number> {
     sim.on('sending', (e) => ledger.sending(e));
     // Put before the service's own listeners (it subscribes when it is built): the text is known
     // when its outcome arrives.
-    service.scanner.prependListener('frame', (text) => ledger.frame(text));
+    service.scanner.prependListener('frame', (f) =>
+      ledger.frame(typeof f === 'string' ? f : Buffer.from(f).toString('latin1')),
+    );
     service.scanner.prependListener('dropped', (reason) => ledger.dropped(reason));
     service.onOutcome((o) => ledger.outcome(o));
     await service.start();

@@ -43,12 +43,12 @@ export const FramingSchema = section(
       ),
       interByteTimeoutMs: setting(
         ms.default(50),
-        'With suffix: none, the silence in milliseconds that ends a scan. Raise it for a slow link.',
+        'With suffix: none, the silence in milliseconds that ends a scan; with any suffix, the silence that ends a binary JT/T scan sent with no terminator. Raise it for a slow link.',
         'restart',
       ),
       staleFrameMs: setting(
         ms.default(2000),
-        'A partial scan older than this many milliseconds is dropped (a half-read code never mixes with the next one).',
+        'A partial scan older than this many milliseconds is dropped (a half-read code never mixes with the next one); also a binary JT/T scan shorter than its length field, whatever the suffix.',
         'restart',
       ),
       // qr-token-v1 §1 rejects text over 1024 characters; the default leaves room for an AIM prefix
@@ -60,7 +60,7 @@ export const FramingSchema = section(
       ),
       stripAim: setting(
         z.boolean().default(true),
-        'Remove an AIM symbology prefix such as ]Q1 that some scanners put before the code.',
+        'Remove an AIM symbology prefix such as ]Q1 that some scanners put before the code (before a binary JT/T scan it is always removed).',
         'restart',
       ),
     })

@@ -15,11 +15,21 @@ import { ListRefused, processTrustDocument } from '../lists/signedList.ts';
 import type { ListHeader, ListType, RefusalReason, RootKeySet } from '../lists/signedList.ts';
 import { HashedDenyList, type CompactDenyData } from '../lists/signedListDeny.ts';
 import { ListWorkerPool, runDenyJob, type DenyJobOptions } from '../lists/signedListJob.ts';
+import type { HeldPayload } from '../mqtt/mqttPort.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { Clock, RideCodeValidator } from '../token/validator.ts';
 import type { EventSink } from './events.ts';
 
 export type ListSource = 'mqtt' | 'disk';
+
+/** A document's bytes, or a handle to them in the thread that read them (a large deny list from the broker). */
+export type ListDocument = Uint8Array | HeldPayload;
+
+const sizeOf = (doc: ListDocument): number => (doc instanceof Uint8Array ? doc.byteLength : doc.bytes);
+/** A held document that will not be read: its thread frees it. */
+const discard = (doc: ListDocument): void => {
+  if (!(doc instanceof Uint8Array)) doc.release();
+};
 
 export interface Refusal {
   reason: RefusalReason | 'error';
@@ -30,7 +40,15 @@ export interface Refusal {
 }
 
 export type ReceiveResult =
-  | { outcome: 'applied'; header: ListHeader; ms: number; via: 'inline' | 'worker'; workerHeapBytes?: number }
+  | {
+      outcome: 'applied';
+      header: ListHeader;
+      ms: number;
+      via: 'inline' | 'worker';
+      /** Worker jobs: whether the bytes came through the main thread or straight from the MQTT thread. */
+      route?: 'main' | 'held';
+      workerHeapBytes?: number;
+    }
   | { outcome: 'duplicate'; header: ListHeader }
   | { outcome: 'refused'; reason: RefusalReason | 'error'; detail: string }
   /** Replaced, before it was verified, by a newer arrival of the same type (dropped unread). */
@@ -63,7 +81,7 @@ export interface HeldState {
 }
 
 interface Pending {
-  doc: Uint8Array;
+  doc: ListDocument;
   source: ListSource;
   file: string | undefined;
   resolve(r: ReceiveResult): void;
@@ -77,6 +95,7 @@ interface ReportWindow {
 
 export interface LastJob {
   via: 'inline' | 'worker';
+  route?: 'main' | 'held';
   ms: number;
   workerMs?: number;
   workerHeapBytes?: number;
@@ -94,8 +113,16 @@ export interface ListApplierDeps {
   jobOptions?: DenyJobOptions | undefined;
   /** Size limits in bytes by type (`lists.maxBytes`); absent = no limit. */
   maxBytes?: Record<ListType, number> | undefined;
-  /** After a list was put in force (the bytes to persist: from the worker, the same as given). */
-  applied(type: ListType, header: ListHeader, bytes: Uint8Array, source: ListSource): Promise<void>;
+  /**
+   * The list files' folder: a deny list verified in the list worker from the broker is written
+   * there by the worker (its bytes are not brought back to this thread).
+   */
+  persistDir?: string | undefined;
+  /**
+   * After a list was put in force: the bytes to persist, or none when the list worker already
+   * wrote the document (then only the files it ends are to be removed).
+   */
+  applied(type: ListType, header: ListHeader, bytes: Uint8Array | undefined, source: ListSource): Promise<void>;
   /** After a refusal (a missing base: the next snapshot is awaited). */
   refused(type: ListType, reason: RefusalReason | 'error'): void;
 }
@@ -127,13 +154,17 @@ export class ListApplier {
    * time; while one is, the newest arrival waits and replaces an older waiting one (which then
    * resolves `superseded`). A document over its type's size limit is refused at once, unparsed.
    */
-  receive(type: ListType, doc: Uint8Array, source: ListSource, fileName?: string): Promise<ReceiveResult> {
+  receive(type: ListType, doc: ListDocument, source: ListSource, fileName?: string): Promise<ReceiveResult> {
     const max = this.deps.maxBytes?.[type];
-    if (max !== undefined && doc.byteLength > max)
-      return Promise.resolve(this.oversized(type, doc.byteLength, max, source));
+    const size = sizeOf(doc);
+    if (max !== undefined && size > max) {
+      discard(doc);
+      return Promise.resolve(this.oversized(type, size, max, source));
+    }
     return new Promise<ReceiveResult>((resolve) => {
       const older = this.pending[type];
       if (older) {
+        discard(older.doc);
         this.held[type].superseded++;
         this.deps.logger.debug({ list: type, source: older.source }, 'signed list superseded before verification');
         older.resolve({ outcome: 'superseded' });
@@ -181,6 +212,15 @@ export class ListApplier {
   oversizedMessage(type: ListType, bytes: number): void {
     const max = this.deps.maxBytes?.[type];
     if (max !== undefined) this.oversized(type, bytes, max, 'mqtt');
+  }
+
+  /**
+   * Documents the MQTT link dropped unread in its thread (a newer one of the type arrived while
+   * one was handled here): counted as superseded, like one replaced while it waited here.
+   */
+  supersededInLink(type: ListType, count: number): void {
+    this.held[type].superseded += count;
+    this.deps.logger.debug({ list: type, count }, 'signed lists superseded before verification');
   }
 
   private oversized(type: ListType, bytes: number, max: number, source: ListSource): ReceiveResult {
@@ -246,7 +286,7 @@ export class ListApplier {
     return this.deps.clock.now() / 1000;
   }
 
-  private async verify(type: ListType, doc: Uint8Array) {
+  private async verify(type: ListType, doc: ListDocument, source: ListSource) {
     const s = this.held[type];
     const { roots, rootJwks, validator } = this.deps;
     const held = {
@@ -255,6 +295,10 @@ export class ListApplier {
       ...(s.base ? { base: s.base } : {}),
     };
     if (type === 'trust') {
+      if (!(doc instanceof Uint8Array)) {
+        doc.release();
+        throw new Error('a trust list cannot be verified from a held payload');
+      }
       const t0 = performance.now();
       const r = await processTrustDocument(doc, roots, held);
       if (r.outcome === 'duplicate') return r;
@@ -262,7 +306,12 @@ export class ListApplier {
       return { ...r, bytes: doc, install, extra: { ms: performance.now() - t0, via: 'inline' as const } };
     }
     const base = { ...held, ...(s.denyData ? { data: s.denyData } : {}), entries: validator.denyList.size };
-    const j = await runDenyJob(doc, roots, rootJwks, base, this.nowSec(), { pool: this.pool, ...this.deps.jobOptions });
+    const persistDir =
+      source === 'mqtt' && this.deps.persistDir !== undefined ? { persistDir: this.deps.persistDir } : {};
+    const opts = { pool: this.pool, ...this.deps.jobOptions, ...persistDir };
+    const j = await runDenyJob(doc, roots, rootJwks, base, this.nowSec(), opts);
+    if (j.persistError !== undefined)
+      this.deps.logger.warn({ list: type, detail: j.persistError }, 'signed list could not be persisted');
     const r = j.result;
     if (r.outcome === 'duplicate') return r;
     const install = () => {
@@ -271,20 +320,23 @@ export class ListApplier {
       this.lastJob = {
         inForceAt: performance.now(),
         via: j.via,
+        ...(j.route ? { route: j.route } : {}),
         ms: j.ms,
         ...(j.workerMs !== undefined ? { workerMs: j.workerMs } : {}),
         ...(j.workerHeapBytes !== undefined ? { workerHeapBytes: j.workerHeapBytes } : {}),
       };
     };
     const heap = j.workerHeapBytes !== undefined ? { workerHeapBytes: j.workerHeapBytes } : {};
-    return { ...r, bytes: j.doc, install, extra: { ms: j.ms, via: j.via, ...heap } };
+    // A worker job kept the bytes: it wrote them itself (or could not; logged above).
+    const route = j.route ? { route: j.route } : {};
+    return { ...r, bytes: j.doc, install, extra: { ms: j.ms, via: j.via, ...route, ...heap } };
   }
 
-  private async process(type: ListType, doc: Uint8Array, source: ListSource, file?: string): Promise<ReceiveResult> {
+  private async process(type: ListType, doc: ListDocument, source: ListSource, file?: string): Promise<ReceiveResult> {
     const s = this.held[type];
     const log = this.deps.logger;
     try {
-      const r = await this.verify(type, doc);
+      const r = await this.verify(type, doc, source);
       if (r.outcome === 'duplicate') {
         log.debug({ list: type, version: r.header.version, source }, 'signed list already held');
         return { outcome: 'duplicate', header: r.header };

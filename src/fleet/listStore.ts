@@ -4,9 +4,10 @@
  * atomically (temporary file, then rename). At start they are read back in order and verified
  * again like documents from the broker, so a gate starts offline with its last lists.
  */
-import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorFields } from '../errors/faregateError.ts';
+import { DELTA_FILE, persistedListName, writeListFile } from '../lists/listFiles.ts';
 import type { ListHeader, ListType } from '../lists/signedList.ts';
 import type { Logger } from '../platform/logger.ts';
 
@@ -32,21 +33,16 @@ export class ListStore {
     await mkdir(this.dir, { recursive: true });
   }
 
-  private async writeAtomic(name: string, bytes: Uint8Array): Promise<void> {
-    const file = join(this.dir, name);
-    const tmp = `${file}.tmp`;
-    await writeFile(tmp, bytes);
-    await rename(tmp, file);
-  }
-
-  /** Keeps an applied document: a snapshot replaces the held one (a deny snapshot ends the deltas). Never throws. */
-  async persist(type: ListType, header: ListHeader, bytes: Uint8Array): Promise<void> {
+  /**
+   * Keeps an applied document: a snapshot replaces the held one (a deny snapshot ends the
+   * deltas). Without `bytes` the document was already written (by the list worker, which verified
+   * it): only the deltas a snapshot ends are removed. Never throws.
+   */
+  async persist(type: ListType, header: ListHeader, bytes?: Uint8Array): Promise<void> {
     try {
-      if (header.kind === 'snapshot') {
-        await this.writeAtomic(`${type}.jws.json`, bytes);
-        if (type === 'deny')
-          for (const f of await this.deltaFiles()) await unlink(join(this.dir, f.name)).catch(() => undefined);
-      } else await this.writeAtomic(`deny.delta.${header.version}.jws.json`, bytes);
+      if (bytes) await writeListFile(this.dir, persistedListName(type, header), bytes);
+      if (header.kind === 'snapshot' && type === 'deny')
+        for (const f of await this.deltaFiles()) await unlink(join(this.dir, f.name)).catch(() => undefined);
     } catch (e) {
       this.log.warn({ list: type, version: header.version, ...errorFields(e) }, 'signed list could not be persisted');
     }
@@ -55,7 +51,7 @@ export class ListStore {
   private async deltaFiles(): Promise<{ name: string; version: number }[]> {
     const names = await readdir(this.dir).catch(() => [] as string[]);
     return names
-      .map((name) => ({ name, m: /^deny\.delta\.(\d+)\.jws\.json$/.exec(name) }))
+      .map((name) => ({ name, m: DELTA_FILE.exec(name) }))
       .filter((x): x is { name: string; m: RegExpExecArray } => x.m !== null)
       .map((x) => ({ name: x.name, version: Number(x.m[1]) }))
       .sort((a, b) => a.version - b.version);

@@ -25,7 +25,7 @@ import type { Clock, RideCodeValidator } from '../token/validator.ts';
 import { AlarmBoard, type AlarmSink } from './alarms.ts';
 import type { EventSink } from './events.ts';
 import { ListAge } from './listAge.ts';
-import { ListApplier, type LastJob, type ListSource, type ReceiveResult } from './listApplier.ts';
+import { ListApplier, type LastJob, type ListDocument, type ListSource, type ReceiveResult } from './listApplier.ts';
 import { listStatus, type ListsStatus } from './listStatus.ts';
 import { ListStore } from './listStore.ts';
 import { ListSubscription } from './listSubscription.ts';
@@ -85,6 +85,7 @@ export class ListSync {
       logger: deps.logger,
       jobOptions: deps.jobOptions,
       maxBytes: deps.cfg.maxBytes,
+      persistDir: this.store.dir,
       applied: async (type, header, bytes, source) => {
         if (source === 'mqtt') await this.store.persist(type, header, bytes);
         this.checkStale();
@@ -100,10 +101,11 @@ export class ListSync {
     this.subscription = deps.link
       ? new ListSubscription(
           deps.link,
-          (type, payload) => void this.receive(type, payload, 'mqtt'),
+          (type, payload) => this.receive(type, payload, 'mqtt'),
           (t) => held[t].version === 0 || held[t].waitingForSnapshot,
           deps.cfg.maxBytes,
           (type, bytes) => this.applier.oversizedMessage(type, bytes),
+          (type, count) => this.applier.supersededInLink(type, count),
         )
       : undefined;
   }
@@ -142,7 +144,7 @@ export class ListSync {
    * Handles one signed document (from MQTT or disk): one at a time per type, the newest arrival
    * waiting (an older waiting one is superseded); over the size limit it is refused unparsed.
    */
-  receive(type: ListType, doc: Uint8Array, source: ListSource, fileName?: string): Promise<ReceiveResult> {
+  receive(type: ListType, doc: ListDocument, source: ListSource, fileName?: string): Promise<ReceiveResult> {
     return this.applier.receive(type, doc, source, fileName);
   }
 

@@ -2,12 +2,17 @@
  * Runs the verification and build of a signed deny list on the main thread when it is small, or
  * in a worker thread when it is large (document ≥ `workerMinBytes`, or a delta on a held list
  * of ≥ `workerMinEntries` entries), so that decisions are never held up by a list update.
+ * A document the MQTT worker holds (src/mqtt/mqttPort.ts, HeldPayload) goes from there to the
+ * list worker on a channel of their own, and the list worker writes it to the gate's list files
+ * itself: the bytes of a 20 MB list never reach the main thread (receiving, transferring and
+ * freeing them there was enough to start its garbage collector during decisions).
  *
  * The worker is started on first need and replaced by a fresh one after every job: a parsed
  * 10⁶-entry document leaves the worker's heap at a few hundred MB, which ending the thread gives
  * back, and the spare is already loaded when the next large list comes.
  */
-import { isMarkedAsUntransferable, Worker } from 'node:worker_threads';
+import { isMarkedAsUntransferable, MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import type { HeldPayload } from '../mqtt/mqttPort.ts';
 import {
   ListRefused,
   processDenyDocument,
@@ -26,20 +31,40 @@ export const WORKER_MIN_ENTRIES = 50_000;
 export const WORKER_MAX_OLD_GENERATION_MB = 1024;
 
 export interface WorkerRequest {
-  doc: Uint8Array;
+  /** The document, or the port it arrives on (from the thread that read it: the MQTT worker). */
+  doc?: Uint8Array;
+  docPort?: MessagePort;
+  /** Where to keep the document once it verified and is new (src/lists/listFiles.ts), by the worker itself. */
+  persistDir?: string;
   rootJwks: unknown;
   held: { version: number; signature?: string; base?: { version: number; signature: string }; data?: CompactDenyData };
   nowSec: number;
 }
 
 export type WorkerReply =
-  | { ok: true; result: Processed<CompactDenyData>; doc: Uint8Array; workerMs: number; heap: number }
-  | { ok: false; reason: RefusalReason | 'error'; message: string; header?: ListHeader; doc: Uint8Array };
+  | {
+      ok: true;
+      result: Processed<CompactDenyData>;
+      workerMs: number;
+      heap: number;
+      /** The file the worker wrote the document to; or why it could not. */
+      persisted?: string;
+      persistError?: string;
+    }
+  | { ok: false; reason: RefusalReason | 'error'; message: string; header?: ListHeader };
 
 export interface DenyJobResult {
   result: Processed<CompactDenyData>;
-  /** The document's bytes (back from the worker: the same bytes that were given). */
-  doc: Uint8Array;
+  /** Inline: the document's bytes (to persist); a worker job keeps them itself (`persisted`). */
+  doc?: Uint8Array;
+  /** Worker job with `persistDir`: the file the worker wrote, or why it could not. */
+  persisted?: string;
+  persistError?: string;
+  /**
+   * How the document reached the worker: `main`, through this thread; `held`, straight from the
+   * thread that read it (the MQTT worker), never through this one.
+   */
+  route?: 'main' | 'held';
   via: 'inline' | 'worker';
   ms: number;
   /** Worker only: time spent inside the worker, and its V8 heap size at the end of the job. */
@@ -77,7 +102,7 @@ export class ListWorkerPool {
     if (!this.closed && !this.spare) this.spare = this.spawn();
   }
 
-  async run(req: WorkerRequest, transfer: ArrayBuffer[]): Promise<WorkerReply> {
+  async run(req: WorkerRequest, transfer: (ArrayBuffer | MessagePort)[]): Promise<WorkerReply> {
     if (this.closed) throw new Error('list worker pool closed');
     const pending = this.spare ?? this.spawn();
     this.spare = undefined;
@@ -110,10 +135,12 @@ export interface DenyJobOptions {
   workerMinEntries?: number;
   /** Without a pool, a worker is started for the job and ended after it. */
   pool?: ListWorkerPool;
+  /** A worker job writes the document there itself once it verified (src/lists/listFiles.ts). */
+  persistDir?: string;
 }
 
 export async function runDenyJob(
-  doc: Uint8Array,
+  doc: Uint8Array | HeldPayload,
   roots: RootKeySet,
   rootJwks: unknown,
   held: HeldList & { data?: CompactDenyData; entries?: number },
@@ -121,23 +148,36 @@ export async function runDenyJob(
   opts: DenyJobOptions = {},
 ): Promise<DenyJobResult> {
   const started = performance.now();
+  const bytes = doc instanceof Uint8Array ? doc.byteLength : doc.bytes;
   const big =
-    doc.byteLength >= (opts.workerMinBytes ?? WORKER_MIN_BYTES) ||
+    !(doc instanceof Uint8Array) ||
+    bytes >= (opts.workerMinBytes ?? WORKER_MIN_BYTES) ||
     (held.entries ?? 0) >= (opts.workerMinEntries ?? WORKER_MIN_ENTRIES);
-  if (!big) {
+  if (doc instanceof Uint8Array && !big) {
     const result = await processDenyDocument(doc, roots, held, nowSec);
     return { result, doc, via: 'inline', ms: performance.now() - started };
   }
-  // Transfer the document's memory when it is a whole ArrayBuffer, else send a copy.
-  // Node marks the memory of its small-Buffer pool untransferable (a small delta arrives in it):
-  // such a document goes as a copy too.
-  const whole =
-    doc.byteOffset === 0 &&
-    doc.byteLength === doc.buffer.byteLength &&
-    doc.buffer instanceof ArrayBuffer &&
-    !isMarkedAsUntransferable(doc.buffer);
-  const payload = whole ? doc : new Uint8Array(doc);
-  const req: WorkerRequest = { doc: payload, rootJwks, held: { version: held.version }, nowSec };
+  const req: WorkerRequest = { rootJwks, held: { version: held.version }, nowSec };
+  const transfer: (ArrayBuffer | MessagePort)[] = [];
+  if (doc instanceof Uint8Array) {
+    // Transfer the document's memory when it is a whole ArrayBuffer, else send a copy.
+    // Node marks the memory of its small-Buffer pool untransferable (a small delta arrives in
+    // it): such a document goes as a copy too.
+    const whole =
+      doc.byteOffset === 0 &&
+      doc.byteLength === doc.buffer.byteLength &&
+      doc.buffer instanceof ArrayBuffer &&
+      !isMarkedAsUntransferable(doc.buffer);
+    req.doc = whole ? doc : new Uint8Array(doc);
+    transfer.push(req.doc.buffer as ArrayBuffer);
+  } else {
+    // The bytes go from the thread that holds them to the worker, on a channel of their own.
+    const { port1, port2 } = new MessageChannel();
+    req.docPort = port2;
+    transfer.push(port2);
+    doc.sendTo(port1);
+  }
+  if (opts.persistDir !== undefined) req.persistDir = opts.persistDir;
   if (held.signature !== undefined) req.held.signature = held.signature;
   if (held.base) req.held.base = held.base;
   // The held list stays in use on this thread; its buffer is shared (never written after it was
@@ -146,7 +186,7 @@ export async function runDenyJob(
   const pool = opts.pool ?? new ListWorkerPool();
   let reply: WorkerReply;
   try {
-    reply = await pool.run(req, [payload.buffer as ArrayBuffer]);
+    reply = await pool.run(req, transfer);
   } finally {
     if (!opts.pool) await pool.close();
   }
@@ -156,7 +196,9 @@ export async function runDenyJob(
   }
   return {
     result: reply.result,
-    doc: reply.doc,
+    ...(reply.persisted !== undefined ? { persisted: reply.persisted } : {}),
+    ...(reply.persistError !== undefined ? { persistError: reply.persistError } : {}),
+    route: doc instanceof Uint8Array ? 'main' : 'held',
     via: 'worker',
     ms: performance.now() - started,
     workerMs: reply.workerMs,

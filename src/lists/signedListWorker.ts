@@ -1,13 +1,16 @@
 /**
  * Body of the worker thread that verifies large signed deny lists and builds their compact form
  * (JSON parsing and hashing 10⁶ entries would block the main thread for hundreds of ms). One job
- * per message; the document arrives by transfer and goes back by transfer (for persisting it).
+ * per message; the document arrives by transfer, from the main thread or straight from the
+ * thread that read it (on a port of its own), and a new list is written to the gate's list
+ * files here (`persistDir`), so its bytes need not go back.
  * The compact lists (the held base of a delta, the result) are SharedArrayBuffers: they cross
  * without a copy.
  */
 import { setPriority } from 'node:os';
 import v8 from 'node:v8';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, type MessagePort } from 'node:worker_threads';
+import { persistedListName, writeListFile } from './listFiles.ts';
 import { ListRefused, processDenyDocument, rootKeysFromJson, type HeldList } from './signedList.ts';
 import type { CompactDenyData } from './signedListDeny.ts';
 import type { WorkerReply, WorkerRequest } from './signedListJob.ts';
@@ -15,37 +18,49 @@ import type { WorkerReply, WorkerRequest } from './signedListJob.ts';
 /** Nice value of the worker thread (19 = lowest priority). */
 const WORKER_NICE = 19;
 
-async function run(req: WorkerRequest): Promise<{ reply: WorkerReply; transfer: ArrayBuffer[] }> {
+/** The document on its port: one message, then the port closes (closed with none: the bytes are gone). */
+function received(port: MessagePort): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    port.once('message', (doc: Uint8Array) => {
+      port.close();
+      resolve(doc);
+    });
+    port.once('close', () => reject(new Error('the document was lost before it reached the list worker')));
+  });
+}
+
+async function run(req: WorkerRequest): Promise<WorkerReply> {
   const started = performance.now();
-  const transfer: ArrayBuffer[] = [req.doc.buffer as ArrayBuffer];
   try {
+    const doc = req.doc ?? (req.docPort ? await received(req.docPort) : undefined);
+    if (!doc) throw new Error('no document in the request');
     const roots = rootKeysFromJson(req.rootJwks);
     const held: HeldList & { data?: CompactDenyData } = { version: req.held.version };
     if (req.held.signature !== undefined) held.signature = req.held.signature;
     if (req.held.base) held.base = req.held.base;
     if (req.held.data) held.data = req.held.data;
-    const r = await processDenyDocument(req.doc, roots, held, req.nowSec);
+    const r = await processDenyDocument(doc, roots, held, req.nowSec);
+    const kept: { persisted?: string; persistError?: string } = {};
+    if (req.persistDir !== undefined && r.outcome !== 'duplicate') {
+      const name = persistedListName('deny', r.header);
+      try {
+        await writeListFile(req.persistDir, name, doc);
+        kept.persisted = name;
+      } catch (e) {
+        kept.persistError = e instanceof Error ? e.message : String(e);
+      }
+    }
     return {
-      reply: {
-        ok: true,
-        result: r,
-        doc: req.doc,
-        workerMs: performance.now() - started,
-        heap: v8.getHeapStatistics().total_heap_size,
-      },
-      transfer,
+      ok: true,
+      result: r,
+      ...kept,
+      workerMs: performance.now() - started,
+      heap: v8.getHeapStatistics().total_heap_size,
     };
   } catch (e) {
-    const reply: WorkerReply =
-      e instanceof ListRefused
-        ? { ok: false, reason: e.reason, message: e.message, ...(e.header ? { header: e.header } : {}), doc: req.doc }
-        : {
-            ok: false,
-            reason: 'error',
-            message: e instanceof Error ? (e.stack ?? e.message) : String(e),
-            doc: req.doc,
-          };
-    return { reply, transfer };
+    return e instanceof ListRefused
+      ? { ok: false, reason: e.reason, message: e.message, ...(e.header ? { header: e.header } : {}) }
+      : { ok: false, reason: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) };
   }
 }
 
@@ -59,6 +74,6 @@ try {
 }
 
 parentPort!.on('message', (req: WorkerRequest) => {
-  void run(req).then(({ reply, transfer }) => parentPort!.postMessage(reply, transfer));
+  void run(req).then((reply) => parentPort!.postMessage(reply));
 });
 parentPort!.postMessage({ ready: true });

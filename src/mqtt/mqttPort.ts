@@ -4,9 +4,14 @@
  * the in-memory one (test/support/memoryMqtt.ts), so a rule is tested without a broker.
  */
 import type { EventEmitter } from 'node:events';
+import type { MessagePort } from 'node:worker_threads';
 import type { topics } from '../contract/settlement.ts';
 
-export type MessageHandler = (topic: string, payload: Buffer) => void;
+/**
+ * Handles one message. With {@link SubscribeOptions.oneAtATime}, the promise it returns (if any)
+ * says when it is done with it.
+ */
+export type MessageHandler = (topic: string, payload: Buffer) => unknown;
 
 /** A size limit on one subscription, applied where the message was read (the MQTT worker thread). */
 export interface SubscribeOptions {
@@ -14,6 +19,39 @@ export interface SubscribeOptions {
   maxBytes?: number;
   /** Called (instead of the handler) with the size of a payload over `maxBytes`. */
   oversized?: (topic: string, bytes: number) => void;
+  /**
+   * A link that reads in a thread of its own (src/mqtt/threadedMqttLink.ts) keeps a payload of
+   * at least this many bytes in that thread and calls `held` (instead of the handler) with a
+   * handle to it, so that a large document can go from there straight to the thread that parses
+   * it: its bytes never pass through the main thread, where decisions are made. A link on the
+   * main thread ignores both and calls the handler.
+   */
+  holdFrom?: number;
+  held?: (payload: HeldPayload) => unknown;
+  /**
+   * A link that reads in a thread of its own delivers this topic's messages one at a time: the
+   * next only once the handler's promise for the last one has settled. Messages that arrive in
+   * between wait in that thread, the newest replacing an older one (`superseded` hears how many
+   * were dropped unread). So a flood on the topic reaches the main thread as one message at a
+   * time, never as a burst handled in one go. A link on the main thread delivers every message.
+   */
+  oneAtATime?: boolean;
+  superseded?: (topic: string, count: number) => void;
+}
+
+/** A payload kept in the thread that read it (see {@link SubscribeOptions.holdFrom}). */
+export interface HeldPayload {
+  readonly topic: string;
+  /** Its size in bytes. */
+  readonly bytes: number;
+  /**
+   * Sends the bytes (transferred, not copied) as one message on `port`, then closes it; at most
+   * once. If the bytes are gone (released, or the link's thread ended), the port is closed with
+   * no message.
+   */
+  sendTo(port: MessagePort): void;
+  /** The payload is not wanted (superseded): the thread that holds it frees it. */
+  release(): void;
 }
 
 export interface MqttLinkEvents {

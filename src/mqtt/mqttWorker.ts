@@ -1,14 +1,16 @@
 /**
  * Body of the MQTT worker thread: runs the MqttLink (src/mqtt/mqttLink.ts) unchanged and relays
  * it to the main thread (src/mqtt/threadedMqttLink.ts): connection events, every message of a
- * subscribed topic (its payload transferred, not copied), publish results and log records.
+ * subscribed topic (its payload transferred, not copied; a large one kept here until the main
+ * thread sends it on to another thread or releases it; on a oneAtATime topic one at a time, the
+ * newest waiting here), publish results and log records.
  */
 import { getPriority, setPriority } from 'node:os';
 import { isMarkedAsUntransferable, parentPort, workerData } from 'node:worker_threads';
 import { FaregateError } from '../errors/faregateError.ts';
 import type { Logger } from '../platform/logger.ts';
 import { MqttLink } from './mqttLink.ts';
-import type { FromWorker, LogLevel, MqttWorkerData, ToWorker } from './mqttThread.ts';
+import type { FromWorker, LogLevel, MqttWorkerData, Subscription, ToWorker } from './mqttThread.ts';
 
 /**
  * This thread runs 5 nice levels below the thread that started it (the main thread, where
@@ -66,21 +68,82 @@ function own(payload: Buffer): Uint8Array {
   return whole ? payload : new Uint8Array(payload);
 }
 
+/** Payloads kept here (a subscription's holdFrom) until the main thread sends or releases them. */
+const held = new Map<number, Uint8Array>();
+let nextHeld = 1;
+const holdFrom = new Map<string, number>();
+
+/** A oneAtATime topic: whether the main thread has its last message, and the newest waiting one. */
+interface Turn {
+  busy: boolean;
+  waiting?: Uint8Array;
+  superseded: number;
+}
+const turns = new Map<string, Turn>();
+
+const deliver = (topic: string, p: Uint8Array, superseded: number): void => {
+  const dropped = superseded ? { superseded } : {};
+  const from = holdFrom.get(topic);
+  if (from !== undefined && p.byteLength >= from) {
+    const id = nextHeld++;
+    held.set(id, p);
+    post({ ev: 'held', topic, id, bytes: p.byteLength, ...dropped });
+    return;
+  }
+  post({ ev: 'message', topic, payload: p, ...dropped }, [p.buffer as ArrayBuffer]);
+};
+
 const relay = (topic: string, payload: Buffer): void => {
   const p = own(payload);
-  post({ ev: 'message', topic, payload: p }, [p.buffer as ArrayBuffer]);
+  const turn = turns.get(topic);
+  if (!turn) return deliver(topic, p, 0);
+  if (!turn.busy) {
+    turn.busy = true;
+    return deliver(topic, p, 0);
+  }
+  if (turn.waiting) turn.superseded++;
+  turn.waiting = p;
+};
+
+const next = (topic: string): void => {
+  const turn = turns.get(topic);
+  if (!turn) return;
+  const p = turn.waiting;
+  if (!p) {
+    turn.busy = false;
+    return;
+  }
+  const superseded = turn.superseded;
+  delete turn.waiting;
+  turn.superseded = 0;
+  deliver(topic, p, superseded);
 };
 
 const oversized = (topic: string, bytes: number): void => post({ ev: 'oversized', topic, bytes });
-const subscribe = (topic: string, maxBytes: number | undefined): void =>
-  link.subscribe(topic, relay, maxBytes !== undefined ? { maxBytes, oversized } : undefined);
+const subscribe = (s: Subscription): void => {
+  if (s.holdFrom !== undefined) holdFrom.set(s.topic, s.holdFrom);
+  else holdFrom.delete(s.topic);
+  if (s.oneAtATime) {
+    if (!turns.has(s.topic)) turns.set(s.topic, { busy: false, superseded: 0 });
+  } else turns.delete(s.topic);
+  link.subscribe(s.topic, relay, s.maxBytes !== undefined ? { maxBytes: s.maxBytes, oversized } : undefined);
+};
 
-for (const t of data.topics) subscribe(t.topic, t.maxBytes);
+for (const t of data.topics) subscribe(t);
 link.on('connected', (sessionPresent) => post({ ev: 'connected', sessionPresent }));
 link.on('disconnected', () => post({ ev: 'disconnected' }));
 
 port.on('message', (m: ToWorker) => {
-  if (m.op === 'subscribe') subscribe(m.topic, m.maxBytes);
+  if (m.op === 'subscribe') {
+    const { op: _op, ...sub } = m;
+    subscribe(sub);
+  } else if (m.op === 'send') {
+    const p = held.get(m.id);
+    held.delete(m.id);
+    if (p) m.port.postMessage(p, [p.buffer as ArrayBuffer]);
+    m.port.close();
+  } else if (m.op === 'release') held.delete(m.id);
+  else if (m.op === 'next') next(m.topic);
   else if (m.op === 'publish') {
     link.publishText(m.topic, m.text, { qos: m.qos, retain: m.retain }).then(
       () => post({ ev: 'published', id: m.id }),

@@ -3,7 +3,9 @@
  * the worker (src/mqtt/mqttWorker.ts) runs MqttLink and does all of the MQTT work — reading the
  * socket, parsing packets, allocating payloads — and this side is the same MqttPort the other
  * parts use. A payload crosses by transfer: a flood of oversized messages or a 20 MB list costs
- * the main thread (where decisions are made) a message per payload, not a copy of its bytes. (On
+ * the main thread (where decisions are made) a message per payload, not a copy of its bytes; a
+ * payload from a subscription's `holdFrom` size stays in the worker, and the main thread only
+ * sends it on to the thread that parses it (a list worker) or releases it. (On
  * a fresh page every 4 KiB, allocating and filling a 20 MB buffer holds a thread for ~100 ms on
  * the test machine; see the listFlood bench.)
  *
@@ -21,8 +23,8 @@ import type { ErrorCode } from '../errors/errorCodes.ts';
 import type { Component } from '../platform/component.ts';
 import type { Logger } from '../platform/logger.ts';
 import { MqttLink } from './mqttLink.ts';
-import type { MessageHandler, MqttLinkEvents, MqttPort, SubscribeOptions } from './mqttPort.ts';
-import type { FromWorker, MqttWorkerData, ToWorker } from './mqttThread.ts';
+import type { HeldPayload, MessageHandler, MqttLinkEvents, MqttPort, SubscribeOptions } from './mqttPort.ts';
+import type { FromWorker, MqttWorkerData, Subscription, ToWorker } from './mqttThread.ts';
 
 // Compiled (dist/…/mqttWorker.js), the worker is plain JavaScript; from the TypeScript sources
 // (tests, tsx) mqttWorker.mjs registers tsx first (as src/lists/signedListJob.ts does).
@@ -103,13 +105,27 @@ export class ThreadedMqttLink extends EventEmitter<MqttLinkEvents> implements Mq
     switch (m.ev) {
       case 'message': {
         const h = this.handlers.get(m.topic);
-        if (!h) return;
-        try {
-          h(m.topic, Buffer.from(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength));
-        } catch (e) {
-          this.log.error({ topic: m.topic, ...errorFields(e) }, 'message handler failed');
+        this.superseded(m.topic, m.superseded);
+        if (!h) return this.next(m.topic, undefined);
+        const payload = Buffer.from(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength);
+        return this.next(
+          m.topic,
+          this.handle(m.topic, () => h(m.topic, payload)),
+        );
+      }
+      case 'held': {
+        const opts = this.limits.get(m.topic);
+        this.superseded(m.topic, m.superseded);
+        const payload = this.heldPayload(m.topic, m.id, m.bytes);
+        const held = opts?.held;
+        if (!held) {
+          payload.release();
+          return this.next(m.topic, undefined);
         }
-        return;
+        return this.next(
+          m.topic,
+          this.handle(m.topic, () => held(payload)),
+        );
       }
       case 'oversized':
         try {
@@ -154,6 +170,62 @@ export class ThreadedMqttLink extends EventEmitter<MqttLinkEvents> implements Mq
     this.worker?.postMessage(m);
   }
 
+  /** Runs a handler; it must not throw (errors are logged). Its promise, if any, says when it is done. */
+  private handle(topic: string, run: () => unknown): Promise<unknown> | undefined {
+    try {
+      const r = run();
+      return r instanceof Promise ? r : undefined;
+    } catch (e) {
+      this.log.error({ topic, ...errorFields(e) }, 'message handler failed');
+      return undefined;
+    }
+  }
+
+  /** A oneAtATime topic: once the handler is done, the worker that sent the message may send the next. */
+  private next(topic: string, done: Promise<unknown> | undefined): void {
+    if (!this.limits.get(topic)?.oneAtATime) return;
+    const w = this.worker;
+    const ask = () => {
+      if (this.worker === w) this.post({ op: 'next', topic });
+    };
+    if (done) done.then(ask, ask);
+    else ask();
+  }
+
+  private superseded(topic: string, count: number | undefined): void {
+    if (!count) return;
+    try {
+      this.limits.get(topic)?.superseded?.(topic, count);
+    } catch (e) {
+      this.log.error({ topic, ...errorFields(e) }, 'message handler failed');
+    }
+  }
+
+  /** A handle to a payload the worker keeps: only the worker that read it can send it. */
+  private heldPayload(topic: string, id: number, bytes: number): HeldPayload {
+    const w = this.worker;
+    let done = false;
+    return {
+      topic,
+      bytes,
+      sendTo: (port) => {
+        if (done || this.worker !== w || !w) {
+          done = true;
+          port.close();
+          return;
+        }
+        done = true;
+        const m: ToWorker = { op: 'send', id, port };
+        w.postMessage(m, [port]);
+      },
+      release: () => {
+        if (done) return;
+        done = true;
+        if (this.worker === w) this.post({ op: 'release', id });
+      },
+    };
+  }
+
   private failWaiting(e: Error): void {
     for (const w of this.waiting.values()) w.reject(e);
     this.waiting.clear();
@@ -166,9 +238,14 @@ export class ThreadedMqttLink extends EventEmitter<MqttLinkEvents> implements Mq
     this.post({ op: 'subscribe', ...this.subscription(topic) });
   }
 
-  private subscription(topic: string): { topic: string; maxBytes?: number } {
-    const maxBytes = this.limits.get(topic)?.maxBytes;
-    return maxBytes !== undefined ? { topic, maxBytes } : { topic };
+  private subscription(topic: string): Subscription {
+    const o = this.limits.get(topic);
+    return {
+      topic,
+      ...(o?.maxBytes !== undefined ? { maxBytes: o.maxBytes } : {}),
+      ...(o?.held && o.holdFrom !== undefined ? { holdFrom: o.holdFrom } : {}),
+      ...(o?.oneAtATime ? { oneAtATime: true } : {}),
+    };
   }
 
   /** Publishes; resolves when the broker has it (QoS 1: PUBACK). Rejects when not connected. */

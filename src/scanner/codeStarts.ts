@@ -1,7 +1,8 @@
 /**
  * The recognisable starts of a ride code in the scanner's byte stream, in one place: the framer
- * resynchronises at one of these after junk (src/scanner/framer.ts). A second code format
- * (JT/T 1179, issue 14) adds its start here.
+ * resynchronises at one of these after junk (src/scanner/framer.ts). JT/T 1179 codes add none:
+ * their hex and base64 text has no distinctive start (hex digits are base45 characters), and a
+ * binary JT/T frame is recognised by the framer itself, by a byte ≥ 0x80 at a frame start.
  *
  * A start may follow an AIM symbology identifier (`]` + symbology letter + modifier, e.g. `]Q1`),
  * which stays part of the frame (the framer strips it later when `stripAim` is set).
@@ -29,7 +30,8 @@ export function endsCodeStart(b: number): boolean {
   return START_ENDS[b] === 1;
 }
 
-function isAimAt(b: Uint8Array, i: number): boolean {
+/** Whether `b[i..i+3)` is an AIM identifier (`]`, a letter, a letter or digit). */
+export function isAimAt(b: Uint8Array, i: number): boolean {
   if (i < 0) return false;
   const letter = b[i + 1]!;
   const mod = b[i + 2]!;

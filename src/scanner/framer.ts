@@ -7,8 +7,9 @@
  * - suffix `auto`: CR, LF or CRLF ends a frame (CRLF is one terminator, also when split across
  *   chunks); `cr` / `lf` / `crlf` / `custom`: exactly that byte sequence; `none`: a frame ends
  *   after `interByteTimeoutMs` of silence (that silence is then the terminator).
- * - a byte outside printable ASCII (0x20..0x7E) that is not part of the terminator is noise: the
- *   partial frame and the run of noise are discarded and a new frame starts after it.
+ * - a byte outside printable ASCII (0x20..0x7E) that is not part of the terminator is noise (but
+ *   a byte ≥ 0x80 at a frame start begins a binary frame, below): the partial frame and the run
+ *   of noise are discarded and a new frame starts after it.
  * - at most `maxFrameLength` bytes are held (in a fixed buffer); longer input is skipped and
  *   reported once as `dropped('overlong', totalLength)`.
  * - resynchronisation: in input that cannot be a ride code (an overlong run, or a partial frame
@@ -29,17 +30,51 @@
  * still at the gate); the partial text never prefixes the next frame. A drop is reported when
  * its line ends or the next frame starts, with the number of bytes discarded; a lost link
  * (`reset`) drops a partial frame as `stale`, ended by `link`.
- * Frames are ASCII and decoded as latin1. The framer never logs.
+ * Text frames are ASCII and decoded as latin1.
+ *
+ * Binary frames (jtt1179-reading §1.1: a scanner in binary mode sends a JT/T payload's raw
+ * bytes, which may hold CR, LF, 0x00 and any other byte):
+ * - a byte ≥ 0x80 at a frame start (the first byte of the stream, after a terminator, or after
+ *   silence that ended or dropped the previous input; also right after an AIM identifier there,
+ *   which is then removed whatever `stripAim` says) begins a binary frame. The next two bytes
+ *   are the data length D (big-endian); the framer then takes exactly 3 + D bytes, whatever
+ *   they are: no terminator, noise or code-start rule applies inside them.
+ * - after the 3 + D bytes, one terminator (the suffix style's: with `auto` CR, LF or CRLF, also
+ *   split across chunks) ends the frame and is removed; with no terminator, `interByteTimeoutMs`
+ *   of silence ends it (a scanner in binary mode often sends none). Bytes between the 3 + D bytes
+ *   and the terminator are a surplus: they stay in the frame (any byte), so the JT/T format finds
+ *   the length wrong and decides `malformed` (§1.1, §2.4).
+ * - a D that makes 3 + D longer than `maxFrameLength` makes the frame overlong as soon as D is
+ *   read: it is skipped like an overlong text line and `dropped('overlong')` when that ends (a
+ *   terminator, a code start, silence); so is a surplus that fills the buffer.
+ * - a binary frame cut short (fewer than 3 + D bytes, then `staleFrameMs` with no byte, whatever
+ *   the suffix style) is `dropped('stale', n, 'silence')`, answered `scan_again` like a stalled
+ *   text frame; a lost link drops it as `stale`, ended by `link` (a frame whose 3 + D bytes all
+ *   arrived is whole: it is emitted).
+ * - a byte ≥ 0x80 anywhere else (inside a text frame or a run of noise) is noise, as before:
+ *   text is never cut at a high byte, so a line garbled by a wrong baud rate gives one noise drop,
+ *   not a string of bogus binary frames. A binary frame right after junk needs a terminator (or a
+ *   pause) between them, which is what scanners send.
+ * Binary frames are emitted as a Uint8Array (a copy, without the AIM identifier and the
+ * terminator), text frames as a string. The framer never logs.
  */
 import { EventEmitter } from 'node:events';
 import { stripFrame } from '../token/frame.ts';
-import { beginsWithCodeStart, CODE_START_WINDOW, endsCodeStart, matchCodeStartAtEnd } from './codeStarts.ts';
-import type { DropEnd, DropReason, FramingOptions } from './types.ts';
+import {
+  AIM_LENGTH,
+  beginsWithCodeStart,
+  CODE_START_WINDOW,
+  endsCodeStart,
+  isAimAt,
+  matchCodeStartAtEnd,
+} from './codeStarts.ts';
+import type { DropEnd, DropReason, FramingOptions, ScannerFrame } from './types.ts';
 import { FaregateError } from '../errors/faregateError.ts';
 import { FramingSchema } from '../config/schema.ts';
 
 export interface FramerEvents {
-  frame: [text: string, receivedAt: number];
+  /** A text frame (string) or a binary frame (Uint8Array, jtt1179-reading §1.1). */
+  frame: [frame: ScannerFrame, receivedAt: number];
   dropped: [reason: DropReason, length: number, endedBy: DropEnd];
 }
 
@@ -48,6 +83,10 @@ export const DEFAULT_FRAMING: Readonly<FramingOptions> = Object.freeze(FramingSc
 
 const CR = 0x0d;
 const LF = 0x0a;
+/** A byte at a frame start from here up begins a binary frame (jtt1179-reading §1.1). */
+const BINARY_START = 0x80;
+/** Version byte and the two bytes of D. */
+const BINARY_HEADER = 3;
 
 /** The framing options contradict each other: FRAMING_OPTIONS (FG-302). */
 export class FramingOptionsError extends FaregateError {
@@ -110,6 +149,13 @@ export class Framer extends EventEmitter<FramerEvents> {
   private inNoise = false;
   /** `auto`: the last terminator was CR, so an LF right after it belongs to it. */
   private afterCr = false;
+  /**
+   * Binary frame in `buf`: `header` (D not read yet), `body` (fewer than `binaryLength` bytes),
+   * `tail` (3 + D bytes held, waiting for the terminator; bytes before it are surplus).
+   */
+  private binary: 'none' | 'header' | 'body' | 'tail' = 'none';
+  /** 3 + D once D is read. */
+  private binaryLength = 0;
   /** Time of the last byte that belongs to the pending state, or undefined when idle. */
   private lastByteAt: number | undefined;
 
@@ -141,21 +187,25 @@ export class Framer extends EventEmitter<FramerEvents> {
   /** Applies the silence timeouts as of `now`. */
   tick(now: number): void {
     if (this.lastByteAt === undefined) return;
-    const style = this.options.suffix;
-    const limit = style === 'none' ? this.options.interByteTimeoutMs : this.options.staleFrameMs;
-    if (now - this.lastByteAt < limit) return;
+    if (now - this.lastByteAt < this.silenceLimit()) return;
     const at = this.lastByteAt;
     this.lastByteAt = undefined;
-    if (style === 'none') this.endFrame(at);
+    if (this.binary === 'header' || this.binary === 'body') this.discardPartial('silence');
+    else if (this.binary === 'tail' || this.options.suffix === 'none') this.endFrame(at);
     else this.discardPartial('silence');
   }
 
   /** When `tick` could next change something, or undefined when nothing is pending. */
   nextDeadline(): number | undefined {
     if (this.lastByteAt === undefined) return undefined;
-    return (
-      this.lastByteAt + (this.options.suffix === 'none' ? this.options.interByteTimeoutMs : this.options.staleFrameMs)
-    );
+    return this.lastByteAt + this.silenceLimit();
+  }
+
+  /** The silence that ends the pending state: a binary frame cut short waits `staleFrameMs`. */
+  private silenceLimit(): number {
+    if (this.binary === 'header' || this.binary === 'body') return this.options.staleFrameMs;
+    if (this.binary === 'tail' || this.options.suffix === 'none') return this.options.interByteTimeoutMs;
+    return this.options.staleFrameMs;
   }
 
   /** Bytes currently held for an incomplete frame (never more than maxFrameLength). */
@@ -168,8 +218,11 @@ export class Framer extends EventEmitter<FramerEvents> {
    * `dropped('stale', n, 'link')`, never emitted as a frame.
    */
   reset(): void {
+    const at = this.lastByteAt;
     this.lastByteAt = undefined;
-    this.discardPartial('link');
+    // A binary frame whose 3 + D bytes all arrived is whole: it is emitted, not dropped.
+    if (this.binary === 'tail') this.endFrame(at ?? 0);
+    else this.discardPartial('link');
     this.afterCr = false;
   }
 
@@ -178,6 +231,10 @@ export class Framer extends EventEmitter<FramerEvents> {
   }
 
   private byte(b: number, now: number): void {
+    if (this.binary === 'header' || this.binary === 'body') {
+      this.binaryByte(b);
+      return;
+    }
     const suffix = this.suffix;
     if (suffix !== undefined) {
       if (b === suffix[this.matched]) {
@@ -221,6 +278,14 @@ export class Framer extends EventEmitter<FramerEvents> {
       this.skipWindow(b);
       return;
     }
+    if (this.binary === 'tail') {
+      this.surplus(b);
+      return;
+    }
+    if (b >= BINARY_START && !this.inNoise && this.atFrameStart()) {
+      this.startBinary(b);
+      return;
+    }
     if (!isPrintable(b)) {
       if (!this.inNoise) {
         this.noise += this.len;
@@ -248,6 +313,62 @@ export class Framer extends EventEmitter<FramerEvents> {
     if (this.len === 0) this.frameIsCode = false;
     this.buf[this.len++] = b;
     if (!this.frameIsCode && endsCodeStart(b)) this.resyncInFrame();
+  }
+
+  /** Nothing held yet, or only an AIM identifier: a byte ≥ 0x80 here begins a binary frame. */
+  private atFrameStart(): boolean {
+    return this.len === 0 || (this.len === AIM_LENGTH && isAimAt(this.buf, 0));
+  }
+
+  /** The version byte of a binary frame (any AIM identifier before it is removed). */
+  private startBinary(b: number): void {
+    this.frameIsCode = false;
+    this.buf[0] = b;
+    this.len = 1;
+    this.binary = 'header';
+    this.binaryLength = 0;
+    if (this.buf.length < BINARY_HEADER) this.binaryOverlong();
+  }
+
+  /** A byte of a binary frame's header or body: taken as it is. */
+  private binaryByte(b: number): void {
+    this.buf[this.len++] = b;
+    if (this.binary === 'header') {
+      if (this.len < BINARY_HEADER) {
+        if (this.len === this.buf.length) this.binaryOverlong();
+        return;
+      }
+      this.binaryLength = BINARY_HEADER + ((this.buf[1]! << 8) | this.buf[2]!);
+      if (this.binaryLength > this.buf.length) {
+        this.binaryOverlong();
+        return;
+      }
+      this.binary = 'body';
+    }
+    if (this.len === this.binaryLength) {
+      this.binary = 'tail';
+      this.afterCr = false;
+    }
+  }
+
+  /** A surplus byte after a binary frame's 3 + D bytes, before its terminator: kept in the frame. */
+  private surplus(b: number): void {
+    if (this.len === this.buf.length) {
+      this.binaryOverlong();
+      this.skipped++;
+      this.skipWindow(b);
+      return;
+    }
+    this.buf[this.len++] = b;
+  }
+
+  /** The binary frame cannot fit: skipped from here like an overlong line (up to a terminator or a code start). */
+  private binaryOverlong(): void {
+    this.skipped = this.len;
+    this.len = 0;
+    this.windowLen = 0;
+    this.binary = 'none';
+    this.binaryLength = 0;
   }
 
   /** A partial frame that is not a ride code and now ends with a code start: the code begins here. */
@@ -293,6 +414,23 @@ export class Framer extends EventEmitter<FramerEvents> {
 
   /** A terminator (or, with `none`, silence) ends the current frame. */
   private endFrame(at: number): void {
+    if (this.binary === 'tail') {
+      // Silence (or a lost link) with part of a fixed suffix held: a lone CR is a terminator
+      // (§1.1), anything else is surplus.
+      const held = this.matched;
+      this.matched = 0;
+      if (held > 0 && !(held === 1 && this.suffix![0] === CR)) {
+        for (let i = 0; i < held; i++) this.surplus(this.suffix![i]!);
+      }
+    }
+    if (this.binary === 'tail') {
+      const frame = Uint8Array.prototype.slice.call(this.buf, 0, this.len);
+      this.len = 0;
+      this.binary = 'none';
+      this.binaryLength = 0;
+      this.emit('frame', frame, at);
+      return;
+    }
     if (this.skipped > 0) {
       const length = this.skipped;
       this.skipped = 0;
@@ -319,6 +457,8 @@ export class Framer extends EventEmitter<FramerEvents> {
   private discardPartial(endedBy: DropEnd): void {
     const matched = this.matched;
     this.matched = 0;
+    this.binary = 'none';
+    this.binaryLength = 0;
     if (this.skipped > 0) {
       const length = this.skipped + matched;
       this.skipped = 0;

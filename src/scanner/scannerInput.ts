@@ -178,10 +178,10 @@ export class ScannerInput extends EventEmitter<ScannerEvents> implements Compone
 
   private makeFramer(): Framer {
     const framer = new Framer(this.opts.framing);
-    framer.on('frame', (text, at) => {
+    framer.on('frame', (frame, at) => {
       if (!this.running) return;
       this.frames++;
-      this.emit('frame', text, at);
+      this.emit('frame', frame, at);
     });
     framer.on('dropped', (reason, length, endedBy) => {
       if (!this.running) return;

@@ -31,6 +31,13 @@ export interface FramingOptions {
   stripAim: boolean;
 }
 
+/**
+ * A frame from the scanner: text (a string, decoded as latin1; FG1, or a JT/T code as hex or
+ * base64) or binary (a Uint8Array: a JT/T payload's raw bytes from a scanner in binary mode,
+ * jtt1179-reading §1.1). Never logged.
+ */
+export type ScannerFrame = string | Uint8Array;
+
 export type ScannerState = 'starting' | 'up' | 'down' | 'stopped';
 
 /**
@@ -50,7 +57,7 @@ export type DropEnd = 'terminator' | 'silence' | 'next_frame' | 'link';
 
 export interface ScannerEvents {
   /** A cleaned frame (terminator and AIM prefix removed), ready for the validator. */
-  frame: [text: string, receivedAt: number];
+  frame: [frame: ScannerFrame, receivedAt: number];
   /** Input that was not a frame: counted as `malformed` by the service. Never carries the bytes. */
   dropped: [reason: DropReason, length: number, endedBy: DropEnd];
   state: [state: ScannerState, detail: string];

@@ -22,7 +22,7 @@ import type { GateDispatcher } from '../gate/gateDispatcher.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { GatePolicy } from '../policy/gatePolicy.ts';
 import { dropTellsRider } from '../scanner/dropAnswer.ts';
-import type { DropEnd, DropReason } from '../scanner/types.ts';
+import type { DropEnd, DropReason, ScannerFrame } from '../scanner/types.ts';
 import type { Tap, TapStore } from '../store/tapStore.ts';
 import { uuidv7 } from '../store/uuidv7.ts';
 import { unrecognised, type CredentialPort } from '../token/credentialFormat.ts';
@@ -83,11 +83,15 @@ const FRESH = (): ListFreshness => 'fresh';
 
 /** The frame being handled, read by admission only when a rule needs the token decision. */
 class FrameRead implements TokenRead {
-  text = '';
+  /** A text frame, or a binary frame (jtt1179-reading §1.1) for the format that reads those. */
+  frame: ScannerFrame = '';
   nowSec = 0;
   constructor(private readonly credentials: CredentialPort) {}
   decide(): Decision {
-    return this.credentials.evaluate(this.text, this.nowSec);
+    const f = this.frame;
+    return typeof f === 'string'
+      ? this.credentials.evaluate(f, this.nowSec)
+      : this.credentials.evaluateFrame(f, this.nowSec);
   }
 }
 
@@ -115,14 +119,17 @@ export class TapProcessor {
     this.counters.byReason[reason] = (this.counters.byReason[reason] ?? 0) + 1;
   }
 
-  /** Handles one cleaned frame. Synchronous: the tap is on disk when this returns. */
-  handleFrame(text: string): Outcome {
+  /**
+   * Handles one cleaned frame, text or binary (both take the same admission path). Synchronous:
+   * the tap is on disk when this returns.
+   */
+  handleFrame(frame: ScannerFrame): Outcome {
     const nowMs = this.deps.clock.now();
     this.ctx.nowMs = nowMs;
-    this.frame.text = text;
+    this.frame.frame = frame;
     this.frame.nowSec = nowMs / 1000;
     const a = admit(this.frame, this.ctx);
-    this.frame.text = '';
+    this.frame.frame = '';
     switch (a.kind) {
       case 'accept':
         return this.commit(a, nowMs);

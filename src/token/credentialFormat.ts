@@ -22,11 +22,19 @@ export interface CredentialFormat {
   evaluate(text: string, nowSec: number): Decision;
   /** Enters an accepted decision into the format's replay memory (called once the tap is committed). */
   remember(d: Decision): void;
+  /**
+   * A binary frame from a scanner in binary mode (AIM identifier and terminator already removed
+   * by the framer), decided at `nowSec`; changes no replay memory. Only a format with a binary
+   * form has it (JT/T 1179, jtt1179-reading §1.1); the router gives binary frames to the first.
+   */
+  evaluateFrame?(frame: Uint8Array, nowSec: number): Decision;
 }
 
 /** What the service and the CLI use: decide a frame, remember what was committed. */
 export interface CredentialPort {
   evaluate(text: string, nowSec: number): Decision;
+  /** A binary frame: decided by the format that reads binary frames, else `malformed` with no `format`. */
+  evaluateFrame(frame: Uint8Array, nowSec: number): Decision;
   remember(d: Decision): void;
   /** Evaluates and, on accept, remembers at once (for callers with no commit, e.g. `faregate verify`). */
   decide(text: string, nowSec: number): Decision;
@@ -70,6 +78,12 @@ export class CredentialRouter implements CredentialPort {
     if (text.length > MAX_FRAME_LENGTH) return unrecognised(nowSec, `text longer than ${MAX_FRAME_LENGTH} characters`);
     for (const f of this.formats) if (f.recognises(text)) return f.evaluate(text, nowSec);
     return unrecognised(nowSec, 'not a ride code of a known format');
+  }
+
+  evaluateFrame(frame: Uint8Array, nowSec: number): Decision {
+    if (frame.length > MAX_FRAME_LENGTH) return unrecognised(nowSec, `frame longer than ${MAX_FRAME_LENGTH} bytes`);
+    for (const f of this.formats) if (f.evaluateFrame) return f.evaluateFrame(frame, nowSec);
+    return unrecognised(nowSec, 'binary frame, and no format reads binary frames');
   }
 
   remember(d: Decision): void {

@@ -73,7 +73,7 @@ export async function frameToGateBench(opts: FrameToGateOptions = {}): Promise<B
     const tapCode = new Map<string, string>(); // tapId → codeId
     const other: string[] = [];
     svc.scanner.prependListener('frame', (text) => {
-      frameAt.set(text, hrnow());
+      if (typeof text === 'string') frameAt.set(text, hrnow());
     });
     svc.onOutcome((out) => {
       if (out.tap) tapCode.set(out.tap.id, out.tap.codeId);

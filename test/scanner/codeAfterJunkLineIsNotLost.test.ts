@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { dropTellsRider } from '../../src/scanner/dropAnswer.ts';
 import { Framer } from '../../src/scanner/framer.ts';
-import type { DropEnd, DropReason, FramingOptions } from '../../src/scanner/types.ts';
+import type { DropEnd, DropReason, FramingOptions, ScannerFrame } from '../../src/scanner/types.ts';
 
 const CODE =
   'FG1:6BFOXN*TS0BI$ZD4N9:9S6RCVN5+O30K3/XIV0W23NTDEXWK G2EP4J0BGJLFX3R3VHXK.PJ:2DPF6R:5SVBHABVCNN95SWMPHQUHQN%A0SOE+QQAB-HQ/HQ7IR.SQEEOK9SAI4- 7Y15KBPD34';
@@ -17,7 +17,7 @@ type Drop = [DropReason, number, DropEnd];
 
 function framer(options: Partial<FramingOptions> = {}) {
   const f = new Framer({ suffix: 'auto', staleFrameMs: STALE_MS, maxFrameLength: 1100, stripAim: true, ...options });
-  const frames: [string, number][] = [];
+  const frames: [ScannerFrame, number][] = [];
   const drops: Drop[] = [];
   f.on('frame', (text, at) => frames.push([text, at]));
   f.on('dropped', (reason, length, endedBy) => drops.push([reason, length, endedBy]));

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { Framer, FramingOptionsError } from '../../src/scanner/framer.ts';
-import type { DropEnd, DropReason, FramingOptions } from '../../src/scanner/types.ts';
+import type { DropEnd, DropReason, FramingOptions, ScannerFrame } from '../../src/scanner/types.ts';
 
 const CODE =
   'FG1:6BFOXN*TS0BI$ZD4N9:9S6RCVN5+O30K3/XIV0W23NTDEXWK G2EP4J0BGJLFX3R3VHXK.PJ:2DPF6R:5SVBHABVCNN95SWMPHQUHQN%A0SOE+QQAB-HQ/HQ7IR.SQEEOK9SAI4- 7Y15KBPD34  QWSP0WRGTQFVRPQP7TEPG9C1*KNH5';
 
 interface Out {
-  frames: [string, number][];
+  frames: [ScannerFrame, number][];
   drops: [DropReason, number, DropEnd][];
 }
 
@@ -25,7 +25,7 @@ function framer(options: Partial<FramingOptions> = {}): { f: Framer; out: Out } 
   return { f, out };
 }
 
-const texts = (out: Out): string[] => out.frames.map(([t]) => t);
+const texts = (out: Out): ScannerFrame[] => out.frames.map(([t]) => t);
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 
 describe('framer: suffix styles', () => {
@@ -156,7 +156,7 @@ describe('framer: bad input', () => {
     f.push(b(`garbage\x00\x00${CODE}\r`), 7);
     expect(out.frames).toEqual([[CODE, 7]]);
     expect(out.drops).toEqual([['noise', 9, 'next_frame']]);
-    f.push(b('\xff\x1b'), 8);
+    f.push(b('\x7f\x1b'), 8);
     f.push(b('ok\r'), 8);
     expect(texts(out)).toEqual([CODE, 'ok']);
     expect(out.drops).toEqual([

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ScannerInput } from '../../src/scanner/scannerInput.ts';
 import { SerialTransport } from '../../src/scanner/serialTransport.ts';
-import type { DropReason, ScannerState } from '../../src/scanner/types.ts';
+import type { DropReason, ScannerState, ScannerFrame } from '../../src/scanner/types.ts';
 import {
   makeTempDir,
   openPtyWriter,
@@ -37,12 +37,12 @@ function track<T extends PtyPair | PtyWriter | ScannerInput>(thing: T): T {
 }
 
 function observe(input: ScannerInput): {
-  frames: string[];
+  frames: ScannerFrame[];
   drops: [DropReason, number][];
   states: [ScannerState, string, number][];
 } {
   const o = {
-    frames: [] as string[],
+    frames: [] as ScannerFrame[],
     drops: [] as [DropReason, number][],
     states: [] as [ScannerState, string, number][],
   };

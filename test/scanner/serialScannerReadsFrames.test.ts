@@ -5,7 +5,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ScannerInput } from '../../src/scanner/scannerInput.ts';
 import { SerialTransport } from '../../src/scanner/serialTransport.ts';
-import type { DropReason, FramingOptions, ScannerState } from '../../src/scanner/types.ts';
+import type { DropReason, FramingOptions, ScannerState, ScannerFrame } from '../../src/scanner/types.ts';
 import { captureLogger } from '../support/captureLogger.ts';
 import {
   openPtyWriter,
@@ -24,7 +24,7 @@ interface Harness {
   pty: PtyPair;
   writer: PtyWriter;
   input: ScannerInput;
-  frames: string[];
+  frames: ScannerFrame[];
   drops: [DropReason, number][];
   states: ScannerState[];
 }
@@ -44,7 +44,7 @@ async function setUp(framing: Partial<FramingOptions> = {}): Promise<Harness> {
     initialDelayMs: 50,
     maxDelayMs: 500,
   });
-  const frames: string[] = [];
+  const frames: ScannerFrame[] = [];
   const drops: [DropReason, number][] = [];
   const states: ScannerState[] = [];
   input.on('frame', (t) => frames.push(t));
@@ -141,7 +141,7 @@ describe('serial scanner reads frames from a pseudo-terminal', () => {
         new SerialTransport({ path: pty.a, baudRate: 115200, dataBits: 8, parity: 'none', stopBits: 1 }),
       framing: { suffix: 'custom', customSuffix: '\x03' },
     });
-    const frames: string[] = [];
+    const frames: ScannerFrame[] = [];
     input.on('frame', (t) => frames.push(t));
     const writer = await openPtyWriter(pty.b);
     h = { pty, writer, input, frames, drops: [], states: [] };

@@ -7,7 +7,7 @@ import { createTransport, parseTcpTarget, TransportConfigError } from '../../src
 import { ScannerInput } from '../../src/scanner/scannerInput.ts';
 import { SerialTransport } from '../../src/scanner/serialTransport.ts';
 import { TcpTransport } from '../../src/scanner/tcpTransport.ts';
-import type { ScannerState } from '../../src/scanner/types.ts';
+import type { ScannerState, ScannerFrame } from '../../src/scanner/types.ts';
 import { waitFor } from '../support/pty.ts';
 
 const CODE_A = 'FG1:6BFOXN*TS0BI$ZD4N9:9S6RCVN5+O30K3/XIV0W23NTDEXWK G2EP4J0BGJLFX3R3VHXK';
@@ -66,7 +66,7 @@ describe('tcp scanner', () => {
       maxDelayMs: 400,
     });
     cleanups.push(() => input.stop());
-    const frames: string[] = [];
+    const frames: ScannerFrame[] = [];
     const states: [ScannerState, string][] = [];
     input.on('frame', (t) => frames.push(t));
     input.on('state', (s, d) => states.push([s, d]));
@@ -129,7 +129,7 @@ describe('tcp scanner', () => {
     await scanner.listen(port);
     cleanups.push(() => scanner.down());
     await waitFor(() => input.state === 'up', "state 'up'", 3000);
-    const frames: string[] = [];
+    const frames: ScannerFrame[] = [];
     input.on('frame', (t) => frames.push(t));
     await waitFor(() => scanner.sockets.size === 1, 'connection accepted');
     scanner.send(`${CODE_A}\r`);
