@@ -164,10 +164,13 @@ export function admit(read: TokenRead, ctx: AdmissionContext): Admission {
     cti: d.ctiHex!,
     codeId: d.codeId!,
     ts: d.ts!,
-    seq: d.seq!,
+    // A JT/T 1179 code has no sequence number: its taps carry 0 (docs/spec-notes.md).
+    seq: d.seq ?? 0,
     profile: d.profile!,
     currency: c.fare.currency,
   };
+  // Which format decided (fg1, jtt1179), as the tap records it.
+  if (d.format === 'fg1' || d.format === 'jtt1179') tap.format = d.format;
   if (freePass) {
     // Recorded as such, not charged.
     tap.fare = 0;

@@ -67,7 +67,8 @@ function sameTap(a: TapRow, b: TapRow): boolean {
     a.fare === b.fare &&
     a.currency === b.currency &&
     // the per-trip cap is content too (PostgreSQL compares the whole tap but its flags, likewise)
-    (a.cap ?? null) === (b.cap ?? null)
+    (a.cap ?? null) === (b.cap ?? null) &&
+    (a.format ?? null) === (b.format ?? null)
   );
 }
 
@@ -147,12 +148,13 @@ export class BackendStore implements SettlementStore {
     const insert = this.stmt(
       `INSERT OR IGNORE INTO settled_taps
          (id, device_id, at, mode, place, direction, sub, cti, code_id, ts, seq, profile, fare, currency, flags, cap,
-          batch_id, received_at)
+          format, batch_id, received_at)
        VALUES (@id, @device_id, @at, @mode, @place, @direction, @sub, @cti, @code_id, @ts, @seq, @profile, @fare,
-          @currency, @flags, @cap, @batch_id, @received_at)`,
+          @currency, @flags, @cap, @format, @batch_id, @received_at)`,
     );
     const stored = this.stmt(
-      'SELECT device_id, at, mode, place, direction, sub, cti, code_id, ts, seq, profile, fare, currency, flags FROM settled_taps WHERE id = ?',
+      `SELECT device_id, at, mode, place, direction, sub, cti, code_id, ts, seq, profile, fare, currency, flags, cap,
+              format FROM settled_taps WHERE id = ?`,
     );
     const bump = this.stmt(
       `INSERT INTO device_counters (device_id, batches, taps, duplicates, conflicts, last_batch_at) VALUES (@d, 1, @taps, @dups, @conflicts, @now)

@@ -52,6 +52,16 @@ CREATE TABLE device_counters (
 );
 `,
   },
+  {
+    // The tap's `format` (project extension, like `cap`): which ride-code format decided, as a
+    // column for reports by format; the jsonb tap has carried it since taps carry it.
+    version: 2,
+    what: 'settled taps record the ride-code format that decided',
+    up: `
+ALTER TABLE settled_taps ADD COLUMN format text;
+UPDATE settled_taps SET format = tap->>'format' WHERE tap ? 'format';
+`,
+  },
 ];
 
 export const PG_SCHEMA_TABLE = `

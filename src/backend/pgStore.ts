@@ -82,6 +82,7 @@ const COLUMNS = [
   ['currency', 'text'],
   ['flags', 'jsonb'],
   ['tap', 'jsonb'],
+  ['format', 'text'],
 ] as const;
 
 const INSERT_TAPS = `
@@ -290,6 +291,7 @@ export class PgStore implements SettlementStore {
         t.currency,
         t.flags?.length ? JSON.stringify(t.flags) : null,
         JSON.stringify(t),
+        t.format ?? null,
       ];
       values.forEach((v, i) => cols[i]!.push(v));
     }

@@ -36,6 +36,8 @@ export class SqliteTapReader implements TapReader {
   private readonly db: Database.Database;
   /** Schema 1 has no `cap` column (a store not opened by a backend since step 2). */
   private readonly capColumn: string;
+  /** Schemas 1 and 2 have no `format` column. */
+  private readonly formatColumn: string;
 
   /** Opens `file`; throws if it is missing (SQLITE_CANTOPEN), newer than this program, or no backend store. */
   constructor(readonly file: string) {
@@ -45,6 +47,7 @@ export class SqliteTapReader implements TapReader {
       const version = refuseNewer(db, BACKEND_STORE_MIGRATIONS, file);
       if (version < 1) throw new FaregateError('STORE_NOT_FOUND', `${file} is not a faregate backend store`);
       this.capColumn = version >= 2 ? 'cap' : 'NULL AS cap';
+      this.formatColumn = version >= 3 ? 'format' : 'NULL AS format';
     } catch (e) {
       db.close();
       throw e;
@@ -56,7 +59,7 @@ export class SqliteTapReader implements TapReader {
     const rows = this.db
       .prepare(
         `SELECT id, device_id, at, mode, place, direction, sub, cti, code_id, ts, seq, profile, fare, currency, flags,
-                ${this.capColumn} FROM settled_taps WHERE at >= ? AND at < ?`,
+                ${this.capColumn}, ${this.formatColumn} FROM settled_taps WHERE at >= ? AND at < ?`,
       )
       .all(range.from ?? 0, range.to ?? Number.MAX_SAFE_INTEGER) as TapColumns[];
     return Promise.resolve(rows.map(tapFromRow));

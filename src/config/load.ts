@@ -107,6 +107,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   config.trust.file = abs(config.trust.file);
   if (config.deny) config.deny.file = abs(config.deny.file);
   if (config.lists) config.lists.rootKeys = abs(config.lists.rootKeys);
+  if (config.jtt.roots) config.jtt.roots = abs(config.jtt.roots);
   if (config.group) {
     config.group.keys = abs(config.group.keys);
     config.group.signingKey = abs(config.group.signingKey);

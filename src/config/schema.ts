@@ -436,6 +436,15 @@ export const ListsSchema = section(
             'A deny list message larger than this many bytes is refused (reason oversized) before it is parsed. The default fits a 10⁶-entry snapshot (about 27 MB).',
             'restart',
           ),
+          jttRoots: setting(
+            z
+              .number()
+              .int()
+              .min(1024)
+              .default(256 * 1024),
+            'A JT/T root list message (P/jtt-roots) larger than this many bytes is refused (reason oversized) before it is parsed. The default holds all 256 root indexes with labels.',
+            'restart',
+          ),
         })
         .prefault({}),
       'Size limits of the signed list messages, checked before anything parses them.',
@@ -446,7 +455,21 @@ export const ListsSchema = section(
       'restart',
     ),
   }),
-  'Signed trust and deny lists received over MQTT on P/trust and P/deny (docs/signed-lists.md). Needs mqtt; the trust and deny files are then only the bootstrap lists.',
+  'Signed trust and deny lists received over MQTT on P/trust and P/deny, and with jtt.roots the JT/T root list on P/jtt-roots (docs/signed-lists.md). Needs mqtt; the trust, deny and JT/T root files are then only the bootstrap lists.',
+);
+
+export const JttSchema = section(
+  z
+    .strictObject({
+      roots: setting(
+        z.string().min(1).optional(),
+        'JSON file of the JT/T 1179 root keys (jtt1179-reading §5: {"roots": [{index, key, nbf?, exp?}]}), from the issuer or clearing body; absent = JT/T codes are not read (they are rejected as malformed, as without this section). Relative paths are relative to the settings file.',
+        'live',
+        'when JT/T was on at start (turning it on or off needs a restart), unless signed lists (the lists section) are configured: then the file is only the bootstrap list for the next start. The file is re-read on every reload_config, even under the same name.',
+      ),
+    })
+    .prefault({}),
+  'The national transit QR code (JT/T 1179, version 0x80) beside FG1: its root keys. The deny list, the replay memory and the token settings are shared with FG1.',
 );
 
 export const GroupSchema = section(
@@ -610,6 +633,7 @@ export const ConfigSchema = z
         .optional(),
       'The blocked accounts and credentials; absent = nobody is blocked (until signed lists bring a deny list).',
     ),
+    jtt: JttSchema,
     lists: ListsSchema.optional(),
     group: GroupSchema.optional(),
     dataDir: setting(
@@ -799,6 +823,7 @@ export type MqttConfig = NonNullable<Config['mqtt']>;
 export type SettlementConfig = Config['settlement'];
 export type ListsConfig = NonNullable<Config['lists']>;
 export type GroupConfig = NonNullable<Config['group']>;
+export type JttConfig = Config['jtt'];
 export type DisplayConfig = Config['display'];
 
 /**

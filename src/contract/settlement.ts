@@ -3,7 +3,7 @@
  * topics to payload schemas. Every payload that crosses MQTT is checked with these schemas.
  */
 import { z } from 'zod';
-import type { Tap } from '../domain/tap.ts';
+import { TAP_FORMATS, type Tap } from '../domain/tap.ts';
 import { DEVICE_ID_PATTERN, DIRECTIONS, SERVICE_MODES } from '../domain/vocabulary.ts';
 
 export const DEFAULT_TOPIC_PREFIX = 'faregate/v1';
@@ -35,6 +35,8 @@ export const TapSchema = z.object({
   currency: z.string().regex(/^[A-Z]{3}$/),
   /** The credential's per-trip cap, minor units (project extension, like `flags`; old backends ignore it). */
   cap: z.number().int().nonnegative().optional(),
+  /** The ride-code format that decided (project extension, like `cap`; absent on older taps: FG1). */
+  format: z.enum(TAP_FORMATS).optional(),
   /** Local annotations (e.g. `stale_lists`); not in the v1 table, ignored by backends that do not know it. */
   flags: z.array(z.string()).optional(),
 });
@@ -48,7 +50,7 @@ void tapMessageIsTheDomainTap;
 
 /**
  * The wire message of a tap: its settlement-mqtt-v1 fields only (a stored tap's local
- * bookkeeping, such as `settled`, stays home); `fare`, `cap` and `flags` only when present.
+ * bookkeeping, such as `settled`, stays home); `fare`, `cap`, `format` and `flags` only when present.
  */
 export function tapToMessage(t: Tap): TapMessage {
   const m: TapMessage = {
@@ -68,6 +70,7 @@ export function tapToMessage(t: Tap): TapMessage {
   };
   if (t.fare !== undefined) m.fare = t.fare;
   if (t.cap !== undefined) m.cap = t.cap;
+  if (t.format !== undefined) m.format = t.format;
   if (t.flags !== undefined) m.flags = t.flags;
   return m;
 }

@@ -9,6 +9,10 @@
  */
 import type { Direction, Profile, ServiceMode } from './vocabulary.ts';
 
+/** The ride-code formats a tap records (`format`): FG1 (qr-token-v1) and JT/T 1179 (jtt1179-reading). */
+export const TAP_FORMATS = ['fg1', 'jtt1179'] as const;
+export type TapFormat = (typeof TAP_FORMATS)[number];
+
 /** A tap as in settlement-mqtt-v1 (`at` in Unix ms), plus local flags. */
 export interface Tap {
   /** UUIDv7 made by the validator: the idempotency key of settlement. */
@@ -40,6 +44,12 @@ export interface Tap {
    * settlement-mqtt-v1 (docs/spec/settlement-mqtt-v1.md), ignored by backends that do not know it.
    */
   cap?: number;
+  /**
+   * The ride-code format that decided (docs/spec-notes.md, a project extension of
+   * settlement-mqtt-v1 like `cap`, ignored by backends that do not know it); absent on a tap
+   * written before it existed, when the validator read FG1 only.
+   */
+  format?: TapFormat;
   /** Local annotations carried to the backend (TAP_FLAGS, e.g. `stale_lists`); absent when none. */
   flags?: string[];
 }

@@ -6,6 +6,8 @@
  * Live: `log.level`; `fare.*`; `token.skew` and `token.codeValidity` (when the replay memory's
  * retention need not grow); `trust.file` / `deny.file` (the list files are re-read even when
  * their names did not change — unless signed lists are configured, which then own the lists);
+ * `jtt.roots` (the JT/T root-key file, re-read the same way, when JT/T was on at start; the
+ * JT/T format follows the deny list and `token.skew` too);
  * `policy.*`; `commands.*` (operator keys re-read).
  * Restart: everything else (device id, mode, place, direction, scanner, gate, store, mqtt,
  * settlement, log format, token cache sizes, duplicate window, replay capacity).
@@ -19,11 +21,16 @@ import { DenyList } from '../token/denyList.ts';
 import { replayRetention } from '../token/params.ts';
 import type { RideCodeValidator } from '../token/validator.ts';
 import { loadKeySetFile, type JwsKeySet } from '../lists/jws.ts';
+import { loadJttRootsFile } from '../lists/jttRootsFile.ts';
+import type { JttFormat } from '../token/jtt/jttFormat.ts';
+import type { JttRoots } from '../token/jtt/roots.ts';
 
 export interface ReloadTargets {
   /** The running settings, changed in place for what applies live. */
   config: Config;
   validator: RideCodeValidator;
+  /** The JT/T format, when `jtt.roots` was set at start: its roots, deny list and skew follow. */
+  jtt?: JttFormat | undefined;
   setLogLevel(level: string): void;
   setOperatorKeys(keys: JwsKeySet | undefined): void;
   /** Called after policy settings changed. */
@@ -74,6 +81,13 @@ export function reloadSettings(file: string, t: ReloadTargets, env: NodeJS.Proce
   const lists = loadListFiles(next.trust.file, next.deny?.file);
   if (lists.problems.length && !t.signedListsActive)
     throw new ReloadError(`settings not reloaded: ${lists.problems.join('; ')}`);
+  // The JT/T roots are re-read when JT/T runs and the files are in charge (not signed lists).
+  let jttRoots: JttRoots | undefined;
+  if (t.jtt && next.jtt.roots !== undefined && !t.signedListsActive) {
+    const r = loadJttRootsFile(next.jtt.roots);
+    if (!r.roots) throw new ReloadError(`settings not reloaded: ${r.problems.join('; ')}`);
+    jttRoots = r.roots;
+  }
   let keys: JwsKeySet | undefined;
   if (next.commands.operatorKeys) {
     try {
@@ -92,6 +106,8 @@ export function reloadSettings(file: string, t: ReloadTargets, env: NodeJS.Proce
   const listFile = (p: string) => under(p, 'trust.file') || under(p, 'deny');
   for (const p of changed) {
     if (t.signedListsActive && listFile(p)) needsRestart.push(p);
+    // Turning JT/T on or off takes a restart (the credential router is built at start).
+    else if (p === 'jtt.roots') (jttRoots ? applied : needsRestart).push(p);
     // Turning remote commands off (or on, without a running handler) takes a restart.
     else if (p === 'commands.operatorKeys' && (!next.commands.operatorKeys || !cur.commands.operatorKeys))
       needsRestart.push(p);
@@ -109,13 +125,19 @@ export function reloadSettings(file: string, t: ReloadTargets, env: NodeJS.Proce
   if (tokenLive) {
     t.validator.params.skew = cur.token.skew = next.token.skew;
     t.validator.params.codeValidity = cur.token.codeValidity = next.token.codeValidity;
+    if (t.jtt) t.jtt.params.skew = next.token.skew;
   }
   if (!t.signedListsActive) {
     t.validator.setTrustList(lists.trust!);
     t.validator.setDenyList(lists.deny ?? DenyList.EMPTY);
+    t.jtt?.setDenyList(t.validator.denyList);
     cur.trust = next.trust;
     if (next.deny) cur.deny = next.deny;
     else delete cur.deny;
+  }
+  if (jttRoots) {
+    t.jtt!.setRoots(jttRoots);
+    cur.jtt = next.jtt;
   }
   cur.policy = next.policy;
   t.policyChanged();

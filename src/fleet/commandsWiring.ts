@@ -8,6 +8,7 @@ import { errorMessage, FaregateError } from '../errors/faregateError.ts';
 import type { MqttPort } from '../mqtt/mqttPort.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { GatePolicy } from '../policy/gatePolicy.ts';
+import type { JttFormat } from '../token/jtt/jttFormat.ts';
 import type { Clock, RideCodeValidator } from '../token/validator.ts';
 import { CommandLedger } from './commandLedger.ts';
 import { RemoteCommands, type CommandTarget } from './commands.ts';
@@ -20,6 +21,8 @@ export interface CommandsContext {
   /** The settings file the service was started with (needed by reload_config). */
   configFile: string | undefined;
   validator: RideCodeValidator;
+  /** The JT/T format when `jtt.roots` is set (reload_config re-reads its roots). */
+  jtt?: JttFormat | undefined;
   policy: GatePolicy;
   link: MqttPort | undefined;
   /** The one event path (src/fleet/events.ts). */
@@ -87,6 +90,7 @@ export function setupRemoteCommands(ctx: CommandsContext): CommandsSetup {
       const r = reloadSettings(ctx.configFile, {
         config: ctx.config,
         validator: ctx.validator,
+        jtt: ctx.jtt,
         setLogLevel: (level) => setLoggerLevel(ctx.rootLogger, level),
         setOperatorKeys: (k) => {
           if (k) keys = k;

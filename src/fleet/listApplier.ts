@@ -17,6 +17,7 @@ import { HashedDenyList, type CompactDenyData } from '../lists/signedListDeny.ts
 import { ListWorkerPool, runDenyJob, type DenyJobOptions } from '../lists/signedListJob.ts';
 import type { HeldPayload } from '../mqtt/mqttPort.ts';
 import type { Logger } from '../platform/logger.ts';
+import type { JttFormat } from '../token/jtt/jttFormat.ts';
 import type { Clock, RideCodeValidator } from '../token/validator.ts';
 import type { EventSink } from './events.ts';
 
@@ -104,6 +105,8 @@ export interface LastJob {
 
 export interface ListApplierDeps {
   validator: RideCodeValidator;
+  /** The JT/T format (`jtt.roots`): the same deny list is swapped into it. */
+  jtt?: JttFormat | undefined;
   roots: RootKeySet;
   rootJwks: unknown;
   bootstrapIssuedAt: Record<ListType, number | null>;
@@ -316,6 +319,7 @@ export class ListApplier {
     if (r.outcome === 'duplicate') return r;
     const install = () => {
       validator.setDenyList(new HashedDenyList(r.list, () => this.nowSec()));
+      this.deps.jtt?.setDenyList(validator.denyList);
       s.denyData = r.list;
       this.lastJob = {
         inForceAt: performance.now(),

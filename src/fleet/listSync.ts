@@ -21,6 +21,7 @@ import type { ListType, RootKeySet } from '../lists/signedList.ts';
 import type { DenyJobOptions } from '../lists/signedListJob.ts';
 import type { MqttPort } from '../mqtt/mqttPort.ts';
 import type { Logger } from '../platform/logger.ts';
+import type { JttFormat } from '../token/jtt/jttFormat.ts';
 import type { Clock, RideCodeValidator } from '../token/validator.ts';
 import { AlarmBoard, type AlarmSink } from './alarms.ts';
 import type { EventSink } from './events.ts';
@@ -39,12 +40,14 @@ export { LISTS_DIR } from './listStore.ts';
 const STALE_CHECK_MS = 1000;
 
 /** The lists settings; `maxBytes` absent = no size limit (tools and tests that build ListSync directly). */
-export type ListSyncConfig = Omit<ListsConfig, 'maxBytes'> & Partial<Pick<ListsConfig, 'maxBytes'>>;
+export type ListSyncConfig = Omit<ListsConfig, 'maxBytes'> & { maxBytes?: Record<ListType, number> };
 
 export interface ListSyncDeps {
   cfg: ListSyncConfig;
   dataDir: string;
   validator: RideCodeValidator;
+  /** The JT/T format (`jtt.roots`): it follows the deny list. */
+  jtt?: JttFormat | undefined;
   roots: RootKeySet;
   /** The root key JWK Set as read (handed to the worker thread). */
   rootJwks: unknown;
@@ -77,6 +80,7 @@ export class ListSync {
     this.store = new ListStore(deps.dataDir, deps.logger);
     this.applier = new ListApplier({
       validator: deps.validator,
+      jtt: deps.jtt,
       roots: deps.roots,
       rootJwks: deps.rootJwks,
       bootstrapIssuedAt: deps.bootstrapIssuedAt,

@@ -11,7 +11,9 @@ import type { CommandLedger } from '../fleet/commandLedger.ts';
 import { DisplayServer, type GateModes } from '../display/displayServer.ts';
 import type { AlarmSink } from '../fleet/alarms.ts';
 import type { EventSink } from '../fleet/events.ts';
+import { JttRootsSync } from '../fleet/listJttRoots.ts';
 import { ListSync, loadListSettings } from '../fleet/listSync.ts';
+import type { RootKeySet } from '../lists/signedList.ts';
 import { loadGroupSettings, ReplayShare } from '../fleet/replayShare.ts';
 import { GateDispatcher } from '../gate/gateDispatcher.ts';
 import { HealthMonitor, type HealthDeps } from '../health/healthMonitor.ts';
@@ -26,6 +28,7 @@ import type { GroupAccepts } from '../store/groupAccepts.ts';
 import type { TapStore } from '../store/tapStore.ts';
 import { replayRetention } from '../token/params.ts';
 import type { ReplayMemory } from '../token/replayMemory.ts';
+import type { JttFormat } from '../token/jtt/jttFormat.ts';
 import { RideCodeValidator } from '../token/validator.ts';
 import type { Component, HealthContribution } from '../platform/component.ts';
 import type { Platform } from './platform.ts';
@@ -109,12 +112,13 @@ export function makeListSync(
   p: Platform,
   d: {
     validator: RideCodeValidator;
+    jtt?: JttFormat | undefined;
     link: MqttPort | undefined;
     events: EventSink;
     alarms: AlarmSink;
     statusChanged: () => void;
   },
-): { listSync?: ListSync; problems: string[] } {
+): { listSync?: ListSync; rootKeys?: RootKeySet; problems: string[] } {
   if (!config.lists) return { problems: [] };
   const ls = loadListSettings(config.lists, { trust: config.trust.file, deny: config.deny?.file });
   if (ls.problems.length) return { problems: ls.problems };
@@ -122,6 +126,7 @@ export function makeListSync(
     cfg: config.lists,
     dataDir: config.dataDir,
     validator: d.validator,
+    jtt: d.jtt,
     roots: ls.roots!,
     rootJwks: ls.rootJwks,
     bootstrapIssuedAt: ls.bootstrapIssuedAt,
@@ -132,7 +137,36 @@ export function makeListSync(
     clock: p.clock,
     logger: p.logger.child({ component: 'lists' }),
   });
-  return { listSync, problems: [] };
+  return { listSync, rootKeys: ls.roots!, problems: [] };
+}
+
+/** The JT/T root list over MQTT (`P/jtt-roots`), with signed lists and JT/T both configured. */
+export function makeJttRootsSync(
+  config: Config,
+  p: Platform,
+  d: {
+    jtt: JttFormat | undefined;
+    rootKeys: RootKeySet | undefined;
+    link: MqttPort | undefined;
+    events: EventSink;
+    applied: (version: number) => void;
+    statusChanged: () => void;
+  },
+): JttRootsSync | undefined {
+  if (!config.lists || !d.jtt || !d.rootKeys) return undefined;
+  return new JttRootsSync({
+    jtt: d.jtt,
+    rootKeys: d.rootKeys,
+    maxBytes: config.lists.maxBytes.jttRoots,
+    dataDir: config.dataDir,
+    link: d.link,
+    topicPrefix: config.mqtt?.topicPrefix ?? '',
+    events: d.events,
+    clock: p.clock,
+    logger: p.logger.child({ component: 'lists' }),
+    applied: d.applied,
+    statusChanged: d.statusChanged,
+  });
 }
 
 /**

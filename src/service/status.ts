@@ -6,7 +6,9 @@
  * - `serviceStatus`: the `/healthz` body (beside `healthy`/`problems`) and the `status` command;
  * - `metricsBody`: the periodic metrics (beside `at`, `backlog`, `alarms`, added by telemetry).
  * With a `group`, all three carry the one `group` object (replay sharing); without, none has it.
+ * With `jtt.roots`, the retained status and `/healthz` carry `jtt` (roots in force, cache counters).
  */
+import type { JttRootsListState } from '../fleet/listJttRoots.ts';
 import type { ListSync } from '../fleet/listSync.ts';
 import type { ReplayShareStatus } from '../fleet/replayShare.ts';
 import type { GateStats } from '../gate/gateDispatcher.ts';
@@ -14,6 +16,7 @@ import type { GatePolicy } from '../policy/gatePolicy.ts';
 import type { ScannerState } from '../scanner/types.ts';
 import type { Alarm, Backlog } from '../settlement/telemetry.ts';
 import type { UploaderStats } from '../settlement/uploader.ts';
+import type { JttStatus } from './jtt.ts';
 
 export interface ScannerStatus {
   state: ScannerState;
@@ -51,6 +54,8 @@ export interface StatusSources {
   upload(): UploaderStats | undefined;
   /** Signed lists (versions, ages, staleness) when `lists` is configured. */
   lists(): ListsStatus | undefined;
+  /** The JT/T root list over MQTT, when `lists` and `jtt.roots` are configured. */
+  jttRootsList(): JttRootsListState | undefined;
   policy(): PolicyStatus;
   freePass(): boolean;
   outOfService(): boolean;
@@ -58,6 +63,8 @@ export interface StatusSources {
   memoryRss(): number;
   /** Shared replay memory (announced, heard, merged, refused, peers) when `group` is configured. */
   group(): ReplayShareStatus | undefined;
+  /** JT/T 1179 (root keys, their version and source, cache counters) when `jtt.roots` is set. */
+  jtt(): JttStatus | undefined;
 }
 
 export type PolicyStatus = ReturnType<GatePolicy['status']>;
@@ -84,12 +91,14 @@ export interface StatusModel {
   mqtt: { configured: boolean; connected: boolean };
   upload: UploaderStats | undefined;
   lists: ListsStatus | undefined;
+  jttRootsList: JttRootsListState | undefined;
   policy: PolicyStatus;
   freePass: boolean;
   outOfService: boolean;
   commands: { enabled: boolean; accepted: number; refused: number };
   memoryRss: number;
   group: ReplayShareStatus | undefined;
+  jtt: JttStatus | undefined;
 }
 
 export function buildStatus(s: StatusSources): StatusModel {
@@ -114,12 +123,14 @@ export function buildStatus(s: StatusSources): StatusModel {
     mqtt: s.mqtt(),
     upload: s.upload(),
     lists: s.lists(),
+    jttRootsList: s.jttRootsList(),
     policy: s.policy(),
     freePass: s.freePass(),
     outOfService: s.outOfService(),
     commands: s.commands(),
     memoryRss: s.memoryRss(),
     group: s.group(),
+    jtt: s.jtt(),
   };
 }
 
@@ -134,11 +145,17 @@ export function retainedStatus(m: StatusModel): Record<string, unknown> {
     scanner: m.scanner.state,
     backlog: m.backlog,
     alarms: [...m.alarms.map((a) => a.alarm), ...m.listAlarms],
-    lists: { trustKeys: m.trustKeys, denyEntries: m.denyEntries, ...m.lists },
+    lists: {
+      trustKeys: m.trustKeys,
+      denyEntries: m.denyEntries,
+      ...m.lists,
+      ...(m.jttRootsList ? { jttRoots: m.jttRootsList } : {}),
+    },
     freePass: m.freePass,
     outOfService: m.outOfService,
     modes: m.policy.modes,
     ...(m.group ? { group: m.group } : {}),
+    ...(m.jtt ? { jtt: m.jtt } : {}),
   };
 }
 
@@ -163,6 +180,8 @@ export interface ServiceStatus {
   commands: { enabled: boolean; accepted: number; refused: number };
   /** Shared replay memory when `group` is configured. */
   group?: ReplayShareStatus;
+  /** JT/T 1179 when `jtt.roots` is set. */
+  jtt?: JttStatus;
 }
 
 export function serviceStatus(m: StatusModel): ServiceStatus {
@@ -179,10 +198,11 @@ export function serviceStatus(m: StatusModel): ServiceStatus {
     alarms: m.alarms,
     mqtt: m.mqtt,
     ...(m.upload ? { upload: m.upload } : {}),
-    ...(m.lists ? { lists: m.lists } : {}),
+    ...(m.lists ? { lists: { ...m.lists, ...(m.jttRootsList ? { jttRoots: m.jttRootsList } : {}) } } : {}),
     policy: m.policy,
     commands: m.commands,
     ...(m.group ? { group: m.group } : {}),
+    ...(m.jtt ? { jtt: m.jtt } : {}),
   };
 }
 

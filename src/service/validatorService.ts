@@ -18,6 +18,7 @@ import { settingFileProblems } from '../config/settingFiles.ts';
 import { FaregateError } from '../errors/faregateError.ts';
 import { setupRemoteCommands } from '../fleet/commandsWiring.ts';
 import type { RemoteCommands } from '../fleet/commands.ts';
+import type { JttRootsSync } from '../fleet/listJttRoots.ts';
 import type { ListSync } from '../fleet/listSync.ts';
 import type { ReplayShare } from '../fleet/replayShare.ts';
 import { AlarmBoard } from '../fleet/alarms.ts';
@@ -37,6 +38,7 @@ import type { TapUploader } from '../settlement/uploader.ts';
 import { GroupAccepts } from '../store/groupAccepts.ts';
 import type { TapStore } from '../store/tapStore.ts';
 import { credentialRouter } from '../token/formats.ts';
+import type { JttFormat } from '../token/jtt/jttFormat.ts';
 import { replayRetention } from '../token/params.ts';
 import type { Clock, RideCodeValidator } from '../token/validator.ts';
 import type { Component } from '../platform/component.ts';
@@ -48,6 +50,7 @@ import {
   makeDisplay,
   makeHealth,
   makeLink,
+  makeJttRootsSync,
   makeListSync,
   makeReplayShare,
   makeScanner,
@@ -57,6 +60,7 @@ import {
   makeValidator,
   storeComponent,
 } from './components.ts';
+import { jttStatus, loadJttSettings, makeJtt, type JttRootsState } from './jtt.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { withDefaults, type Platform, type ServicePlatform } from './platform.ts';
 import {
@@ -88,6 +92,10 @@ export class ValidatorService {
   readonly platform: Platform;
   readonly store: TapStore;
   readonly validator: RideCodeValidator;
+  /** JT/T 1179 codes (`jtt.roots`), beside FG1: its deny list and replay memory are FG1's. */
+  readonly jtt: JttFormat | undefined;
+  /** Where the JT/T roots in force came from (the file, or a signed `jtt-roots` list). */
+  readonly jttRoots: JttRootsState = { version: 0, source: 'file' };
   readonly gate: GateDispatcher;
   readonly processor: TapProcessor;
   readonly scanner: ScannerInput;
@@ -100,6 +108,8 @@ export class ValidatorService {
   readonly telemetry: Telemetry;
   /** Signed trust and deny lists over MQTT (`lists` settings). */
   readonly listSync: ListSync | undefined;
+  /** The JT/T root list over MQTT (`lists` and `jtt.roots` settings). */
+  readonly jttRootsSync: JttRootsSync | undefined;
   /** Shared replay memory within the gate's group (`group` settings). */
   readonly replayShare: ReplayShare | undefined;
   /** What the gate merged from its group, kept in the store for the next start. */
@@ -133,15 +143,18 @@ export class ValidatorService {
     const lists = loadListFiles(config.trust.file, config.deny?.file);
     const ackKeys = setupAckKeys(config);
     const problems = [...lists.problems, ...settingFileProblems(config), ...ackKeys.problems];
+    const jtt = loadJttSettings(config);
+    problems.push(...jtt.problems);
     if (problems.length) throw new StartupError(problems);
 
     this.store = makeStore(config, platform);
     this.validator = makeValidator(config, lists, platform);
+    this.jtt = jtt.roots && makeJtt(jtt.roots, this.validator);
     this.gate = makeGate(config, platform);
     this.policy = new GatePolicy(config);
     this.processor = new TapProcessor({
       policy: this.policy,
-      credentials: credentialRouter({ fg1: this.validator }),
+      credentials: credentialRouter({ fg1: this.validator, ...(this.jtt ? { jtt1179: this.jtt } : {}) }),
       store: this.store,
       gate: this.gate,
       config,
@@ -187,6 +200,7 @@ export class ValidatorService {
     });
     const ls = makeListSync(config, platform, {
       validator: this.validator,
+      jtt: this.jtt,
       link: this.link,
       events: this.events,
       alarms: this.alarms,
@@ -194,6 +208,17 @@ export class ValidatorService {
     });
     if (ls.problems.length) throw new StartupError(ls.problems);
     this.listSync = ls.listSync;
+    this.jttRootsSync = makeJttRootsSync(config, platform, {
+      jtt: this.jtt,
+      rootKeys: ls.rootKeys,
+      link: this.link,
+      events: this.events,
+      applied: (version) => {
+        this.jttRoots.version = version;
+        this.jttRoots.source = 'signed';
+      },
+      statusChanged,
+    });
     this.groupAccepts = new GroupAccepts({
       db: () => this.store.database,
       retentionMs: replayRetention(this.validator.params) * 1000,
@@ -227,6 +252,7 @@ export class ValidatorService {
       config,
       configFile: platform.configFile,
       validator: this.validator,
+      jtt: this.jtt,
       policy: this.policy,
       link: this.link,
       events: this.events,
@@ -291,6 +317,11 @@ export class ValidatorService {
       this.uploader,
       this.commands && commandsComponent(this.commands),
       this.listSync && listSyncComponent(this.listSync),
+      this.jttRootsSync && {
+        name: 'jtt-roots',
+        start: () => this.jttRootsSync!.start(),
+        stop: () => this.jttRootsSync!.stop(),
+      },
       this.replayShare,
       this.display,
       this.scanner,
@@ -329,6 +360,7 @@ export class ValidatorService {
       mqtt: () => ({ configured: this.link !== undefined, connected: this.link?.connected ?? false }),
       upload: () => this.uploader?.stats,
       lists: () => this.listSync?.status(),
+      jttRootsList: () => this.jttRootsSync?.status(),
       policy: () => this.policy.status(),
       freePass: () => this.policy.freePass,
       outOfService: () => this.policy.outOfService,
@@ -338,6 +370,7 @@ export class ValidatorService {
       }),
       memoryRss: () => process.memoryUsage().rss,
       group: () => this.replayShare?.status(),
+      jtt: () => (this.jtt ? jttStatus(this.jtt, this.jttRoots) : undefined),
     });
   }
 

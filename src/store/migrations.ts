@@ -120,6 +120,13 @@ CREATE INDEX IF NOT EXISTS group_accepts_expiry ON group_accepts(expires_at);
     what: "taps carry the credential's per-trip cap",
     up: `ALTER TABLE taps ADD COLUMN cap INTEGER;`,
   },
+  {
+    // The ride-code format that decided (fg1, jtt1179; a project extension of settlement-mqtt-v1
+    // like `cap`). NULL: a tap written before, when the validator read FG1 only.
+    version: 6,
+    what: 'taps record the ride-code format that decided',
+    up: `ALTER TABLE taps ADD COLUMN format TEXT;`,
+  },
 ];
 
 /** The backend's store of settled taps (src/backend/backendStore.ts). */
@@ -164,6 +171,12 @@ CREATE TABLE IF NOT EXISTS device_counters (
     version: 2,
     what: "settled taps carry the credential's per-trip cap",
     up: `ALTER TABLE settled_taps ADD COLUMN cap INTEGER;`,
+  },
+  {
+    // The tap's `format` (project extension): which ride-code format decided; NULL on older taps.
+    version: 3,
+    what: 'settled taps record the ride-code format that decided',
+    up: `ALTER TABLE settled_taps ADD COLUMN format TEXT;`,
   },
 ];
 

@@ -74,6 +74,8 @@ export function tapViewOfRow(r: TapColumns & BookkeepingColumns): TapView {
     fare: t.fare ?? null,
     currency: t.currency,
     flags: t.flags ?? [],
+    // Absent on taps written before it (the validator read FG1 only then).
+    ...(t.format !== undefined ? { format: t.format } : {}),
     settled: r.settled === 1,
     settledAt: r.settled_at,
     attempts: r.attempts,
@@ -173,7 +175,10 @@ export class StoreReader {
         : '0 AS rejected, NULL AS rejected_reason, NULL AS rejected_at';
       const rej = hasRejected ? 'rejected' : '0';
       // …and one written before version 5 no cap column.
-      const tapCols = TAP_COLUMNS.map((col) => (col === 'cap' && !cols.includes('cap') ? 'NULL AS cap' : col));
+      // …and one written before version 6 no format column.
+      const tapCols = TAP_COLUMNS.map((col) =>
+        (col === 'cap' || col === 'format') && !cols.includes(col) ? `NULL AS ${col}` : col,
+      );
       const c = this.db
         .prepare(
           `SELECT count(*) AS total, coalesce(sum(settled = 0 AND ${rej} = 0), 0) AS unsettled,

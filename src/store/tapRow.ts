@@ -1,10 +1,10 @@
 /**
  * The tap as a row of the store's `taps` table (src/store/migrations.ts) and the one mapping
  * between it and the domain's Tap (src/domain/tap.ts), used by the store and its reader.
- * Column names are the schema's; only `fare` and `cap` (NULL when absent) and `flags` (a JSON
+ * Column names are the schema's; only `fare`, `cap` and `format` (NULL when absent) and `flags` (a JSON
  * array, NULL when none) change form.
  */
-import type { StoredTap, Tap } from '../domain/tap.ts';
+import type { StoredTap, Tap, TapFormat } from '../domain/tap.ts';
 import type { Direction, ServiceMode } from '../domain/vocabulary.ts';
 
 /** The columns of a tap that the validator writes (the rest are the store's bookkeeping). */
@@ -26,6 +26,8 @@ export interface TapColumns {
   flags: string | null;
   /** The credential's per-trip cap (NULL when none); TAP_STORE step 5, BACKEND_STORE step 2. */
   cap: number | null;
+  /** The ride-code format that decided (NULL on older taps: FG1); TAP_STORE step 6, BACKEND_STORE step 3. */
+  format: TapFormat | null;
 }
 
 /** A whole row of `taps`, as `SELECT *` reads it. */
@@ -56,6 +58,7 @@ export const TAP_COLUMNS = [
   'currency',
   'flags',
   'cap',
+  'format',
 ] as const satisfies readonly (keyof TapColumns)[];
 
 export function flagsFromColumn(flags: string | null): string[] | undefined {
@@ -80,6 +83,7 @@ export function tapToRow(t: Tap): TapColumns {
     currency: t.currency,
     flags: t.flags?.length ? JSON.stringify(t.flags) : null,
     cap: t.cap ?? null,
+    format: t.format ?? null,
   };
 }
 
@@ -102,6 +106,8 @@ export function tapFromRow(r: TapColumns): Tap {
   if (r.fare !== null) t.fare = r.fare;
   // A row read without the column (a backend store of schema 1) has no cap.
   if (r.cap !== null && r.cap !== undefined) t.cap = r.cap;
+  // …and one read without `format` (older schemas, older taps) none either.
+  if (r.format !== null && r.format !== undefined) t.format = r.format;
   const flags = flagsFromColumn(r.flags);
   if (flags !== undefined) t.flags = flags;
   return t;

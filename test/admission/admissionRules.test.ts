@@ -145,6 +145,7 @@ describe('bus: flat fares by profile, capped per trip', () => {
       profile: 1,
       fare: 100,
       currency: 'CNY',
+      format: 'fg1',
     });
     expect(a.freePass).toBe(false);
   });

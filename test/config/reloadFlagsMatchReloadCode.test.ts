@@ -5,7 +5,7 @@
  * (src/fleet/commandsReload.ts) against a real validator. A live setting must be applied and in
  * force afterwards; a restart setting must be reported as needing a restart and left as it ran.
  */
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -15,12 +15,16 @@ import type { Config } from '../../src/config/schema.ts';
 import { settingsCatalog, type SettingEntry } from '../../src/config/settingsCatalog.ts';
 import { reloadSettings, type ReloadResult } from '../../src/fleet/commandsReload.ts';
 import { loadListFiles } from '../../src/lists/loadListFiles.ts';
+import { jttKeyPair, jttRootsFile } from '../../src/mint/jttMint.ts';
+import { JttFormat } from '../../src/token/jtt/jttFormat.ts';
+import { jttRootsFromJson } from '../../src/token/jtt/roots.ts';
 import { RideCodeValidator } from '../../src/token/validator.ts';
 import { REPO_ROOT } from '../support/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'faregate-reload-flags-'));
 const dev = (f: string) => join(REPO_ROOT, 'config', 'dev', f);
 for (const n of ['a', 'b']) {
+  writeFileSync(join(dir, `jtt-roots-${n}.json`), JSON.stringify(jttRootsFile([{ index: 23, key: jttKeyPair(n) }])));
   copyFileSync(dev('trust.json'), join(dir, `trust-${n}.json`));
   copyFileSync(dev('deny.json'), join(dir, `deny-${n}.json`));
   // A JWK Set of public keys serves as operator keys and root keys alike.
@@ -57,6 +61,7 @@ function base(): Record<string, unknown> {
     settlement: { backendKeys: 'backend-keys-a.json' },
     health: { httpPort: 8081 },
     display: { texts: 'display-a' },
+    jtt: { roots: 'jtt-roots-a.json' },
   };
 }
 
@@ -84,6 +89,7 @@ const SPECIAL: Record<string, (raw: Record<string, unknown>) => void> = {
   'commands.operatorKeys': (raw) => set(raw, 'commands.operatorKeys', 'ops-b.json'),
   'settlement.backendKeys': (raw) => set(raw, 'settlement.backendKeys', 'backend-keys-b.json'),
   'lists.rootKeys': (raw) => set(raw, 'lists.rootKeys', 'roots-b.json'),
+  'jtt.roots': (raw) => set(raw, 'jtt.roots', 'jtt-roots-b.json'),
   'mqtt.url': (raw) => set(raw, 'mqtt.url', 'mqtt://127.0.0.1:1884'),
   'fare.currency': (raw) => set(raw, 'fare.currency', 'EUR'),
   'display.language': (raw) => set(raw, 'display.language', ['en']),
@@ -137,9 +143,14 @@ function reload(from: Record<string, unknown>, to: Record<string, unknown>): Rel
   });
   writeFileSync(file, JSON.stringify(to));
   const next = loadConfig(file, {}).config;
+  const jttFile = running.jtt.roots;
+  const jtt = jttFile
+    ? new JttFormat({ roots: jttRootsFromJson(JSON.parse(readFileSync(jttFile, 'utf8'))), params: validator.params })
+    : undefined;
   const targets = {
     config: running,
     validator,
+    jtt,
     setLogLevel: () => {},
     setOperatorKeys: () => {},
     policyChanged: () => {},

@@ -139,12 +139,6 @@ const decided = (o: Outcome): string => {
   const d = o.token;
   return d ? [d.decision, d.reason ?? '-', d.format ?? '-'].join(' ') : [o.decision, o.reason ?? '-', '-'].join(' ');
 };
-/** The gate's answers to the outcomes that are not JT/T accepts (those need the tap store's JT/T step). */
-const answersBesideJttAccepts = async (r: Rig): Promise<string[]> => {
-  const answers = await r.answers();
-  expect(answers).toHaveLength(r.outcomes.length);
-  return answers.filter((_, i) => decided(r.outcomes[i]!) !== 'accept - jtt1179');
-};
 /** jtt1179-reading §4.1: the code id is over fields 1–16, so it shows the format got the exact bytes. */
 const codeIdOf = (code: Buffer): string =>
   createHash('sha256')
@@ -203,8 +197,23 @@ describe('binary JT/T frames over a pseudo-terminal, through the tap path', () =
     // The format got each payload byte for byte (its code id is over the bytes the rider's key signed).
     const jttIds = r.outcomes.filter((o) => o.token?.format === 'jtt1179').map((o) => o.token!.codeId);
     expect(jttIds).toEqual([a, b, c, d, e].map((x) => codeIdOf(x.bytes)));
-    expect(await answersBesideJttAccepts(r)).toEqual(['reject scan_again', 'reject scan_again', 'open go']);
-    expect(r.store.tap(r.outcomes[7]!.tap!.id)?.codeId).toBe(r.outcomes[7]!.token!.codeId);
+    // Every accept is a tap committed before the gate opened, with the format that decided it.
+    expect(await r.answers()).toEqual([
+      'reject scan_again',
+      'open go',
+      'open go',
+      'reject scan_again',
+      'open go',
+      'open go',
+      'open go',
+      'open go',
+    ]);
+    expect(r.store.counts().taps).toBe(6);
+    for (const o of r.outcomes.filter((x) => x.decision === 'accept')) {
+      const tap = r.store.tap(o.tap!.id);
+      expect(tap?.codeId).toBe(o.token!.codeId);
+      expect(tap?.format).toBe(o.token!.format);
+    }
     expect(r.input.counters.dropped).toMatchObject({ noise: 1, stale: 0, overlong: 0 });
     expect(r.input.counters.frames).toBe(7);
 
@@ -238,8 +247,9 @@ describe('binary JT/T frames over a pseudo-terminal, through the tap path', () =
     expect(r.outcomes.map(decided)).toEqual(['reject malformed jtt1179', 'reject malformed -', 'accept - jtt1179']);
     expect(r.outcomes[2]!.token!.codeId).toBe(codeIdOf(b.bytes));
     expect(r.input.counters.dropped).toMatchObject({ stale: 1, noise: 0, overlong: 0, junk: 0 });
-    expect(await answersBesideJttAccepts(r)).toEqual(['reject scan_again', 'reject scan_again']);
-    expect(r.store.counts().taps).toBe(0);
+    expect(await r.answers()).toEqual(['reject scan_again', 'reject scan_again', 'open go']);
+    expect(r.store.counts().taps).toBe(1);
+    expect(r.store.tap(r.outcomes[2]!.tap!.id)).toMatchObject({ codeId: codeIdOf(b.bytes), format: 'jtt1179' });
   });
 });
 

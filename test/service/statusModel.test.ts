@@ -45,6 +45,8 @@ function sources(over: Partial<StatusSources> = {}): StatusSources {
     commands: () => ({ enabled: false, accepted: 0, refused: 0 }),
     memoryRss: () => 50_000_000,
     group: () => undefined,
+    jtt: () => undefined,
+    jttRootsList: () => undefined,
     ...over,
   };
 }

@@ -239,10 +239,10 @@ describe('migrate', () => {
 });
 
 describe('the backend store', () => {
-  it('uses the same mechanism: a new store is at version 2; a newer one is refused, also read-only', () => {
+  it('uses the same mechanism: a new store is at version 3; a newer one is refused, also read-only', () => {
     const file = join(dir, 'backend.sqlite');
     new BackendStore({ file }).open().close();
-    expect(versionOf(file)).toBe(2);
+    expect(versionOf(file)).toBe(3);
     expect(tables(file)).toEqual(['device_counters', 'settled_taps']);
     const db = new Database(file);
     db.pragma('user_version = 5');

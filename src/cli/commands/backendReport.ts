@@ -35,7 +35,7 @@ const ReportArgs = z
     fares: z.string().min(1).optional(),
     from: day.optional(),
     to: day.optional(),
-    by: z.enum(['day', 'device', 'station-pair', 'profile']),
+    by: z.enum(['day', 'device', 'station-pair', 'profile', 'format']),
     json: z.boolean().default(false),
     csv: z.boolean().default(false),
   })
@@ -45,7 +45,7 @@ const ReportArgs = z
     path: ['to'],
   });
 
-export type ReportBy = 'day' | 'device' | 'station-pair' | 'profile';
+export type ReportBy = 'day' | 'device' | 'station-pair' | 'profile' | 'format';
 
 /** Counts of the journey flags a report shows in its columns (the JSON has every flag). */
 const FLAG_COLUMNS = [
@@ -58,7 +58,7 @@ const FLAG_COLUMNS = [
 ] as const;
 
 export interface FareReportRow {
-  /** The day, device, `from → to` or profile name the row sums. */
+  /** The day, device, `from → to`, profile name or ride-code format (`fg1`, `jtt1179`) the row sums. */
   key: string;
   /** `--by station-pair`: the journeys' mode; `--by profile`: the profile number. */
   mode?: string;
@@ -94,8 +94,13 @@ function profileLabel(p: number): string {
   return PROFILES[p] ?? `profile ${p}`;
 }
 
-function keyOf(j: Journey, by: ReportBy): { key: string; mode?: string; profile?: number } {
+/** The format of a tap by id; a tap without one was decided by a validator that read FG1 only. */
+export type FormatOf = (tapId: string) => string;
+
+function keyOf(j: Journey, by: ReportBy, formatOf: FormatOf): { key: string; mode?: string; profile?: number } {
   switch (by) {
+    case 'format':
+      return { key: formatOf(j.legs[0]!.tapId) };
     case 'day':
       return { key: j.day };
     case 'device':
@@ -108,10 +113,15 @@ function keyOf(j: Journey, by: ReportBy): { key: string; mode?: string; profile?
 }
 
 /** Sums priced journeys into report rows (ordered by key; station pairs by mode, then key). */
-export function fareReportRows(journeys: readonly Journey[], f: FareFile, by: ReportBy): FareReportRow[] {
+export function fareReportRows(
+  journeys: readonly Journey[],
+  f: FareFile,
+  by: ReportBy,
+  formatOf: FormatOf = () => 'fg1',
+): FareReportRow[] {
   const rows = new Map<string, FareReportRow>();
   for (const j of journeys) {
-    const k = keyOf(j, by);
+    const k = keyOf(j, by, formatOf);
     const id = `${k.mode ?? ''}\u0000${k.profile ?? ''}\u0000${k.key}`;
     let r = rows.get(id);
     if (!r) rows.set(id, (r = { ...k, ...emptySums(f) }));
@@ -176,7 +186,7 @@ export async function fareReport(
     by: opts.by,
     from: opts.from ?? null,
     to: opts.to ?? null,
-    rows: fareReportRows(journeys, f, opts.by),
+    rows: fareReportRows(journeys, f, opts.by, formatLookup(taps)),
     totals,
     notPriced: {
       openEntries: priced.flags.open_entry ?? 0,
@@ -187,11 +197,19 @@ export async function fareReport(
   };
 }
 
+/** A journey counts under the format of its first tap (absent on taps from before `format`: FG1). */
+function formatLookup(taps: readonly { id: string; format?: string }[]): FormatOf {
+  const byId = new Map<string, string>();
+  for (const t of taps) if (t.format !== undefined) byId.set(t.id, t.format);
+  return (id) => byId.get(id) ?? 'fg1';
+}
+
 const BY_LABEL: Record<ReportBy, string> = {
   day: 'business day',
   device: 'device',
   'station-pair': 'from → to',
   profile: 'profile',
+  format: 'format',
 };
 
 /** The report as readable tables. */

@@ -1,6 +1,7 @@
 /**
- * `faregate lists sign` makes a signed trust or deny list (docs/signed-lists.md) with a root key;
- * `faregate lists publish` puts one on the broker (`P/trust` or `P/deny`, QoS 1; snapshots
+ * `faregate lists sign` makes a signed trust, deny or JT/T root list (docs/signed-lists.md) with a
+ * root key; `faregate lists publish` puts one on the broker (`P/trust`, `P/deny` or
+ * `P/jtt-roots`, QoS 1; snapshots
  * retained, deltas not, so the retained message stays the snapshot a new gate starts from).
  */
 import { errorMessage } from '../../errors/faregateError.ts';
@@ -19,7 +20,7 @@ const int = (what: string) => z.string().regex(/^\d+$/, `${what} must be a whole
 
 const SignArgs = z
   .object({
-    type: z.enum(['trust', 'deny']),
+    type: z.enum(['trust', 'deny', 'jtt-roots']),
     kind: z.enum(['snapshot', 'delta']),
     in: z.string().min(1),
     version: int('--version').pipe(z.number().int().min(1)),
@@ -37,6 +38,8 @@ const SignArgs = z
       ctx.addIssue({ code: 'custom', path: ['base'], message: 'must be below --version' });
     if (a.type === 'trust' && a.kind === 'delta')
       ctx.addIssue({ code: 'custom', path: ['kind'], message: 'trust lists are snapshots only' });
+    if (a.type === 'jtt-roots' && a.kind === 'delta')
+      ctx.addIssue({ code: 'custom', path: ['kind'], message: 'JT/T root lists are snapshots only' });
   });
 
 const PublishArgs = z.object({
@@ -68,6 +71,7 @@ async function sign(argv: string[], io: CliIo): Promise<number> {
     ...(a.base !== undefined ? { baseVersion: a.base } : {}),
   };
   if (a.type === 'trust') payload.keys = body.keys;
+  else if (a.type === 'jtt-roots') payload.roots = body.roots;
   else if (a.kind === 'snapshot') {
     payload.sub = body.sub ?? [];
     payload.cti = body.cti ?? [];
@@ -75,18 +79,31 @@ async function sign(argv: string[], io: CliIo): Promise<number> {
     payload.add = body.add ?? {};
     payload.remove = body.remove ?? {};
   }
-  const allowed = a.type === 'trust' ? ['keys'] : a.kind === 'snapshot' ? ['sub', 'cti'] : ['add', 'remove'];
-  const extra = Object.keys(body).filter((k) => !allowed.includes(k));
+  const allowed =
+    a.type === 'trust'
+      ? ['keys']
+      : a.type === 'jtt-roots'
+        ? ['roots']
+        : a.kind === 'snapshot'
+          ? ['sub', 'cti']
+          : ['add', 'remove'];
+  // A §5 root-key file may carry other top-level members (ignored there): only roots is signed.
+  const extra = a.type === 'jtt-roots' ? [] : Object.keys(body).filter((k) => !allowed.includes(k));
   if (extra.length)
     throw new UsageError(
       `lists sign: ${a.in}: unexpected field(s) ${extra.join(', ')} for a ${a.type} ${a.kind} (expected ${allowed.join(', ')})`,
     );
   // The validators' own checks, so that a list that would be refused is never signed.
   try {
-    const p = parsePayload(payload);
-    if ('keys' in p) {
-      const { trustListFromJson } = await import('../../lists/trustFile.ts');
-      trustListFromJson({ keys: p.keys });
+    if (a.type === 'jtt-roots') {
+      const { parseJttRootsPayload } = await import('../../lists/signedListJttRoots.ts');
+      parseJttRootsPayload(payload);
+    } else {
+      const p = parsePayload(payload);
+      if ('keys' in p) {
+        const { trustListFromJson } = await import('../../lists/trustFile.ts');
+        trustListFromJson({ keys: p.keys });
+      }
     }
   } catch (e) {
     if (e instanceof ListRefused || e instanceof ListFileError)
@@ -110,7 +127,7 @@ async function sign(argv: string[], io: CliIo): Promise<number> {
 }
 
 /** Reads the (unverified) payload header of a signed list: what to publish where. */
-function peekHeader(text: string, file: string): { type: 'trust' | 'deny'; kind: string; version: number } {
+function peekHeader(text: string, file: string): { type: string; kind: string; version: number } {
   try {
     const env = JSON.parse(text) as { payload?: unknown };
     if (typeof env.payload !== 'string')
@@ -120,7 +137,8 @@ function peekHeader(text: string, file: string): { type: 'trust' | 'deny'; kind:
       kind?: unknown;
       version?: unknown;
     };
-    if (p.type !== 'trust' && p.type !== 'deny') throw new Error('payload type must be trust or deny');
+    if (p.type !== 'trust' && p.type !== 'deny' && p.type !== 'jtt-roots')
+      throw new Error('payload type must be trust, deny or jtt-roots');
     return { type: p.type, kind: String(p.kind), version: Number(p.version) };
   } catch (e) {
     throw new UsageError(`lists publish: ${file}: not a signed list (${errorMessage(e)})`);

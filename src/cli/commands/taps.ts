@@ -70,12 +70,13 @@ export async function tapsCommand(argv: string[], io: CliIo): Promise<number> {
     t.currency,
     `${t.mode} ${t.place} ${t.direction}`,
     settledText(t),
+    t.format ?? '-',
     t.flags.join(','),
   ]);
   const shown = a.unsettled ? `newest ${view.taps.length} unsettled` : `newest ${view.taps.length}`;
   await io.writeLine(`${shown} (times UTC, fares in minor units):`);
   for (const line of table(
-    ['time (UTC)', 'tap id', 'sub', 'profile', 'fare', 'cur', 'where', 'settled', 'flags'],
+    ['time (UTC)', 'tap id', 'sub', 'profile', 'fare', 'cur', 'where', 'settled', 'format', 'flags'],
     rows,
     new Set([3, 4]),
   ))

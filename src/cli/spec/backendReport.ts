@@ -16,9 +16,9 @@ export const BACKEND_REPORT: CommandSpec = {
     by: {
       type: 'string',
       value: 'KEY',
-      choices: ['day', 'device', 'station-pair', 'profile'],
+      choices: ['day', 'device', 'station-pair', 'profile', 'format'],
       default: 'day',
-      help: 'one row per business day, device (of the first tap), station pair (from → to) or profile',
+      help: 'one row per business day, device (of the first tap), station pair (from → to), profile or ride-code format (fg1, jtt1179, of the first tap)',
     },
     json: { type: 'boolean', help: 'one JSON document instead of tables' },
     csv: { type: 'boolean', help: 'the rows as CSV (a header line, then one line per row)' },

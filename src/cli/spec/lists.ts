@@ -3,9 +3,15 @@ import type { CommandSpec } from './types.ts';
 
 export const LISTS_SIGN: CommandSpec = {
   path: 'lists sign',
-  summary: 'sign a trust or deny list with a root key (docs/signed-lists.md)',
+  summary: 'sign a trust, deny or JT/T root list with a root key (docs/signed-lists.md)',
   options: {
-    type: { type: 'string', value: 'trust|deny', choices: ['trust', 'deny'], required: true, help: 'which list' },
+    type: {
+      type: 'string',
+      value: 'trust|deny|jtt-roots',
+      choices: ['trust', 'deny', 'jtt-roots'],
+      required: true,
+      help: 'which list (jtt-roots: the JT/T 1179 root keys)',
+    },
     kind: {
       type: 'string',
       value: 'snapshot|delta',
@@ -17,7 +23,7 @@ export const LISTS_SIGN: CommandSpec = {
       type: 'string',
       value: 'FILE',
       required: true,
-      help: 'the list body, JSON: {"keys"}, {"sub","cti"} or {"add","remove"}',
+      help: 'the list body, JSON: {"keys"}, {"sub","cti"}, {"add","remove"} or a JT/T root-key file {"roots"}',
     },
     version: { type: 'string', value: 'N', required: true, help: 'the version of this list, ≥ 1' },
     base: { type: 'string', value: 'N', help: 'the version a delta applies to (deltas only)' },
