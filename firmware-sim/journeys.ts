@@ -135,7 +135,7 @@ export class JourneyModel {
         tokenRejects: new ScenarioGenerator(sc),
         cursor: 0,
         jttCursor: 0,
-        jttPrng: o.prng.fork(`gate/${g.id}/jtt`),
+        jttPrng: o.prng.fork(`gate/${g.id}/journey-jtt`),
       });
     }
   }

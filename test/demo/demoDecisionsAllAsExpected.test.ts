@@ -95,7 +95,7 @@ describe('npm run demo', () => {
   }, 30_000);
 
   it('the bus reader takes FG1 and JT/T 1179 codes, binary frames (CR/LF inside) and hex text, each as expected', async () => {
-    const r = await runDemo(['--seconds', '10', '--rate', '5', '--seed', 'demo-test-jtt']);
+    const r = await runDemo(['--seconds', '10', '--rate', '5', '--seed', 'jtt-b']);
     const lines = expectTruthful(r);
     const bus = lines.filter((l) => l.split(/\s+/)[1] === 'bus-42');
     const format = (l: string) => l.split(/\s+/)[3];
