@@ -106,9 +106,12 @@ export class GateLedger {
     this.waiting.push({ frame, text: frame.payload.toString('latin1'), drops: [] });
   }
 
-  /** The scanner layer passed `text` to the validator (called just before the outcome of that text). */
-  frame(text: string): void {
-    this.frameText = text;
+  /**
+   * The scanner layer passed a frame to the validator (called just before its outcome): text, or
+   * the bytes of a binary frame (a JT/T code from a scanner in binary mode), matched as latin1.
+   */
+  frame(text: string | Uint8Array): void {
+    this.frameText = typeof text === 'string' ? text : Buffer.from(text).toString('latin1');
   }
 
   /** The validator's outcome (after `frame`, synchronously). */

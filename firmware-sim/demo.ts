@@ -40,6 +40,7 @@ import { JourneyModel, type JourneyGate } from './journeys.ts';
 import { loadDenyIds, loadIssuerKey, Population } from './population.ts';
 import { Prng, randomSeed } from './prng.ts';
 import { DEV_DENY_PATH, DEV_ISSUER_PATH, ScannerSimulator } from './simulator.ts';
+import type { JttEncoding } from './jttRiders.ts';
 import { errorMessage } from '../src/errors/faregateError.ts';
 import { SETTING_DEFAULTS } from '../src/config/schema.ts';
 
@@ -79,15 +80,22 @@ function hasSocat(): boolean {
 
 interface GateSpec extends JourneyGate, ViewGate {}
 
-/** Bus reader, and an entry and an exit gate at each of two stations: riders enter at one, leave at the other, come back. */
+/** How the bus reader's scanner delivers JT/T codes: raw bytes (binary mode) and hex text. */
+export const DEMO_JTT_ENCODINGS: readonly JttEncoding[] = ['binary', 'hex'];
+
+/**
+ * Bus reader, and an entry and an exit gate at each of two stations: riders enter at one, leave
+ * at the other, come back. The bus reader also takes JT/T 1179 codes (a third of its riders).
+ */
 const GATES: GateSpec[] = [
   {
     id: 'demo-bus-42',
     label: 'bus-42',
-    what: 'bus reader on route-42',
+    what: 'bus reader on route-42 (FG1 and JT/T 1179)',
     mode: 'bus',
     place: 'route-42',
     direction: 'board',
+    jtt: { share: 0.35, encodings: DEMO_JTT_ENCODINGS },
   },
   {
     id: 'demo-A-in',
@@ -186,13 +194,17 @@ async function main(): Promise<number> {
   // 3. One population of riders and their journeys, shared by every gate's scanner.
   const seed = parsed.seed ?? randomSeed();
   const root = new Prng(seed);
+  const fg1Deny = loadDenyIds(DEV_DENY_PATH);
   const population = new Population({
     size: 40,
     prng: root.fork('population'),
     issuer: loadIssuerKey(DEV_ISSUER_PATH),
-    deny: loadDenyIds(DEV_DENY_PATH),
+    deny: fg1Deny,
     nowSec: Math.floor(Date.now() / 1000),
+    jtt: { riders: 20 },
   });
+  // The TEST-ONLY JT/T root-key file (jtt1179-reading §5) and the deny file with the JT/T entries.
+  const jttFiles = population.jtt!.writeFiles(join(work, 'jtt'), fg1Deny);
   const journeys = new JourneyModel({
     population,
     prng: root.fork('journeys'),
@@ -239,7 +251,8 @@ async function main(): Promise<number> {
       direction: g.direction,
       scanner: { path: target, reconnect: { initialDelayMs: 100, maxDelayMs: 1000 } },
       trust: { file: resolve(DEV, 'trust.json') },
-      deny: { file: resolve(DEV, 'deny.json') },
+      deny: { file: jttFiles.deny },
+      ...(g.jtt ? { jtt: { roots: jttFiles.roots } } : {}),
       dataDir: join(work, g.id),
       fare: { currency: 'CNY', bus: { adult: 200, child: 100, student: 100, senior: 0, disabled: 0, staff: 0 } },
       gate: { driver: 'console' },

@@ -21,7 +21,7 @@ const GREY = 90;
 const CYAN = 36;
 const YELLOW = 33;
 
-const W = { mark: 10, gate: 6, n: 5, scenario: 10, rider: 5, story: 34, expect: 26 };
+const W = { mark: 10, gate: 6, n: 5, format: 7, scenario: 10, rider: 5, story: 34, expect: 26 };
 
 export class DemoView {
   private readonly labels: Map<string, string>;
@@ -46,6 +46,7 @@ export class DemoView {
       'MARK'.padEnd(W.mark),
       'GATE'.padEnd(W.gate),
       '#'.padEnd(W.n),
+      'FORMAT'.padEnd(W.format),
       'FRAME'.padEnd(W.scenario),
       'RIDER'.padEnd(W.rider),
       'JOURNEY'.padEnd(W.story),
@@ -62,6 +63,9 @@ export class DemoView {
       ),
       this.note(
         "  #         the frame's number at that gate; FRAME the scenario; RIDER a simulated rider (codes are never shown)",
+      ),
+      this.note(
+        '  FORMAT    fg1, or jtt/bin, jtt/hex, jtt/b64: a JT/T 1179 code as raw bytes (binary-mode scanner), hex or base64 text',
       ),
       this.note(
         `  JOURNEY   where the rider is: metro entry gates refuse a second entry within ${antiPassbackSeconds} s (anti_passback);`,
@@ -82,13 +86,14 @@ export class DemoView {
     const gate = this.paint(CYAN, (this.labels.get(v.gate) ?? v.gate).padEnd(W.gate));
     const f = v.frame;
     const n = (f ? `#${f.n}` : '#?').padEnd(W.n);
+    const format = this.paint(GREY, fit(f ? formatOf(f) : '', W.format));
     const scenario = fit(f ? f.scenario : '(none)', W.scenario);
     const rider = fit(f?.rider ?? '', W.rider);
     const story = fit(f ? storyOf(f) : '', W.story);
     const expect = fit(f ? expectText(f.expect) : '', W.expect);
     const answer = this.answerText(v);
     const why = v.ok || !v.why ? '' : this.paint(RED, `  ← ${v.why}`);
-    return `${mark} ${gate} ${n} ${scenario} ${rider} ${story} ${this.paint(GREY, expect)} ${answer}${why}`;
+    return `${mark} ${gate} ${n} ${format} ${scenario} ${rider} ${story} ${this.paint(GREY, expect)} ${answer}${why}`;
   }
 
   private answerText(v: Verdict): string {
@@ -113,7 +118,31 @@ const SHOWS: Record<string, string> = {
   expired: 'code made hours ago',
   denied: 'rider on the deny list',
   'wrong-mode': 'credential not for this mode',
+  // JT/T 1179 (firmware-sim/jttRiders.ts)
+  'code-expired': 'code made hours ago',
+  'issuer-cert-expired': 'issuer certificate expired',
+  'authorisation-expired': 'issuer authorisation expired',
+  'root-signature': 'certificate not signed by the root',
+  'issuer-authorisation': 'limit raised after the issuer signed',
+  'user-signature': 'signed by a key not authorised',
+  'unknown-root': 'certificate under an unknown root',
+  'by-sub': 'account on the deny list',
+  'by-cti': 'payment account on the deny list',
+  'bad-version': 'JT/T code of version 0x81',
+  'bad-cert-header': 'JT/T code, bad certificate header',
+  'bad-cert-format': 'JT/T code, bad certificate format',
+  'bad-cert-month': 'JT/T code, certificate month 13',
+  'bad-signature-tag': 'JT/T code, signature tag not 0x15',
+  truncated: 'JT/T code cut short',
 };
+
+const ENCODING_SHORT: Record<string, string> = { binary: 'bin', hex: 'hex', base64: 'b64' };
+
+/** `fg1`, `jtt/bin`, `jtt/hex`, `jtt/b64`, or nothing for junk that is neither. */
+export function formatOf(f: Pick<SendingEvent, 'format' | 'encoding'>): string {
+  if (f.format === 'jtt1179') return `jtt/${ENCODING_SHORT[f.encoding ?? ''] ?? '?'}`;
+  return f.format ?? '';
+}
 
 function storyOf(f: SendingEvent): string {
   return f.story ?? SHOWS[f.variant ?? ''] ?? SHOWS[f.scenario] ?? f.variant ?? '';

@@ -20,6 +20,7 @@ import type { Direction, ServiceMode as Mode } from '../src/domain/vocabulary.ts
 import { FLAG_NO_ENTRY } from '../src/policy/gatePolicy.ts';
 import { allowsMode, MODE_BUS, MODE_METRO, PROFILE_NAMES, type Population, type Rider } from './population.ts';
 import type { Prng } from './prng.ts';
+import { encodeJtt, type JttEncoding, type JttRider } from './jttRiders.ts';
 import {
   EXPECTATIONS,
   parseMix,
@@ -27,6 +28,7 @@ import {
   sentAgain,
   type Accepted,
   type FrameSource,
+  type JttTraffic,
   type Mix,
   type ScenarioFrame,
   type ScenarioKind,
@@ -40,6 +42,8 @@ export interface JourneyGate {
   /** Route (bus) or station (metro). */
   place: string;
   direction: Direction;
+  /** JT/T 1179 riders at this gate (bus gates only: JT/T riders ride the bus); needs `population.jtt`. */
+  jtt?: JttTraffic;
 }
 
 export interface JourneyOptions {
@@ -70,6 +74,8 @@ interface GateMemory {
   entries: Map<string, number>;
   tokenRejects: ScenarioGenerator;
   cursor: number;
+  jttCursor: number;
+  jttPrng: Prng;
 }
 
 /** Where a rider is: in the street (last seen at a station or route), or inside the metro since an entry. */
@@ -117,6 +123,10 @@ export class JourneyModel {
       if (o.codeValiditySec !== undefined) sc.codeValiditySec = o.codeValiditySec;
       if (o.skewSec !== undefined) sc.skewSec = o.skewSec;
       if (o.marginMs !== undefined) sc.marginMs = o.marginMs;
+      if (g.jtt && g.jtt.share > 0) {
+        if (g.mode !== 'bus') throw new Error(`gate ${g.id}: JT/T riders ride the bus only (the journey model)`);
+        sc.jtt = g.jtt;
+      }
       this.gates.set(g.id, {
         gate: g,
         accepted: [],
@@ -124,6 +134,8 @@ export class JourneyModel {
         entries: new Map(),
         tokenRejects: new ScenarioGenerator(sc),
         cursor: 0,
+        jttCursor: 0,
+        jttPrng: o.prng.fork(`gate/${g.id}/journey-jtt`),
       });
     }
   }
@@ -225,6 +237,7 @@ export class JourneyModel {
       codeId,
       sub: r.subHex,
       rider: r.id,
+      format: 'fg1',
     };
     if (story !== undefined) f.story = story;
     if (variant !== undefined) f.variant = variant;
@@ -235,10 +248,54 @@ export class JourneyModel {
     return `${Math.round((t - at) / 1000)} s ago`;
   }
 
+  /** A JT/T rider's fresh code on the bus: a rider not accepted at this gate within the duplicate window. */
+  private jttValid(m: GateMemory, requested: ScenarioKind, variant?: string): ScenarioFrame {
+    const t = this.now();
+    const pop = this.pop.jtt!;
+    let r: JttRider | undefined;
+    for (let i = 0; i < pop.riders.length && !r; i++) {
+      const x = pop.riders[(m.jttCursor + i) % pop.riders.length]!;
+      const last = m.lastAccept.get(x.subHex);
+      if (last === undefined || t - last >= this.dupMs + this.marginMs) {
+        r = x;
+        m.jttCursor = (m.jttCursor + i + 1) % pop.riders.length;
+      }
+    }
+    r ??= pop.add();
+    const encodings = m.gate.jtt?.encodings?.length ? m.gate.jtt.encodings : (['hex'] as const);
+    const encoding: JttEncoding = encodings.length === 1 ? encodings[0]! : m.jttPrng.pick(encodings);
+    const c = pop.code(r, Math.floor(t / 1000), this.validityMs / 1000);
+    const f: ScenarioFrame = {
+      requested,
+      scenario: 'valid',
+      expect: { ...EXPECTATIONS.valid },
+      payload: encodeJtt(c.payload, encoding),
+      codeId: c.codeId,
+      sub: r.subHex,
+      rider: r.id,
+      story: 'boards the bus (JT/T code)',
+      format: 'jtt1179',
+      encoding,
+    };
+    if (variant !== undefined) f.variant = variant;
+    this.accepted(m, {
+      text: f.payload.toString('latin1'),
+      codeId: c.codeId,
+      subHex: r.subHex,
+      rider: r.id,
+      at: t,
+      format: 'jtt1179',
+      encoding,
+    });
+    return f;
+  }
+
   /** A fresh code that this gate accepts, from a rider whose journey allows it; the model moves the rider. */
   private valid(m: GateMemory, requested: ScenarioKind, variant?: string): ScenarioFrame {
     const t = this.now();
     const g = m.gate;
+    if (g.jtt && g.jtt.share > 0 && this.pop.jtt && m.jttPrng.chance(g.jtt.share))
+      return this.jttValid(m, requested, variant);
     let r: Rider | undefined;
     let story: string | undefined;
     if (g.mode === 'bus') {
@@ -292,7 +349,7 @@ export class JourneyModel {
     const f = this.frame(requested, 'valid', r, c.text, c.codeId, story, variant);
     const flags = this.tapFlags(m, r, t);
     if (flags.length) f.expect.flags = flags;
-    this.accepted(m, { text: c.text, codeId: c.codeId, subHex: r.subHex, rider: r.id, at: t });
+    this.accepted(m, { text: c.text, codeId: c.codeId, subHex: r.subHex, rider: r.id, at: t, format: 'fg1' });
     const w = this.moved(r);
     if (g.mode === 'metro' && g.direction === 'in') {
       m.entries.set(r.subHex, t);

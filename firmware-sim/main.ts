@@ -13,6 +13,7 @@ import { ScannerSimulator, suffixBytes, type SentEvent, type SimulatorOptions, t
 import { UsageError } from '../src/cli/errors.ts';
 import { errorMessage } from '../src/errors/faregateError.ts';
 import { SETTING_DEFAULTS } from '../src/config/schema.ts';
+import { JTT_ENCODINGS, type JttEncoding } from './jttRiders.ts';
 
 export const USAGE = `faregate-sim: a synthetic QR scanner for the faregate validator service
 
@@ -38,7 +39,17 @@ traffic:
   --issuer FILE            issuer private JWK (default config/dev/issuer-TEST-ONLY.jwk.json)
   --deny FILE              deny list the service uses (default config/dev/deny.json)
   --duplicate-window S     the service's duplicate window (default 3)
-  --code-validity S        the service's code validity (default 60)
+  --code-validity S        the service's code validity (default 60; JT/T codes carry it as their validity)
+
+JT/T 1179 riders (national transit QR codes, TEST-ONLY roots; docs/spec/jtt1179-reading.md):
+  --jtt-share P            share (0..1) of the frames that are JT/T codes instead of FG1 (default 0);
+                           wrong-mode frames stay FG1 (a JT/T code names no mode)
+  --jtt-encoding E[,E...]  binary (raw bytes as a scanner in binary mode: may hold CR/LF),
+                           hex or base64 (text mode); several: picked at random (default hex)
+  --jtt-riders N           JT/T riders (default: as many as --riders)
+  --jtt-dir DIR            write jtt-roots.json (the root-key file) and deny.json (--deny plus the
+                           JT/T riders denied by sub and by cti) here; the service loads both
+                           (default: a new /tmp/faregate-sim-jtt-XXXX, removed on exit)
 
 scanner behaviour:
   --suffix cr|lf|crlf|none|custom:HEX   frame terminator (default cr)
@@ -75,6 +86,10 @@ const OPTIONS = {
   deny: { type: 'string' },
   'duplicate-window': { type: 'string' },
   'code-validity': { type: 'string' },
+  'jtt-share': { type: 'string' },
+  'jtt-encoding': { type: 'string' },
+  'jtt-riders': { type: 'string' },
+  'jtt-dir': { type: 'string' },
   suffix: { type: 'string' },
   aim: { type: 'boolean' },
   split: { type: 'boolean' },
@@ -130,6 +145,24 @@ const Args = z
     deny: z.string().min(1).optional(),
     'duplicate-window': int(0, 3600).default(SETTING_DEFAULTS.token.duplicateWindow),
     'code-validity': int(1, 3600).default(SETTING_DEFAULTS.token.codeValidity),
+    'jtt-share': num((n) => n >= 0 && n <= 1, 'must be a share in 0..1').default(0),
+    'jtt-encoding': z
+      .string()
+      .default('hex')
+      .transform((s, ctx) => {
+        const list = s.split(',').map((e) => e.trim());
+        const bad = list.filter((e) => !(JTT_ENCODINGS as readonly string[]).includes(e));
+        if (bad.length > 0) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `must be ${JTT_ENCODINGS.join(', ')} or a comma list of them (got "${s}")`,
+          });
+          return z.NEVER;
+        }
+        return [...new Set(list)] as JttEncoding[];
+      }),
+    'jtt-riders': int(1, 100_000).optional(),
+    'jtt-dir': z.string().min(1).optional(),
     suffix: z
       .string()
       .default('cr')
@@ -163,6 +196,15 @@ const Args = z
       ctx.addIssue({ code: 'custom', path: ['unplug-for'], message: 'needs --unplug-every' });
     if (a['unplug-every'] !== undefined && a.device !== undefined)
       ctx.addIssue({ code: 'custom', path: ['unplug-every'], message: 'works with --pty and --tcp only' });
+    if (a['jtt-share'] === 0)
+      for (const k of ['jtt-riders', 'jtt-dir'] as const)
+        if (a[k] !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: 'needs --jtt-share above 0' });
+    if (a['jtt-share'] > 0 && a['jtt-encoding'].includes('binary') && a.suffix.startsWith('custom:'))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['jtt-encoding'],
+        message: 'binary frames end with --suffix cr, lf, crlf or none (a scanner drops one terminator only)',
+      });
   });
 
 type Parsed = z.infer<typeof Args>;
@@ -210,6 +252,13 @@ export function toOptions(a: Parsed): SimulatorOptions {
   if (a.count !== undefined) o.count = a.count;
   if (a.issuer !== undefined) o.issuerPath = a.issuer;
   if (a.deny !== undefined) o.denyPath = a.deny;
+  if (a['jtt-share'] > 0)
+    o.jtt = {
+      share: a['jtt-share'],
+      encodings: a['jtt-encoding'],
+      ...(a['jtt-riders'] !== undefined ? { riders: a['jtt-riders'] } : {}),
+      ...(a['jtt-dir'] !== undefined ? { dir: resolve(a['jtt-dir']) } : {}),
+    };
   if (a['unplug-every'] !== undefined) o.unplug = { every: a['unplug-every'], forMs: a['unplug-for'] ?? 2000 };
   suffixBytes(a.suffix);
   return o;
@@ -229,6 +278,7 @@ export function sentLine(e: SentEvent): string {
   if (e.scenario === 'garbage') parts.push(`${e.bytes} bytes`);
   if (e.requested !== e.scenario)
     parts.push(e.requested === 'duplicate' ? '(sets up a duplicate)' : `(${e.requested} not possible yet)`);
+  if (e.format === 'jtt1179') parts.push(`[jtt1179 ${e.encoding ?? ''}]`.replace(' ]', ']'));
   if (e.chunks > 1) parts.push(`[${e.chunks} chunks]`);
   if (e.receivers === 0) parts.push('[no receiver]');
   return parts.join(' ');
@@ -271,13 +321,20 @@ export async function main(argv: string[]): Promise<number> {
         deniedRiders: r.deniedRiders,
         mode: opts.mode,
         mix: Object.fromEntries(r.mix.map((m) => [m.kind, m.weight])),
+        ...(r.jtt ? { jtt: r.jtt } : {}),
       },
       `faregate-sim seed=${r.seed} riders=${r.riders} (+${r.deniedRiders} denied) mode=${opts.mode} mix: ${formatMix(r.mix)}\n` +
         (r.kind === 'pty'
           ? `scanner port: ${r.target}`
           : r.kind === 'tcp'
             ? `scanner tcp: ${r.target}`
-            : `scanner device: ${r.target}`),
+            : `scanner device: ${r.target}`) +
+        (r.jtt
+          ? `\nJT/T riders: ${r.jtt.riders}, ${Math.round(r.jtt.share * 1000) / 10}% of frames, ${r.jtt.encodings.join('/')}` +
+            (r.jtt.files
+              ? `\nJT/T root-key file: ${r.jtt.files.roots} (the service's jtt.roots)\ndeny file: ${r.jtt.files.deny} (the service's deny.file)`
+              : '')
+          : ''),
     );
   });
   sim.on('sent', (e) => {

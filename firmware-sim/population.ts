@@ -11,6 +11,7 @@ import { DenyFileSchema } from '../src/lists/denyFile.ts';
 import { ALG_EDDSA, ALG_ES256, decodeSign1, type SupportedAlg } from '../src/token/cose.ts';
 import { codeIdOf } from '../src/token/rideCode.ts';
 import type { Prng } from './prng.ts';
+import { JttPopulation } from './jttRiders.ts';
 import { PROFILES as PROFILE_LIST, type ProfileName } from '../src/domain/vocabulary.ts';
 
 /** Profile numbers by name (src/domain/vocabulary.ts PROFILES: index = number). */
@@ -116,6 +117,8 @@ export interface PopulationOptions {
   nowSec: number;
   /** Credential lifetime, seconds (default 30 days). */
   validForSec?: number;
+  /** JT/T 1179 riders beside the FG1 ones (firmware-sim/jttRiders.ts); none when absent. */
+  jtt?: { riders: number };
 }
 
 const DAY = 86_400;
@@ -135,6 +138,8 @@ export class Population {
   private readonly exp: number;
   private readonly rogueIssuer: IssuerKey;
   private readonly forgers = new Map<SupportedAlg, KeyObject>();
+  /** JT/T riders, their roots and issuers (when asked for). */
+  readonly jtt: JttPopulation | undefined;
 
   constructor(opts: PopulationOptions) {
     if (!Number.isInteger(opts.size) || opts.size < 1) throw new Error('population size must be ≥ 1');
@@ -154,6 +159,13 @@ export class Population {
     const deniedCount = opts.deny.sub.length + opts.deny.cti.length === 0 ? 0 : Math.max(2, Math.round(opts.size / 20));
     for (let i = 0; i < deniedCount; i++) this.addDenied();
     for (let i = 0; i < 4; i++) this.addRogue();
+    const jtt: ConstructorParameters<typeof JttPopulation>[0] | undefined = opts.jtt && {
+      size: opts.jtt.riders,
+      prng: this.prng.fork('jtt'),
+      nowSec: opts.nowSec,
+    };
+    if (jtt && opts.validForSec !== undefined) jtt.validForSec = opts.validForSec;
+    this.jtt = jtt && new JttPopulation(jtt);
   }
 
   /** Adds a regular rider (also used when every rider was seen too recently). */

@@ -9,6 +9,15 @@ import type { PolicyReason } from '../src/policy/gatePolicy.ts';
 import type { DecisionKind, Reason } from '../src/token/reasons.ts';
 import { BASE45_ALPHABET } from '../src/token/base45.ts';
 import { allowsMode, MODE_BUS, MODE_METRO, type Population, type Rider } from './population.ts';
+import {
+  encodeJtt,
+  JTT_MALFORMED_FULL_LENGTH,
+  type JttCodeVariant,
+  type JttEncoding,
+  type JttMalformedVariant,
+  type JttPopulation,
+  type JttRider,
+} from './jttRiders.ts';
 import type { Prng } from './prng.ts';
 import { SETTING_DEFAULTS } from '../src/config/schema.ts';
 
@@ -100,7 +109,40 @@ export interface ScenarioFrame {
   delayMs?: number;
   /** Where the rider is in a journey, for people reading the demo (e.g. `entered A 12 s ago`). */
   story?: string;
+  /** The ride-code format of a code frame (absent for garbage that is neither). */
+  format?: RideCodeFormat;
+  /** How a JT/T frame is encoded on the wire. */
+  encoding?: JttEncoding;
 }
+
+/** The format ids decisions carry (jtt1179-reading §6). */
+export type RideCodeFormat = 'fg1' | 'jtt1179';
+
+/** JT/T riders in a scanner's traffic: the share of code frames that are JT/T, and their encodings. */
+export interface JttTraffic {
+  /** 0..1: the chance a frame that can be of either format is a JT/T code. */
+  share: number;
+  /** Encodings to pick from, uniformly (default hex). */
+  encodings?: readonly JttEncoding[];
+}
+
+/** What §4 decides for each JT/T code variant. */
+export const JTT_VARIANT_EXPECTATIONS: Record<Exclude<JttCodeVariant, 'valid'>, Expectation> = {
+  'code-expired': { decision: 'reject', reason: 'code_expired' },
+  'issuer-cert-expired': { decision: 'reject', reason: 'issuer_cert_expired' },
+  'authorisation-expired': { decision: 'reject', reason: 'credential_expired' },
+  'root-signature': { decision: 'reject', reason: 'bad_root_signature' },
+  'issuer-authorisation': { decision: 'reject', reason: 'bad_issuer_signature' },
+  'user-signature': { decision: 'reject', reason: 'bad_code_signature' },
+  'unknown-root': { decision: 'reject', reason: 'unknown_key' },
+};
+const JTT_EXPIRED: readonly JttCodeVariant[] = ['code-expired', 'issuer-cert-expired', 'authorisation-expired'];
+const JTT_FORGED: readonly JttCodeVariant[] = [
+  'root-signature',
+  'issuer-authorisation',
+  'user-signature',
+  'unknown-root',
+];
 
 /** What a simulator sends: the next frame(s) of one scanner. */
 export interface FrameSource {
@@ -127,15 +169,20 @@ export interface ScenarioOptions {
   marginMs?: number;
   /** Bytes garbage must not contain (line terminators, the custom suffix). CR and LF are always avoided. */
   avoidBytes?: Iterable<number>;
+  /** JT/T riders (needs `population.jtt`); none when absent or with share 0. */
+  jtt?: JttTraffic;
 }
 
 /** A code a validator accepted, kept to send again as a duplicate or replay. Holds a whole ride code. */
 export interface Accepted {
+  /** The frame's payload as latin1 (a binary JT/T payload round-trips). */
   text: string;
   codeId: string;
   subHex: string;
   rider: string;
   at: number;
+  format?: RideCodeFormat;
+  encoding?: JttEncoding;
 }
 
 /** A code accepted before, shown again: expected as a duplicate (within the window) or a replay. */
@@ -154,6 +201,8 @@ export function sentAgain(
     rider: a.rider,
   };
   if (kind === 'duplicate') f.variant = 'resend';
+  if (a.format !== undefined) f.format = a.format;
+  if (a.encoding !== undefined) f.encoding = a.encoding;
   if (o.story !== undefined) f.story = o.story;
   if (o.delayMs !== undefined && o.delayMs > 0) f.delayMs = o.delayMs;
   return f;
@@ -177,6 +226,12 @@ export class ScenarioGenerator implements FrameSource {
   private cursor = 0;
   private deniedCursor = 0;
   private rogueCursor = 0;
+  private readonly jttPop: JttPopulation | undefined;
+  private readonly jttShare: number;
+  private readonly jttEncodings: readonly JttEncoding[];
+  private readonly jttPrng: Prng;
+  private jttCursor = 0;
+  private readonly jttTurns = { expired: 0, forged: 0, denied: 0, garbage: 0 };
 
   constructor(o: ScenarioOptions) {
     this.pop = o.population;
@@ -191,6 +246,124 @@ export class ScenarioGenerator implements FrameSource {
     this.skewSec = o.skewSec ?? SETTING_DEFAULTS.token.skew;
     this.marginMs = o.marginMs ?? 1000;
     this.avoid = new Set([0x0d, 0x0a, ...(o.avoidBytes ?? [])]);
+    this.jttShare = o.jtt?.share ?? 0;
+    if (!(this.jttShare >= 0 && this.jttShare <= 1)) throw new Error('the JT/T share must be in 0..1');
+    this.jttPop = this.jttShare > 0 ? o.population.jtt : undefined;
+    if (this.jttShare > 0 && !this.jttPop) throw new Error('JT/T traffic needs a population with JT/T riders');
+    this.jttEncodings = o.jtt?.encodings?.length ? o.jtt.encodings : ['hex'];
+    // Its own stream: a run without JT/T riders draws exactly what it drew before they existed.
+    this.jttPrng = o.prng.fork('jtt');
+  }
+
+  /** Whether the next frame that may be of either format is a JT/T code. */
+  private jttTurn(): JttPopulation | undefined {
+    return this.jttPop && this.jttPrng.chance(this.jttShare) ? this.jttPop : undefined;
+  }
+
+  private jttEncoding(): JttEncoding {
+    return this.jttEncodings.length === 1 ? this.jttEncodings[0]! : this.jttPrng.pick(this.jttEncodings);
+  }
+
+  private jttFrame(
+    requested: ScenarioKind,
+    scenario: ScenarioKind,
+    r: JttRider,
+    payload: Buffer,
+    codeId: string | undefined,
+    variant?: string,
+  ): ScenarioFrame {
+    const encoding = this.jttEncoding();
+    const f: ScenarioFrame = {
+      requested,
+      scenario,
+      expect: { ...EXPECTATIONS[scenario] },
+      payload: encodeJtt(payload, encoding),
+      sub: r.subHex,
+      rider: r.id,
+      format: 'jtt1179',
+      encoding,
+    };
+    if (codeId !== undefined) f.codeId = codeId;
+    if (variant !== undefined) f.variant = variant;
+    return f;
+  }
+
+  /** A JT/T rider not shown within the duplicate window (+ margin); adds one if none. */
+  private freshJttRider(pop: JttPopulation, t: number): JttRider {
+    const riders = pop.riders;
+    for (let i = 0; i < riders.length; i++) {
+      const r = riders[(this.jttCursor + i) % riders.length]!;
+      const last = this.lastUse.get(r.subHex);
+      if (last !== undefined && t - last < this.dupMs + this.marginMs) continue;
+      this.jttCursor = (this.jttCursor + i + 1) % riders.length;
+      return r;
+    }
+    this.jttCursor = 0;
+    return pop.add();
+  }
+
+  private jttValid(pop: JttPopulation, requested: ScenarioKind, variant?: string): ScenarioFrame {
+    const t = this.now();
+    const r = this.freshJttRider(pop, t);
+    const c = pop.code(r, this.nowSec(t), this.validitySec);
+    this.lastUse.set(r.subHex, t);
+    const f = this.jttFrame(requested, 'valid', r, c.payload, c.codeId, variant);
+    this.accepted.push({
+      text: f.payload.toString('latin1'),
+      codeId: c.codeId,
+      subHex: r.subHex,
+      rider: r.id,
+      at: t,
+      format: 'jtt1179',
+      encoding: f.encoding!,
+    });
+    this.prune(t);
+    return f;
+  }
+
+  /** A code with something wrong at one link (or in time): the reason §4 gives that variant. */
+  private jttBroken(
+    pop: JttPopulation,
+    kind: 'expired' | 'forged',
+    variants: readonly JttCodeVariant[],
+  ): ScenarioFrame {
+    const t = this.now();
+    const variant = variants[this.jttTurns[kind]++ % variants.length]!;
+    const r = this.prng.pick(pop.riders);
+    const ts =
+      variant === 'code-expired'
+        ? this.nowSec(t) - this.validitySec - this.skewSec - this.prng.int(600, 7200)
+        : this.nowSec(t);
+    const c = pop.code(r, ts, this.validitySec, variant);
+    const f = this.jttFrame(kind, kind, r, c.payload, c.codeId, variant);
+    f.expect = { ...JTT_VARIANT_EXPECTATIONS[variant as Exclude<JttCodeVariant, 'valid'>] };
+    return f;
+  }
+
+  private jttDenied(pop: JttPopulation): ScenarioFrame {
+    const r = pop.deniedRiders[this.jttTurns.denied++ % pop.deniedRiders.length]!;
+    const c = pop.code(r, this.nowSec(this.now()), this.validitySec);
+    return this.jttFrame('denied', 'denied', r, c.payload, c.codeId, `by-${r.denied!}`);
+  }
+
+  private jttGarbage(pop: JttPopulation): ScenarioFrame {
+    const encoding = this.jttEncoding();
+    // A binary framer takes 3 + D bytes: a binary frame keeps its length, text may be cut short.
+    const variants: readonly JttMalformedVariant[] =
+      encoding === 'binary' ? JTT_MALFORMED_FULL_LENGTH : [...JTT_MALFORMED_FULL_LENGTH, 'truncated'];
+    const variant = variants[this.jttTurns.garbage++ % variants.length]!;
+    const r = this.prng.pick(pop.riders);
+    const bytes = pop.malformed(r, this.nowSec(this.now()), this.validitySec, variant, this.prng);
+    return {
+      requested: 'garbage',
+      scenario: 'garbage',
+      variant,
+      expect: { ...EXPECTATIONS.garbage },
+      payload: encodeJtt(bytes, encoding),
+      rider: r.id,
+      format: 'jtt1179',
+      encoding,
+    };
   }
 
   /** The next frame(s): one, or two for a duplicate pair (a fresh valid code, then its resend). */
@@ -211,18 +384,27 @@ export class ScenarioGenerator implements FrameSource {
     switch (kind) {
       case 'valid':
         return [this.valid('valid')];
-      case 'expired':
-        return [this.expired()];
-      case 'forged':
-        return [this.forged()];
+      case 'expired': {
+        const jtt = this.jttTurn();
+        return [jtt ? this.jttBroken(jtt, 'expired', JTT_EXPIRED) : this.expired()];
+      }
+      case 'forged': {
+        const jtt = this.jttTurn();
+        return [jtt ? this.jttBroken(jtt, 'forged', JTT_FORGED) : this.forged()];
+      }
       case 'replayed':
         return [this.replayed()];
-      case 'denied':
-        return [this.denied()];
+      case 'denied': {
+        const jtt = this.jttTurn();
+        return [jtt ? this.jttDenied(jtt) : this.denied()];
+      }
       case 'wrong-mode':
+        // A JT/T code carries no mode restriction (jtt1179-reading §4): always an FG1 credential.
         return [this.wrongMode()];
-      case 'garbage':
-        return [this.garbage()];
+      case 'garbage': {
+        const jtt = this.jttTurn();
+        return [jtt ? this.jttGarbage(jtt) : this.garbage()];
+      }
       case 'duplicate':
         return this.duplicate();
       case 'passback':
@@ -251,6 +433,7 @@ export class ScenarioGenerator implements FrameSource {
       codeId,
       sub: r.subHex,
       rider: r.id,
+      format: 'fg1',
     };
     if (variant !== undefined) f.variant = variant;
     return f;
@@ -278,11 +461,13 @@ export class ScenarioGenerator implements FrameSource {
   }
 
   private valid(requested: ScenarioKind, variant?: string): ScenarioFrame {
+    const jtt = this.jttTurn();
+    if (jtt) return this.jttValid(jtt, requested, variant);
     const t = this.now();
     const r = this.freshRider(t);
     const c = this.pop.code(r, this.nowSec(t));
     this.lastUse.set(r.subHex, t);
-    const a: Accepted = { text: c.text, codeId: c.codeId, subHex: r.subHex, rider: r.id, at: t };
+    const a: Accepted = { text: c.text, codeId: c.codeId, subHex: r.subHex, rider: r.id, at: t, format: 'fg1' };
     this.accepted.push(a);
     this.prune(t);
     return this.codeFrame(requested, 'valid', r, c.text, c.codeId, variant);
@@ -378,7 +563,8 @@ export class ScenarioGenerator implements FrameSource {
       return { ...base, variant: 'fg1-junk', payload: Buffer.concat([Buffer.from('FG1:'), body]) };
     }
     const n = this.prng.int(4, 40);
-    const head = this.randomFrom(1, (b) => b < 0x20 || b >= 0x7f);
+    // Below 0x80: a frame beginning with a byte ≥ 0x80 is a binary JT/T frame to the scanner layer (§1).
+    const head = this.randomFrom(1, (b) => b < 0x20 || b === 0x7f);
     return {
       ...base,
       variant: 'bytes',

@@ -4,18 +4,24 @@
  * Every frame is announced with a 'sent' event that carries what the validator should answer.
  */
 import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { packagePath } from '../src/platform/packageRoot.ts';
 import type { Mode } from '../src/token/params.ts';
 import { createOutput, type Output, type OutputSpec } from './outputs.ts';
 import { loadDenyIds, loadIssuerKey, Population, type DenyIds, type IssuerKey } from './population.ts';
 import { Prng } from './prng.ts';
+import type { JttEncoding } from './jttRiders.ts';
 import {
   DEFAULT_MIX_TEXT,
   parseMix,
   ScenarioGenerator,
   type Expectation,
   type FrameSource,
+  type JttTraffic,
   type Mix,
+  type RideCodeFormat,
   type ScenarioFrame,
   type ScenarioKind,
 } from './scenarios.ts';
@@ -91,6 +97,21 @@ export interface SimulatorOptions {
   population?: Population;
   /** Where frames come from instead of this simulator's own scenario mix (e.g. a gate of a JourneyModel). */
   source?: FrameSource;
+  /**
+   * JT/T 1179 riders mixed with the FG1 ones: `share` of the frames that may be of either format
+   * are JT/T codes, in one of `encodings` (default hex). With a population of its own, the simulator
+   * makes `riders` JT/T riders (default: as many as FG1 riders) and writes the root-key file and the
+   * deny file the service must load to `dir` (default: a new temporary directory, removed on stop).
+   */
+  jtt?: JttTraffic & { riders?: number; dir?: string };
+}
+
+/** The files a simulator with JT/T riders wrote for the service. */
+export interface JttFiles {
+  /** The §5 root-key file (`jtt.roots`, `faregate verify --jtt-roots`). */
+  roots: string;
+  /** The deny file: the FG1 entries of `deny`/`denyPath` plus the JT/T riders denied by sub and by cti. */
+  deny: string;
 }
 
 export const DEFAULT_OUTPUT: OutputSpec = { kind: 'pty' };
@@ -115,12 +136,16 @@ export interface SentEvent {
   at: number;
   /** The exact bytes written. Holds a whole ride code: do not log it. */
   data: Buffer;
+  /** `fg1` or `jtt1179` for a code frame (absent for garbage that is neither). */
+  format?: RideCodeFormat;
+  /** A JT/T frame's encoding: `binary` (raw bytes, may hold CR/LF), `hex` or `base64`. */
+  encoding?: JttEncoding;
 }
 
 /** A frame about to be written: announced before its first byte, so nothing the service answers can come before it. */
 export interface SendingEvent extends Pick<
   SentEvent,
-  'n' | 'scenario' | 'requested' | 'variant' | 'expect' | 'codeId' | 'sub' | 'rider'
+  'n' | 'scenario' | 'requested' | 'variant' | 'expect' | 'codeId' | 'sub' | 'rider' | 'format' | 'encoding'
 > {
   story?: string;
   /** Announcement time, Unix ms. */
@@ -130,7 +155,17 @@ export interface SendingEvent extends Pick<
 }
 
 export interface SimulatorEvents {
-  ready: [info: { target: string; kind: Output['kind']; seed: string; riders: number; deniedRiders: number; mix: Mix }];
+  ready: [
+    info: {
+      target: string;
+      kind: Output['kind'];
+      seed: string;
+      riders: number;
+      deniedRiders: number;
+      mix: Mix;
+      jtt?: { share: number; encodings: readonly JttEncoding[]; riders: number; files?: JttFiles };
+    },
+  ];
   sending: [e: SendingEvent];
   sent: [e: SentEvent];
   noise: [e: { after: number; bytes: number; at: number; data: Buffer }];
@@ -164,6 +199,9 @@ export class ScannerSimulator extends EventEmitter<SimulatorEvents> {
   private loop: Promise<void> | undefined;
   private sentCount = 0;
   private unplugged = false;
+  /** The files written for the service (a simulator with JT/T riders of its own). */
+  readonly jttFiles: JttFiles | undefined;
+  private readonly jttTempDir: string | undefined;
 
   constructor(o: SimulatorOptions = {}) {
     super();
@@ -179,17 +217,29 @@ export class ScannerSimulator extends EventEmitter<SimulatorEvents> {
     if (o.rate !== undefined && !(o.rate > 0)) throw new Error('rate must be > 0');
     if (o.noise !== undefined && !(o.noise >= 0 && o.noise <= 1))
       throw new Error('noise must be a probability in 0..1');
+    const jttShare = o.jtt?.share ?? 0;
+    if (!(jttShare >= 0 && jttShare <= 1)) throw new Error('the JT/T share must be in 0..1');
+    if (jttShare > 0 && o.jtt?.encodings?.includes('binary') && (o.suffix ?? 'cr').startsWith('custom:'))
+      throw new Error('binary JT/T frames end with cr, lf, crlf or none (a scanner drops one line terminator only)');
     const root = new Prng(this.seed);
     this.wire = root.fork('wire');
-    this.population =
-      o.population ??
-      new Population({
-        size: o.riders ?? 50,
+    if (o.population) this.population = o.population;
+    else {
+      const deny = o.deny ?? loadDenyIds(o.denyPath ?? DEV_DENY_PATH);
+      const riders = o.riders ?? 50;
+      this.population = new Population({
+        size: riders,
         prng: root.fork('population'),
         issuer: o.issuer ?? loadIssuerKey(o.issuerPath ?? DEV_ISSUER_PATH),
-        deny: o.deny ?? loadDenyIds(o.denyPath ?? DEV_DENY_PATH),
+        deny,
         nowSec: Math.floor(this.now() / 1000),
+        ...(jttShare > 0 ? { jtt: { riders: o.jtt?.riders ?? riders } } : {}),
       });
+      if (this.population.jtt) {
+        const dir = o.jtt?.dir ?? (this.jttTempDir = mkdtempSync(join(tmpdir(), 'faregate-sim-jtt-')));
+        this.jttFiles = this.population.jtt.writeFiles(dir, deny);
+      }
+    }
     const sc: ConstructorParameters<typeof ScenarioGenerator>[0] = {
       population: this.population,
       prng: root.fork('scenarios'),
@@ -198,6 +248,7 @@ export class ScannerSimulator extends EventEmitter<SimulatorEvents> {
       now: this.now,
       avoidBytes: this.suffix,
     };
+    if (o.jtt && jttShare > 0) sc.jtt = o.jtt;
     if (o.duplicateWindowSec !== undefined) sc.duplicateWindowSec = o.duplicateWindowSec;
     if (o.codeValiditySec !== undefined) sc.codeValiditySec = o.codeValiditySec;
     if (o.skewSec !== undefined) sc.skewSec = o.skewSec;
@@ -224,6 +275,8 @@ export class ScannerSimulator extends EventEmitter<SimulatorEvents> {
     if (!this.opened) {
       await this.output.open();
       this.opened = true;
+      const jtt = this.population.jtt;
+      const share = this.o.jtt?.share ?? 0;
       this.emit('ready', {
         target: this.output.target,
         kind: this.output.kind,
@@ -231,6 +284,16 @@ export class ScannerSimulator extends EventEmitter<SimulatorEvents> {
         riders: this.population.riders.length,
         deniedRiders: this.population.deniedRiders.length,
         mix: this.mix,
+        ...(jtt && share > 0
+          ? {
+              jtt: {
+                share,
+                encodings: this.o.jtt?.encodings?.length ? this.o.jtt.encodings : ['hex'],
+                riders: jtt.riders.length,
+                ...(this.jttFiles ? { files: this.jttFiles } : {}),
+              },
+            }
+          : {}),
       });
     }
     return this.output.target;
@@ -266,12 +329,14 @@ export class ScannerSimulator extends EventEmitter<SimulatorEvents> {
     if (this.opened) await new Promise((r) => setTimeout(r, UNPLUG_DRAIN_MS));
     this.opened = false;
     await this.output.close();
+    if (this.jttTempDir) rmSync(this.jttTempDir, { recursive: true, force: true });
   }
 
   /** Synchronous last-resort clean-up for process exit. */
   killSync(): void {
     this.abort.abort();
     this.output.killSync();
+    if (this.jttTempDir) rmSync(this.jttTempDir, { recursive: true, force: true });
   }
 
   private sleep(ms: number): Promise<void> {
@@ -396,6 +461,8 @@ export class ScannerSimulator extends EventEmitter<SimulatorEvents> {
     if (f.sub !== undefined) sending.sub = f.sub;
     if (f.rider !== undefined) sending.rider = f.rider;
     if (f.story !== undefined) sending.story = f.story;
+    if (f.format !== undefined) sending.format = f.format;
+    if (f.encoding !== undefined) sending.encoding = f.encoding;
     this.emit('sending', sending);
     const { chunks, receivers } = await this.writeChunked(data);
     // Nobody got it (a TCP client left meanwhile): it cannot be replayed or duplicated later.
@@ -416,12 +483,18 @@ export class ScannerSimulator extends EventEmitter<SimulatorEvents> {
     if (f.codeId !== undefined) e.codeId = f.codeId;
     if (f.sub !== undefined) e.sub = f.sub;
     if (f.rider !== undefined) e.rider = f.rider;
+    if (f.format !== undefined) e.format = f.format;
+    if (f.encoding !== undefined) e.encoding = f.encoding;
     this.emit('sent', e);
   }
 
   private async sendNoise(gapMs: number): Promise<void> {
     const n = this.wire.int(2, 24);
-    const body = this.source.randomFrom(n, (b) => b < 0x20 || b >= 0x7f);
+    // The first byte below 0x80, so a binary-mode framer does not take the burst for a JT/T frame (§1).
+    const body = Buffer.concat([
+      this.source.randomFrom(1, (b) => b < 0x20 || b === 0x7f),
+      this.source.randomFrom(n - 1, (b) => b < 0x20 || b >= 0x7f),
+    ]);
     const data = Buffer.concat([body, this.suffix]);
     await this.output.write(data);
     this.emit('noise', { after: this.sentCount, bytes: data.length, at: this.now(), data });

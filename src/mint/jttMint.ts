@@ -118,8 +118,13 @@ export function jttIssuerCertificate(
   return Buffer.concat([head, items4to12, signRs(root, items4to12)]);
 }
 
-/** A version-0x80 code (§2.1), signed at each link by `signers`. */
-export function mintJttCode(spec: JttCodeSpec, signers: JttSigners): Buffer {
+/**
+ * The issuer's part of a code (§2.1 fields 3–15, code bytes [3, 263 + L)): the certificate signed by
+ * `root`, the account fields naming `user`'s public key, and the issuer authorisation over them.
+ * A phone holds it until the authorisation expires and makes every code from it
+ * ({@link jttCodeFromAuthorisation}), so a validator's cache sees the same bytes each time.
+ */
+export function jttAuthorisation(spec: Omit<JttCodeSpec, 'ts'>, signers: JttSigners): Buffer {
   const cert = jttIssuerCertificate(spec, signers.root, signers.issuer);
   const pay = spec.paymentAccount ?? 'PAY0000000000001';
   if (pay.length > 16 || !/^[\x20-\x7e]*$/.test(pay)) throw new RangeError('paymentAccount: up to 16 ASCII characters');
@@ -138,15 +143,18 @@ export function mintJttCode(spec: JttCodeSpec, signers: JttSigners): Buffer {
     Buffer.from([data.length]),
     data,
   ]);
-  const total = 332 + data.length;
-  const head = Buffer.concat([Buffer.from([0x80]), be(total - 3, 2)]);
   const authSigned = Buffer.concat([cert, fields4to14]);
-  const upToUser = Buffer.concat([
-    head,
-    authSigned,
-    Buffer.from([0x15]),
-    signRs(signers.issuer, authSigned),
-    be(spec.ts, 4),
-  ]);
-  return Buffer.concat([upToUser, Buffer.from([0x15]), signRs(signers.user, upToUser)]);
+  return Buffer.concat([authSigned, Buffer.from([0x15]), signRs(signers.issuer, authSigned)]);
+}
+
+/** A version-0x80 code from an issuer's part ({@link jttAuthorisation}): generated at `ts`, signed by `user`. */
+export function jttCodeFromAuthorisation(authorisation: Uint8Array, ts: number, user: JttKeyPair): Buffer {
+  const total = 3 + authorisation.length + 4 + 65;
+  const upToUser = Buffer.concat([Buffer.from([0x80]), be(total - 3, 2), authorisation, be(ts, 4)]);
+  return Buffer.concat([upToUser, Buffer.from([0x15]), signRs(user, upToUser)]);
+}
+
+/** A version-0x80 code (§2.1), signed at each link by `signers`. */
+export function mintJttCode(spec: JttCodeSpec, signers: JttSigners): Buffer {
+  return jttCodeFromAuthorisation(jttAuthorisation(spec, signers), spec.ts, signers.user);
 }

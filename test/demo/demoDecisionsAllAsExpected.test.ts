@@ -94,6 +94,22 @@ describe('npm run demo', () => {
     expect(lines.some((l) => / bus-42 .*ACCEPT \d+\.\d\d CNY/.test(l))).toBe(true);
   }, 30_000);
 
+  it('the bus reader takes FG1 and JT/T 1179 codes, binary frames (CR/LF inside) and hex text, each as expected', async () => {
+    const r = await runDemo(['--seconds', '10', '--rate', '5', '--seed', 'jtt-b']);
+    const lines = expectTruthful(r);
+    const bus = lines.filter((l) => l.split(/\s+/)[1] === 'bus-42');
+    const format = (l: string) => l.split(/\s+/)[3];
+    for (const f of ['fg1', 'jtt/bin', 'jtt/hex'])
+      expect(
+        bus.some((l) => format(l) === f && /ACCEPT \d+\.\d\d CNY/.test(l)),
+        `${f} accepted`,
+      ).toBe(true);
+    // JT/T riders ride the bus only; JT/T rejects carry the JT/T reasons.
+    expect(lines.filter((l) => / jtt\//.test(l)).every((l) => l.split(/\s+/)[1] === 'bus-42')).toBe(true);
+    expect(bus.filter((l) => / jtt\/.*REJECT /.test(l)).length).toBeGreaterThan(0);
+    expect(r.stdout).toContain('FORMAT');
+  }, 30_000);
+
   it('does the same with scanners over TCP (--tcp)', async () => {
     const r = await runDemo(['--seconds', '4', '--rate', '5', '--tcp', '--seed', 'demo-test-tcp']);
     expect(expectTruthful(r).length).toBe(5 * 20);

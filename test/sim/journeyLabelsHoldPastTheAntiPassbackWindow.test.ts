@@ -5,7 +5,8 @@
  * stations. Every frame goes to a real ValidatorService (its own SQLite store, replay memory and
  * entry memory) and its outcome must match the model's expectation (firmware-sim/decisionLedger
  * `judge`). Also: a rider refused for anti-passback is one who entered at that gate within the
- * window, and riders do enter the same gate again once the window is over.
+ * window, and riders do enter the same gate again once the window is over. The bus reader also
+ * takes JT/T 1179 riders (binary frames and hex text, `jtt.roots` = the file the population wrote).
  */
 import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -24,7 +25,7 @@ import { Prng } from '../../firmware-sim/prng.ts';
 import { DEV_DENY_PATH, DEV_ISSUER_PATH } from '../../firmware-sim/simulator.ts';
 
 const GATES: JourneyGate[] = [
-  { id: 'bus', mode: 'bus', place: 'route-42', direction: 'board' },
+  { id: 'bus', mode: 'bus', place: 'route-42', direction: 'board', jtt: { share: 0.3, encodings: ['binary', 'hex'] } },
   { id: 'A-in', mode: 'metro', place: 'station-A', direction: 'in' },
   { id: 'A-out', mode: 'metro', place: 'station-A', direction: 'out' },
   { id: 'B-in', mode: 'metro', place: 'station-B', direction: 'in' },
@@ -48,13 +49,16 @@ describe('journey model over 25 minutes', () => {
   it('labels every frame as the real validators decide it, past the anti-passback window', async () => {
     let now = Date.now();
     const clock = { now: () => now };
+    const fg1Deny = loadDenyIds(DEV_DENY_PATH);
     const population = new Population({
       size: 40,
       prng: new Prng('journeys-test', 'population'),
       issuer: loadIssuerKey(DEV_ISSUER_PATH),
-      deny: loadDenyIds(DEV_DENY_PATH),
+      deny: fg1Deny,
       nowSec: Math.floor(now / 1000),
+      jtt: { riders: 15 },
     });
+    const jttFiles = population.jtt!.writeFiles(join(work, 'jtt'), fg1Deny);
     const model = new JourneyModel({
       population,
       prng: new Prng('journeys-test', 'journeys'),
@@ -72,7 +76,8 @@ describe('journey model over 25 minutes', () => {
         direction: g.direction,
         scanner: { path: '/dev/null' },
         trust: { file: packagePath('config', 'dev', 'trust.json') },
-        deny: { file: packagePath('config', 'dev', 'deny.json') },
+        deny: { file: jttFiles.deny },
+        ...(g.jtt ? { jtt: { roots: jttFiles.roots } } : {}),
         dataDir: join(work, g.id),
         fare: { currency: 'CNY', bus: { adult: 200 } },
         policy: { antiPassbackSeconds: WINDOW_S },
@@ -93,9 +98,15 @@ describe('journey model over 25 minutes', () => {
         for (const g of GATES) {
           for (const f of model.source(g.id).next()) {
             if (f.delayMs) now += f.delayMs;
-            const o = services.get(g.id)!.processor.handleFrame(f.payload.toString('latin1'));
+            const o = services
+              .get(g.id)!
+              .processor.handleFrame(f.encoding === 'binary' ? f.payload : f.payload.toString('latin1'));
             const v = judge(f.expect, answerOf(o));
             kinds.set(`${g.id} ${f.scenario}`, (kinds.get(`${g.id} ${f.scenario}`) ?? 0) + 1);
+            if (f.format === 'jtt1179') {
+              const k = `jtt ${f.scenario} ${o.reason ?? o.decision}`;
+              kinds.set(k, (kinds.get(k) ?? 0) + 1);
+            }
             if (!v.ok)
               problems.push(
                 `${new Date(now).toISOString()} ${g.id} ${f.scenario}/${f.variant ?? ''} ${f.rider ?? ''} "${f.story ?? ''}": ${v.why}`,
@@ -123,6 +134,14 @@ describe('journey model over 25 minutes', () => {
     expect(kinds.get('B-in passback') ?? 0).toBeGreaterThan(0);
     expect(kinds.get('A-out replayed') ?? 0).toBeGreaterThan(0);
     expect(kinds.get('bus duplicate') ?? 0).toBeGreaterThan(0);
+    // JT/T riders on the bus: accepted, replayed and read twice, refused at each kind of link.
+    for (const k of [
+      'jtt valid accept',
+      'jtt replayed replay',
+      'jtt duplicate duplicate',
+      'jtt forged bad_root_signature',
+    ])
+      expect(kinds.get(k) ?? 0, k).toBeGreaterThan(0);
     expect(reentriesAfterWindow).toBeGreaterThan(10);
   }, 60_000);
 });
