@@ -139,7 +139,7 @@ export async function listFloodBench(opts: ListFloodOptions = {}): Promise<Bench
   const o = { ...DEFAULTS, ...opts };
   const started = Date.now();
   // As `faregate run` does at start.
-  const helpers = process.env.LISTFLOOD_HELPERS === 'normal' ? 0 : lowerV8HelperThreads();
+  const helpers = lowerV8HelperThreads();
   const T0 = 1_750_000_000;
   const issuer = generateKeyPair(ALG_EDDSA);
   const validator = new RideCodeValidator({

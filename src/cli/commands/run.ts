@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ConfigError, EXIT_CONFIG, loadConfig } from '../../config/load.ts';
 import { errorFields } from '../../errors/faregateError.ts';
 import { createLogger } from '../../platform/pinoLogger.ts';
+import { lowerV8HelperThreads, V8_HELPER_NICE_OFFSET } from '../../platform/threadPriority.ts';
 import { realPlatform } from '../../service/platform.ts';
 import { StartupError, ValidatorService } from '../../service/validatorService.ts';
 import type { CliIo } from '../io.ts';
@@ -47,6 +48,10 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   }
   if (loaded.envOverrides.length)
     logger.info({ overrides: loaded.envOverrides }, 'settings overridden from the environment');
+  // Decisions run on the main thread: V8's helper threads (garbage collection of every thread's
+  // heap, background compilation) go below it, as the MQTT thread and the list worker do.
+  const lowered = lowerV8HelperThreads();
+  if (lowered) logger.debug({ threads: lowered, nice: V8_HELPER_NICE_OFFSET }, 'V8 helper threads lowered');
 
   let stopping: Promise<void> | undefined;
   const done = new Promise<number>((resolve) => {
