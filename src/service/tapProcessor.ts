@@ -166,6 +166,7 @@ export class TapProcessor {
       {
         decision: 'accept',
         tapId: tap.id,
+        ...(d.format ? { format: d.format } : {}),
         codeId: d.codeId,
         sub: d.subHex,
         profile: d.profile,

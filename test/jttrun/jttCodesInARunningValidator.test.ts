@@ -1,6 +1,6 @@
 /**
  * JT/T 1179 codes in a real `faregate run` process (dist/), fed over a real pseudo-terminal
- * (socat) as hex text frames beside FG1 codes. Codes are made by the tests' independent minter
+ * (socat) as hex and base64 text frames and as a raw binary frame (CR/LF inside), beside FG1 codes. Codes are made by the tests' independent minter
  * (test/jtt/contractMinter.ts). With `jtt.roots`: a JT/T code is accepted, denied by its user
  * account (`sub`) and by its payment account (`cti`) from the one deny file FG1 uses, a JT/T and an
  * FG1 code shown again are replays from the one replay memory, also after a SIGKILL (restored from
@@ -94,6 +94,26 @@ describe('faregate run with jtt.roots', () => {
     const fg1 = fg1Rider.code();
     expect(await show(g, fg1)).toMatchObject({ decision: 'accept', codeId: codeIdOfText(fg1) });
 
+    // A scanner in binary mode: the raw payload (CR, LF and 0x00 inside), written in two pieces
+    // and ended by CR LF, is a binary frame taken by its length (§1.1); then the same code as
+    // base64 text is the same code: a replay.
+    const raw = code({
+      ts: nowSec(),
+      user: Buffer.from('31000000000000000004', 'hex'),
+      issuerData: Buffer.from('0d0a000d0a0a0d', 'hex'),
+    });
+    expect(raw.includes(Buffer.from([0x0d, 0x0a]))).toBe(true);
+    const fromBinary = g.svc.lines.length;
+    await g.scanner.write(raw.subarray(0, 100));
+    await g.scanner.write(Buffer.concat([raw.subarray(100), Buffer.from('\r\n')]));
+    const binary = await g.svc.waitForLine((l) => typeof l.decision === 'string', 'a decision', WAIT, fromBinary);
+    expect(binary).toMatchObject({ decision: 'accept', sub: '31000000000000000004', format: 'jtt1179' });
+    expect(await show(g, raw.toString('base64'))).toMatchObject({
+      decision: 'reject',
+      reason: 'replay',
+      codeId: binary.codeId,
+    });
+
     // The same payload as lower-case hex is the same code: a replay, as is the FG1 code again.
     expect(await show(g, jtt.toLowerCase())).toMatchObject({ decision: 'reject', reason: 'replay', codeId: jttCodeId });
     expect(await show(g, fg1)).toMatchObject({ decision: 'reject', reason: 'replay' });
@@ -101,6 +121,7 @@ describe('faregate run with jtt.roots', () => {
     expect(tapRows(g.data).map((r) => [r.code_id, r.format])).toEqual([
       [jttCodeId, 'jtt1179'],
       [codeIdOfText(fg1), 'fg1'],
+      [binary.codeId, 'jtt1179'],
     ]);
     const taps = await import('../support/cli.ts').then((m) => m.runFaregate(['taps', '--data-dir', g.data]));
     expect(taps.stdout).toMatch(/\bjtt1179\b/);
