@@ -3,7 +3,7 @@
  * fields every ride-code format yields, whatever its encoding and signatures. The admission core
  * (src/admission), the store and the settlement contract read only these fields.
  */
-import type { DecisionKind, MessageClass, Reason } from './reasons.ts';
+import { MESSAGE_CLASS, REASONS, type DecisionKind, type MessageClass, type Reason } from './reasons.ts';
 
 /** A clock in Unix milliseconds. */
 export interface Clock {
@@ -50,4 +50,16 @@ export interface Decision {
   credentialCached?: boolean;
   /** For logs on `malformed`: what was wrong (never contains the code). */
   detail?: string;
+}
+
+/**
+ * The duplicate rule's answer (every format's last checks): the same account within the
+ * duplicate window is ignored, not refused. Turns `d` into that answer and returns it.
+ */
+export function ignoredAsDuplicate(d: Decision): Decision {
+  d.decision = 'ignore';
+  d.reason = 'duplicate';
+  d.reasonNumber = REASONS.duplicate;
+  d.message = MESSAGE_CLASS.duplicate;
+  return d;
 }

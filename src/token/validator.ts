@@ -27,7 +27,7 @@ import {
   type Level2Result,
 } from './rideCode.ts';
 import { TrustList, type TrustKey } from './trustList.ts';
-import { systemClock, type Clock, type Decision } from './decision.ts';
+import { ignoredAsDuplicate, systemClock, type Clock, type Decision } from './decision.ts';
 import type { CredentialFormat } from './credentialFormat.ts';
 
 export { systemClock, type Clock, type Decision } from './decision.ts';
@@ -216,13 +216,7 @@ export class RideCodeValidator implements CredentialFormat {
     if (cred.modes !== undefined && (cred.modes & MODE_BITS[p.mode]) === 0) return this.reject(d, 'mode_not_allowed');
     // 16, 17. duplicate, replay
     const recall = this.replay.recall(body.codeId, cred.subHex, now);
-    if (recall === 'duplicate') {
-      d.decision = 'ignore';
-      d.reason = 'duplicate';
-      d.reasonNumber = REASONS.duplicate;
-      d.message = MESSAGE_CLASS.duplicate;
-      return d;
-    }
+    if (recall === 'duplicate') return ignoredAsDuplicate(d);
     if (recall === 'replay') return this.reject(d, 'replay');
     return d;
   }

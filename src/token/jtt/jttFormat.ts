@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import type { CredentialFormat } from '../credentialFormat.ts';
 import { unrecognised } from '../credentialFormat.ts';
-import type { Decision } from '../decision.ts';
+import { ignoredAsDuplicate, type Decision } from '../decision.ts';
 import { DenyList } from '../denyList.ts';
 import { Lru } from '../lru.ts';
 import { DEFAULT_PARAMS, replayRetention, type ValidationParams } from '../params.ts';
@@ -214,13 +214,7 @@ export class JttFormat implements CredentialFormat {
     if (this.deny.denies(d.subHex, d.ctiHex)) return this.reject(d, 'denied');
     // 13, 14. duplicate, replay
     const recall = this.replay.recall(d.codeId, d.subHex, now);
-    if (recall === 'duplicate') {
-      d.decision = 'ignore';
-      d.reason = 'duplicate';
-      d.reasonNumber = REASONS.duplicate;
-      d.message = MESSAGE_CLASS.duplicate;
-      return d;
-    }
+    if (recall === 'duplicate') return ignoredAsDuplicate(d);
     if (recall === 'replay') return this.reject(d, 'replay');
     return d;
   }
