@@ -121,6 +121,7 @@ export class ListSync {
   /** Loads the persisted lists (re-verified), subscribes, starts the staleness check. */
   async start(): Promise<void> {
     await this.store.open();
+    this.applier.warm();
     for await (const d of this.store.documents()) await this.receive(d.type, d.bytes, 'disk', d.file);
     this.subscription?.start();
     this.checkStale();
@@ -128,7 +129,7 @@ export class ListSync {
     this.timer.unref();
   }
 
-  /** Verification in the worker (large deny lists): what the last one cost. */
+  /** The last deny list put in force: how it was verified (the list worker) and what it cost. */
   get lastJob(): LastJob | undefined {
     return this.applier.lastJob;
   }

@@ -7,9 +7,10 @@
  * itself: the bytes of a 20 MB list never reach the main thread (receiving, transferring and
  * freeing them there was enough to start its garbage collector during decisions).
  *
- * The worker is started on first need and replaced by a fresh one after every job: a parsed
- * 10⁶-entry document leaves the worker's heap at a few hundred MB, which ending the thread gives
- * back, and the spare is already loaded when the next large list comes.
+ * The worker is started ahead of need and kept from job to job, so that a small list (a delta,
+ * a refused message of a flood) costs a message each way and no thread start. After a job that
+ * left its heap over {@link WORKER_REPLACE_HEAP_BYTES} (a parsed 10⁶-entry document leaves a few
+ * hundred MB) it is ended, which gives the memory back, and a fresh spare is started at once.
  */
 import { isMarkedAsUntransferable, MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { HeldPayload } from '../mqtt/mqttPort.ts';
@@ -29,6 +30,8 @@ export const WORKER_MIN_BYTES = 64 * 1024;
 export const WORKER_MIN_ENTRIES = 50_000;
 /** Heap limit of the worker (a 10⁶-entry document needs about 250 MB while parsed). */
 export const WORKER_MAX_OLD_GENERATION_MB = 1024;
+/** A worker whose heap is over this after a job is ended and replaced (its memory given back). */
+export const WORKER_REPLACE_HEAP_BYTES = 64 * 1024 * 1024;
 
 export interface WorkerRequest {
   /** The document, or the port it arrives on (from the thread that read it: the MQTT worker). */
@@ -51,7 +54,7 @@ export type WorkerReply =
       persisted?: string;
       persistError?: string;
     }
-  | { ok: false; reason: RefusalReason | 'error'; message: string; header?: ListHeader };
+  | { ok: false; reason: RefusalReason | 'error'; message: string; header?: ListHeader; heap?: number };
 
 export interface DenyJobResult {
   result: Processed<CompactDenyData>;
@@ -80,7 +83,10 @@ const WORKER_URL = new URL(
   import.meta.url,
 );
 
-/** One worker thread at a time, started on demand, replaced after each job. */
+/**
+ * One worker thread at a time: started ahead of need, kept while its heap stays small, replaced
+ * after a job that left it large or failed.
+ */
 export class ListWorkerPool {
   private spare: Promise<Worker> | undefined;
   private closed = false;
@@ -88,16 +94,42 @@ export class ListWorkerPool {
   private spawn(): Promise<Worker> {
     const w = new Worker(WORKER_URL, { resourceLimits: { maxOldGenerationSizeMb: WORKER_MAX_OLD_GENERATION_MB } });
     w.unref();
-    const ready = new Promise<Worker>((resolve, reject) => {
-      w.once('message', () => resolve(w));
-      w.once('error', reject);
-      w.once('exit', (code) => reject(new Error(`list worker exited during start (code ${code})`)));
-    });
+    const ready = this.once(w, (reply: unknown) => reply, 'during start').then(() => w);
     ready.catch(() => undefined);
     return ready;
   }
 
-  /** Starts the worker now (so that the first large list does not wait for it). */
+  /**
+   * The worker's next message, or its error or exit, with only this call's listeners removed
+   * after (never removeAllListeners(): the Worker's own listeners start and stop its port).
+   */
+  private once<T>(w: Worker, take: (m: unknown) => T, when: string, send?: () => void): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const off = () => {
+        w.off('message', onMessage);
+        w.off('error', onError);
+        w.off('exit', onExit);
+      };
+      const onMessage = (m: unknown) => {
+        off();
+        resolve(take(m));
+      };
+      const onError = (e: Error) => {
+        off();
+        reject(e);
+      };
+      const onExit = (code: number) => {
+        off();
+        reject(new Error(`list worker exited ${when} (code ${code})`));
+      };
+      w.on('message', onMessage);
+      w.on('error', onError);
+      w.on('exit', onExit);
+      send?.();
+    });
+  }
+
+  /** Starts the worker now (so that the first list does not wait for it). */
   warm(): void {
     if (!this.closed && !this.spare) this.spare = this.spawn();
   }
@@ -106,19 +138,28 @@ export class ListWorkerPool {
     if (this.closed) throw new Error('list worker pool closed');
     const pending = this.spare ?? this.spawn();
     this.spare = undefined;
-    const w = await pending;
+    let w = await pending;
+    // A kept worker that ended meanwhile (its thread id is then -1): a fresh one.
+    if (w.threadId < 0) w = await this.spawn();
     w.ref();
+    let keep = false;
     try {
-      return await new Promise<WorkerReply>((resolve, reject) => {
-        w.once('message', resolve);
-        w.once('error', reject);
-        w.once('exit', (code) => reject(new Error(`list worker exited with code ${code}`)));
-        w.postMessage(req, transfer);
-      });
+      const reply = await this.once(
+        w,
+        (m) => m as WorkerReply,
+        'during a job',
+        () => w.postMessage(req, transfer),
+      );
+      keep = (reply.ok || reply.reason !== 'error') && (reply.heap ?? Infinity) < WORKER_REPLACE_HEAP_BYTES;
+      return reply;
     } finally {
-      w.removeAllListeners();
-      void w.terminate();
-      if (!this.closed) this.spare = this.spawn();
+      if (keep && !this.closed) {
+        w.unref();
+        this.spare = Promise.resolve(w);
+      } else {
+        void w.terminate();
+        if (!this.closed) this.spare = this.spawn();
+      }
     }
   }
 

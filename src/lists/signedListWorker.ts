@@ -59,7 +59,13 @@ async function run(req: WorkerRequest): Promise<WorkerReply> {
     };
   } catch (e) {
     return e instanceof ListRefused
-      ? { ok: false, reason: e.reason, message: e.message, ...(e.header ? { header: e.header } : {}) }
+      ? {
+          ok: false,
+          reason: e.reason,
+          message: e.message,
+          ...(e.header ? { header: e.header } : {}),
+          heap: v8.getHeapStatistics().total_heap_size,
+        }
       : { ok: false, reason: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) };
   }
 }

@@ -15,6 +15,7 @@ import { FaregateError, errorFields } from '../errors/faregateError.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { Component } from '../platform/component.ts';
 import type { MessageHandler, MqttLinkEvents, MqttPort, SubscribeOptions } from './mqttPort.ts';
+import { OversizedPublishFilter } from './oversizedPublishFilter.ts';
 
 export type { MessageHandler, MqttLinkEvents } from './mqttPort.ts';
 
@@ -84,8 +85,10 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> implements MqttPort, 
 
   start(): void {
     this.stopping = false;
-    const client = mqtt.connect(this.cfg.url, this.clientOptions());
+    const client = mqtt.connect(this.cfg.url, { ...this.clientOptions(), manualConnect: true });
     this.client = client;
+    this.filterInbound(client);
+    client.connect();
     client.on('connect', (connack) => {
       if (this.stopping) return;
       // Small QoS 1 messages back to back (accept announcements, acks) must not wait for Nagle's
@@ -133,6 +136,39 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> implements MqttPort, 
         this.log.error({ topic, ...errorFields(e) }, 'message handler failed');
       }
     });
+  }
+
+  /**
+   * Puts the oversized-publish filter (src/mqtt/oversizedPublishFilter.ts) between every
+   * connection's socket and mqtt.js: a message over its topic's `maxBytes` is skipped as its
+   * bytes stream past, acknowledged and reported to `oversized`, never gathered by mqtt.js.
+   * (mqtt.js builds a stream per connection and pipes it into its parser; only that pipe is
+   * redirected: writes, errors and close stay the socket's own.) The link's own size check
+   * below still applies to what passes (QoS 2).
+   */
+  private filterInbound(client: MqttClient): void {
+    const c = client as unknown as { streamBuilder?: (cl: MqttClient) => NodeJS.ReadWriteStream };
+    const build = c.streamBuilder;
+    if (typeof build !== 'function') return;
+    c.streamBuilder = (cl) => {
+      const stream = build(cl);
+      const filter = new OversizedPublishFilter({
+        protocolVersion: this.cfg.protocolVersion,
+        limitOf: (topic) => (this.handlers.has(topic) ? this.limits.get(topic)?.maxBytes : undefined),
+        dropped: (topic, bytes) => {
+          try {
+            this.limits.get(topic)?.oversized?.(topic, bytes);
+          } catch (e) {
+            this.log.error({ topic, ...errorFields(e) }, 'oversized handler failed');
+          }
+        },
+        send: (packet) => void stream.write(packet),
+      });
+      const pipe = stream.pipe.bind(stream);
+      stream.pipe = <T extends NodeJS.WritableStream>(dest: T, opts?: { end?: boolean }): T =>
+        pipe(filter).pipe(dest, opts);
+      return stream;
+    };
   }
 
   /** Subscribes (QoS 1) to an exact topic; the handler must not throw (errors are logged). */

@@ -74,9 +74,14 @@ import { readFileSync } from 'node:fs';
 const [url, mode, dir, garbage, oversized, maxBytes] = process.argv.slice(1);
 const c = await mqtt.connectAsync(url, { clientId: 'bench-publisher-' + mode, reconnectPeriod: 0 });
 const now = () => performance.timeOrigin + performance.now();
+const big = Buffer.alloc(Number(maxBytes) + 1, 0x7b);
+const doc = readFileSync(dir + '/' + mode + '.json');
+// Connected and loaded: the phase starts with the line on stdin.
+process.stdout.write('ready\\n');
+await new Promise((r) => process.stdin.once('data', r));
+process.stdin.destroy();
 const sends = [];
 if (mode === 'flood') {
-  const big = Buffer.alloc(Number(maxBytes) + 1, 0x7b);
   const n = Number(garbage) + Number(oversized), every = Math.max(1, Math.floor(n / Math.max(1, Number(oversized))));
   let o = 0;
   for (let i = 0; i < n; i++) {
@@ -85,7 +90,6 @@ if (mode === 'flood') {
     sends.push(c.publishAsync('faregate/v1/deny', over ? big : '{"protected":"garbage-' + i + '"', { qos: 1 }));
   }
 }
-const doc = readFileSync(dir + '/' + mode + '.json');
 const t = now();
 sends.push(c.publishAsync('faregate/v1/deny', doc, { qos: 1 }));
 process.stdout.write('published ' + t + '\\n');
@@ -114,19 +118,30 @@ function idle(pid: number): void {
   spawnSync('chrt', ['--all-tasks', '--idle', '--pid', '0', String(pid)], { stdio: 'ignore' });
 }
 
-function publish(url: string, mode: 'flood' | 'big', dir: string, o: Required<ListFloodOptions>) {
+/** A publisher process, connected and loaded; `go()` starts its publishing. */
+async function publisher(url: string, mode: 'flood' | 'big', dir: string, o: Required<ListFloodOptions>) {
   const args = ['--input-type=module', '-e', PUBLISHER, url, mode, dir];
   const child = spawn(process.execPath, [...args, String(o.garbage), String(o.oversized), String(o.maxDenyBytes)], {
     cwd: packageRoot(),
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
   if (child.pid !== undefined) idle(child.pid);
   let out = '';
-  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  let ready!: () => void;
+  const isReady = new Promise<void>((r) => (ready = r));
+  child.stdout.on('data', (b: Buffer) => {
+    out += b.toString();
+    if (out.includes('ready\n')) ready();
+  });
   const done = new Promise<void>((resolve, reject) =>
     child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`publisher ${mode} exited ${code}`)))),
   );
-  return { done, publishedAt: () => Number(/published ([\d.]+)/.exec(out)?.[1] ?? NaN) };
+  await Promise.race([isReady, done]);
+  return {
+    go: () => child.stdin.end('go\n'),
+    done,
+    publishedAt: () => Number(/published ([\d.]+)/.exec(out)?.[1] ?? NaN),
+  };
 }
 
 interface Phase {
@@ -234,47 +249,60 @@ export async function listFloodBench(opts: ListFloodOptions = {}): Promise<Bench
   // to a pipe; each tick read here is one decision, and arrival → decision is the time from the
   // tick's write to the decision's end. (A polling loop here would keep this thread busy and
   // measure the scheduler's slices on two cores rather than what the lists cost.)
+  // One ticker serves every phase: it is started once and stopped (SIGSTOP) between phases, so
+  // that no phase measures a process starting. Likewise the publishers are started, connected
+  // and loaded before their phase, which begins with their first publish.
   // The ride codes of a phase are made before it starts (signing 2,000 codes holds the thread
   // for about a second: inside a phase that would be measured as lateness), and a full GC runs
   // then, so that no phase pays for collecting the garbage of the set-up (a gate's own heap is a
   // few MB; this process also holds the riders, the codes and built the 20 MB document).
-  const drive = async (minMs: number, until: () => boolean, maxMs = 20_000): Promise<Phase> => {
-    const decide = new Samples(8192);
-    const arrival = new Samples(8192);
+  let current: { decide: Samples; arrival: Samples } | undefined;
+  let failed: Error | undefined;
+  const ticker = spawn(process.execPath, ['-e', TICKER, String(o.intervalMs)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  ticker.kill('SIGSTOP');
+  let rest: Buffer = Buffer.alloc(0);
+  ticker.stdout.on('data', (chunk: Buffer) => {
+    const buf = rest.length ? Buffer.concat([rest, chunk]) : chunk;
+    let at = 0;
+    for (; at + 8 <= buf.length; at += 8) {
+      const sent = buf.readBigUInt64LE(at);
+      if (!current) continue;
+      const a = process.hrtime.bigint();
+      const d = validator.decide(codes[k]!, T0 + k * 0.01 + 1);
+      const b = process.hrtime.bigint();
+      if (d.decision !== 'accept') failed ??= new Error(`decision ${d.decision} ${d.reason} at ${k}`);
+      k++;
+      current.decide.push(Number(b - a));
+      current.arrival.push(Number(b - sent));
+    }
+    rest = buf.subarray(at);
+  });
+  const drive = async (minMs: number, until: () => boolean, maxMs = 20_000, begin?: () => void): Promise<Phase> => {
     more(k + Math.ceil(maxMs / o.intervalMs) + 10);
     collectGarbage();
-    const ticker = spawn(process.execPath, ['-e', TICKER, String(o.intervalMs)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const phase = { decide: new Samples(8192), arrival: new Samples(8192) };
+    ticker.kill('SIGCONT');
+    // Ticks written while the ticker was being stopped are not this phase's.
+    await new Promise<void>((r) => setTimeout(r, 3 * o.intervalMs));
+    current = phase;
     const t0 = performance.now();
-    let rest: Buffer = Buffer.alloc(0);
-    let failed: Error | undefined;
-    ticker.stdout.on('data', (chunk: Buffer) => {
-      const buf = rest.length ? Buffer.concat([rest, chunk]) : chunk;
-      let at = 0;
-      for (; at + 8 <= buf.length; at += 8) {
-        const sent = buf.readBigUInt64LE(at);
-        const a = process.hrtime.bigint();
-        const d = validator.decide(codes[k]!, T0 + k * 0.01 + 1);
-        const b = process.hrtime.bigint();
-        if (d.decision !== 'accept') failed ??= new Error(`decision ${d.decision} ${d.reason} at ${k}`);
-        k++;
-        decide.push(Number(b - a));
-        arrival.push(Number(b - sent));
-      }
-      rest = buf.subarray(at);
-    });
+    begin?.();
     try {
       for (;;) {
         await new Promise<void>((r) => setTimeout(r, 2));
         if (failed) throw failed;
+        // until() on every turn: it also notes when the list came in force, not only whether.
+        const done = until();
         const ms = performance.now() - t0;
-        if ((ms >= minMs && until()) || ms > maxMs) break;
+        if ((ms >= minMs && done) || ms > maxMs) break;
       }
     } finally {
-      ticker.kill('SIGKILL');
+      current = undefined;
+      ticker.kill('SIGSTOP');
     }
-    return { decide: summarize(decide), arrival: summarize(arrival), ms: performance.now() - t0 };
+    return { decide: summarize(phase.decide), arrival: summarize(phase.arrival), ms: performance.now() - t0 };
   };
 
   try {
@@ -290,25 +318,36 @@ export async function listFloodBench(opts: ListFloodOptions = {}): Promise<Bench
     // ends when the delta is in force, the publisher is done and the gate has heard everything.
     progress(o.quiet, `listFlood: flood (${o.garbage} garbage, ${o.oversized} oversized), then a deny delta ...`);
     let inForceAt = NaN;
-    const pub = publish(broker.url, 'flood', dir, o);
-    const flood = await drive(200, () => {
-      if (Number.isNaN(inForceAt) && validator.denyList.denies(stolen, '')) inForceAt = wall();
-      const s = first.deny();
-      return !Number.isNaN(inForceAt) && s.refused + s.superseded >= total;
-    });
+    const pub = await publisher(broker.url, 'flood', dir, o);
+    const flood = await drive(
+      200,
+      () => {
+        if (Number.isNaN(inForceAt) && validator.denyList.denies(stolen, '')) inForceAt = wall();
+        const s = first.deny();
+        return !Number.isNaN(inForceAt) && s.refused + s.superseded >= total;
+      },
+      20_000,
+      pub.go,
+    );
     await pub.done;
     const inForceMs = inForceAt - pub.publishedAt();
     const afterFlood = first.deny();
+    const floodJob = first.sync.lastJob;
     await first.stop();
 
     progress(o.quiet, `listFlood: a ${(bigBytes / 1e6).toFixed(1)} MB deny snapshot ...`);
     const g = await gate(DEFAULT_MAX_DENY_BYTES);
-    const pubBig = publish(broker.url, 'big', dir, o);
+    const pubBig = await publisher(broker.url, 'big', dir, o);
     let bigAt = NaN;
-    const bigPhase = await drive(200, () => {
-      if (Number.isNaN(bigAt) && g.deny().version === 3) bigAt = wall();
-      return !Number.isNaN(bigAt);
-    });
+    const bigPhase = await drive(
+      200,
+      () => {
+        if (Number.isNaN(bigAt) && g.deny().version === 3) bigAt = wall();
+        return !Number.isNaN(bigAt);
+      },
+      20_000,
+      pubBig.go,
+    );
     await pubBig.done;
     const route = g.sync.lastJob?.route;
     const bigRoute =
@@ -369,9 +408,21 @@ export async function listFloodBench(opts: ListFloodOptions = {}): Promise<Bench
         `V8 platform threads lowered (as faregate run does): ${helpers}.`,
         `bench took ${((Date.now() - started) / 1000).toFixed(1)} s.`,
       ],
-      data: { options: o, bigBytes, inForceMs, bigMs, bigRoute: route, idle, flood, big: bigPhase, afterFlood },
+      data: {
+        options: o,
+        bigBytes,
+        inForceMs,
+        bigMs,
+        bigRoute: route,
+        idle,
+        flood,
+        big: bigPhase,
+        afterFlood,
+        floodJob,
+      },
     };
   } finally {
+    ticker.kill('SIGKILL');
     await broker.stop();
     await removeTempDir(dir);
   }
