@@ -5,11 +5,15 @@
  * process (every `intervalMs`, over a pipe: a frame arrives as an I/O event, as a scanner's does,
  * so a blocked event loop shows as lateness) and a ListSync on the real MQTT link (in its worker
  * thread, `mqtt.worker`, the default) subscribed to `P/deny`. The publisher is another
- * process (node + mqtt.js), so its work is not on the gate's event loop. Phases:
- *  - idle: no list traffic;
+ * process (node + mqtt.js), so its work is not on the gate's event loop. Phases, each in
+ * `rounds` rounds whose decisions are pooled, every round after `idleMs` of idle decisions:
+ *  - idle: no list traffic (the baseline, pooled from those stretches);
  *  - flood: `garbage` malformed and `oversized` over-the-limit messages on `P/deny`, then a real
- *    deny delta that adds a stolen account: the time from its publish to the account being denied;
+ *    deny delta that adds a stolen account: the time from its publish to the account being denied
+ *    (the slowest round counts);
  *  - big: a signed deny snapshot of about `bigMB` MB (verified and built in the list worker).
+ * No process starts inside a phase: the ticker runs throughout (stopped between phases) and each
+ * publisher is started, connected and loaded before its round, which begins with its publishing.
  * Targets: the delta in force ≤ 1 s after its publish; arrival → decision p99 in the flood and in
  * the big phase ≤ 2× idle (idle floored at 1 ms: below it the pipe and the scheduler are the noise).
  */
@@ -49,9 +53,15 @@ export interface ListFloodOptions {
   /** lists.maxBytes.deny of the gate in the flood (the oversized messages are one byte over it). */
   maxDenyBytes?: number;
   bigMB?: number;
+  /** Idle decisions (no list traffic) before each round of each phase, pooled: the baseline. */
   idleMs?: number;
   intervalMs?: number;
   riders?: number;
+  /**
+   * Rounds of each phase (a flood and its delta; a big snapshot), their decisions pooled: one
+   * round of the flood gives ~250 decisions, whose p99 is the third slowest one.
+   */
+  rounds?: number;
   quiet?: boolean;
 }
 
@@ -60,9 +70,10 @@ const DEFAULTS: Required<ListFloodOptions> = {
   oversized: 100,
   maxDenyBytes: 1024 * 1024,
   bigMB: 20,
-  idleMs: 3000,
+  idleMs: 1000,
   intervalMs: 5,
   riders: 1000,
+  rounds: 3,
   quiet: false,
 };
 
@@ -71,11 +82,11 @@ const DEFAULT_MAX_DENY_BYTES: number = ListsSchema.shape.maxBytes.parse({}).deny
 const PUBLISHER = `
 import mqtt from 'mqtt';
 import { readFileSync } from 'node:fs';
-const [url, mode, dir, garbage, oversized, maxBytes] = process.argv.slice(1);
+const [url, mode, file, garbage, oversized, maxBytes] = process.argv.slice(1);
 const c = await mqtt.connectAsync(url, { clientId: 'bench-publisher-' + mode, reconnectPeriod: 0 });
 const now = () => performance.timeOrigin + performance.now();
 const big = Buffer.alloc(Number(maxBytes) + 1, 0x7b);
-const doc = readFileSync(dir + '/' + mode + '.json');
+const doc = readFileSync(file);
 // Connected and loaded: the phase starts with the line on stdin.
 process.stdout.write('ready\\n');
 await new Promise((r) => process.stdin.once('data', r));
@@ -119,8 +130,8 @@ function idle(pid: number): void {
 }
 
 /** A publisher process, connected and loaded; `go()` starts its publishing. */
-async function publisher(url: string, mode: 'flood' | 'big', dir: string, o: Required<ListFloodOptions>) {
-  const args = ['--input-type=module', '-e', PUBLISHER, url, mode, dir];
+async function publisher(url: string, mode: 'flood' | 'big', file: string, o: Required<ListFloodOptions>) {
+  const args = ['--input-type=module', '-e', PUBLISHER, url, mode, file];
   const child = spawn(process.execPath, [...args, String(o.garbage), String(o.oversized), String(o.maxDenyBytes)], {
     cwd: packageRoot(),
     stdio: ['pipe', 'pipe', 'inherit'],
@@ -199,17 +210,24 @@ export async function listFloodBench(opts: ListFloodOptions = {}): Promise<Bench
   // core when the gate is idle).
   if (broker.pid !== undefined) idle(broker.pid);
   const root = makeRoot('bench-root');
-  const stolen = 'ffee' + '00'.repeat(6);
-  progress(o.quiet, `listFlood: signing the documents (a ${o.bigMB} MB snapshot) ...`);
+  // Round r of the flood ends with the delta r + 2 (on r + 1) that denies stolen[r]; round r of
+  // the big phase is the snapshot r + 2 + rounds.
+  const stolen = Array.from({ length: o.rounds }, (_, r) => 'ffee' + r.toString(16).padStart(12, '0'));
+  progress(o.quiet, `listFlood: signing the documents (${o.rounds} snapshots of ${o.bigMB} MB) ...`);
   const held = denySnapshot(root, 1, { sub: randomIds(10_000) }, T0);
-  writeFileSync(join(dir, 'flood.json'), denyDelta(root, 2, 1, { sub: [stolen] }, {}, T0));
+  const floodFile = (r: number) => join(dir, `flood-${r}.json`);
+  const bigFile = (r: number) => join(dir, `big-${r}.json`);
+  for (let r = 0; r < o.rounds; r++)
+    writeFileSync(floodFile(r), denyDelta(root, r + 2, r + 1, { sub: [stolen[r]!] }, {}, T0));
   const bigEntries = Math.floor((o.bigMB * 1e6) / 27);
   const bigSubs = Math.floor(bigEntries * 0.6);
-  const bigBytes = (() => {
-    const big = denySnapshot(root, 3, { sub: randomIds(bigSubs), cti: randomIds(bigEntries - bigSubs) }, T0);
-    writeFileSync(join(dir, 'big.json'), big);
-    return Buffer.byteLength(big);
-  })();
+  const bigIds = { sub: randomIds(bigSubs), cti: randomIds(bigEntries - bigSubs) };
+  let bigBytes = 0;
+  for (let r = 0; r < o.rounds; r++) {
+    const big = denySnapshot(root, r + 2 + o.rounds, bigIds, T0);
+    writeFileSync(bigFile(r), big);
+    bigBytes = Buffer.byteLength(big);
+  }
 
   // A gate: the MQTT link in its worker thread and a ListSync over it, with its own lists.maxBytes
   // (fixed at the start, as the setting is): a message over it is dropped in the link's thread.
@@ -279,10 +297,17 @@ export async function listFloodBench(opts: ListFloodOptions = {}): Promise<Bench
     }
     rest = buf.subarray(at);
   });
-  const drive = async (minMs: number, until: () => boolean, maxMs = 20_000, begin?: () => void): Promise<Phase> => {
+  type Pool = { decide: Samples; arrival: Samples };
+  const pool = (): Pool => ({ decide: new Samples(8192), arrival: new Samples(8192) });
+  const drive = async (
+    minMs: number,
+    until: () => boolean,
+    maxMs = 20_000,
+    begin?: () => void,
+    phase: Pool = pool(),
+  ): Promise<Phase> => {
     more(k + Math.ceil(maxMs / o.intervalMs) + 10);
     collectGarbage();
-    const phase = { decide: new Samples(8192), arrival: new Samples(8192) };
     ticker.kill('SIGCONT');
     // Ticks written while the ticker was being stopped are not this phase's.
     await new Promise<void>((r) => setTimeout(r, 3 * o.intervalMs));
@@ -311,49 +336,81 @@ export async function listFloodBench(opts: ListFloodOptions = {}): Promise<Bench
     await first.sync.receive('deny', Buffer.from(held), 'mqtt');
     progress(o.quiet, 'listFlood: warm-up and idle ...');
     await drive(500, () => true, 600);
-    const idle = await drive(o.idleMs, () => true, o.idleMs + 100);
+    // The idle baseline is measured in the same stretch of time as the phases it is compared
+    // with (before each of their rounds), so that a host getting busier or quieter during the
+    // run moves both alike.
+    const idlePool = pool();
+    let idleMs = 0;
+    const idleRound = async () => {
+      idleMs += (await drive(o.idleMs, () => true, o.idleMs + 100, undefined, idlePool)).ms;
+    };
 
     const total = o.garbage + o.oversized;
-    // The flood: garbage and oversized messages, then the delta that denies `stolen`. The phase
+    // The flood: garbage and oversized messages, then the delta that denies stolen[r]. A round
     // ends when the delta is in force, the publisher is done and the gate has heard everything.
-    progress(o.quiet, `listFlood: flood (${o.garbage} garbage, ${o.oversized} oversized), then a deny delta ...`);
-    let inForceAt = NaN;
-    const pub = await publisher(broker.url, 'flood', dir, o);
-    const flood = await drive(
-      200,
-      () => {
-        if (Number.isNaN(inForceAt) && validator.denyList.denies(stolen, '')) inForceAt = wall();
-        const s = first.deny();
-        return !Number.isNaN(inForceAt) && s.refused + s.superseded >= total;
-      },
-      20_000,
-      pub.go,
+    progress(
+      o.quiet,
+      `listFlood: ${o.rounds} floods (${o.garbage} garbage, ${o.oversized} oversized), each then a deny delta ...`,
     );
-    await pub.done;
-    const inForceMs = inForceAt - pub.publishedAt();
+    const floodPool = pool();
+    const inForce: number[] = [];
+    let floodMs = 0;
+    for (let r = 0; r < o.rounds; r++) {
+      let inForceAt = NaN;
+      const pub = await publisher(broker.url, 'flood', floodFile(r), o);
+      await idleRound();
+      const round = await drive(
+        200,
+        () => {
+          if (Number.isNaN(inForceAt) && validator.denyList.denies(stolen[r]!, '')) inForceAt = wall();
+          const s = first.deny();
+          return !Number.isNaN(inForceAt) && s.refused + s.superseded >= total * (r + 1);
+        },
+        20_000,
+        pub.go,
+        floodPool,
+      );
+      await pub.done;
+      floodMs += round.ms;
+      inForce.push(inForceAt - pub.publishedAt());
+    }
+    const flood: Phase = { decide: summarize(floodPool.decide), arrival: summarize(floodPool.arrival), ms: floodMs };
+    const inForceMs = Math.max(...inForce);
     const afterFlood = first.deny();
     const floodJob = first.sync.lastJob;
     await first.stop();
 
-    progress(o.quiet, `listFlood: a ${(bigBytes / 1e6).toFixed(1)} MB deny snapshot ...`);
+    progress(o.quiet, `listFlood: ${o.rounds} deny snapshots of ${(bigBytes / 1e6).toFixed(1)} MB ...`);
     const g = await gate(DEFAULT_MAX_DENY_BYTES);
-    const pubBig = await publisher(broker.url, 'big', dir, o);
-    let bigAt = NaN;
-    const bigPhase = await drive(
-      200,
-      () => {
-        if (Number.isNaN(bigAt) && g.deny().version === 3) bigAt = wall();
-        return !Number.isNaN(bigAt);
-      },
-      20_000,
-      pubBig.go,
-    );
-    await pubBig.done;
-    const route = g.sync.lastJob?.route;
-    const bigRoute =
-      route === 'held' ? 'MQTT thread → list worker (not through main)' : `${route ?? 'inline'} (through main)`;
+    const bigPool = pool();
+    const bigIn: number[] = [];
+    const routes: string[] = [];
+    let bigPhaseMs = 0;
+    for (let r = 0; r < o.rounds; r++) {
+      const pubBig = await publisher(broker.url, 'big', bigFile(r), o);
+      await idleRound();
+      let bigAt = NaN;
+      const round = await drive(
+        200,
+        () => {
+          if (Number.isNaN(bigAt) && g.deny().version === r + 2 + o.rounds) bigAt = wall();
+          return !Number.isNaN(bigAt);
+        },
+        20_000,
+        pubBig.go,
+        bigPool,
+      );
+      await pubBig.done;
+      bigPhaseMs += round.ms;
+      bigIn.push(bigAt - pubBig.publishedAt());
+      routes.push(g.sync.lastJob?.route ?? 'inline');
+    }
+    const idle: Phase = { decide: summarize(idlePool.decide), arrival: summarize(idlePool.arrival), ms: idleMs };
+    const bigPhase: Phase = { decide: summarize(bigPool.decide), arrival: summarize(bigPool.arrival), ms: bigPhaseMs };
+    const route = routes.every((x) => x === 'held') ? 'held' : routes.join(', ');
+    const bigRoute = route === 'held' ? 'MQTT thread → list worker (not through main)' : `${route} (through main)`;
     await g.stop();
-    const bigMs = bigAt - pubBig.publishedAt();
+    const bigMs = Math.max(...bigIn);
     if (validator.denyList.size !== bigEntries) throw new Error(`deny list has ${validator.denyList.size} entries`);
 
     const row = (label: string, p: Phase) => [
@@ -376,13 +433,14 @@ export async function listFloodBench(opts: ListFloodOptions = {}): Promise<Bench
       title: 'Lists',
       columns: ['what', 'value'],
       rows: [
-        ['flood: delta publish → stolen account denied (ms)', inForceMs],
+        [`flood: delta publish → stolen account denied (ms, slowest of ${o.rounds})`, inForceMs],
+        ['flood: each round (ms)', inForce.map((x) => x.toFixed(0)).join(', ')],
         [
-          'flood: refused (of which oversized, dropped in the MQTT thread)',
+          `flood: refused (of which oversized, dropped in the MQTT thread), ${o.rounds} rounds`,
           `${afterFlood.refused} (${afterFlood.oversized})`,
         ],
         ['flood: superseded unread (only the newest waits)', afterFlood.superseded],
-        [`${(bigBytes / 1e6).toFixed(1)} MB snapshot: publish → in force (ms)`, bigMs],
+        [`${(bigBytes / 1e6).toFixed(1)} MB snapshot: publish → in force (ms, slowest of ${o.rounds})`, bigMs],
         [`${(bigBytes / 1e6).toFixed(1)} MB snapshot: its bytes went`, bigRoute],
       ],
     };
@@ -399,7 +457,8 @@ export async function listFloodBench(opts: ListFloodOptions = {}): Promise<Bench
       targets,
       notes: [
         `through Mosquitto on loopback, the MQTT link in its worker thread; the publisher is another process; ` +
-          `a frame every ${o.intervalMs} ms from a ticker process over a pipe.`,
+          `a frame every ${o.intervalMs} ms from a ticker process over a pipe; ${o.rounds} rounds of each phase, ` +
+          `their decisions pooled (one flood gives ~250), each after ${o.idleMs} ms of idle decisions (the idle pool).`,
         `lists.maxBytes.deny: ${o.maxDenyBytes} bytes in the flood (the oversized messages are one byte over it), ` +
           `the default ${DEFAULT_MAX_DENY_BYTES} for the big snapshot.`,
         'arrival p99 is divided by max(idle p99, 1 ms): below 1 ms the pipe and the scheduler are the noise.',
@@ -412,7 +471,9 @@ export async function listFloodBench(opts: ListFloodOptions = {}): Promise<Bench
         options: o,
         bigBytes,
         inForceMs,
+        inForce,
         bigMs,
+        bigIn,
         bigRoute: route,
         idle,
         flood,

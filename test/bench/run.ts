@@ -57,7 +57,9 @@ const BENCHES: Record<string, (ctx: RunContext) => Promise<BenchReport>> = {
     startupBench(ctx.quick ? { quiet: ctx.quiet, rounds: 10, warmupRounds: 1, runStarts: 2 } : { quiet: ctx.quiet }),
   listFlood: async (ctx) =>
     (await import('./listFlood.bench.ts')).listFloodBench(
-      ctx.quick ? { quiet: ctx.quiet, garbage: 495, oversized: 5, bigMB: 5, idleMs: 1000 } : { quiet: ctx.quiet },
+      ctx.quick
+        ? { quiet: ctx.quiet, garbage: 495, oversized: 5, bigMB: 5, idleMs: 500, rounds: 1 }
+        : { quiet: ctx.quiet },
     ),
   replayShare: (ctx) =>
     replayShareBench(ctx.quick ? { quiet: ctx.quiet, accepts: 100, warmup: 10 } : { quiet: ctx.quiet }),
