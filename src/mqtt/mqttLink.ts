@@ -106,10 +106,13 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> implements MqttPort, 
       // connect, and again whenever the broker has no session.
       if ((!connack.sessionPresent || !this.subscribedThisRun) && this.handlers.size > 0) {
         this.subscribedThisRun = true;
-        client.subscribe(
-          [...this.handlers.keys()],
-          { qos: 1 },
-          (err) => err && this.log.warn({ err: err.message }, 'subscribe failed'),
+        const wanted = [...this.handlers.keys()];
+        // Logged when the broker has granted them: from then on nothing published to them is
+        // missed (before, a message that is not retained can pass this gate by).
+        client.subscribe(wanted, { qos: 1 }, (err) =>
+          err
+            ? this.log.warn({ err: err.message }, 'subscribe failed')
+            : this.log.info({ topics: wanted.length }, 'mqtt subscribed'),
         );
       }
       this.emit('connected', connack.sessionPresent ?? false);

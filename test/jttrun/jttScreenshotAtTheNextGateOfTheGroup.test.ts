@@ -34,7 +34,9 @@ async function startGate(deviceId: string, keys: ReturnType<typeof groupKeys>, u
   const settings = settlementSettings(pty.a, join(dir, 'data'), url, { extra: { deviceId, group, jtt: { roots } } });
   const svc = ServiceProcess.start(dir, settings);
   await svc.waitForLine((l) => l.msg === 'scanner up', 'scanner up', WAIT);
-  await svc.waitForLine((l) => l.msg === 'mqtt connected', 'mqtt connected', WAIT);
+  // Subscribed, not only connected: an announcement published before the broker has the
+  // group subscription would pass this gate by (it is not retained).
+  await svc.waitForLine((l) => l.msg === 'mqtt subscribed', 'mqtt subscribed', WAIT);
   return { svc, scanner: await openPtyWriter(pty.b) } satisfies Gate;
 }
 
