@@ -1,7 +1,8 @@
 /**
- * Runs the verification and build of a signed deny list on the main thread when it is small, or
- * in a worker thread when it is large (document ≥ `workerMinBytes`, or a delta on a held list
- * of ≥ `workerMinEntries` entries), so that decisions are never held up by a list update.
+ * Runs the verification and build of a signed deny list in a worker thread, so that decisions are
+ * never held up by a list update. A gate (src/fleet/listApplier.ts) sends every document there
+ * (`workerMinBytes: 0`); a caller may keep small ones inline (document < `workerMinBytes`, and a
+ * delta on a held list of < `workerMinEntries` entries), as the defaults do.
  * A document the MQTT worker holds (src/mqtt/mqttPort.ts, HeldPayload) goes from there to the
  * list worker on a channel of their own, and the list worker writes it to the gate's list files
  * itself: the bytes of a 20 MB list never reach the main thread (receiving, transferring and
@@ -25,7 +26,11 @@ import {
 } from './signedList.ts';
 import type { CompactDenyData } from './signedListDeny.ts';
 
-/** ≈ 3,000 entries: below this a document is handled inline (a few ms). */
+/**
+ * ≈ 3,000 entries. A deny document from the broker at least this large stays in the MQTT thread
+ * and goes from there to the list worker (src/fleet/listSubscription.ts, holdFrom); it is also
+ * the default inline limit of {@link runDenyJob} for callers that keep small documents inline.
+ */
 export const WORKER_MIN_BYTES = 64 * 1024;
 export const WORKER_MIN_ENTRIES = 50_000;
 /** Heap limit of the worker (a 10⁶-entry document needs about 250 MB while parsed). */
