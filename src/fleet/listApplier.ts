@@ -3,18 +3,19 @@
  * a time; while one is being verified, at most one more waits (the newest arrival: it replaces an
  * older one that was not verified yet, which is dropped and counted as `superseded`), so a flood
  * costs neither memory nor delay beyond the document in hand. A document over its type's size
- * limit (`lists.maxBytes`) is refused before anything parses it. A trust list is verified inline,
- * a deny list inline or in the list worker (src/lists/signedListJob.ts); an applied list replaces
+ * limit (`lists.maxBytes`) is refused before anything parses it. Every document is verified in
+ * the list worker (src/lists/signedListJob.ts): a deny list is built there too, a trust list's
+ * keys are imported here once it verified; an applied list replaces
  * the validator's list atomically (a whole new object). A refused document changes nothing: it
  * is counted, kept as `lastRefused`, logged and raised as a `list_refused` event (at most
  * REFUSAL_REPORT_BURST of a type and reason per REFUSAL_REPORT_WINDOW_MS; the next report says
  * how many were not reported, `suppressed`).
  */
 import { errorMessage } from '../errors/faregateError.ts';
-import { ListRefused, processTrustDocument } from '../lists/signedList.ts';
+import { ListRefused } from '../lists/signedList.ts';
 import type { ListHeader, ListType, RefusalReason, RootKeySet } from '../lists/signedList.ts';
 import { HashedDenyList, type CompactDenyData } from '../lists/signedListDeny.ts';
-import { ListWorkerPool, runDenyJob, type DenyJobOptions } from '../lists/signedListJob.ts';
+import { ListWorkerPool, runDenyJob, runTrustJob, type DenyJobOptions } from '../lists/signedListJob.ts';
 import type { HeldPayload } from '../mqtt/mqttPort.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { JttFormat } from '../token/jtt/jttFormat.ts';
@@ -203,7 +204,7 @@ export class ListApplier {
     }
   }
 
-  /** Starts the list worker ahead of the first deny document. */
+  /** Starts the list worker ahead of the first document. */
   warm(): void {
     this.pool.warm();
   }
@@ -307,11 +308,14 @@ export class ListApplier {
         doc.release();
         throw new Error('a trust list cannot be verified from a held payload');
       }
-      const t0 = performance.now();
-      const r = await processTrustDocument(doc, roots, held);
+      // Parsed and its signature checked in the list worker; only the keys of a verified
+      // document are imported here.
+      const j = await runTrustJob(doc, rootJwks, held, this.pool);
+      const r = j.result;
       if (r.outcome === 'duplicate') return r;
       const install = () => validator.setTrustList(r.list);
-      return { ...r, bytes: doc, install, extra: { ms: performance.now() - t0, via: 'inline' as const } };
+      const extra = { ms: j.ms, via: j.via, workerHeapBytes: j.workerHeapBytes };
+      return { ...r, bytes: doc, install, extra };
     }
     const base = { ...held, ...(s.denyData ? { data: s.denyData } : {}), entries: validator.denyList.size };
     const persistDir =

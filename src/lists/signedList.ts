@@ -10,8 +10,9 @@
  *    "sub": [ID...], "cti": [ID...],                       (deny snapshot; ID = "hex" | {"id": "hex", "exp"?: UNIX})
  *    "add": {"sub": [ID...], "cti": [ID...]}, "remove": {"sub": ["hex"...], "cti": ["hex"...]}}  (deny delta)
  *
- * Pure: no I/O (keys, bytes and the time come from the caller). The same functions run on the
- * main thread for small documents and in a worker for large ones (signedListWorker.ts).
+ * Pure: no I/O (keys, bytes and the time come from the caller). A gate runs them in the list
+ * worker (signedListWorker.ts): a deny document is verified and built there; a trust document is
+ * verified there up to its checked keys, which the main thread imports (buildVerifiedTrustList).
  */
 import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
@@ -27,9 +28,10 @@ import {
   type JwsFailure,
   type VerifyKey,
 } from './jws.ts';
-import { ListFileError } from './listErrors.ts';
+import { checkJwkSet, TRUST_KEY_RULES } from './jwkSet.ts';
+import { KeySetError, ListFileError } from './listErrors.ts';
+import { buildTrustList, type TrustJwk } from './listFileShape.ts';
 import { applyCompactDelta, buildCompactDeny, type CompactDenyData, type DenyIds } from './signedListDeny.ts';
-import { trustListFromJson } from './trustFile.ts';
 
 export type ListType = 'trust' | 'deny';
 export const LIST_TYPES: readonly ListType[] = ['trust', 'deny'];
@@ -315,25 +317,51 @@ function withHeader<T>(header: ListHeader, f: () => T): T {
   }
 }
 
-/** Verifies and builds a trust list. Throws ListRefused. */
+/**
+ * Verifies a trust document up to its keys: the envelope, the signature, the version rules and
+ * every key's shape (as the trust file's), but no key imported yet. This is the part a forged or
+ * garbage document costs, done in the list worker; the keys are plain JSON, so they cross to the
+ * main thread as a copy. Throws ListRefused.
+ */
+export async function verifyTrustDocument(
+  doc: Uint8Array | string,
+  roots: RootKeySet,
+  held: HeldList,
+): Promise<Processed<TrustJwk[]>> {
+  const { env, json, header, duplicate } = await verifiedHeader(doc, roots, 'trust', held);
+  if (duplicate) return { outcome: 'duplicate', header };
+  return withHeader(header, () => {
+    const p = parsePayloadBody(header, json as Record<string, unknown>) as Extract<ListPayload, { keys: unknown[] }>;
+    const c = checkJwkSet({ keys: p.keys }, TRUST_KEY_RULES);
+    if (!c.ok) throw new ListRefused('malformed', new KeySetError(c.problems, c.privateKey).message);
+    return { outcome: 'applied', header, kid: env.kid, signature: env.signature, list: c.keys as TrustJwk[] };
+  });
+}
+
+/**
+ * Imports the checked keys of a verified trust document (about 6 µs a key, on the thread that
+ * decides with them). A key node:crypto cannot import refuses the document. Throws ListRefused.
+ */
+export function buildVerifiedTrustList(header: ListHeader, keys: readonly TrustJwk[]): TrustList {
+  return withHeader(header, () => {
+    try {
+      return buildTrustList({ keys: [...keys] });
+    } catch (e) {
+      if (e instanceof ListFileError) throw new ListRefused('malformed', e.message);
+      throw e;
+    }
+  });
+}
+
+/** Verifies and builds a trust list in one go (the CLI, tests). Throws ListRefused. */
 export async function processTrustDocument(
   doc: Uint8Array | string,
   roots: RootKeySet,
   held: HeldList,
 ): Promise<Processed<TrustList>> {
-  const { env, json, header, duplicate } = await verifiedHeader(doc, roots, 'trust', held);
-  if (duplicate) return { outcome: 'duplicate', header };
-  return withHeader(header, () => {
-    const p = parsePayloadBody(header, json as Record<string, unknown>) as Extract<ListPayload, { keys: unknown[] }>;
-    let list: TrustList;
-    try {
-      list = trustListFromJson({ keys: p.keys });
-    } catch (e) {
-      if (e instanceof ListFileError) throw new ListRefused('malformed', e.message);
-      throw e;
-    }
-    return { outcome: 'applied', header, kid: env.kid, signature: env.signature, list };
-  });
+  const r = await verifyTrustDocument(doc, roots, held);
+  if (r.outcome === 'duplicate') return r;
+  return { ...r, list: buildVerifiedTrustList(r.header, r.list) };
 }
 
 /**

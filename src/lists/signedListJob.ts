@@ -1,6 +1,6 @@
 /**
  * Runs the verification and build of a signed deny list in a worker thread, so that decisions are
- * never held up by a list update. A gate (src/fleet/listApplier.ts) sends every document there
+ * never held up by a list update (and the verification of a trust document: runTrustJob). A gate (src/fleet/listApplier.ts) sends every document there
  * (`workerMinBytes: 0`); a caller may keep small ones inline (document < `workerMinBytes`, and a
  * delta on a held list of < `workerMinEntries` entries), as the defaults do.
  * A document the MQTT worker holds (src/mqtt/mqttPort.ts, HeldPayload) goes from there to the
@@ -15,7 +15,10 @@
  */
 import { isMarkedAsUntransferable, MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { HeldPayload } from '../mqtt/mqttPort.ts';
+import type { TrustList } from '../token/trustList.ts';
+import type { TrustJwk } from './listFileShape.ts';
 import {
+  buildVerifiedTrustList,
   ListRefused,
   processDenyDocument,
   type HeldList,
@@ -39,6 +42,8 @@ export const WORKER_MAX_OLD_GENERATION_MB = 1024;
 export const WORKER_REPLACE_HEAP_BYTES = 64 * 1024 * 1024;
 
 export interface WorkerRequest {
+  /** What to verify (default deny): a trust document is verified up to its checked keys. */
+  list?: 'deny' | 'trust';
   /** The document, or the port it arrives on (from the thread that read it: the MQTT worker). */
   doc?: Uint8Array;
   docPort?: MessagePort;
@@ -49,10 +54,10 @@ export interface WorkerRequest {
   nowSec: number;
 }
 
-export type WorkerReply =
+export type WorkerReply<R = Processed<CompactDenyData>> =
   | {
       ok: true;
-      result: Processed<CompactDenyData>;
+      result: R;
       workerMs: number;
       heap: number;
       /** The file the worker wrote the document to; or why it could not. */
@@ -89,8 +94,9 @@ const WORKER_URL = new URL(
 );
 
 /**
- * One worker thread at a time: started ahead of need, kept while its heap stays small, replaced
- * after a job that left it large or failed.
+ * One worker thread kept: started ahead of need, kept while its heap stays small, replaced after
+ * a job that left it large or failed. A job that finds it busy (a trust and a deny document at
+ * once) gets a worker of its own, ended after it.
  */
 export class ListWorkerPool {
   private spare: Promise<Worker> | undefined;
@@ -139,7 +145,10 @@ export class ListWorkerPool {
     if (!this.closed && !this.spare) this.spare = this.spawn();
   }
 
-  async run(req: WorkerRequest, transfer: (ArrayBuffer | MessagePort)[]): Promise<WorkerReply> {
+  async run<R = Processed<CompactDenyData>>(
+    req: WorkerRequest,
+    transfer: (ArrayBuffer | MessagePort)[],
+  ): Promise<WorkerReply<R>> {
     if (this.closed) throw new Error('list worker pool closed');
     const pending = this.spare ?? this.spawn();
     this.spare = undefined;
@@ -151,19 +160,20 @@ export class ListWorkerPool {
     try {
       const reply = await this.once(
         w,
-        (m) => m as WorkerReply,
+        (m) => m as WorkerReply<R>,
         'during a job',
         () => w.postMessage(req, transfer),
       );
       keep = (reply.ok || reply.reason !== 'error') && (reply.heap ?? Infinity) < WORKER_REPLACE_HEAP_BYTES;
       return reply;
     } finally {
-      if (keep && !this.closed) {
+      // Two jobs at once (a trust and a deny document) ran on two workers: one is kept.
+      if (keep && !this.closed && !this.spare) {
         w.unref();
         this.spare = Promise.resolve(w);
       } else {
         void w.terminate();
-        if (!this.closed) this.spare = this.spawn();
+        if (!this.closed && !this.spare) this.spare = this.spawn();
       }
     }
   }
@@ -236,18 +246,53 @@ export async function runDenyJob(
   } finally {
     if (!opts.pool) await pool.close();
   }
-  if (!reply.ok) {
-    if (reply.reason === 'error') throw new Error(`list worker failed: ${reply.message}`);
-    throw new ListRefused(reply.reason, reply.message, reply.header);
-  }
+  const ok = succeeded(reply);
   return {
-    result: reply.result,
-    ...(reply.persisted !== undefined ? { persisted: reply.persisted } : {}),
-    ...(reply.persistError !== undefined ? { persistError: reply.persistError } : {}),
+    result: ok.result,
+    ...(ok.persisted !== undefined ? { persisted: ok.persisted } : {}),
+    ...(ok.persistError !== undefined ? { persistError: ok.persistError } : {}),
     route: doc instanceof Uint8Array ? 'main' : 'held',
     via: 'worker',
     ms: performance.now() - started,
-    workerMs: reply.workerMs,
-    workerHeapBytes: reply.heap,
+    workerMs: ok.workerMs,
+    workerHeapBytes: ok.heap,
   };
+}
+
+/** A worker's reply as its result, or its refusal (ListRefused) or failure thrown. */
+function succeeded<R>(reply: WorkerReply<R>): Extract<WorkerReply<R>, { ok: true }> {
+  if (reply.ok) return reply;
+  if (reply.reason === 'error') throw new Error(`list worker failed: ${reply.message}`);
+  throw new ListRefused(reply.reason, reply.message, reply.header);
+}
+
+export interface TrustJobResult {
+  result: Processed<TrustList>;
+  via: 'worker';
+  ms: number;
+  workerMs: number;
+  workerHeapBytes: number;
+}
+
+/**
+ * Verifies a trust document in the list worker (a forged or garbage one of up to
+ * `lists.maxBytes.trust`, 1 MiB, held the main thread 20–30 ms inline: its JSON parse and the hash
+ * of its payload) and imports its keys here. The document goes as a copy: this thread keeps its
+ * bytes, to persist them. Throws ListRefused.
+ */
+export async function runTrustJob(
+  doc: Uint8Array,
+  rootJwks: unknown,
+  held: HeldList,
+  pool: ListWorkerPool,
+): Promise<TrustJobResult> {
+  const started = performance.now();
+  const req: WorkerRequest = { list: 'trust', doc, rootJwks, held: { version: held.version }, nowSec: 0 };
+  if (held.signature !== undefined) req.held.signature = held.signature;
+  if (held.base) req.held.base = held.base;
+  const ok = succeeded(await pool.run<Processed<TrustJwk[]>>(req, []));
+  const r = ok.result;
+  const result: Processed<TrustList> =
+    r.outcome === 'duplicate' ? r : { ...r, list: buildVerifiedTrustList(r.header, r.list) };
+  return { result, via: 'worker', ms: performance.now() - started, workerMs: ok.workerMs, workerHeapBytes: ok.heap };
 }

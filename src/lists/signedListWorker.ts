@@ -1,6 +1,7 @@
 /**
- * Body of the worker thread that verifies large signed deny lists and builds their compact form
- * (JSON parsing and hashing 10⁶ entries would block the main thread for hundreds of ms). One job
+ * Body of the worker thread that verifies signed deny lists and builds their compact form (JSON
+ * parsing and hashing 10⁶ entries would block the main thread for hundreds of ms), and verifies
+ * trust documents up to their checked keys (list: 'trust'). One job
  * per message; the document arrives by transfer, from the main thread or straight from the
  * thread that read it (on a port of its own), and a new list is written to the gate's list
  * files here (`persistDir`), so its bytes need not go back.
@@ -11,7 +12,13 @@ import v8 from 'node:v8';
 import { parentPort, type MessagePort } from 'node:worker_threads';
 import { lowerThisThread } from '../platform/threadPriority.ts';
 import { persistedListName, writeListFile } from './listFiles.ts';
-import { ListRefused, processDenyDocument, rootKeysFromJson, type HeldList } from './signedList.ts';
+import {
+  ListRefused,
+  processDenyDocument,
+  rootKeysFromJson,
+  verifyTrustDocument,
+  type HeldList,
+} from './signedList.ts';
 import type { CompactDenyData } from './signedListDeny.ts';
 import type { WorkerReply, WorkerRequest } from './signedListJob.ts';
 
@@ -29,7 +36,7 @@ function received(port: MessagePort): Promise<Uint8Array> {
   });
 }
 
-async function run(req: WorkerRequest): Promise<WorkerReply> {
+async function run(req: WorkerRequest): Promise<WorkerReply<unknown>> {
   const started = performance.now();
   try {
     const doc = req.doc ?? (req.docPort ? await received(req.docPort) : undefined);
@@ -39,10 +46,13 @@ async function run(req: WorkerRequest): Promise<WorkerReply> {
     if (req.held.signature !== undefined) held.signature = req.held.signature;
     if (req.held.base) held.base = req.held.base;
     if (req.held.data) held.data = req.held.data;
-    const r = await processDenyDocument(doc, roots, held, req.nowSec);
+    const r =
+      req.list === 'trust'
+        ? await verifyTrustDocument(doc, roots, held)
+        : await processDenyDocument(doc, roots, held, req.nowSec);
     const kept: { persisted?: string; persistError?: string } = {};
     if (req.persistDir !== undefined && r.outcome !== 'duplicate') {
-      const name = persistedListName('deny', r.header);
+      const name = persistedListName(req.list ?? 'deny', r.header);
       try {
         await writeListFile(req.persistDir, name, doc);
         kept.persisted = name;

@@ -4,7 +4,8 @@
  * once per message; while a document is verified only the newest arrival waits (older waiting
  * ones are superseded unread); a real deny update behind 1,000 garbage and oversized messages is
  * in force; after a delta, a restart's retained base snapshot is expected (no refusal, no event,
- * no warning); a genuine rollback is still refused. The real-broker flood: denyBehindAFlood.test.ts.
+ * no warning); a genuine rollback is still refused; trust documents are verified in the list
+ * worker (a forged 1 MiB one is refused there). The real-broker flood: denyBehindAFlood.test.ts.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,11 +15,13 @@ import { EventOutbox } from '../../src/fleet/events.ts';
 import { REFUSAL_REPORT_BURST, REFUSAL_REPORT_WINDOW_MS } from '../../src/fleet/listApplier.ts';
 import { ListSync } from '../../src/fleet/listSync.ts';
 import { rootKeysFromJson } from '../../src/lists/signedList.ts';
+import { generateKeyPair, publicJwk } from '../../src/mint/keys.ts';
+import { ALG_EDDSA } from '../../src/token/cose.ts';
 import { RideCodeValidator } from '../../src/token/validator.ts';
 import { captureLogger } from '../support/captureLogger.ts';
 import { MemoryBroker, MemoryMqttLink } from '../support/memoryMqtt.ts';
 import { waitFor } from '../support/pty.ts';
-import { denyDelta, denySnapshot, nowSec, makeRoot, randomIds, type Root } from './support.ts';
+import { denyDelta, denySnapshot, nowSec, makeRoot, randomIds, signed, trustSnapshot, type Root } from './support.ts';
 
 const DAY = 86_400;
 const DENY = 'faregate/v1/deny';
@@ -183,5 +186,59 @@ describe('signed lists under a flood', () => {
       ['rollback', 3, 4],
     ]);
     expect(g.validator.denyList.denies('aa01', '') && g.validator.denyList.denies('bb02', '')).toBe(true);
+  });
+});
+
+describe('trust lists are verified in the list worker', () => {
+  const TRUST = 'faregate/v1/trust';
+  const issuerJwk = () => publicJwk(generateKeyPair(ALG_EDDSA));
+
+  it('a forged trust list of nearly 1 MiB is refused there; a genuine one applies, its keys imported here', async () => {
+    const root = makeRoot();
+    const g = await gate({ root });
+    // Signed, then the signature altered: parsing it and hashing its payload is the forger's price.
+    const env = JSON.parse(trustSnapshot(root, 2, [issuerJwk()])) as Record<string, string>;
+    const pad = 'x'.repeat(700_000);
+    const forgedPayload = JSON.parse(
+      signed(root, { type: 'trust', version: 3, issuedAt: nowSec(), kind: 'snapshot', keys: [], pad }),
+    );
+    const sig = forgedPayload.signature as string;
+    const forged = JSON.stringify({ ...forgedPayload, signature: (sig[0] === 'A' ? 'B' : 'A') + sig.slice(1) });
+    expect(forged.length).toBeGreaterThan(900_000);
+    expect(forged.length).toBeLessThan(1 << 20);
+    const r = await g.sync.receive('trust', Buffer.from(forged), 'mqtt');
+    expect(r).toMatchObject({ outcome: 'refused', reason: 'bad_signature' });
+    expect(g.validator.trustList.size).toBe(0);
+    const ok = await g.sync.receive('trust', Buffer.from(JSON.stringify(env)), 'mqtt');
+    expect(ok).toMatchObject({ outcome: 'applied', via: 'worker' });
+    expect(g.validator.trustList.size).toBe(1);
+    expect(g.sync.status().trust).toMatchObject({ version: 2, refused: 1, applied: 1 });
+  });
+
+  it('a signed trust list whose key node:crypto cannot import is refused as malformed, the held list kept', async () => {
+    const root = makeRoot();
+    const g = await gate({ root });
+    await g.sync.receive('trust', Buffer.from(trustSnapshot(root, 1, [issuerJwk()])), 'mqtt');
+    // A P-256 point that is not on the curve: the JWK's shape is right, only the import fails.
+    const offCurve = { ...issuerJwk(), kty: 'EC', crv: 'P-256', alg: 'ES256', x: 'A'.repeat(43), y: 'A'.repeat(43) };
+    const r = await g.sync.receive('trust', Buffer.from(trustSnapshot(root, 2, [offCurve])), 'mqtt');
+    expect(r).toMatchObject({ outcome: 'refused', reason: 'malformed' });
+    expect(r.outcome === 'refused' && r.detail).toMatch(/keys\.0: key cannot be imported/);
+    expect(g.sync.status().trust).toMatchObject({ version: 1, refused: 1 });
+    expect(g.validator.trustList.size).toBe(1);
+  });
+
+  it('a trust and a deny document arriving at once both apply, each on a worker', async () => {
+    const root = makeRoot();
+    const g = await gate({ root });
+    g.broker.inject(TRUST, trustSnapshot(root, 1, [issuerJwk(), issuerJwk()]));
+    g.broker.inject(DENY, denySnapshot(root, 1, { sub: randomIds(5000) }));
+    await g.sync.idle();
+    expect(g.sync.status().trust).toMatchObject({ version: 1, applied: 1, refused: 0 });
+    expect(g.sync.status().deny).toMatchObject({ version: 1, applied: 1, refused: 0, entries: 5000 });
+    expect(g.validator.trustList.size).toBe(2);
+    // The kept worker serves the next document.
+    await g.sync.receive('trust', Buffer.from(trustSnapshot(root, 2, [issuerJwk()])), 'mqtt');
+    expect(g.validator.trustList.size).toBe(1);
   });
 });
