@@ -1,8 +1,9 @@
 /**
  * Runs the verification and build of a signed deny list in a worker thread, so that decisions are
- * never held up by a list update (and the verification of a trust document: runTrustJob). A gate (src/fleet/listApplier.ts) sends every document there
- * (`workerMinBytes: 0`); a caller may keep small ones inline (document < `workerMinBytes`, and a
- * delta on a held list of < `workerMinEntries` entries), as the defaults do.
+ * never held up by a list update (and the verification of a trust document: runTrustJob). A gate
+ * (src/fleet/listApplier.ts) sends every document there (`workerMinBytes: 0`); a caller may keep
+ * small ones inline (document < `workerMinBytes`, and a delta on a held list of <
+ * `workerMinEntries` entries), as the defaults do.
  * A document the MQTT worker holds (src/mqtt/mqttPort.ts, HeldPayload) goes from there to the
  * list worker on a channel of their own, and the list worker writes it to the gate's list files
  * itself: the bytes of a 20 MB list never reach the main thread (receiving, transferring and
@@ -287,10 +288,12 @@ export async function runTrustJob(
   pool: ListWorkerPool,
 ): Promise<TrustJobResult> {
   const started = performance.now();
-  const req: WorkerRequest = { list: 'trust', doc, rootJwks, held: { version: held.version }, nowSec: 0 };
+  // Exactly its bytes (a view may sit in a larger buffer, which a clone would copy whole).
+  const copy = new Uint8Array(doc);
+  const req: WorkerRequest = { list: 'trust', doc: copy, rootJwks, held: { version: held.version }, nowSec: 0 };
   if (held.signature !== undefined) req.held.signature = held.signature;
   if (held.base) req.held.base = held.base;
-  const ok = succeeded(await pool.run<Processed<TrustJwk[]>>(req, []));
+  const ok = succeeded(await pool.run<Processed<TrustJwk[]>>(req, [copy.buffer]));
   const r = ok.result;
   const result: Processed<TrustList> =
     r.outcome === 'duplicate' ? r : { ...r, list: buildVerifiedTrustList(r.header, r.list) };
