@@ -1,10 +1,10 @@
 /**
  * Body of the worker thread that verifies signed deny lists and builds their compact form (JSON
  * parsing and hashing 10⁶ entries would block the main thread for hundreds of ms), and verifies
- * trust documents up to their checked keys (list: 'trust'). One job
- * per message; the document arrives by transfer, from the main thread or straight from the
- * thread that read it (on a port of its own), and a new list is written to the gate's list
- * files here (`persistDir`), so its bytes need not go back.
+ * trust documents up to their checked keys (list: 'trust'). One job per message; the document
+ * arrives by transfer, from the main thread or straight from the thread that read it (on a port
+ * of its own), and a new list is written to the gate's list files here (`persistDir`), so its
+ * bytes need not go back.
  * The compact lists (the held base of a delta, the result) are SharedArrayBuffers: they cross
  * without a copy.
  */

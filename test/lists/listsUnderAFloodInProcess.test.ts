@@ -228,7 +228,7 @@ describe('trust lists are verified in the list worker', () => {
     expect(g.validator.trustList.size).toBe(1);
   });
 
-  it('a trust and a deny document arriving at once both apply, each on a worker', async () => {
+  it('a trust and a deny document arriving at once both apply, and the next one is verified too', async () => {
     const root = makeRoot();
     const g = await gate({ root });
     g.broker.inject(TRUST, trustSnapshot(root, 1, [issuerJwk(), issuerJwk()]));
