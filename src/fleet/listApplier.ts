@@ -136,7 +136,8 @@ export class ListApplier {
   private readonly running: Record<ListType, Promise<void> | undefined> = { trust: undefined, deny: undefined };
   private readonly pending: Record<ListType, Pending | undefined> = { trust: undefined, deny: undefined };
   private readonly reports = new Map<string, ReportWindow>();
-  private readonly pool = new ListWorkerPool();
+  /** The list worker (kept from job to job); the JT/T root list uses it too. */
+  readonly pool = new ListWorkerPool();
   /** The last deny list put in force: how it was verified (the list worker) and what it cost. */
   lastJob: LastJob | undefined;
 

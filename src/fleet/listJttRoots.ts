@@ -6,13 +6,21 @@
  * with `list: "jtt-roots"` + status, at most REFUSAL_REPORT_BURST reports per window), swapped
  * atomically into the JttFormat (a whole new JttRoots), persisted in `dataDir/lists/` (temporary
  * file, then rename) and read back, verified again, at the next start. Documents are handled one
- * at a time, in arrival order.
+ * at a time, in arrival order. With the gate's list worker (`worker`, as a gate runs it) a document
+ * is verified there, as a trust list is, and only the checked entries come back; the roots' keys
+ * are made when they first verify a certificate (src/token/jtt/roots.ts).
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorFields, errorMessage } from '../errors/faregateError.ts';
 import { ListRefused, type RefusalReason, type RootKeySet } from '../lists/signedList.ts';
-import { JTT_ROOTS_LIST, JttRootsRefused, processJttRootsDocument } from '../lists/signedListJttRoots.ts';
+import { runJttRootsJob, type ListWorkerPool } from '../lists/signedListJob.ts';
+import {
+  JTT_ROOTS_LIST,
+  JttRootsRefused,
+  processJttRootsDocument,
+  type ProcessedJttRoots,
+} from '../lists/signedListJttRoots.ts';
 import type { MqttPort, SubscribeOptions } from '../mqtt/mqttPort.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { JttFormat } from '../token/jtt/jttFormat.ts';
@@ -50,6 +58,11 @@ export interface JttRootsSyncDeps {
   jtt: JttFormat;
   /** The list root keys (`lists.rootKeys`). */
   rootKeys: RootKeySet;
+  /**
+   * The gate's list worker (src/fleet/listSync.ts) and the root keys as JSON for it: documents
+   * are verified there. Without it, on this thread.
+   */
+  worker?: { pool: ListWorkerPool; rootJwks: unknown } | undefined;
   /** Size limit in bytes (`lists.maxBytes.jttRoots`); absent = none. */
   maxBytes?: number | undefined;
   dataDir: string;
@@ -71,6 +84,8 @@ export class JttRootsSync {
   private appliedAt: number | undefined;
   private counts = { applied: 0, refused: 0, oversized: 0 };
   private lastRefused: Refusal | undefined;
+  /** How the last document was verified (the list worker or this thread) and what it cost here. */
+  lastJob: { via: 'worker' | 'inline'; ms: number; workerMs?: number } | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private window = { start: 0, reported: 0, suppressed: 0 };
   private readonly file: string;
@@ -129,7 +144,7 @@ export class JttRootsSync {
     const log = this.d.logger;
     try {
       const held = { version: this.version, ...(this.signature !== undefined ? { signature: this.signature } : {}) };
-      const r = await processJttRootsDocument(doc, this.d.rootKeys, held);
+      const r = await this.verify(doc, held);
       if (r.outcome === 'duplicate') {
         log.debug({ list: JTT_ROOTS_LIST, version: r.header.version, source }, 'signed list already held');
         return { outcome: 'duplicate', version: r.header.version };
@@ -151,6 +166,24 @@ export class JttRootsSync {
       const reason = e instanceof ListRefused ? e.reason : 'error';
       this.refusal(source, reason, errorMessage(e), e instanceof JttRootsRefused ? e.version : undefined);
       return { outcome: 'refused', reason, detail: errorMessage(e) };
+    }
+  }
+
+  private async verify(doc: Uint8Array, held: { version: number; signature?: string }): Promise<ProcessedJttRoots> {
+    const started = performance.now();
+    const w = this.d.worker;
+    if (!w) {
+      const r = await processJttRootsDocument(doc, this.d.rootKeys, held);
+      this.lastJob = { via: 'inline', ms: performance.now() - started };
+      return r;
+    }
+    try {
+      const j = await runJttRootsJob(doc, w.rootJwks, held, w.pool);
+      this.lastJob = { via: j.via, ms: j.ms, workerMs: j.workerMs };
+      return j.result;
+    } catch (e) {
+      this.lastJob = { via: 'worker', ms: performance.now() - started };
+      throw e;
     }
   }
 

@@ -18,7 +18,7 @@
  */
 import type { ListsConfig } from '../config/schema.ts';
 import type { ListType, RootKeySet } from '../lists/signedList.ts';
-import type { DenyJobOptions } from '../lists/signedListJob.ts';
+import type { DenyJobOptions, ListWorkerPool } from '../lists/signedListJob.ts';
 import type { MqttPort } from '../mqtt/mqttPort.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { JttFormat } from '../token/jtt/jttFormat.ts';
@@ -132,6 +132,14 @@ export class ListSync {
   /** The last deny list put in force: how it was verified (the list worker) and what it cost. */
   get lastJob(): LastJob | undefined {
     return this.applier.lastJob;
+  }
+
+  /**
+   * The list worker, with the root keys as JSON for it: the JT/T root list is verified there too
+   * (src/fleet/listJttRoots.ts). It ends at stop().
+   */
+  get listWorker(): { pool: ListWorkerPool; rootJwks: unknown } {
+    return { pool: this.applier.pool, rootJwks: this.deps.rootJwks };
   }
 
   /** Waits until no update is being handled or waiting. */

@@ -1,6 +1,7 @@
 /**
  * Runs the verification and build of a signed deny list in a worker thread, so that decisions are
- * never held up by a list update (and the verification of a trust document: runTrustJob). A gate
+ * never held up by a list update (and the verification of a trust document, runTrustJob, and of a
+ * JT/T root list, runJttRootsJob). A gate
  * (src/fleet/listApplier.ts) sends every document there (`workerMinBytes: 0`); a caller may keep
  * small ones inline (document < `workerMinBytes`, and a delta on a held list of <
  * `workerMinEntries` entries), as the defaults do.
@@ -29,6 +30,13 @@ import {
   type RootKeySet,
 } from './signedList.ts';
 import type { CompactDenyData } from './signedListDeny.ts';
+import {
+  buildJttRoots,
+  JTT_ROOTS_LIST,
+  JttRootsRefused,
+  type ProcessedJttRoots,
+  type VerifiedJttRoots,
+} from './signedListJttRoots.ts';
 
 /**
  * ≈ 3,000 entries. A deny document from the broker at least this large stays in the MQTT thread
@@ -43,8 +51,11 @@ export const WORKER_MAX_OLD_GENERATION_MB = 1024;
 export const WORKER_REPLACE_HEAP_BYTES = 64 * 1024 * 1024;
 
 export interface WorkerRequest {
-  /** What to verify (default deny): a trust document is verified up to its checked keys. */
-  list?: 'deny' | 'trust';
+  /**
+   * What to verify (default deny): a trust document is verified up to its checked keys, a JT/T
+   * root list up to its checked entries.
+   */
+  list?: 'deny' | 'trust' | typeof JTT_ROOTS_LIST;
   /** The document, or the port it arrives on (from the thread that read it: the MQTT worker). */
   doc?: Uint8Array;
   docPort?: MessagePort;
@@ -65,7 +76,15 @@ export type WorkerReply<R = Processed<CompactDenyData>> =
       persisted?: string;
       persistError?: string;
     }
-  | { ok: false; reason: RefusalReason | 'error'; message: string; header?: ListHeader; heap?: number };
+  | {
+      ok: false;
+      reason: RefusalReason | 'error';
+      message: string;
+      header?: ListHeader;
+      /** A refused JT/T root list's version, when it was read (JttRootsRefused). */
+      version?: number;
+      heap?: number;
+    };
 
 export interface DenyJobResult {
   result: Processed<CompactDenyData>;
@@ -264,22 +283,51 @@ export async function runDenyJob(
 function succeeded<R>(reply: WorkerReply<R>): Extract<WorkerReply<R>, { ok: true }> {
   if (reply.ok) return reply;
   if (reply.reason === 'error') throw new Error(`list worker failed: ${reply.message}`);
+  if (reply.version !== undefined) throw new JttRootsRefused(reply.reason, reply.message, reply.version);
   throw new ListRefused(reply.reason, reply.message, reply.header);
 }
 
-export interface TrustJobResult {
-  result: Processed<TrustList>;
+export interface ListJobCost {
   via: 'worker';
   ms: number;
   workerMs: number;
   workerHeapBytes: number;
 }
 
+export interface TrustJobResult extends ListJobCost {
+  result: Processed<TrustList>;
+}
+
+/**
+ * A document that this thread keeps (to persist it) verified in the list worker: it goes as a
+ * copy of exactly its bytes (a view may sit in a larger buffer, which a clone would copy whole).
+ */
+async function runCopyJob<R>(
+  list: 'trust' | typeof JTT_ROOTS_LIST,
+  doc: Uint8Array,
+  rootJwks: unknown,
+  held: HeldList,
+  pool: ListWorkerPool,
+): Promise<{ result: R; cost: ListJobCost }> {
+  const started = performance.now();
+  const copy = new Uint8Array(doc);
+  const req: WorkerRequest = { list, doc: copy, rootJwks, held: { version: held.version }, nowSec: 0 };
+  if (held.signature !== undefined) req.held.signature = held.signature;
+  if (held.base) req.held.base = held.base;
+  const ok = succeeded(await pool.run<R>(req, [copy.buffer]));
+  const cost: ListJobCost = {
+    via: 'worker',
+    ms: performance.now() - started,
+    workerMs: ok.workerMs,
+    workerHeapBytes: ok.heap,
+  };
+  return { result: ok.result, cost };
+}
+
 /**
  * Verifies a trust document in the list worker (a forged or garbage one of up to
  * `lists.maxBytes.trust`, 1 MiB, held the main thread 20–30 ms inline: its JSON parse and the hash
- * of its payload) and imports its keys here. The document goes as a copy: this thread keeps its
- * bytes, to persist them. Throws ListRefused.
+ * of its payload) and imports its keys here. Throws ListRefused.
  */
 export async function runTrustJob(
   doc: Uint8Array,
@@ -287,15 +335,28 @@ export async function runTrustJob(
   held: HeldList,
   pool: ListWorkerPool,
 ): Promise<TrustJobResult> {
-  const started = performance.now();
-  // Exactly its bytes (a view may sit in a larger buffer, which a clone would copy whole).
-  const copy = new Uint8Array(doc);
-  const req: WorkerRequest = { list: 'trust', doc: copy, rootJwks, held: { version: held.version }, nowSec: 0 };
-  if (held.signature !== undefined) req.held.signature = held.signature;
-  if (held.base) req.held.base = held.base;
-  const ok = succeeded(await pool.run<Processed<TrustJwk[]>>(req, [copy.buffer]));
-  const r = ok.result;
+  const { result: r, cost } = await runCopyJob<Processed<TrustJwk[]>>('trust', doc, rootJwks, held, pool);
   const result: Processed<TrustList> =
     r.outcome === 'duplicate' ? r : { ...r, list: buildVerifiedTrustList(r.header, r.list) };
-  return { result, via: 'worker', ms: performance.now() - started, workerMs: ok.workerMs, workerHeapBytes: ok.heap };
+  return { result, ...cost };
+}
+
+export interface JttRootsJobResult extends ListJobCost {
+  result: ProcessedJttRoots;
+}
+
+/**
+ * Verifies a JT/T root list in the list worker (envelope, signature, every §5 rule: a forged one
+ * of up to `lists.maxBytes.jttRoots` held the main thread 5–12 ms) and builds its roots here from
+ * the checked entries (their keys are made at first use). Throws ListRefused (JttRootsRefused
+ * with the version of a rollback).
+ */
+export async function runJttRootsJob(
+  doc: Uint8Array,
+  rootJwks: unknown,
+  held: HeldList,
+  pool: ListWorkerPool,
+): Promise<JttRootsJobResult> {
+  const { result, cost } = await runCopyJob<VerifiedJttRoots>(JTT_ROOTS_LIST, doc, rootJwks, held, pool);
+  return { result: buildJttRoots(result), ...cost };
 }

@@ -7,10 +7,13 @@
  *
  * Pure: no I/O. The version rules are the trust list's: the held document again is a duplicate, a
  * version not above the held one is a rollback. Every §5 problem of `roots` is listed in the refusal.
+ * A gate verifies the document in the list worker (verifyJttRootsDocument, src/lists/signedListJob.ts:
+ * runJttRootsJob) and builds the roots from the checked entries it returns (buildJttRoots); their
+ * keys are made when first used (src/token/jtt/roots.ts).
  */
 import { z } from 'zod';
 import { errorMessage } from '../errors/faregateError.ts';
-import type { JttRoots } from '../token/jtt/roots.ts';
+import { jttRoot, JttRoots, type JttRootEntry } from '../token/jtt/roots.ts';
 import { formatIssues } from './issues.ts';
 import { jttRootsAllProblems } from './jttRootsFile.ts';
 import { ListRefused, verifyEnvelope, type HeldList, type RefusalReason, type RootKeySet } from './signedList.ts';
@@ -58,12 +61,20 @@ export type ProcessedJttRoots =
   | { outcome: 'applied'; header: JttRootsHeader; kid: string; signature: string; roots: JttRoots }
   | { outcome: 'duplicate'; header: JttRootsHeader };
 
-/** Verifies a JT/T root list against the list root keys and the held version. Throws ListRefused. */
-export async function processJttRootsDocument(
+/** What the list worker answers: the checked entries (plain data) instead of the roots. */
+export type VerifiedJttRoots =
+  | { outcome: 'applied'; header: JttRootsHeader; kid: string; signature: string; roots: JttRootEntry[] }
+  | { outcome: 'duplicate'; header: JttRootsHeader };
+
+/**
+ * Verifies a JT/T root list against the list root keys and the held version, up to its checked
+ * entries (the envelope, the signature, the payload, every §5 rule). Throws ListRefused.
+ */
+export async function verifyJttRootsDocument(
   doc: Uint8Array | string,
   rootKeys: RootKeySet,
   held: HeldList,
-): Promise<ProcessedJttRoots> {
+): Promise<VerifiedJttRoots> {
   const env = await verifyEnvelope(doc, rootKeys);
   let json: unknown;
   try {
@@ -82,5 +93,19 @@ export async function processJttRootsDocument(
       `version ${header.version} is not above the held version ${held.version}`,
       header.version,
     );
-  return { outcome: 'applied', header, kid: env.kid, signature: env.signature, roots };
+  return { outcome: 'applied', header, kid: env.kid, signature: env.signature, roots: roots.entries() };
+}
+
+/** The roots of a verified document (its entries were checked: nothing is computed here). */
+export function buildJttRoots(r: VerifiedJttRoots): ProcessedJttRoots {
+  return r.outcome === 'duplicate' ? r : { ...r, roots: new JttRoots(r.roots.map(jttRoot)) };
+}
+
+/** Verifies a JT/T root list on this thread and builds its roots. Throws ListRefused. */
+export async function processJttRootsDocument(
+  doc: Uint8Array | string,
+  rootKeys: RootKeySet,
+  held: HeldList,
+): Promise<ProcessedJttRoots> {
+  return buildJttRoots(await verifyJttRootsDocument(doc, rootKeys, held));
 }

@@ -1,7 +1,8 @@
 /**
  * Body of the worker thread that verifies signed deny lists and builds their compact form (JSON
  * parsing and hashing 10⁶ entries would block the main thread for hundreds of ms), and verifies
- * trust documents up to their checked keys (list: 'trust'). One job per message; the document
+ * trust documents up to their checked keys (list: 'trust') and JT/T root lists up to their checked
+ * entries (list: 'jtt-roots'). One job per message; the document
  * arrives by transfer, from the main thread or straight from the thread that read it (on a port
  * of its own), and a new list is written to the gate's list files here (`persistDir`), so its
  * bytes need not go back.
@@ -20,6 +21,7 @@ import {
   type HeldList,
 } from './signedList.ts';
 import type { CompactDenyData } from './signedListDeny.ts';
+import { JTT_ROOTS_LIST, JttRootsRefused, verifyJttRootsDocument } from './signedListJttRoots.ts';
 import type { WorkerReply, WorkerRequest } from './signedListJob.ts';
 
 /** Nice levels below its creator where SCHED_IDLE is not allowed (capped at 19, the lowest). */
@@ -46,6 +48,16 @@ async function run(req: WorkerRequest): Promise<WorkerReply<unknown>> {
     if (req.held.signature !== undefined) held.signature = req.held.signature;
     if (req.held.base) held.base = req.held.base;
     if (req.held.data) held.data = req.held.data;
+    if (req.list === JTT_ROOTS_LIST) {
+      // This thread only checks it: the main thread keeps the bytes and persists them.
+      const r = await verifyJttRootsDocument(doc, roots, held);
+      return {
+        ok: true,
+        result: r,
+        workerMs: performance.now() - started,
+        heap: v8.getHeapStatistics().total_heap_size,
+      };
+    }
     const r =
       req.list === 'trust'
         ? await verifyTrustDocument(doc, roots, held)
@@ -74,6 +86,7 @@ async function run(req: WorkerRequest): Promise<WorkerReply<unknown>> {
           reason: e.reason,
           message: e.message,
           ...(e.header ? { header: e.header } : {}),
+          ...(e instanceof JttRootsRefused && e.version !== undefined ? { version: e.version } : {}),
           heap: v8.getHeapStatistics().total_heap_size,
         }
       : { ok: false, reason: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) };

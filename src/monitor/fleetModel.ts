@@ -20,12 +20,12 @@
  * - lists: the status field `lists` as sent (its shape belongs to the list sync); it counts as
  *   stale when any `stale: true` appears in it (up to 3 levels deep) or an alarm names lists.
  * - retained lists (only when asked: `faregate monitor --root-keys`): the check of the retained
- *   `P/trust` and `P/deny` documents (retainedLists.ts does the checking, the model holds the
- *   result); the snapshot has `retainedLists` only then, so the default output is unchanged.
+ *   `P/trust` and `P/deny` documents, and of `P/jtt-roots` once one is seen (retainedLists.ts does
+ *   the checking, the model holds the result); the snapshot has `retainedLists` only then, so the
+ *   default output is unchanged.
  */
 import { isDeviceId } from '../domain/vocabulary.ts';
-import type { ListType } from '../lists/signedList.ts';
-import type { RetainedListCheck } from './retainedLists.ts';
+import type { RetainedListCheck, RetainedListType } from './retainedLists.ts';
 
 export interface MonitorClock {
   now(): number;
@@ -91,10 +91,14 @@ export interface FleetSnapshot {
   messages: number;
   /**
    * With `--root-keys`: the retained trust and deny lists on the broker, each checked (`none`:
-   * no retained document); absent otherwise.
+   * no retained document), and the JT/T root list once a retained one was seen; absent otherwise.
    */
-  retainedLists?: Record<ListType, RetainedListCheck | 'none'>;
+  retainedLists?: RetainedLists;
 }
+
+/** The checked retained lists: trust and deny always, `jtt-roots` once one was seen. */
+export type RetainedLists = Record<'trust' | 'deny', RetainedListCheck | 'none'> &
+  Partial<Record<'jtt-roots', RetainedListCheck | 'none'>>;
 
 interface MetricsSample {
   at: number;
@@ -155,7 +159,7 @@ export class FleetModel {
   private malformed = 0;
   private messages = 0;
   private readonly head: string;
-  private retained: Record<ListType, RetainedListCheck | 'none'> | undefined;
+  private retained: RetainedLists | undefined;
 
   constructor(
     readonly prefix: string,
@@ -170,7 +174,7 @@ export class FleetModel {
   }
 
   /** The check of the retained list of `type` (null: the retained document was cleared). */
-  setRetainedList(type: ListType, check: RetainedListCheck | null): void {
+  setRetainedList(type: RetainedListType, check: RetainedListCheck | null): void {
     const r = (this.retained ??= { trust: 'none', deny: 'none' });
     r[type] = check ?? 'none';
   }

@@ -3,15 +3,15 @@
  * fleet's status, metrics and events and hands every message to a FleetModel. Works on MQTT
  * 3.1.1 and 5, against Mosquitto and aedes. It only reads; a broker with ACLs needs an account
  * that may read `P/gates/+/status`, `P/gates/+/metrics` and `P/gates/+/events`.
- * With `rootKeys` it also reads the retained `P/trust` and `P/deny` and checks each document
+ * With `rootKeys` it also reads the retained `P/trust`, `P/deny` and `P/jtt-roots` and checks each document
  * (retainedLists.ts); the latest document of a topic wins, a slower check of an older one is dropped.
  */
 import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { FaregateError } from '../errors/faregateError.ts';
-import type { ListType, RootKeySet } from '../lists/signedList.ts';
+import type { RootKeySet } from '../lists/signedList.ts';
 import { FleetModel } from './fleetModel.ts';
-import { checkRetainedList } from './retainedLists.ts';
+import { checkRetainedList, type RetainedListType } from './retainedLists.ts';
 
 export interface FleetSourceOptions {
   url: string;
@@ -51,11 +51,12 @@ export class MqttFleetSource {
     if (this.o.rejectUnauthorized !== undefined) opts.rejectUnauthorized = this.o.rejectUnauthorized;
     const client = mqtt.connect(this.o.url, opts);
     this.client = client;
-    const listTopics = new Map<string, ListType>([
+    const listTopics = new Map<string, RetainedListType>([
       [`${this.o.prefix}/trust`, 'trust'],
       [`${this.o.prefix}/deny`, 'deny'],
+      [`${this.o.prefix}/jtt-roots`, 'jtt-roots'],
     ]);
-    const latest = new Map<ListType, number>();
+    const latest = new Map<RetainedListType, number>();
     const roots = this.o.rootKeys;
     if (roots) this.model.watchRetainedLists();
     client.on('message', (topic, payload) => {

@@ -123,8 +123,9 @@ export function renderFleet(s: FleetSnapshot, o: RenderOptions): string[] {
   ];
   const retained = s.retainedLists;
   if (retained) {
-    const parts = (['trust', 'deny'] as const).map((t) => {
-      const c = retained[t];
+    const shown = (['trust', 'deny', 'jtt-roots'] as const).filter((t) => retained[t] !== undefined);
+    const parts = shown.map((t) => {
+      const c = retained[t]!;
       const text = retainedListText(t, c);
       return c !== 'none' && c.state === 'forged' ? paint(RED, text) : text;
     });

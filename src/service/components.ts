@@ -147,6 +147,8 @@ export function makeJttRootsSync(
   d: {
     jtt: JttFormat | undefined;
     rootKeys: RootKeySet | undefined;
+    /** Its documents are verified in the list worker of the signed lists. */
+    listSync: ListSync | undefined;
     link: MqttPort | undefined;
     events: EventSink;
     applied: (version: number) => void;
@@ -157,6 +159,7 @@ export function makeJttRootsSync(
   return new JttRootsSync({
     jtt: d.jtt,
     rootKeys: d.rootKeys,
+    worker: d.listSync?.listWorker,
     maxBytes: config.lists.maxBytes.jttRoots,
     dataDir: config.dataDir,
     link: d.link,

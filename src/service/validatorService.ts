@@ -211,6 +211,7 @@ export class ValidatorService {
     this.jttRootsSync = makeJttRootsSync(config, platform, {
       jtt: this.jtt,
       rootKeys: ls.rootKeys,
+      listSync: ls.listSync,
       link: this.link,
       events: this.events,
       applied: (version) => {

@@ -145,6 +145,24 @@ describe.each([4, 5] as const)('the shipped Mosquitto ACL (MQTT %s)', (v) => {
     expect(gateB.got.filter((m) => m.body === ackA)).toEqual([]);
   });
 
+  it('the JT/T root list: the operator publishes it, gates and the monitor read it, a gate cannot publish it', async () => {
+    const gateB = await connect('gate-b', v);
+    const mon = await connect('monitor', v);
+    const operator = await connect('operator', v);
+    await gateB.c.subscribeAsync(`${P}/jtt-roots`, { qos: 1 });
+    await mon.c.subscribeAsync(`${P}/jtt-roots`, { qos: 1 });
+    const gateA = await connect('gate-a', v);
+    const forged = `forged-roots-${v}`;
+    const refused = await publish(gateA, `${P}/jtt-roots`, forged, true);
+    expect(refused).toEqual(v === 5 ? expect.stringMatching(/not authori[sz]ed|0x87|135/i) : 'ok');
+    expect(await publish(operator, `${P}/jtt-roots`, `signed-roots-${v}`, true)).toBe('ok');
+    await waitFor(
+      () => gateB.seen(`${P}/jtt-roots`, `signed-roots-${v}`) && mon.seen(`${P}/jtt-roots`, `signed-roots-${v}`),
+      'the operator’s JT/T root list at gate B and the monitor',
+    );
+    expect([...gateB.got, ...mon.got].filter((m) => m.body === forged)).toEqual([]);
+  });
+
   it('the read-only monitor account sees statuses but cannot publish anything', async () => {
     const mon = await connect('monitor', v);
     await mon.c.subscribeAsync(`${P}/gates/+/status`, { qos: 1 });

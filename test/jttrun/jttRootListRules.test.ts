@@ -4,19 +4,24 @@
  * JttFormat (a cached certificate is verified against it again), an oversized document is refused
  * unparsed, a trust list on the topic is `wrong_type`, a delta or a bad §5 entry is `malformed`
  * with every problem named, the same document again is a duplicate; a refusal changes nothing and
- * is raised as a `list_refused` event. reload_config re-reads `jtt.roots` into the running format.
+ * is raised as a `list_refused` event. Every rule holds the same on this thread and through the
+ * gate's list worker (where a gate verifies these documents), which sends back only the checked
+ * entries; a list of all 256 roots is applied without making a single key, and a key is made at
+ * its first use. reload_config re-reads `jtt.roots` into the running format.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { JttRootsSync } from '../../src/fleet/listJttRoots.ts';
 import { JttFormat } from '../../src/token/jtt/jttFormat.ts';
-import { JttRoots } from '../../src/token/jtt/roots.ts';
+import { jttRoot, JttRoots } from '../../src/token/jtt/roots.ts';
+import { ListWorkerPool } from '../../src/lists/signedListJob.ts';
+import { labelKey } from '../jtt/contractMinter.ts';
 import { captureLogger } from '../support/captureLogger.ts';
 import { makeRoot, signed } from '../lists/support.ts';
 import { keySetFromJson } from '../../src/lists/jws.ts';
-import { code, NOW, OTHER_ROOT, rootsFile } from '../jtt/jttFixtures.ts';
+import { code, NOW, OTHER_ROOT, ROOT, rootsFile } from '../jtt/jttFixtures.ts';
 
 const root = makeRoot();
 const rootKeys = keySetFromJson({ keys: [root.jwk] });
@@ -24,12 +29,17 @@ const list = (version: number, roots: unknown[], extra: Record<string, unknown> 
   Buffer.from(signed(root, { type: 'jtt-roots', version, issuedAt: 1795000000, kind: 'snapshot', roots, ...extra }));
 const entries = (rootsFile() as { roots: unknown[] }).roots;
 
-function setup(maxBytes?: number) {
+const pool = new ListWorkerPool();
+afterAll(() => pool.close());
+type Where = 'inline' | 'worker';
+
+function setup(maxBytes?: number, where: Where = 'inline') {
   const events: Record<string, unknown>[] = [];
   const jtt = new JttFormat({ roots: JttRoots.EMPTY });
   const sync = new JttRootsSync({
     jtt,
     rootKeys,
+    ...(where === 'worker' ? { worker: { pool, rootJwks: { keys: [root.jwk] } } } : {}),
     maxBytes,
     dataDir: mkdtempSync(join(tmpdir(), 'faregate-jttroots-rules-')),
     topicPrefix: 'faregate/v1',
@@ -40,9 +50,9 @@ function setup(maxBytes?: number) {
   return { jtt, sync, events };
 }
 
-describe('the JT/T root list', () => {
+describe.each<Where>(['inline', 'worker'])('the JT/T root list, verified %s', (where) => {
   it('an applied list puts a new roots object in force; the same document again is a duplicate', async () => {
-    const { jtt, sync } = setup();
+    const { jtt, sync } = setup(undefined, where);
     const c = code();
     expect(jtt.evaluateBytes(c, NOW)).toMatchObject({ decision: 'reject', reason: 'unknown_key' });
     const doc = list(1, entries);
@@ -56,10 +66,11 @@ describe('the JT/T root list', () => {
     expect(await sync.receive(list(2, other), 'mqtt')).toEqual({ outcome: 'applied', version: 2 });
     expect(jtt.evaluateBytes(c, NOW)).toMatchObject({ decision: 'reject', reason: 'bad_root_signature' });
     expect(sync.status()).toMatchObject({ version: 2, source: 'signed', roots: 1, applied: 2, refused: 0 });
+    expect(sync.lastJob?.via).toBe(where);
   });
 
   it('refuses oversized, wrong-type, delta, bad-entry and rolled-back lists, changing nothing', async () => {
-    const { jtt, sync, events } = setup(2048);
+    const { jtt, sync, events } = setup(2048, where);
     await sync.receive(list(5, entries), 'mqtt');
     const held = jtt.rootKeys;
     const big = list(6, entries, { pad: 'x'.repeat(4096) });
@@ -88,7 +99,55 @@ describe('the JT/T root list', () => {
       ['list_refused', 'jtt-roots', 'malformed'],
       ['list_refused', 'jtt-roots', 'rollback'],
     ]);
-    expect(sync.status()).toMatchObject({ version: 5, refused: 5, oversized: 1, lastRefused: { reason: 'rollback' } });
+    expect(sync.status()).toMatchObject({
+      version: 5,
+      refused: 5,
+      oversized: 1,
+      lastRefused: { reason: 'rollback', version: 4 },
+    });
+    expect(events.at(-1)).toMatchObject({ reason: 'rollback', version: 4, heldVersion: 5 });
+  });
+
+  it('a list with a forged signature is refused bad_signature and the held roots stay', async () => {
+    const { jtt, sync, events } = setup(undefined, where);
+    await sync.receive(list(1, entries), 'mqtt');
+    const held = jtt.rootKeys;
+    const doc = list(2, [{ index: 23, key: OTHER_ROOT.compressed.toString('hex') }]);
+    const env = JSON.parse(doc.toString()) as { signature: string };
+    const c = env.signature[5] === 'A' ? 'B' : 'A';
+    env.signature = env.signature.slice(0, 5) + c + env.signature.slice(6);
+    const forged = Buffer.from(JSON.stringify(env));
+    expect(await sync.receive(forged, 'mqtt')).toMatchObject({ outcome: 'refused', reason: 'bad_signature' });
+    expect(jtt.rootKeys).toBe(held);
+    expect(jtt.evaluateBytes(code(), NOW)).toMatchObject({ decision: 'accept' });
+    expect(events).toMatchObject([{ kind: 'list_refused', list: 'jtt-roots', reason: 'bad_signature' }]);
+  });
+
+  it('a list of all 256 roots is applied, and a code under one of them verifies', async () => {
+    const { jtt, sync } = setup(undefined, where);
+    const all = Array.from({ length: 256 }, (_, i) =>
+      i === 23
+        ? { index: 23, key: ROOT.compressed.toString('hex') }
+        : { index: i, key: labelKey(`root ${i}`).compressed.toString('hex'), label: `CA ${i}` },
+    );
+    expect(await sync.receive(list(1, all), 'mqtt')).toEqual({ outcome: 'applied', version: 1 });
+    expect(jtt.rootKeys.size).toBe(256);
+    expect(jtt.rootKeys.get(200)).toMatchObject({ index: 200, label: 'CA 200' });
+    expect(jtt.evaluateBytes(code(), NOW)).toMatchObject({ decision: 'accept' });
+    expect(sync.lastJob?.via).toBe(where);
+  });
+});
+
+describe('a root key', () => {
+  it('is made when it is first used, not when the list is read', () => {
+    // A checked entry never holds a point off the curve; this one shows that building the root
+    // does no curve arithmetic: the point is only decoded (and refused) at its first use.
+    const r = jttRoot({ index: 3, x: 1n, y: 1n });
+    expect(r).toMatchObject({ index: 3 });
+    expect(() => r.key).toThrow(/not a point on the SM2 curve/);
+    const good = jttRoot({ index: 23, x: ROOT.x, y: ROOT.y });
+    expect(good.key).toBe(good.key);
+    expect(good.key.x).toBe(ROOT.x);
   });
 });
 

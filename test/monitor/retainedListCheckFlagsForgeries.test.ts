@@ -10,7 +10,8 @@ import { keySetFromJson } from '../../src/lists/jws.ts';
 import { FleetModel } from '../../src/monitor/fleetModel.ts';
 import { renderFleet } from '../../src/monitor/render.ts';
 import { checkRetainedList } from '../../src/monitor/retainedLists.ts';
-import { denyDoc, makeRoot, trustDoc } from './retainedListSigns.ts';
+import { ROOT } from '../jtt/jttFixtures.ts';
+import { denyDoc, jttRootsDoc, makeRoot, trustDoc } from './retainedListSigns.ts';
 
 const root = makeRoot('ops-root-1');
 const roots = keySetFromJson({ keys: [root.jwk] });
@@ -60,6 +61,28 @@ describe('checking a retained list against the root keys', () => {
   });
 });
 
+describe('checking a retained JT/T root list', () => {
+  const entry = { index: 23, key: ROOT.compressed.toString('hex') };
+
+  it('a root list signed by a root key verifies, with its version', async () => {
+    expect(await checkRetainedList('jtt-roots', bytes(jttRootsDoc(root, 4, [entry])), roots)).toMatchObject({
+      type: 'jtt-roots',
+      state: 'verified',
+      version: 4,
+      kid: 'ops-root-1',
+    });
+  });
+
+  it('one signed by another key, one with a bad entry, or a trust list on its topic is forged', async () => {
+    const other = await checkRetainedList('jtt-roots', bytes(jttRootsDoc(makeRoot('x'), 5, [entry])), roots);
+    expect(other).toMatchObject({ state: 'forged', reason: 'unknown_root_kid' });
+    const bad = await checkRetainedList('jtt-roots', bytes(jttRootsDoc(root, 5, [{ index: 23, key: 'zz' }])), roots);
+    expect(bad).toMatchObject({ state: 'forged', reason: 'malformed', detail: 'roots[0].key: not hex' });
+    const trust = await checkRetainedList('jtt-roots', bytes(trustDoc(root, 6)), roots);
+    expect(trust).toMatchObject({ state: 'forged', reason: 'wrong_type' });
+  });
+});
+
 describe('the monitor view of the retained lists', () => {
   it('shows nothing about them unless watched (the default output is unchanged)', () => {
     const m = new FleetModel('faregate/v1');
@@ -81,5 +104,15 @@ describe('the monitor view of the retained lists', () => {
     expect(renderFleet(m.snapshot(), { color: true })[1]).toContain('\x1b[31mdeny LIST FORGED');
     m.setRetainedList('deny', null);
     expect(m.snapshot().retainedLists?.deny).toBe('none');
+  });
+
+  it('shows the JT/T root list once a retained one was seen', async () => {
+    const m = new FleetModel('faregate/v1');
+    m.watchRetainedLists();
+    expect(m.snapshot().retainedLists).not.toHaveProperty('jtt-roots');
+    m.setRetainedList('jtt-roots', await checkRetainedList('jtt-roots', bytes(trustDoc(root, 2)), roots));
+    expect(renderFleet(m.snapshot(), { color: false })[1]).toBe(
+      'retained lists on the broker: trust none, deny none, jtt-roots LIST FORGED (wrong_type)',
+    );
   });
 });

@@ -21,3 +21,7 @@ export const trustDoc = (root: Root, version: number): string =>
 
 export const denyDoc = (root: Root, version: number): string =>
   JSON.stringify(signList({ type: 'deny', version, issuedAt: now(), kind: 'snapshot', sub: [], cti: [] }, root.signer));
+
+/** A JT/T root list (jtt1179-reading §5 entries) signed by `root`. */
+export const jttRootsDoc = (root: Root, version: number, roots: unknown[]): string =>
+  JSON.stringify(signList({ type: 'jtt-roots', version, issuedAt: now(), kind: 'snapshot', roots }, root.signer));

@@ -24,8 +24,8 @@ export const MONITOR: CommandSpec = {
       type: 'string',
       value: 'FILE',
       help:
-        'JWK Set of the list root keys (as lists.rootKeys): check the retained trust and deny lists on ' +
-        'the broker; one that does not verify shows LIST FORGED',
+        'JWK Set of the list root keys (as lists.rootKeys): check the retained trust and deny lists (and ' +
+        'a retained JT/T root list) on the broker; one that does not verify shows LIST FORGED',
     },
   },
   notes: [

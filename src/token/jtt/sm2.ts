@@ -84,7 +84,7 @@ export interface KeyOptions {
   id?: Uint8Array;
   /**
    * Window of the table of multiples computed once (1 = none). A wider one costs several verifies
-   * once and makes each later verify cheaper: 8 for root keys, 4 for issuer keys, 1 for a rider's.
+   * once and makes each later verify cheaper: 4 for root and issuer keys, 1 for a rider's.
    */
   window?: number;
 }
