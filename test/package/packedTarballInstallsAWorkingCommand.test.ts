@@ -5,7 +5,7 @@
  *
  * dist/ is built by the test run's global setup (test/buildOnce.ts), so the pack skips `prepare`.
  * The install takes its dependencies from npm's cache (filled by `npm ci`), falling back to the
- * registry; better-sqlite3 and serialport bring their prebuilt binaries inside their packages.
+ * registry (a stalled request is retried after 30 s); better-sqlite3 and serialport bring their prebuilt binaries inside their packages.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -40,9 +40,12 @@ beforeAll(() => {
   const info = JSON.parse(out.slice(out.indexOf('['))) as { filename: string; files: { path: string }[] }[];
   tarball = path.join(work, info[0]!.filename);
   listed = info[0]!.files.map((f) => f.path);
+  // A registry request that stalls is given up after 30 s and tried again (npm's default waits
+  // 5 minutes for one, longer than this whole install may take): a CI run once timed out here.
+  const patience = ['--fetch-timeout=30000', '--fetch-retries=5', '--fetch-retry-maxtimeout=20000'];
   execFileSync(
     npm,
-    ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball],
+    ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', ...patience, tarball],
     {
       cwd: work,
       stdio: ['ignore', 'pipe', 'pipe'],
