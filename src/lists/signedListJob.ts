@@ -347,7 +347,7 @@ export interface JttRootsJobResult extends ListJobCost {
 
 /**
  * Verifies a JT/T root list in the list worker (envelope, signature, every §5 rule: a forged one
- * of up to `lists.maxBytes.jttRoots` held the main thread 5–12 ms) and builds its roots here from
+ * of 263 kB held the main thread about 3.5 ms inline) and builds its roots here from
  * the checked entries (their keys are made at first use). Throws ListRefused (JttRootsRefused
  * with the version of a rollback).
  */

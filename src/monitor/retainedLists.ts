@@ -2,10 +2,10 @@
  * The retained signed lists on the broker (`P/trust`, `P/deny`, `P/jtt-roots`), checked the way a
  * gate checks them (docs/signed-lists.md): the JWS envelope and its signature against the list root
  * keys, then the payload header, whose `type` must be the topic's (a JT/T root list: its whole
- * payload, every §5 rule, as a gate checks it before it puts it in force). A broker (or an account that may
- * publish there) can overwrite a retained list; gates refuse a forged one and keep their verified
- * list, so `faregate monitor --root-keys` shows it as LIST FORGED for the operator to republish.
- * A validly signed but older list is not forged (a gate holding a newer version ignores it).
+ * payload, every §5 rule, as a gate checks it before it puts it in force). A broker (or an account
+ * that may publish there) can overwrite a retained list; gates refuse a forged one and keep their
+ * verified list, so `faregate monitor --root-keys` shows it as LIST FORGED for the operator to
+ * republish. A validly signed but older list is not forged (a gate holding a newer version ignores it).
  */
 import { errorMessage } from '../errors/faregateError.ts';
 import {
