@@ -6,8 +6,9 @@
  * with every problem named, the same document again is a duplicate; a refusal changes nothing and
  * is raised as a `list_refused` event. Every rule holds the same on this thread and through the
  * gate's list worker (where a gate verifies these documents), which sends back only the checked
- * entries; a list of all 256 roots is applied without making a single key, and a key is made at
- * its first use. reload_config re-reads `jtt.roots` into the running format.
+ * entries; a list of all 256 roots is applied and a code under one of them verifies; building a
+ * root does no curve arithmetic, its key is made at its first use. reload_config re-reads
+ * `jtt.roots` into the running format.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -5,7 +5,8 @@
  *
  * dist/ is built by the test run's global setup (test/buildOnce.ts), so the pack skips `prepare`.
  * The install takes its dependencies from npm's cache (filled by `npm ci`), falling back to the
- * registry (a stalled request is retried after 30 s); better-sqlite3 and serialport bring their prebuilt binaries inside their packages.
+ * registry (a stalled request is retried after 30 s); better-sqlite3 and serialport bring their
+ * prebuilt binaries inside their packages.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
