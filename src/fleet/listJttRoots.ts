@@ -157,10 +157,12 @@ export class JttRootsSync {
       this.kid = r.kid;
       this.appliedAt = this.d.clock.now();
       this.counts.applied++;
-      log.info({ list: JTT_ROOTS_LIST, version, issuedAt, entries: r.roots.size, source }, 'signed list applied');
-      if (source === 'mqtt') await this.persist(doc, version);
+      // Everything that reports the roots in force changes here, with no await in between: a
+      // status built while the list is persisted says the same version in `lists` and in `jtt`.
       this.d.applied?.(version);
+      log.info({ list: JTT_ROOTS_LIST, version, issuedAt, entries: r.roots.size, source }, 'signed list applied');
       this.d.statusChanged?.();
+      if (source === 'mqtt') await this.persist(doc, version);
       return { outcome: 'applied', version };
     } catch (e) {
       const reason = e instanceof ListRefused ? e.reason : 'error';

@@ -7,7 +7,8 @@
  * is raised as a `list_refused` event. Every rule holds the same on this thread and through the
  * gate's list worker (where a gate verifies these documents), which sends back only the checked
  * entries; a list of all 256 roots is applied and a code under one of them verifies; building a
- * root does no curve arithmetic, its key is made at its first use. reload_config re-reads
+ * root does no curve arithmetic, its key is made at its first use. The service is told of a list
+ * in force before it is persisted, so no status says two versions. reload_config re-reads
  * `jtt.roots` into the running format.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -34,7 +35,7 @@ const pool = new ListWorkerPool();
 afterAll(() => pool.close());
 type Where = 'inline' | 'worker';
 
-function setup(maxBytes?: number, where: Where = 'inline') {
+function setup(maxBytes?: number, where: Where = 'inline', applied?: (version: number) => void) {
   const events: Record<string, unknown>[] = [];
   const jtt = new JttFormat({ roots: JttRoots.EMPTY });
   const sync = new JttRootsSync({
@@ -47,6 +48,7 @@ function setup(maxBytes?: number, where: Where = 'inline') {
     events: { event: (e) => events.push(e) },
     clock: { now: () => NOW * 1000 },
     logger: captureLogger(),
+    applied,
   });
   return { jtt, sync, events };
 }
@@ -122,6 +124,17 @@ describe.each<Where>(['inline', 'worker'])('the JT/T root list, verified %s', (w
     expect(jtt.rootKeys).toBe(held);
     expect(jtt.evaluateBytes(code(), NOW)).toMatchObject({ decision: 'accept' });
     expect(events).toMatchObject([{ kind: 'list_refused', list: 'jtt-roots', reason: 'bad_signature' }]);
+  });
+
+  it('the service hears of a list when it is in force, not after it is persisted', async () => {
+    // A status built while the file is written must say the same version in `lists.jttRoots`
+    // (this status) and in `jtt` (the service's record, set by `applied`).
+    const told: number[] = [];
+    const { sync } = setup(undefined, where, (v) => told.push(v));
+    const done = sync.receive(list(1, entries), 'mqtt');
+    while (sync.status().version === 0) await new Promise((r) => setImmediate(r));
+    expect(told).toEqual([1]);
+    expect(await done).toEqual({ outcome: 'applied', version: 1 });
   });
 
   it('a list of all 256 roots is applied, and a code under one of them verifies', async () => {
