@@ -79,6 +79,17 @@ function optUint(m: CborMap, key: number, name: string): number | undefined {
   return m.has(key) ? uint(m.get(key), name) : undefined;
 }
 
+/**
+ * A bit mask (`modes`): its low 32 bits, exactly. A uint past 2^53 would lose its low bits as a
+ * double, and `modes` 2^64 - 1 ("every mode") would read as no bus or metro bit.
+ */
+function optMask(m: CborMap, key: number, name: string): number | undefined {
+  if (!m.has(key)) return undefined;
+  const v = m.get(key);
+  if (typeof v === 'bigint' && v >= 0n) return Number(v & 0xffffffffn);
+  return uint(v, name) % 2 ** 32;
+}
+
 function bstr(v: CborValue, min: number, max: number, name: string): Uint8Array {
   if (v instanceof Uint8Array && v.length >= min && v.length <= max) return v;
   return malformed(`${name} must be a byte string of ${min}..${max} bytes`);
@@ -174,7 +185,7 @@ export function parseCredential(
   if (!(coseKey instanceof Map)) malformed('cnf must hold a COSE_Key under 1');
   const profile = optUint(c, -70001, 'profile') ?? 0;
   const cap = optUint(c, -70002, 'cap');
-  const modes = optUint(c, -70003, 'modes');
+  const modes = optMask(c, -70003, 'modes');
   const cv = optUint(c, -70004, 'cv');
   if (cv !== undefined && (cv < 1 || cv > 3600)) malformed('cv must be 1..3600');
 

@@ -1,7 +1,7 @@
 /**
  * spec §5: a JSON line `{"qr": "...", "at": UNIX}` is decided at `at`; without `at`, at --now;
  * any other JSON (an array, null, a number for qr, a string or non-finite at, broken JSON) is
- * answered `malformed`, one answer per line, in order.
+ * answered `malformed`, one answer per line, in order. A JSON line may begin with white space.
  */
 import { describe, expect, it } from 'vitest';
 import { jsonLines, runFaregate } from '../support/cli.ts';
@@ -11,8 +11,8 @@ import { DEV_TRUST } from '../support/serviceProcess.ts';
 describe('faregate verify reads JSON lines of every shape', () => {
   it('decides the well-formed ones at their time and answers malformed to the rest', async () => {
     const now = Math.floor(Date.now() / 1000);
-    const riders = Array.from({ length: 3 }, () => makeRider());
-    const [a, b, c] = riders.map((r) => r.code(now)) as [string, string, string];
+    const riders = Array.from({ length: 4 }, () => makeRider());
+    const [a, b, c, d] = riders.map((r) => r.code(now)) as [string, string, string, string];
     const lines = [
       JSON.stringify({ qr: a, at: now }), // accept at its own time
       JSON.stringify({ qr: b, at: now + 3600 }), // an hour later: expired
@@ -23,6 +23,7 @@ describe('faregate verify reads JSON lines of every shape', () => {
       JSON.stringify({ qr: a, at: String(now) }),
       `{"qr": ${JSON.stringify(a)}, "at": 1e999}`, // JSON.parse gives Infinity
       `{"qr": ${JSON.stringify(a)}, "at": `,
+      ` \t${JSON.stringify({ qr: d, at: now })}`, // JSON may start with white space (RFC 8259)
     ];
     const r = await runFaregate(['verify', '--trust', DEV_TRUST, '--now', String(now + 1)], {
       input: lines.join('\n') + '\n',
@@ -35,6 +36,7 @@ describe('faregate verify reads JSON lines of every shape', () => {
     expect(out[2]).toMatchObject({ decision: 'accept', sub: riders[2]!.sub });
     // `null` is valid base64 whose first byte is 0x9e: jtt1179-reading §1 sends it down the JT/T path
     expect(out[4]).toEqual({ decision: 'reject', reason: 'malformed', format: 'jtt1179' });
-    for (const o of [out[3], ...out.slice(5)]) expect(o).toEqual({ decision: 'reject', reason: 'malformed' });
+    expect(out[9]).toMatchObject({ decision: 'accept', sub: riders[3]!.sub });
+    for (const o of [out[3], ...out.slice(5, 9)]) expect(o).toEqual({ decision: 'reject', reason: 'malformed' });
   });
 });

@@ -1092,6 +1092,28 @@ cases.push(
     expect: reject('mode_not_allowed'),
   },
   {
+    name: 'modes = 2^64 - 1 (every bit): accepted on a bus',
+    code: () => text({ credential: { claims: { [-70003]: 2n ** 64n - 1n } } }),
+    expect: accept,
+  },
+  {
+    name: 'modes = 2^64 - 1 (every bit): accepted on the metro',
+    code: () => text({ credential: { claims: { [-70003]: 2n ** 64n - 1n } } }),
+    setup: { params: { mode: 'metro' } },
+    expect: accept,
+  },
+  {
+    // As a double 2^60 + 1 is 2^60: its bus bit would be lost.
+    name: 'modes = 2^60 + 1 (bus and a high bit): accepted on a bus',
+    code: () => text({ credential: { claims: { [-70003]: 2n ** 60n + 1n } } }),
+    expect: accept,
+  },
+  {
+    name: 'mode_not_allowed: modes = 2^60 + 2 (metro and a high bit) on a bus',
+    code: () => text({ credential: { claims: { [-70003]: 2n ** 60n + 2n } } }),
+    expect: reject('mode_not_allowed'),
+  },
+  {
     name: 'the device mode defaults to bus: modes = 2 is refused',
     code: () => text({ credential: { claims: { [-70003]: 2 } } }),
     expect: reject('mode_not_allowed'),

@@ -202,7 +202,8 @@ export async function verifyCommand(argv: string[], io: CliIo): Promise<number> 
   const decideLine = (line: Line): Decision => {
     if (line.overlong) return malformedAt(nowOf());
     const text = stripFrame(line.text);
-    if (!text.startsWith('{')) return formats.decide(text, nowOf());
+    // A JSON object may start with white space (RFC 8259); no ride code does.
+    if (!text.trimStart().startsWith('{')) return formats.decide(text, nowOf());
     const parsed = jsonLine(text);
     return parsed ? formats.decide(stripFrame(parsed.qr), parsed.at ?? nowOf()) : malformedAt(nowOf());
   };
