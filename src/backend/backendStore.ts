@@ -165,12 +165,14 @@ export class BackendStore implements SettlementStore {
     const tx = db.transaction((list: readonly TapMessage[]): InsertResult => {
       const perDevice = new Map<string, { taps: number; dups: number; conflicts: number }>();
       const result: InsertResult = { inserted: 0, duplicates: 0, conflicts: [] };
+      const fresh = new Set<string>();
       for (const t of list) {
         const row = toRow(t);
         const c = perDevice.get(t.deviceId) ?? { taps: 0, dups: 0, conflicts: 0 };
         perDevice.set(t.deviceId, c);
         if (insert.run({ ...row, id: t.id, batch_id: meta.batchId ?? null, received_at: now }).changes === 1) {
           result.inserted++;
+          fresh.add(t.id);
           c.taps++;
         } else {
           result.duplicates++;
@@ -178,6 +180,7 @@ export class BackendStore implements SettlementStore {
           const held = stored.get(t.id) as TapRow | undefined;
           if (held && !sameTap(held, row)) {
             result.conflicts.push(t.id);
+            if (fresh.has(t.id)) (result.firstCopyKept ??= []).push(t.id);
             c.conflicts++;
           }
         }

@@ -321,6 +321,7 @@ export class PgStore implements SettlementStore {
         }
       }
       const conflicts: string[] = [];
+      const firstCopyKept: string[] = [];
       if (resent.length) {
         const cmp = await client.query<{ ord: number; same: boolean }>(COMPARE_HELD, [
           resent.map((t) => t.id),
@@ -330,6 +331,7 @@ export class PgStore implements SettlementStore {
         resent.forEach((t, i) => {
           if (!differs.has(i)) return;
           conflicts.push(t.id);
+          if (fresh.has(t.id)) firstCopyKept.push(t.id);
           device(t.deviceId).conflicts++;
         });
       }
@@ -338,7 +340,12 @@ export class PgStore implements SettlementStore {
         await client.query(BUMP_DEVICE, [d, c.taps, c.dups, c.conflicts, now]);
       }
       await client.query('COMMIT');
-      return { inserted: counted.size, duplicates: resent.length, conflicts };
+      return {
+        inserted: counted.size,
+        duplicates: resent.length,
+        conflicts,
+        ...(firstCopyKept.length ? { firstCopyKept } : {}),
+      };
     } catch (e) {
       // Nothing of the batch is stored. A connection that failed mid-transaction is not reused.
       await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));

@@ -408,9 +408,11 @@ export class SettlementBackend extends EventEmitter<SettlementBackendEvents> {
       );
 
     // Every tap id of the batch, once each, in batch order (duplicates already held included);
-    // signed: an id held with different content is rejected instead (it will never settle).
+    // signed: an id held with different content is rejected instead (it will never settle),
+    // unless the copy held is an earlier one of this batch: that one is stored, so it is settled.
     const signer = this.opts.ackSigner;
-    const conflicting = new Set(signer ? result.conflicts : []);
+    const kept = new Set(result.firstCopyKept ?? []);
+    const conflicting = new Set(signer ? result.conflicts.filter((id) => !kept.has(id)) : []);
     const tapIds = [...new Set(batch.taps.map((t) => t.id))].filter((id) => !conflicting.has(id));
     const rejected: RejectedTap[] = [...conflicting].map((id) => ({ id, reason: DUPLICATE_ID_CONFLICT }));
     const ack: Ack = AckSchema.parse({ batchId: batch.batchId, tapIds });

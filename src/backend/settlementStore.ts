@@ -24,6 +24,11 @@ export interface InsertResult {
   duplicates: number;
   /** Duplicates whose content differs from the stored tap (an id reused: a validator bug). */
   conflicts: string[];
+  /**
+   * Those of `conflicts` whose stored copy came earlier in this same batch (stored now): they are
+   * settled, not rejected. Absent = none.
+   */
+  firstCopyKept?: string[];
 }
 
 export interface DeviceCounters {

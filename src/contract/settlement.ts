@@ -103,13 +103,17 @@ export const RejectedTapSchema = z.object({
 });
 export type RejectedTap = z.infer<typeof RejectedTapSchema>;
 
-/** Amendment 1 (v1.1): the payload of a signed ack (a flattened JWS, `typ` ACK_TYP). */
+/**
+ * Amendment 1 (v1.1): the payload of a signed ack (a flattened JWS, `typ` ACK_TYP). `at` is
+ * informational and `rejected` may be empty, so a payload without them is taken (the signature
+ * covers what is there); the reference backend always sends both.
+ */
 export const SignedAckPayloadSchema = z.object({
   batchId: z.string().min(1).max(64),
   deviceId: z.string().regex(DEVICE_ID),
-  at: z.number().int().nonnegative(),
+  at: z.number().int().nonnegative().optional(),
   tapIds: z.array(z.string().min(1).max(64)).max(10_000),
-  rejected: z.array(RejectedTapSchema).max(10_000),
+  rejected: z.array(RejectedTapSchema).max(10_000).default([]),
 });
 export type SignedAckPayload = z.infer<typeof SignedAckPayloadSchema>;
 
@@ -172,5 +176,13 @@ export const AcceptAnnouncementSchema = z.strictObject({
   sub: hex.min(2).max(64),
   /** Acceptance time, Unix ms (as a tap's `at`). */
   at: z.number().int().nonnegative(),
+  /**
+   * The ride-code format that accepted it, when not FG1 (a `sub` is compared within one format
+   * only); absent = fg1, as from gates before JT/T.
+   */
+  format: z
+    .string()
+    .regex(/^[a-z0-9]{1,16}$/)
+    .optional(),
 });
 export type AcceptAnnouncement = z.infer<typeof AcceptAnnouncementSchema>;

@@ -24,7 +24,7 @@ import { keyPairFromJwk, type Jwk } from '../mint/keys.ts';
 import type { MqttPort } from '../mqtt/mqttPort.ts';
 import type { Component } from '../platform/component.ts';
 import type { Logger } from '../platform/logger.ts';
-import type { ReplayMemory } from '../token/replayMemory.ts';
+import { riderKey, type ReplayMemory } from '../token/replayMemory.ts';
 
 export type ShareRefusal =
   | 'malformed'
@@ -176,14 +176,15 @@ export class ReplayShare implements Component {
   }
 
   /** Called for each committed accept (after the gate signal): signs and sends on the next turn. */
-  announce(codeId: string, sub: string, atMs: number): void {
+  announce(codeId: string, sub: string, atMs: number, format?: string): void {
     if (this.stopped) return;
     if (this.queue.length >= this.d.maxQueued) {
       const i = this.queue.findIndex((p) => !p.inFlight);
       this.queue.splice(i >= 0 ? i : 0, 1);
       this.stats.droppedQueued++;
     }
-    this.queue.push({ a: { deviceId: this.d.deviceId, codeId, sub, at: Math.floor(atMs) } });
+    const other = format !== undefined && riderKey(format, sub) !== sub ? { format } : {};
+    this.queue.push({ a: { deviceId: this.d.deviceId, codeId, sub, at: Math.floor(atMs), ...other } });
     this.stats.queued = this.queue.length;
     this.kick();
   }
@@ -282,12 +283,13 @@ export class ReplayShare implements Component {
       this.refuse('stale', `at is older than the replay retention (${this.d.replay.retention} s)`, kid);
       return 'stale';
     }
-    if (!this.d.replay.merge(a.codeId, a.sub, at)) {
+    const rider = riderKey(a.format, a.sub);
+    if (!this.d.replay.merge(a.codeId, rider, at)) {
       this.stats.known++;
       return 'known';
     }
     this.stats.merged++;
-    this.d.keep?.record({ codeId: a.codeId, sub: a.sub, at: a.at, fromGate: kid });
+    this.d.keep?.record({ codeId: a.codeId, sub: rider, at: a.at, fromGate: kid });
     this.d.log.debug({ from: kid, codeId: a.codeId, sub: a.sub }, 'accept of the group merged');
     return 'merged';
   }

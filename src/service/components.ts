@@ -27,7 +27,7 @@ import { TapUploader, type AckOptions } from '../settlement/uploader.ts';
 import type { GroupAccepts } from '../store/groupAccepts.ts';
 import type { TapStore } from '../store/tapStore.ts';
 import { replayRetention } from '../token/params.ts';
-import type { ReplayMemory } from '../token/replayMemory.ts';
+import { riderKey, type ReplayMemory } from '../token/replayMemory.ts';
 import type { JttFormat } from '../token/jtt/jttFormat.ts';
 import { RideCodeValidator } from '../token/validator.ts';
 import type { Component, HealthContribution } from '../platform/component.ts';
@@ -292,7 +292,8 @@ export function storeComponent(d: StoreComponentDeps): Component {
  */
 export function restoreReplayMemory(
   replay: ReplayMemory,
-  own: readonly { codeId: string; sub: string; at: number }[],
+  own: readonly { codeId: string; sub: string; at: number; format?: string | null }[],
+  /** As merged: `sub` is the replay memory's rider key (src/token/replayMemory.ts riderKey). */
   heard: readonly { codeId: string; sub: string; at: number }[],
 ): void {
   let i = 0;
@@ -301,7 +302,7 @@ export function restoreReplayMemory(
     const o = own[i];
     const h = heard[j];
     if (o && (!h || o.at <= h.at)) {
-      replay.remember(o.codeId, o.sub, o.at / 1000);
+      replay.remember(o.codeId, riderKey(o.format, o.sub), o.at / 1000);
       i++;
     } else if (h) {
       replay.merge(h.codeId, h.sub, h.at / 1000);

@@ -156,6 +156,8 @@ export function retainedStatus(m: StatusModel): Record<string, unknown> {
     modes: m.policy.modes,
     ...(m.group ? { group: m.group } : {}),
     ...(m.jtt ? { jtt: m.jtt } : {}),
+    // Whether acks must be signed (settlement.acceptUnsignedAcks shows as "unsigned").
+    ...(m.upload ? { upload: { ackMode: m.upload.ackMode } } : {}),
   };
 }
 

@@ -266,7 +266,7 @@ export class ValidatorService {
     this.commands = cmds.commands;
     this.outcomeListeners.push((o) => {
       // Outcomes are emitted after the gate signal: the announcement is signed and sent later still.
-      if (o.tap) this.replayShare?.announce(o.tap.codeId, o.tap.sub, o.tap.at);
+      if (o.tap) this.replayShare?.announce(o.tap.codeId, o.tap.sub, o.tap.at, o.tap.format);
       if (o.tap) this.uploader?.notify();
       else if (o.decision === 'reject' && this.link) {
         const codeId = o.token?.codeId;

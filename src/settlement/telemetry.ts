@@ -77,8 +77,12 @@ export class Telemetry implements Component {
     this.timers.push(t1, t2);
   }
 
-  /** After stop nothing is published (the link stops after telemetry). */
+  /**
+   * After stop nothing is published (the link stops after telemetry). The backlog is counted once
+   * more first: the clean offline status carries it as it is, not as it was up to a check ago.
+   */
   stop(): void {
+    if (!this.stopped) this.check();
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];

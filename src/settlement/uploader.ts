@@ -62,9 +62,13 @@ interface InFlight {
   size: number;
 }
 
-/** A batch sent and remembered for its ack: its tap ids, and when it is forgotten (Infinity while waiting). */
+/**
+ * A batch sent and remembered for its ack: its tap ids, those no genuine ack has named yet, and
+ * when it is forgotten (Infinity while waiting).
+ */
 interface SentBatch {
   ids: ReadonlySet<string>;
+  open: Set<string>;
   forgetAt: number;
 }
 
@@ -117,7 +121,7 @@ export class TapUploader implements Component {
   private readonly inFlight = new Map<string, InFlight>();
   /** Batches sent whose ack is still taken (signed mode): waiting, or timed out recently. */
   private readonly sent = new Map<string, SentBatch>();
-  /** Batches already settled by an ack (bounded): a later ack for one is a replay or a duplicate. */
+  /** Batches whose every tap a genuine ack named (bounded): a later ack for one is a replay or a duplicate. */
   private readonly finished = new Set<string>();
   private readonly keys: JwsKeySet | undefined;
   private tokens: number;
@@ -257,7 +261,7 @@ export class TapUploader implements Component {
       const ids = due.map((t) => t.id);
       this.store.markSent(ids, now, this.retryAfter);
       this.inFlight.set(batch.batchId, { sentAt: now, size: ids.length });
-      if (this.keys) this.sent.set(batch.batchId, { ids: new Set(ids), forgetAt: Infinity });
+      if (this.keys) this.sent.set(batch.batchId, { ids: new Set(ids), open: new Set(ids), forgetAt: Infinity });
       this.tokens -= ids.length;
       this.stats.batchesSent++;
       this.stats.tapsSent += ids.length;
@@ -370,9 +374,15 @@ export class TapUploader implements Component {
       this.log.error(errorFields(e), 'cannot mark taps settled (they will be re-sent and acked again)');
       return;
     }
-    this.sent.delete(ack.batchId);
-    this.finished.add(ack.batchId);
-    if (this.finished.size > MAX_REMEMBERED) this.finished.delete(this.finished.values().next().value!);
+    // A batch is finished once genuine acks have named each of its taps; until then (an empty
+    // ack, or a backend that acks a batch in parts) it is remembered like one that timed out, so
+    // the rest of it is still taken (its taps are re-sent when due meanwhile).
+    for (const id of named) batch.open.delete(id);
+    if (batch.open.size === 0) {
+      this.sent.delete(ack.batchId);
+      this.finished.add(ack.batchId);
+      if (this.finished.size > MAX_REMEMBERED) this.finished.delete(this.finished.values().next().value!);
+    } else this.forgetLater(ack.batchId, now);
     this.inFlight.delete(ack.batchId);
     this.stats.acks++;
     this.stats.tapsSettled += settled;

@@ -17,6 +17,7 @@ import type { Logger } from '../platform/logger.ts';
 
 export interface GroupAccept {
   codeId: string;
+  /** The replay memory's rider key: the sub hex, `<format>:<sub hex>` for a format other than FG1. */
   sub: string;
   /** Acceptance time at the other gate, Unix ms. */
   at: number;

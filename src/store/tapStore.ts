@@ -137,10 +137,10 @@ export class TapStore {
   }
 
   /** Accepted taps since `sinceMs` (for the replay memory after a restart), oldest first. */
-  acceptedSince(sinceMs: number): { codeId: string; sub: string; at: number }[] {
+  acceptedSince(sinceMs: number): { codeId: string; sub: string; at: number; format: string | null }[] {
     return this.conn
-      .prepare('SELECT code_id AS codeId, sub, at FROM taps WHERE at >= ? ORDER BY at, seqno')
-      .all(sinceMs) as { codeId: string; sub: string; at: number }[];
+      .prepare('SELECT code_id AS codeId, sub, at, format FROM taps WHERE at >= ? ORDER BY at, seqno')
+      .all(sinceMs) as { codeId: string; sub: string; at: number; format: string | null }[];
   }
 
   tap(id: string): StoredTap | undefined {

@@ -12,6 +12,16 @@
 
 export type Recall = 'duplicate' | 'replay' | undefined;
 
+/**
+ * The key of a rider in the duplicate window. The memory is shared by the formats, but `sub`
+ * values are compared within one format only (jtt1179-reading §4): an FG1 sub that happens to
+ * equal a JT/T user account is another rider. FG1's key is its sub hex (as in taps and group
+ * announcements written before JT/T); another format's is `<format>:<sub hex>`.
+ */
+export function riderKey(format: string | null | undefined, subHex: string): string {
+  return format === undefined || format === null || format === 'fg1' ? subHex : `${format}:${subHex}`;
+}
+
 export interface AcceptedCode {
   codeId: string;
   subHex: string;

@@ -14,7 +14,7 @@ import { DenyList } from './denyList.ts';
 import { Lru } from './lru.ts';
 import { DEFAULT_PARAMS, MODE_BITS, replayRetention, type ValidationParams } from './params.ts';
 import { MESSAGE_CLASS, REASONS, type DecisionKind, type Reason } from './reasons.ts';
-import { ReplayMemory } from './replayMemory.ts';
+import { ReplayMemory, riderKey } from './replayMemory.ts';
 import {
   FG1_PREFIX,
   MalformedError,
@@ -120,7 +120,7 @@ export class RideCodeValidator implements CredentialFormat {
   /** Enters an accepted decision into the replay memory (for callers that commit first). */
   remember(d: Decision): void {
     if (d.decision !== 'accept' || d.codeId === undefined || d.subHex === undefined) return;
-    this.replay.remember(d.codeId, d.subHex, d.at);
+    this.replay.remember(d.codeId, riderKey(FG1_FORMAT, d.subHex), d.at);
   }
 
   /** An FG1 frame: `FG1:` then base45 (qr-token-v1 §1). */
@@ -215,7 +215,7 @@ export class RideCodeValidator implements CredentialFormat {
     // 15. mode
     if (cred.modes !== undefined && (cred.modes & MODE_BITS[p.mode]) === 0) return this.reject(d, 'mode_not_allowed');
     // 16, 17. duplicate, replay
-    const recall = this.replay.recall(body.codeId, cred.subHex, now);
+    const recall = this.replay.recall(body.codeId, riderKey(FG1_FORMAT, cred.subHex), now);
     if (recall === 'duplicate') return ignoredAsDuplicate(d);
     if (recall === 'replay') return this.reject(d, 'replay');
     return d;

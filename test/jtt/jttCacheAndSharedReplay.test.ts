@@ -111,6 +111,28 @@ describe('duplicate and replay, in one memory with FG1', () => {
     expect(router.decide(fg.text, FG1_NOW + 10)).toMatchObject({ decision: 'reject', reason: 'replay', format: 'fg1' });
   });
 
+  it('a sub is compared within one format only: an FG1 sub equal to a JT/T user account is another rider', () => {
+    // jtt1179-reading §4: "sub values are compared within one format only".
+    const account = Buffer.from('31000000000000000001', 'hex'); // the JT/T fixture's user account
+    const fg1Code = (ts: number) =>
+      rideCode({ ts, credential: { claims: { 2: account, 4: NOW + 86_400, 5: NOW - 60 } } });
+    for (const jttFirst of [true, false]) {
+      const fg1 = makeValidator();
+      const router = credentialRouter({ fg1, jtt1179: new JttFormat({ roots: roots(), replay: fg1.replay }) });
+      const jttCode = hexOf(code({ ts: NOW - 5 }));
+      const fg = fg1Code(NOW - 5).text;
+      const [a, b] = jttFirst ? [jttCode, fg] : [fg, jttCode];
+      expect(router.decide(a, NOW)).toMatchObject({ decision: 'accept', subHex: '31000000000000000001' });
+      expect(router.decide(b, NOW + 1)).toMatchObject({ decision: 'accept', subHex: '31000000000000000001' });
+      // Within each format the window still holds.
+      expect(router.decide(hexOf(code({ ts: NOW - 4 })), NOW + 2)).toMatchObject({
+        decision: 'ignore',
+        reason: 'duplicate',
+      });
+      expect(router.decide(fg1Code(NOW - 4).text, NOW + 2)).toMatchObject({ decision: 'ignore', reason: 'duplicate' });
+    }
+  });
+
   it('the router sends hex and base64 to JT/T, FG1 text to FG1, anything else to no format', () => {
     const router = credentialRouter({ fg1: makeValidator(), jtt1179: format() });
     expect(router.formatOf(hexOf(code()))?.id).toBe('jtt1179');

@@ -4,7 +4,7 @@ import { keySetFromJson, signFlattenedJws, type JwsSigner } from '../../src/list
 import { ReplayShare } from '../../src/fleet/replayShare.ts';
 import { generateKeyPair, type KeyPair } from '../../src/mint/keys.ts';
 import { ALG_EDDSA } from '../../src/token/cose.ts';
-import { ReplayMemory } from '../../src/token/replayMemory.ts';
+import { ReplayMemory, riderKey } from '../../src/token/replayMemory.ts';
 import { captureLogger } from '../support/captureLogger.ts';
 import { MemoryBroker, MemoryMqttLink } from '../support/memoryMqtt.ts';
 import { publicJwkOf } from './groupHarness.ts';
@@ -59,6 +59,30 @@ describe('accept announcements are verified before they enter the replay memory'
     expect(t.replay.recall(CODE, SUB, t.nowMs / 1000 + 1)).toBe('replay');
     expect(await t.share.receive(t.signed(t.announcement()))).toBe('known');
     expect(t.share.stats).toMatchObject({ merged: 1, known: 1, refused: {} });
+  });
+
+  it('a JT/T accept names its format: its account is another rider than the same FG1 sub', async () => {
+    const t = setup();
+    const other = 'cd'.repeat(16);
+    expect(await t.share.receive(t.signed(t.announcement({ format: 'jtt1179' })))).toBe('merged');
+    const now = t.nowMs / 1000 + 1;
+    expect(t.replay.recall(CODE, riderKey('jtt1179', SUB), now)).toBe('replay');
+    // Within the duplicate window: the JT/T rider is held, the FG1 rider of the same sub is not.
+    expect(t.replay.recall(other, riderKey('jtt1179', SUB), now)).toBe('duplicate');
+    expect(t.replay.recall(other, riderKey('fg1', SUB), now)).toBeUndefined();
+    expect(await t.share.receive(t.signed(t.announcement({ codeId: other, format: 'JT/T' })))).toBe('malformed');
+    // This gate's own JT/T accept goes out with its format; an FG1 accept without one.
+    t.share.start();
+    t.link.start();
+    t.share.announce(other, SUB, t.nowMs, 'jtt1179');
+    t.share.announce('ef'.repeat(16), SUB, t.nowMs, 'fg1');
+    await new Promise((r) => setTimeout(r, 50));
+    const sent = t.broker.messages(t.share.topic).map((m) => {
+      const p = (m as { payload: string }).payload;
+      return JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as Record<string, unknown>;
+    });
+    expect(sent.map((a) => a.format)).toEqual(['jtt1179', undefined]);
+    t.share.stop();
   });
 
   it('forgeries change nothing: unsigned, a key not of the group, another typ, a kid of another device', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ReplayMemory } from '../../src/token/replayMemory.ts';
+import { restoreReplayMemory } from '../../src/service/components.ts';
+import { ReplayMemory, riderKey } from '../../src/token/replayMemory.ts';
 
 const A = 'aa'.repeat(16);
 const B = 'bb'.repeat(16);
@@ -36,5 +37,26 @@ describe('replay memory: entries merged from the group', () => {
     m.remember(B, 's2', 1200);
     expect(m.recall(A, 's1', 1201)).toBeUndefined();
     expect(m.size).toBe(1);
+  });
+});
+
+describe('replay memory restored at start', () => {
+  it("keys each of this gate's taps by its format, and the group's entries as they were merged", () => {
+    const m = new ReplayMemory(3660, 3, 100);
+    const sub = '31000000000000000001';
+    const C = 'cc'.repeat(16);
+    restoreReplayMemory(
+      m,
+      [
+        { codeId: A, sub, at: 1_000_000, format: 'jtt1179' },
+        { codeId: B, sub: 'feed', at: 1_000_500, format: null }, // a tap written before taps had a format: FG1
+      ],
+      [{ codeId: C, sub: riderKey('jtt1179', 'beef'), at: 1_000_700 }],
+    );
+    expect(m.recall('dd'.repeat(16), riderKey('jtt1179', sub), 1001)).toBe('duplicate');
+    expect(m.recall('dd'.repeat(16), riderKey('fg1', sub), 1001)).toBeUndefined();
+    expect(m.recall('dd'.repeat(16), 'feed', 1001)).toBe('duplicate');
+    expect(m.recall('dd'.repeat(16), riderKey('jtt1179', 'beef'), 1001)).toBe('duplicate');
+    expect(m.recall(C, 'beef', 1001)).toBe('replay');
   });
 });

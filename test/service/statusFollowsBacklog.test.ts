@@ -1,8 +1,8 @@
 /**
  * One status model feeds the retained status, /healthz and the metrics. The retained status
  * follows the backlog (rate-limited to one publish a second, the last change always sent), so
- * after a drain it says `unsettled: 0` within seconds of the last ack; a clean stop leaves the last
- * figures beside `online: false`. In process: memory broker, fake backend, fake scanner.
+ * after a drain it says `unsettled: 0` within seconds of the last ack; a clean stop leaves the
+ * figures of that moment beside `online: false`. In process: memory broker, fake backend, fake scanner.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { MqttLink } from '../../src/mqtt/mqttLink.ts';
@@ -54,6 +54,7 @@ describe('the status model', () => {
         'place',
         'scanner',
         'startedAt',
+        'upload',
       ].sort(),
     );
     expect(retained(r)).toMatchObject({
@@ -64,6 +65,7 @@ describe('the status model', () => {
       direction: 'board',
     });
     expect(retained(r).lists).toEqual({ trustKeys: 1, denyEntries: expect.any(Number) });
+    expect(retained(r).upload).toEqual({ ackMode: r.svc.uploader!.stats.ackMode });
 
     const body = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as Record<string, unknown>;
     expect(Object.keys(body).sort()).toEqual(
@@ -165,6 +167,24 @@ describe('the status model', () => {
       alarms: ['backlog_count'],
     });
     expect(typeof st.at).toBe('number');
+  });
+
+  it('counts the backlog at a clean stop: the offline status does not carry figures a check old', async () => {
+    const r = inProcess({ mqtt: true, settings: { settlement: { alarms: { unsettledCount: 3 } } } });
+    await r.svc.start();
+    r.backend!.faults.acking = false;
+    r.ride(4);
+    await waitFor(() => r.svc.store.counts().unsettled === 4, 'four unsettled');
+    r.svc.telemetry.check();
+    expect(r.svc.telemetry.backlog.unsettled).toBe(4);
+    // Two settle just before the stop (as an ack would), between two backlog checks.
+    const ids = r.svc.store
+      .allTaps()
+      .slice(0, 2)
+      .map((t) => t.id);
+    r.svc.store.markSettled(ids, r.clock.now());
+    await r.svc.stop();
+    expect(retained(r)).toMatchObject({ online: false, backlog: { unsettled: 2 }, alarms: [] });
   });
 
   it('leaves the will {online: false, deviceId} on an unclean loss, and the monitor keeps the last figures', async () => {

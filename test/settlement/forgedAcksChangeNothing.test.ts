@@ -5,7 +5,9 @@
  * validator has forgotten, ids not in the batch, an id both settled and rejected, a replayed
  * genuine ack) leaves the taps unsettled and counts a refusal; the taps are re-sent and a genuine
  * ack settles them. A genuine ack that arrives late (after the batch timed out) still settles; one
- * that names an id twice (within tapIds, or within rejected) counts it once.
+ * that names an id twice (within tapIds, or within rejected) counts it once. A batch acked in
+ * parts (or first by an empty ack) is taken until every tap was named; a payload without the
+ * informational `at`, or without an empty `rejected`, is taken.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -180,5 +182,41 @@ describe('signed acks', () => {
     inject(signAck(payloadOf(batch), devAckKey()));
     await waitFor(() => svc.store.counts().unsettled === 0, 'the late ack settled them');
     expect(stats.ackRefused).toBe(0);
+  });
+
+  it('take a batch acked in parts, and an empty ack followed by the real one; then a replay is finished_batch', async () => {
+    const { r, svc, batch, inject } = await heldTaps(3);
+    const stats = svc.uploader!.stats;
+    const [a, b, c] = batch.taps.map((t) => t.id) as [string, string, string];
+    const dev = devAckKey();
+    // "Saw it, settled nothing": the taps stay unsettled, and the batch is still taken.
+    inject(signAck(payloadOf(batch, { tapIds: [] }), dev));
+    await waitFor(() => stats.acks === 1, 'the empty ack taken');
+    expect(svc.store.counts().unsettled).toBe(3);
+    inject(signAck(payloadOf(batch, { tapIds: [a] }), dev));
+    await waitFor(() => svc.store.counts().unsettled === 2, 'the first part settled');
+    // Still taken after the ack timeout (remembered like a batch that timed out).
+    r.clock.advance(ACK_TIMEOUT + 1);
+    inject(signAck(payloadOf(batch, { tapIds: [b], rejected: [{ id: c, reason: 'duplicate_id_conflict' }] }), dev));
+    await waitFor(() => svc.store.counts().unsettled === 0, 'the second part settled');
+    expect(stats).toMatchObject({ acks: 3, ackRefused: 0, tapsSettled: 2, tapsRejected: 1 });
+    // Every tap named: the batch is finished, and the whole ack again is refused.
+    inject(signAck(payloadOf(batch), dev));
+    await waitFor(() => stats.ackRefused === 1, 'the replay refused');
+    expect(r.log.lines.find((l) => l.msg === 'ack refused: nothing settled')?.reason).toBe('finished_batch');
+    expect(stats.tapsSettled).toBe(2);
+  });
+
+  it('take a genuine ack without the informational `at`, or without `rejected`', async () => {
+    const { svc, batch, inject } = await heldTaps(2);
+    const stats = svc.uploader!.stats;
+    const [a, b] = batch.taps.map((t) => t.id) as [string, string];
+    const { at: _at, ...noAt } = payloadOf(batch, { tapIds: [a] });
+    inject(signAck(noAt, devAckKey()));
+    await waitFor(() => svc.store.counts().unsettled === 1, 'settled without at');
+    const { rejected: _r, ...noRejected } = payloadOf(batch, { tapIds: [b] });
+    inject(signAck(noRejected, devAckKey()));
+    await waitFor(() => svc.store.counts().unsettled === 0, 'settled without rejected');
+    expect(stats).toMatchObject({ acks: 2, ackRefused: 0, tapsSettled: 2 });
   });
 });

@@ -128,6 +128,9 @@ describe('ack settings', () => {
     const warn = r.log.lines.find((l) => l.level === 'warn' && l.acceptUnsignedAcks === true);
     expect(warn?.msg).toMatch(/unsigned acks are taken/);
     expect(r.svc.status().upload?.ackMode).toBe('unsigned');
+    // The retained status says so too (what a monitor reads).
+    await waitFor(() => r!.broker.retained.has(r!.link!.topics.status), 'a retained status');
+    expect(r.broker.retainedJson(r.link!.topics.status)).toMatchObject({ upload: { ackMode: 'unsigned' } });
     r.ride(2);
     await waitFor(
       () => r!.svc.store.counts().taps === 2 && r!.svc.store.counts().unsettled === 0,

@@ -16,7 +16,7 @@ import { DenyList } from '../denyList.ts';
 import { Lru } from '../lru.ts';
 import { DEFAULT_PARAMS, replayRetention, type ValidationParams } from '../params.ts';
 import { MESSAGE_CLASS, REASONS, type Reason } from '../reasons.ts';
-import { ReplayMemory } from '../replayMemory.ts';
+import { ReplayMemory, riderKey } from '../replayMemory.ts';
 import {
   JttMalformedError,
   binaryPayload,
@@ -115,7 +115,7 @@ export class JttFormat implements CredentialFormat {
 
   remember(d: Decision): void {
     if (d.decision !== 'accept' || d.codeId === undefined || d.subHex === undefined) return;
-    this.replay.remember(d.codeId, d.subHex, d.at);
+    this.replay.remember(d.codeId, riderKey(JTT_FORMAT, d.subHex), d.at);
   }
 
   decide(text: string, now: number): Decision {
@@ -213,7 +213,7 @@ export class JttFormat implements CredentialFormat {
     // 12. deny list (sub = user account, cti = payment account)
     if (this.deny.denies(d.subHex, d.ctiHex)) return this.reject(d, 'denied');
     // 13, 14. duplicate, replay
-    const recall = this.replay.recall(d.codeId, d.subHex, now);
+    const recall = this.replay.recall(d.codeId, riderKey(JTT_FORMAT, d.subHex), now);
     if (recall === 'duplicate') return ignoredAsDuplicate(d);
     if (recall === 'replay') return this.reject(d, 'replay');
     return d;
