@@ -27,6 +27,17 @@ type Status = Record<string, unknown> & { backlog: { unsettled: number }; online
 const retained = (r: InProcess): Status => r.broker.retainedJson(r.link!.topics.status) as Status;
 const statusPublishes = (r: InProcess) => r.broker.log.filter((m) => m.topic === r.link!.topics.status);
 
+/** A gate whose backend does not ack: four taps unsettled, the backlog_count alarm (3) raised. */
+async function fourUnsettled(): Promise<InProcess> {
+  const r = inProcess({ mqtt: true, settings: { settlement: { alarms: { unsettledCount: 3 } } } });
+  await r.svc.start();
+  r.backend!.faults.acking = false;
+  r.ride(4);
+  await waitFor(() => r.svc.store.counts().unsettled === 4, 'four unsettled');
+  r.svc.telemetry.check();
+  return r;
+}
+
 describe('the status model', () => {
   it('gives the retained status, /healthz and the metrics exactly their documented fields', async () => {
     const port = await freePort();
@@ -149,12 +160,7 @@ describe('the status model', () => {
   });
 
   it('keeps the last figures beside online: false after a clean stop', async () => {
-    const r = inProcess({ mqtt: true, settings: { settlement: { alarms: { unsettledCount: 3 } } } });
-    await r.svc.start();
-    r.backend!.faults.acking = false;
-    r.ride(4);
-    await waitFor(() => r.svc.store.counts().unsettled === 4, 'four unsettled');
-    r.svc.telemetry.check();
+    const r = await fourUnsettled();
     await r.svc.stop();
     const st = retained(r);
     expect(st).toMatchObject({
@@ -170,12 +176,7 @@ describe('the status model', () => {
   });
 
   it('counts the backlog at a clean stop: the offline status does not carry figures a check old', async () => {
-    const r = inProcess({ mqtt: true, settings: { settlement: { alarms: { unsettledCount: 3 } } } });
-    await r.svc.start();
-    r.backend!.faults.acking = false;
-    r.ride(4);
-    await waitFor(() => r.svc.store.counts().unsettled === 4, 'four unsettled');
-    r.svc.telemetry.check();
+    const r = await fourUnsettled();
     expect(r.svc.telemetry.backlog.unsettled).toBe(4);
     // Two settle just before the stop (as an ack would), between two backlog checks.
     const ids = r.svc.store
