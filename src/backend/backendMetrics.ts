@@ -90,6 +90,11 @@ export class BackendMetrics {
       (k) => k.malformed,
     );
     c(
+      'faregate_backend_malformed_taps_total',
+      'Taps that were not valid taps in an otherwise valid batch: never stored (rejected in a signed ack)',
+      (k) => k.malformedTaps,
+    );
+    c(
       'faregate_backend_store_errors_total',
       'Batches the store could not take (not acknowledged; re-sent)',
       (k) => k.storeErrors,

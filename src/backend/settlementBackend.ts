@@ -26,7 +26,9 @@ import {
   DEFAULT_TOPIC_PREFIX,
   deviceOfTopic,
   SignedAckPayloadSchema,
+  TapBatchEnvelopeSchema,
   TapBatchSchema,
+  TapSchema,
   topics,
   type Ack,
   type RejectedTap,
@@ -117,6 +119,8 @@ export interface BackendCounters {
   conflicts: number;
   /** Batches rejected and not acknowledged. */
   malformed: number;
+  /** Taps that were not valid taps in an otherwise valid batch (never stored; rejected when signed). */
+  malformedTaps: number;
   /** Batches that could not be stored (not acknowledged; the validator re-sends). */
   storeErrors: number;
   /** Connections made (1 + reconnections). */
@@ -151,7 +155,18 @@ export interface SettlementBackendEvents {
 }
 
 type Outcome =
-  { ok: true; batch: TapBatch; deviceId: string } | { ok: false; reason: string; detail?: Record<string, unknown> };
+  | {
+      ok: true;
+      /** The batch's valid taps (all of them, unless `malformedTaps`). */
+      batch: TapBatch;
+      deviceId: string;
+      /** Taps that are not valid taps but carry an id: never stored, rejected in a signed ack. */
+      malformedTaps?: { id: string; issues: string[] }[];
+    }
+  | { ok: false; reason: string; detail?: Record<string, unknown> };
+
+/** The reason a signed ack gives for a tap that is not a valid tap (it can never be stored). */
+export const MALFORMED_TAP = 'malformed_tap';
 
 function safeId(v: unknown): string | undefined {
   return typeof v === 'string' && /^[\x21-\x7e]{1,64}$/.test(v) ? v : undefined;
@@ -173,6 +188,7 @@ export class SettlementBackend extends EventEmitter<SettlementBackendEvents> {
     duplicates: 0,
     conflicts: 0,
     malformed: 0,
+    malformedTaps: 0,
     storeErrors: 0,
     connects: 0,
   };
@@ -385,10 +401,25 @@ export class SettlementBackend extends EventEmitter<SettlementBackendEvents> {
       return;
     }
     const { batch, deviceId } = outcome;
+    const bad = outcome.malformedTaps ?? [];
+    if (bad.length) {
+      this.c.malformedTaps += bad.length;
+      this.log.warn(
+        {
+          deviceId,
+          batchId: batch.batchId,
+          n: bad.length,
+          taps: bad.slice(0, 10).map((t) => ({ id: t.id, issues: t.issues })),
+        },
+        this.opts.ackSigner ? 'malformed taps rejected; the rest of the batch settles' : 'malformed taps not acked',
+      );
+    }
     let result: InsertResult;
     try {
       // Resolves after the commit: the ack below is published only then.
-      result = await this.opts.store.insertBatch(batch.taps, { batchId: batch.batchId });
+      result = batch.taps.length
+        ? await this.opts.store.insertBatch(batch.taps, { batchId: batch.batchId })
+        : { inserted: 0, duplicates: 0, conflicts: [] };
     } catch (e) {
       this.c.storeErrors++;
       this.log.error(
@@ -413,8 +444,15 @@ export class SettlementBackend extends EventEmitter<SettlementBackendEvents> {
     const signer = this.opts.ackSigner;
     const kept = new Set(result.firstCopyKept ?? []);
     const conflicting = new Set(signer ? result.conflicts.filter((id) => !kept.has(id)) : []);
-    const tapIds = [...new Set(batch.taps.map((t) => t.id))].filter((id) => !conflicting.has(id));
-    const rejected: RejectedTap[] = [...conflicting].map((id) => ({ id, reason: DUPLICATE_ID_CONFLICT }));
+    // A malformed tap is never stored: rejected when signed, left out of a v1 ack (re-sent); an id
+    // that also came as a valid tap in the batch is stored, so it settles.
+    const malformed = new Set(bad.map((t) => t.id));
+    const valid = new Set(batch.taps.map((t) => t.id));
+    const tapIds = [...valid].filter((id) => !conflicting.has(id));
+    const rejected: RejectedTap[] = [
+      ...[...conflicting].map((id) => ({ id, reason: DUPLICATE_ID_CONFLICT })),
+      ...(signer ? [...malformed].filter((id) => !valid.has(id)).map((id) => ({ id, reason: MALFORMED_TAP })) : []),
+    ];
     const ack: Ack = AckSchema.parse({ batchId: batch.batchId, tapIds });
     const ackTopic = topics(this.prefix, deviceId).acks;
     let body: string;
@@ -468,6 +506,8 @@ export class SettlementBackend extends EventEmitter<SettlementBackendEvents> {
     }
     const parsed = TapBatchSchema.safeParse(json);
     if (!parsed.success) {
+      const partial = this.validTapsOf(json);
+      if (partial) return this.checkDevice(partial.batch, deviceId, partial.malformedTaps);
       const raw = json as { batchId?: unknown } | null;
       return {
         ok: false,
@@ -480,7 +520,41 @@ export class SettlementBackend extends EventEmitter<SettlementBackendEvents> {
         },
       };
     }
-    const batch = parsed.data;
+    return this.checkDevice(parsed.data, deviceId);
+  }
+
+  /**
+   * A batch whose envelope is valid, some of whose taps are not, each with an id: its valid taps
+   * and the ids of the others (one bad tap must not hold its batch's other riders back forever).
+   * Undefined when the envelope is bad, a bad tap has no usable id, or no tap is valid in a v1
+   * set-up (nothing to ack).
+   */
+  private validTapsOf(
+    json: unknown,
+  ): { batch: TapBatch; malformedTaps: { id: string; issues: string[] }[] } | undefined {
+    const env = TapBatchEnvelopeSchema.safeParse(json);
+    if (!env.success) return undefined;
+    const taps: TapBatch['taps'] = [];
+    const malformedTaps: { id: string; issues: string[] }[] = [];
+    for (const raw of env.data.taps) {
+      const t = TapSchema.safeParse(raw);
+      if (t.success) {
+        taps.push(t.data);
+        continue;
+      }
+      const id = TapSchema.shape.id.safeParse((raw as { id?: unknown } | null)?.id);
+      if (!id.success) return undefined;
+      // Paths and codes only (no input values).
+      malformedTaps.push({
+        id: id.data,
+        issues: t.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}:${i.code}`),
+      });
+    }
+    if (taps.length === 0 && !this.opts.ackSigner) return undefined;
+    return { batch: { batchId: env.data.batchId, deviceId: env.data.deviceId, taps }, malformedTaps };
+  }
+
+  private checkDevice(batch: TapBatch, deviceId: string, malformedTaps?: { id: string; issues: string[] }[]): Outcome {
     if (batch.deviceId !== deviceId)
       return {
         ok: false,
@@ -494,7 +568,7 @@ export class SettlementBackend extends EventEmitter<SettlementBackendEvents> {
         reason: 'tap deviceId is not the topic device',
         detail: { batchId: batch.batchId, tapIds: stray.slice(0, 10).map((t) => t.id), n: stray.length },
       };
-    return { ok: true, batch, deviceId };
+    return { ok: true, batch, deviceId, ...(malformedTaps?.length ? { malformedTaps } : {}) };
   }
 
   private async rejectBatch(

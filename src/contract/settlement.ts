@@ -87,6 +87,9 @@ export const TapBatchSchema = z.object({
 });
 export type TapBatch = z.infer<typeof TapBatchSchema>;
 
+/** A batch's envelope with its taps unread: tells one bad tap from a bad batch (the backend). */
+export const TapBatchEnvelopeSchema = TapBatchSchema.extend({ taps: z.array(z.unknown()).min(1).max(10_000) });
+
 export const AckSchema = z.object({
   batchId: z.string().min(1).max(64),
   tapIds: z.array(z.string().min(1).max(64)).max(10_000),

@@ -4,7 +4,8 @@
  * the pinned public key set with jose; its payload names the batch, the device, the signing time
  * and the ids; a tap id it already holds with different content is rejected
  * (`duplicate_id_conflict`) while the rest of the batch settles, unless the copy held is an earlier
- * one of the same batch (then it is stored and settled). Without a key: v1 acks.
+ * one of the same batch (then it is stored and settled); a tap that is not a valid tap is rejected
+ * (`malformed_tap`) and the rest settles. Without a key: v1 acks.
  */
 import { describe, expect, it } from 'vitest';
 import { ACK_TYP, SignedAckPayloadSchema } from '../../src/contract/settlement.ts';
@@ -57,6 +58,17 @@ describe('the backend with --ack-key', () => {
       expect(a3.signed).toMatchObject({ tapIds: [twin.id], rejected: [] });
       expect(b.backend.counters.conflicts).toBe(2);
       expect(b.store.count()).toBe(5);
+
+      // A tap that is not a valid tap (an upper-case sub) beside a good one: rejected, never
+      // stored (the gate keeps it, alarmed); the good one settles.
+      const good = makeTap('gate-s1');
+      const bad = { ...makeTap('gate-s1'), sub: 'ABCDEF' };
+      const fourth = { ...makeBatch('gate-s1', [good]), taps: [good, bad] };
+      await gate.publish('gate-s1', JSON.stringify(fourth));
+      const a4 = await gate.waitForAck(fourth.batchId);
+      expect(a4.signed).toMatchObject({ tapIds: [good.id], rejected: [{ id: bad.id, reason: 'malformed_tap' }] });
+      expect(b.store.count()).toBe(6);
+      expect(b.backend.counters).toMatchObject({ malformed: 0, malformedTaps: 1 });
     } finally {
       await gate.close();
       await b.stop();

@@ -1,7 +1,8 @@
 /**
  * Malformed batches (bad JSON, wrong schema, device id not the topic's, empty taps, huge strings,
  * oversized payloads, an invalid device id in the topic) are counted and logged without their
- * contents, never acked, and the backend keeps settling valid batches afterwards.
+ * contents, never acked, and the backend keeps settling valid batches afterwards. A bad tap with an
+ * id beside valid ones does not make the batch malformed: the valid ones settle.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -130,5 +131,26 @@ describe('malformed batches are never acked', () => {
       expect(line).not.toContain(SECRET);
       expect(line.length).toBeLessThan(2000);
     }
+  });
+
+  it('a bad tap beside valid ones does not hold them back: the valid ones are stored and acked', async () => {
+    const good = makeTap('gate-n');
+    const bad = { ...makeTap('gate-n', { sub: SECRET }), mode: 'ferry' };
+    const batch = { ...makeBatch('gate-n', [good]), taps: [good, bad] };
+    const before = b.backend.counters;
+    await gate.publish('gate-n', JSON.stringify(batch));
+    // A v1 ack cannot reject: the bad tap is left out (its gate re-sends it alone, and it is not acked).
+    expect((await gate.waitForAck(batch.batchId)).ack.tapIds).toEqual([good.id]);
+    expect(b.backend.counters).toMatchObject({
+      batches: before.batches + 1,
+      tapsInserted: before.tapsInserted + 1,
+      malformed: before.malformed,
+      malformedTaps: before.malformedTaps + 1,
+    });
+    expect(b.store.has(good.id)).toBe(true);
+    expect(b.store.has(bad.id)).toBe(false);
+    const warn = log.lines.find((l) => l.msg === 'malformed taps not acked');
+    expect(warn).toMatchObject({ n: 1, taps: [{ id: bad.id, issues: ['mode:invalid_value'] }] });
+    expect(JSON.stringify(warn)).not.toContain(SECRET);
   });
 });

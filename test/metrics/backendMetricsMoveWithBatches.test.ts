@@ -104,8 +104,18 @@ describe('faregate backend --metrics-port', () => {
       expect(sampleValue(fams, 'faregate_backend_tap_conflicts_total')).toBe(1);
       expect(sampleValue(fams, 'faregate_backend_taps_rejected_total')).toBe(1);
       expect(sampleValue(fams, 'faregate_backend_malformed_batches_total')).toBe(1);
+      expect(sampleValue(fams, 'faregate_backend_malformed_taps_total')).toBe(0);
       expect(sampleValue(fams, 'faregate_backend_acks_sent_total', { kind: 'signed' })).toBe(3);
-      expect(inserts(fams)).toBe(3);
+
+      // A bad tap beside a good one: the good one settles, the bad one is rejected.
+      const mixed = makeBatch('gate-m', [makeTap('gate-m')]);
+      await gate.publish('gate-m', JSON.stringify({ ...mixed, taps: [...mixed.taps, { id: 'bad-1', mode: 'ferry' }] }));
+      await gate.waitForAck(mixed.batchId);
+      fams = await scrape(port);
+      expect(sampleValue(fams, 'faregate_backend_malformed_taps_total')).toBe(1);
+      expect(sampleValue(fams, 'faregate_backend_taps_rejected_total')).toBe(2);
+      expect(sampleValue(fams, 'faregate_backend_malformed_batches_total')).toBe(1);
+      expect(inserts(fams)).toBe(4);
       expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404);
     } finally {
       await gate.close();
