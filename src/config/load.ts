@@ -8,6 +8,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { ENV_PREFIX, envName, envPath } from './envNames.ts';
 import { ConfigSchema, modeProblems, type Config } from './schema.ts';
+import { rawFileProblems } from './settingFiles.ts';
 import { settingsProblems } from './settingsProblems.ts';
 import { FaregateError, errorMessage, systemErrorCode } from '../errors/faregateError.ts';
 
@@ -30,8 +31,11 @@ export class ConfigError extends FaregateError {
   }
 }
 
-/** Variables with the prefix that are not setting overrides. */
-const ENV_NOT_SETTINGS = new Set(['FAREGATE_CONFIG']);
+/**
+ * Variables with the prefix that are not setting overrides: the settings file, and the Node 24
+ * set-up script's own (.ci/node24.sh).
+ */
+const ENV_NOT_SETTINGS = new Set(['FAREGATE_CONFIG', 'FAREGATE_NODE_VERSION', 'FAREGATE_NODE_CACHE']);
 
 function envValue(raw: string): unknown {
   if (/^(true|false|null|-?\d+(\.\d+)?)$/.test(raw)) return JSON.parse(raw);
@@ -63,6 +67,12 @@ export function applyEnvOverrides(doc: Record<string, unknown>, env: NodeJS.Proc
   return applied;
 }
 
+function setAt(doc: Record<string, unknown>, path: string[], value: unknown): void {
+  let node = doc;
+  for (const seg of path.slice(0, -1)) node = node[seg] as Record<string, unknown>;
+  node[path.at(-1)!] = value;
+}
+
 export interface LoadedConfig {
   config: Config;
   file: string;
@@ -89,15 +99,38 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
     throw new ConfigError(file, ['(root): the file must hold a map of settings (YAML mapping or JSON object)']);
   const obj = raw as Record<string, unknown>;
   const envOverrides = applyEnvOverrides(obj, env);
-  const r = ConfigSchema.safeParse(obj);
+  let r = ConfigSchema.safeParse(obj);
+  // A value that reads as a number or true/false is text where the setting is text
+  // (FAREGATE_PLACE=518, a route id): the variable's text is taken as it was written.
   if (!r.success) {
+    let again = false;
+    for (const i of r.error.issues) {
+      if (i.code !== 'invalid_type' || i.expected !== 'string') continue;
+      const name = envOverrides.find((n) => envPath(n).join('.') === i.path.join('.'));
+      const text = name === undefined ? undefined : env[name];
+      if (text === undefined) continue;
+      setAt(obj, envPath(name!), text);
+      again = true;
+    }
+    if (again) r = ConfigSchema.safeParse(obj);
+  }
+  if (!r.success) {
+    // A problem names the variable that set its setting, or a section holding it (a JSON value).
     const problems = settingsProblems(r.error.issues, (path) =>
-      envOverrides.find((n) => envPath(n).join('.') === path),
+      envOverrides.find((n) => {
+        const p = envPath(n).join('.');
+        return path === p || path.startsWith(`${p}.`);
+      }),
     );
     // zod skips the checks across fields when a field is wrong; they are problems all the same.
     for (const p of modeProblems(obj)) {
       const line = `${p.path.join('.')}: ${p.message}`;
       if (!problems.includes(line)) problems.push(line);
+    }
+    // And the files it names that are missing, so one start lists them too.
+    for (const line of rawFileProblems(obj, dirname(resolve(file)))) {
+      const setting = line.slice(0, line.indexOf(':'));
+      if (!problems.some((q) => q.startsWith(`${setting}:`))) problems.push(line);
     }
     throw new ConfigError(file, problems);
   }

@@ -5,6 +5,7 @@
  * The trust, deny and key-set files are checked by their own loaders.
  */
 import { openSync, closeSync, statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import type { Config } from './schema.ts';
 import { errorMessage, systemErrorCode } from '../errors/faregateError.ts';
 
@@ -19,6 +20,40 @@ function problem(setting: string, file: string): string | undefined {
       code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'not readable by this user' : errorMessage(e);
     return `${setting}: ${file}: ${why}`;
   }
+}
+
+/** Every setting that names a file read at start (by a loader or by the part that uses it). */
+const FILE_SETTINGS = [
+  'trust.file',
+  'deny.file',
+  'lists.rootKeys',
+  'jtt.roots',
+  'group.keys',
+  'group.signingKey',
+  'commands.operatorKeys',
+  'settlement.backendKeys',
+  'mqtt.passwordFile',
+  'mqtt.tls.ca',
+  'mqtt.tls.cert',
+  'mqtt.tls.key',
+] as const;
+
+/**
+ * The missing or unreadable files named in settings that did not pass their checks: so that one
+ * start lists them beside the other problems (their contents are checked once the settings pass).
+ * Paths are taken as written, relative to the settings file's folder.
+ */
+export function rawFileProblems(raw: Record<string, unknown>, base: string): string[] {
+  const out: string[] = [];
+  for (const setting of FILE_SETTINGS) {
+    let v: unknown = raw;
+    for (const k of setting.split('.'))
+      v = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[k] : undefined;
+    if (typeof v !== 'string' || v === '') continue;
+    const p = problem(setting, isAbsolute(v) ? v : resolve(base, v));
+    if (p) out.push(p);
+  }
+  return out;
 }
 
 export function settingFileProblems(config: Config): string[] {

@@ -4,7 +4,7 @@
  * operator fixes the file in one go. The rules themselves are the core's (src/token/jtt/roots.ts).
  */
 import { readFileSync } from 'node:fs';
-import { JttRoots, JttRootsError, jttRootsFromJson, type JttRoot } from '../token/jtt/roots.ts';
+import { jttRoot, JttRoots, parseRootEntry, rootIndexOf, type JttRoot } from '../token/jtt/roots.ts';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -15,21 +15,16 @@ export function jttRootsAllProblems(json: unknown): { roots?: JttRoots; problems
   const problems: string[] = [];
   const good: JttRoot[] = [];
   const firstAt = new Map<number, number>();
-  json.roots.forEach((entry: unknown, i) => {
-    try {
-      // One entry at a time through the core's parser; its messages name roots[0].
-      const one = jttRootsFromJson({ roots: [entry] });
-      const root = one.get(one.indexes[0]!)!;
-      const first = firstAt.get(root.index);
-      if (first !== undefined) problems.push(`roots[${i}].index: ${root.index} is repeated (also roots[${first}])`);
-      else {
-        firstAt.set(root.index, i);
-        good.push(root);
-      }
-    } catch (e) {
-      if (!(e instanceof JttRootsError)) throw e;
-      problems.push(e.message.replace(/^roots\[0\]/, `roots[${i}]`));
-    }
+  json.roots.forEach((e: unknown, i) => {
+    // Every problem of each entry (the core's rules); a repeated index whatever else is wrong.
+    const index = rootIndexOf(e);
+    const first = index === undefined ? undefined : firstAt.get(index);
+    if (index !== undefined && first !== undefined)
+      problems.push(`roots[${i}].index: ${index} is repeated (also roots[${first}])`);
+    else if (index !== undefined) firstAt.set(index, i);
+    const r = parseRootEntry(e, `roots[${i}]`);
+    problems.push(...r.problems);
+    if (r.entry && first === undefined) good.push(jttRoot(r.entry));
   });
   return problems.length ? { problems } : { roots: new JttRoots(good), problems };
 }

@@ -26,6 +26,16 @@ export const REDACT_PATHS = [
   '*.d',
 ];
 
+/**
+ * What a censored field keeps: an error code (FG-nnn, or a system one such as ECONNREFUSED, in
+ * `code`) is not a secret, and is what an operator searches the logs for; anything else in a
+ * censored field (a ride code in `code`, a key) is replaced.
+ */
+const ERROR_CODE = /^(FG-\d{3}|[A-Z][A-Z0-9_]{1,31})$/;
+export function censor(value: unknown): unknown {
+  return typeof value === 'string' && ERROR_CODE.test(value) ? value : '[redacted]';
+}
+
 export interface LogOptions {
   level: string;
   format: 'json' | 'pretty';
@@ -38,7 +48,7 @@ export function createLogger(o: LogOptions): Logger {
   const options: pino.LoggerOptions = {
     level: o.level,
     base: o.base ?? {},
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    redact: { paths: REDACT_PATHS, censor },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
   const dest =

@@ -29,6 +29,7 @@ import type { TapStore } from '../store/tapStore.ts';
 import { replayRetention } from '../token/params.ts';
 import { riderKey, type ReplayMemory } from '../token/replayMemory.ts';
 import type { JttFormat } from '../token/jtt/jttFormat.ts';
+import { TrustList } from '../token/trustList.ts';
 import { RideCodeValidator } from '../token/validator.ts';
 import type { Component, HealthContribution } from '../platform/component.ts';
 import type { Platform } from './platform.ts';
@@ -45,7 +46,8 @@ export function makeStore(config: Config, p: Platform): TapStore {
 
 export function makeValidator(config: Config, lists: ReturnType<typeof loadListFiles>, p: Platform): RideCodeValidator {
   return new RideCodeValidator({
-    trust: lists.trust!,
+    // No trust list only with its problem reported (the service then does not start).
+    trust: lists.trust ?? TrustList.EMPTY,
     ...(lists.deny ? { deny: lists.deny } : {}),
     params: { ...config.token, mode: config.mode },
     clock: p.clock,

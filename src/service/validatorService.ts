@@ -142,10 +142,11 @@ export class ValidatorService {
     this.log = platform.logger;
     const lists = loadListFiles(config.trust.file, config.deny?.file);
     const ackKeys = setupAckKeys(config);
+    // Every problem of the settings' files is gathered and reported at once, at the end of this
+    // constructor (a part whose file is unusable is built without it meanwhile; nothing starts).
     const problems = [...lists.problems, ...settingFileProblems(config), ...ackKeys.problems];
     const jtt = loadJttSettings(config);
     problems.push(...jtt.problems);
-    if (problems.length) throw new StartupError(problems);
 
     this.store = makeStore(config, platform);
     this.validator = makeValidator(config, lists, platform);
@@ -206,7 +207,7 @@ export class ValidatorService {
       alarms: this.alarms,
       statusChanged,
     });
-    if (ls.problems.length) throw new StartupError(ls.problems);
+    problems.push(...ls.problems);
     this.listSync = ls.listSync;
     this.jttRootsSync = makeJttRootsSync(config, platform, {
       jtt: this.jtt,
@@ -230,7 +231,7 @@ export class ValidatorService {
       link: this.link,
       keep: this.groupAccepts,
     });
-    if (rs.problems.length) throw new StartupError(rs.problems);
+    problems.push(...rs.problems);
     this.replayShare = rs.replayShare;
     this.metrics = new ValidatorMetrics({
       status: () => this.statusModel(),
@@ -262,7 +263,7 @@ export class ValidatorService {
       logger: this.log.child({ component: 'commands' }),
       status: () => this.status(),
     });
-    if (cmds.problems.length) throw new StartupError(cmds.problems);
+    problems.push(...cmds.problems);
     this.commands = cmds.commands;
     this.outcomeListeners.push((o) => {
       // Outcomes are emitted after the gate signal: the announcement is signed and sent later still.
@@ -286,7 +287,8 @@ export class ValidatorService {
       freePass: this.policy.freePass,
       outOfService: this.policy.outOfService,
     }));
-    if (shown.problems.length) throw new StartupError(shown.problems);
+    problems.push(...shown.problems);
+    if (problems.length) throw new StartupError(problems);
     this.display = shown.display;
     const display = this.display;
     // Last of the listeners: the gate, the store and the uploader come first.

@@ -6,6 +6,8 @@ import { ConfigError, envPath, loadConfig } from '../../src/config/load.ts';
 import { runFaregate } from '../support/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'faregate-config-'));
+// The files the settings below name are there (a missing one would be listed as a problem too).
+writeFileSync(join(dir, 'trust.json'), '{"keys": []}');
 function file(name: string, text: string): string {
   const p = join(dir, name);
   writeFileSync(p, text);

@@ -117,6 +117,8 @@ describe('faregate verify --jtt-roots', () => {
     [{ roots: [{ index: 1, key: '02' + '00'.repeat(31) + '05' }] }, /not a valid compressed SM2 point/],
     [{ roots: [{ index: 1, key: '04' + '11'.repeat(64) }] }, /not a point on the SM2 curve/],
     [{ roots: [{ index: 1, key: 'abc' }] }, /not hex/],
+    // Every problem, on the one line.
+    [{ roots: [{ index: 256, key: 'abc' }] }, /roots\[0\]\.index: must be an integer 0-255; roots\[0\]\.key: not hex/],
   ])('an unusable root file exits 2 with what is wrong: %j', async (file, message) => {
     writeFileSync(join(dir, 'bad.json'), JSON.stringify(file));
     const r = await verify(['--jtt-roots', 'bad.json'], [EXAMPLE_HEX]);

@@ -37,6 +37,10 @@ describe('bad jtt.roots settings refuse to start', () => {
         { index: 23, key: good },
         { index: 2, key: '02' + 'ff'.repeat(32) },
         { index: 3, key: good, exp: 'soon' },
+        // Two problems in one entry; an index repeated after an entry that is wrong otherwise.
+        { index: 'x', key: good, exp: 'soon' },
+        { index: 9, key: 'zz' },
+        { index: 9, key: good },
       ],
     });
     const r = await run({ jtt: { roots: file }, trust: { file: join(dir, 'no-trust.json') } });
@@ -49,6 +53,10 @@ describe('bad jtt.roots settings refuse to start', () => {
       `  - jtt.roots: ${file} is unusable: roots[3].index: 23 is repeated (also roots[2])`,
       `  - jtt.roots: ${file} is unusable: roots[4].key: not a valid compressed SM2 point`,
       `  - jtt.roots: ${file} is unusable: roots[5].exp: must be an integer (Unix seconds)`,
+      `  - jtt.roots: ${file} is unusable: roots[6].index: must be an integer 0-255`,
+      `  - jtt.roots: ${file} is unusable: roots[6].exp: must be an integer (Unix seconds)`,
+      `  - jtt.roots: ${file} is unusable: roots[7].key: not hex`,
+      `  - jtt.roots: ${file} is unusable: roots[8].index: 9 is repeated (also roots[7])`,
     ]);
   });
 

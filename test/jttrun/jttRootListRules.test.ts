@@ -91,7 +91,7 @@ describe.each<Where>(['inline', 'worker'])('the JT/T root list, verified %s', (w
     );
     expect(bad).toMatchObject({ outcome: 'refused', reason: 'malformed' });
     expect(bad.outcome === 'refused' && bad.detail).toBe(
-      'roots[0].index: must be an integer 0-255; roots[1].key: not hex',
+      'roots[0].index: must be an integer 0-255; roots[0].key: 1 bytes; a key is 33, 64 or 65 bytes; roots[1].key: not hex',
     );
     expect(await sync.receive(list(4, []), 'mqtt')).toMatchObject({ outcome: 'refused', reason: 'rollback' });
     expect(jtt.rootKeys).toBe(held);

@@ -77,4 +77,25 @@ describe('logs', () => {
     expect(out).not.toContain(key.d);
     expect(out).toContain('[redacted]');
   });
+
+  it('keep an error code in `code` (FG-nnn, ECONNREFUSED), and censor anything else there', () => {
+    const stream = new PassThrough();
+    const out: Record<string, unknown>[] = [];
+    stream.on('data', (d: Buffer) =>
+      out.push(
+        ...d
+          .toString()
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as Record<string, unknown>),
+      ),
+    );
+    const log = createLogger({ level: 'info', format: 'json', destination: stream });
+    const code = makeRider().code();
+    log.info({ err: 'store is newer', code: 'FG-203' }, 'a');
+    log.info({ code: 'ECONNREFUSED' }, 'b');
+    log.info({ code }, 'c');
+    log.info({ code: 'fg1:abc' }, 'd');
+    expect(out.map((l) => l.code)).toEqual(['FG-203', 'ECONNREFUSED', '[redacted]', '[redacted]']);
+  });
 });

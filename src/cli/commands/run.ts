@@ -40,7 +40,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   } catch (e) {
     if (e instanceof StartupError) {
       io.error(
-        `faregate: refusing to start: configuration ${a.config} has ${e.problems.length} problem(s):\n${e.problems.map((p) => `  - ${p}`).join('\n')}`,
+        `faregate: refusing to start: configuration ${a.config} has ${e.problems.length} problem${e.problems.length === 1 ? '' : 's'}:\n${e.problems.map((p) => `  - ${p}`).join('\n')}`,
       );
       return EXIT_CONFIG;
     }

@@ -138,15 +138,13 @@ async function loadList<T, D>(
 
 /** The §5 root-key file of jtt1179-reading (empty without a path); an unusable one exits 2 with what is wrong. */
 async function loadJttRoots(path: string | undefined): Promise<JttRoots> {
-  const { JttRoots, JttRootsError, jttRootsFromJson } = await import('../../token/jtt/roots.ts');
+  const { JttRoots } = await import('../../token/jtt/roots.ts');
   if (path === undefined) return JttRoots.EMPTY;
   const json = readJson(path, 'JT/T root-key file');
-  try {
-    return jttRootsFromJson(json);
-  } catch (e) {
-    if (e instanceof JttRootsError) throw new UsageError(`JT/T root-key file ${path} is unusable: ${e.message}`);
-    throw e;
-  }
+  const { jttRootsAllProblems } = await import('../../lists/jttRootsFile.ts');
+  const r = jttRootsAllProblems(json);
+  if (!r.roots) throw new UsageError(`JT/T root-key file ${path} is unusable: ${r.problems.join('; ')}`);
+  return r.roots;
 }
 
 /**

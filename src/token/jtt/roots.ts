@@ -104,7 +104,46 @@ export function rootPointFromHex(hex: string, where: string): { x: bigint; y: bi
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Builds the roots from a parsed §5 file; every problem is a JttRootsError naming the member. */
+/** A valid §5 index (0-255), else undefined. */
+export function rootIndexOf(e: unknown): number | undefined {
+  const index = isObject(e) ? e.index : undefined;
+  return typeof index === 'number' && Number.isInteger(index) && index >= 0 && index <= 255 ? index : undefined;
+}
+
+/**
+ * One §5 entry at `where` (`roots[2]`): its checked fields, or every problem of it (each member
+ * named). A repeated index is the caller's to find (it spans entries).
+ */
+export function parseRootEntry(e: unknown, where: string): { entry?: JttRootEntry; problems: string[] } {
+  if (!isObject(e)) return { problems: [`${where}: not an object`] };
+  const { key, nbf, exp, label } = e;
+  const problems: string[] = [];
+  const index = rootIndexOf(e);
+  if (index === undefined) problems.push(`${where}.index: must be an integer 0-255`);
+  let point: { x: bigint; y: bigint } | undefined;
+  if (typeof key !== 'string') problems.push(`${where}.key: must be a hex string`);
+  else
+    try {
+      point = rootPointFromHex(key, where);
+    } catch (err) {
+      if (!(err instanceof JttRootsError)) throw err;
+      problems.push(err.message);
+    }
+  for (const [name, v] of [
+    ['nbf', nbf],
+    ['exp', exp],
+  ] as const)
+    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v)))
+      problems.push(`${where}.${name}: must be an integer (Unix seconds)`);
+  if (problems.length || index === undefined || !point) return { problems };
+  const entry: { -readonly [K in keyof JttRootEntry]: JttRootEntry[K] } = { index, ...point };
+  if (typeof nbf === 'number') entry.nbf = nbf;
+  if (typeof exp === 'number') entry.exp = exp;
+  if (typeof label === 'string') entry.label = label;
+  return { entry, problems };
+}
+
+/** Builds the roots from a parsed §5 file; its first problem is a JttRootsError naming the member. */
 export function jttRootsFromJson(json: unknown): JttRoots {
   if (!isObject(json)) throw new JttRootsError('the file is not a JSON object');
   const list = json.roots;
@@ -113,24 +152,12 @@ export function jttRootsFromJson(json: unknown): JttRoots {
   const seen = new Set<number>();
   list.forEach((e: unknown, i) => {
     const where = `roots[${i}]`;
-    if (!isObject(e)) throw new JttRootsError(`${where}: not an object`);
-    const { index, key, nbf, exp, label } = e;
-    if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index > 255)
-      throw new JttRootsError(`${where}.index: must be an integer 0-255`);
-    if (seen.has(index)) throw new JttRootsError(`${where}.index: ${index} is repeated`);
-    seen.add(index);
-    if (typeof key !== 'string') throw new JttRootsError(`${where}.key: must be a hex string`);
-    for (const [name, v] of [
-      ['nbf', nbf],
-      ['exp', exp],
-    ] as const)
-      if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v)))
-        throw new JttRootsError(`${where}.${name}: must be an integer (Unix seconds)`);
-    const entry: { -readonly [K in keyof JttRootEntry]: JttRootEntry[K] } = { index, ...rootPointFromHex(key, where) };
-    if (typeof nbf === 'number') entry.nbf = nbf;
-    if (typeof exp === 'number') entry.exp = exp;
-    if (typeof label === 'string') entry.label = label;
-    roots.push(jttRoot(entry));
+    const index = rootIndexOf(e);
+    if (index !== undefined && seen.has(index)) throw new JttRootsError(`${where}.index: ${index} is repeated`);
+    const r = parseRootEntry(e, where);
+    if (!r.entry) throw new JttRootsError(r.problems[0]!);
+    seen.add(r.entry.index);
+    roots.push(jttRoot(r.entry));
   });
   return new JttRoots(roots);
 }
