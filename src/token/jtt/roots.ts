@@ -155,7 +155,7 @@ export function jttRootsFromJson(json: unknown): JttRoots {
     const index = rootIndexOf(e);
     if (index !== undefined && seen.has(index)) throw new JttRootsError(`${where}.index: ${index} is repeated`);
     const r = parseRootEntry(e, where);
-    if (!r.entry) throw new JttRootsError(r.problems[0]!);
+    if (!r.entry) throw new JttRootsError(r.problems[0]);
     seen.add(r.entry.index);
     roots.push(jttRoot(r.entry));
   });
