@@ -751,7 +751,7 @@ export const ConfigSchema = z
         .strictObject({
           antiPassbackSeconds: setting(
             z.number().int().nonnegative().default(600),
-            'Metro in gates: the same account entering again at this station within this many seconds is refused (one ride code cannot let two people in); 0 disables.',
+            'Metro in gates: the same account entering again at this gate within this many seconds is refused (one ride code cannot let two people in); 0 disables.',
             'live',
           ),
           maxJourneySeconds: setting(

@@ -142,7 +142,9 @@ The file is checked as a whole before anything starts. On any problem \`faregate
 \`refusing to start\` with every problem at once, one a line, each with the dotted path of the
 bad field, and exits with code ${EXIT_CONFIG}. Under systemd the problems are in
 \`journalctl -u faregate\`, under Docker in \`docker logs\`. Unusable list or key files (missing,
-not valid JSON, unusable content such as a private key in a public key set) are reported the same way.
+not valid JSON, unusable content such as a private key in a public key set) are reported the same way,
+in the same list. While some fields are wrong, the files the settings name are checked for being
+there and readable (their contents are checked once the fields are right).
 
 ## Changing settings while running
 

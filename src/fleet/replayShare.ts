@@ -301,7 +301,14 @@ export function loadGroupSigner(file: string, deviceId: string): { signer: JwsSi
   try {
     jwk = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new Error(`${file}: ${errorMessage(e)}`);
+    const err = e as NodeJS.ErrnoException;
+    const why =
+      err.code === 'ENOENT'
+        ? 'file not found'
+        : err instanceof SyntaxError
+          ? `not valid JSON (${err.message})`
+          : errorMessage(e);
+    throw new Error(`${file}: ${why}`);
   }
   if (typeof jwk !== 'object' || jwk === null || typeof (jwk as { d?: unknown }).d !== 'string')
     throw new Error(`${file}: a private key (a JWK with "d") is needed`);

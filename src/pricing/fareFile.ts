@@ -158,19 +158,41 @@ export const FareFileSchema = z
       .describe('reduction by profile name (adult, child, student, senior, disabled, staff); flag `concession`'),
   })
   .superRefine((f, ctx) => {
-    const zones = new Set(Object.values(f.metro.zones));
-    f.metro.zoneFares.forEach((p, i) => {
-      p.zones.forEach((z, j) => {
-        if (!zones.has(z))
-          ctx.addIssue({
-            code: 'custom',
-            path: ['metro', 'zoneFares', i, 'zones', j],
-            message: `zone ${z} has no station in metro.zones`,
-          });
-      });
-    });
+    for (const p of zoneProblems(f)) ctx.addIssue({ code: 'custom', ...p });
   })
   .describe('a faregate fare file (docs/fares.md)');
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * A zone fare naming a zone no station is in. Read from the file as given, so that it is listed
+ * even when other fields are wrong (zod skips a refinement over an object that failed).
+ */
+function zoneProblems(input: unknown): { path: (string | number)[]; message: string }[] {
+  const metro = isObject(input) ? input.metro : undefined;
+  if (!isObject(metro)) return [];
+  const zones = new Set(isObject(metro.zones) ? Object.values(metro.zones) : []);
+  const out: { path: (string | number)[]; message: string }[] = [];
+  (Array.isArray(metro.zoneFares) ? metro.zoneFares : []).forEach((p: unknown, i) => {
+    const named = isObject(p) && Array.isArray(p.zones) ? (p.zones as unknown[]) : [];
+    named.forEach((z, j) => {
+      if (typeof z === 'string' && z !== '' && !zones.has(z))
+        out.push({ path: ['metro', 'zoneFares', i, 'zones', j], message: `zone ${z} has no station in metro.zones` });
+    });
+  });
+  return out;
+}
+
+/** Every problem of a fare file that failed its checks, `path: message`, the zone check included. */
+function problemLines(input: unknown, issues: readonly { path: PropertyKey[]; message: string }[]): string[] {
+  const line = (path: PropertyKey[], message: string) => `${path.length ? path.join('.') : '(root)'}: ${message}`;
+  const lines = issues.map((i) => line(i.path, i.message));
+  for (const p of zoneProblems(input)) {
+    const l = line(p.path, p.message);
+    if (!lines.includes(l)) lines.push(l);
+  }
+  return lines;
+}
 
 /** The fare file as given (before defaults). */
 export type FareFileInput = z.input<typeof FareFileSchema>;
@@ -181,14 +203,14 @@ export type FareFile = z.infer<typeof FareFileSchema>;
 export function fareFileProblems(input: unknown): string[] {
   const r = FareFileSchema.safeParse(input);
   if (r.success) return [];
-  return r.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
+  return problemLines(input, r.error.issues);
 }
 
 /** The fare file checked, defaults filled in; throws an Error listing every problem otherwise. */
 export function parseFareFile(input: unknown, name = 'fare file'): FareFile {
   const r = FareFileSchema.safeParse(input);
   if (r.success) return r.data;
-  const lines = r.error.issues.map((i) => `  ${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
+  const lines = problemLines(input, r.error.issues).map((l) => `  ${l}`);
   const message = `${name}: ${lines.length} problem${lines.length === 1 ? '' : 's'}\n${lines.join('\n')}`;
   throw new FaregateError('FARE_FILE_INVALID', message);
 }

@@ -26,6 +26,10 @@ describe('argument errors', () => {
     [['keys', 'generate', '--alg', 'RSA'], 'faregate keys generate: --alg must be EdDSA or ES256, not "RSA"'],
     [['keys', 'generate', '--force=yes', '--out', 'k'], 'faregate keys generate: --force takes no value (got "yes")'],
     [
+      ['keys', 'generate', '--kid', 'audit-m', '--print-private'],
+      "faregate keys generate: --kid: is not canonical base64url (its last character's unused bits are not 0): it would be written as audit-k",
+    ],
+    [
       ['issue', '--issuer', 'i', '--rider', 'r'],
       'faregate issue: missing --sub (the rider account id, 1..32 bytes in hex, pseudonymous)',
     ],

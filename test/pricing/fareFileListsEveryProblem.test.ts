@@ -90,6 +90,20 @@ describe('the fare file', () => {
     ).toEqual(['metro.zoneFares.0.zones.1: zone Q has no station in metro.zones']);
   });
 
+  it('names it beside problems of other fields too', () => {
+    expect(
+      fareFileProblems({
+        ...BASE_FARES,
+        currency: 'yuan',
+        metro: { ...BASE_FARES.metro, zoneFares: [{ zones: ['A', 'Q'], amount: -1 }] },
+      }),
+    ).toEqual([
+      'currency: must be an ISO 4217 code (3 capital letters)',
+      expect.stringMatching(/^metro\.zoneFares\.0\.amount: /),
+      'metro.zoneFares.0.zones.1: zone Q has no station in metro.zones',
+    ]);
+  });
+
   it('a file with problems, a file that is not YAML, a missing file: FARE_FILE_INVALID naming the file', () => {
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'currency: CNY\nbus: { default: -5 }\n');

@@ -205,7 +205,17 @@ export async function backendCommand(argv: string[], io: CliIo): Promise<number>
     await Promise.all(lanes.map((lane) => lane.start()));
   } catch (e) {
     if (stopping) return done;
-    logger.fatal(errorFields(e), 'cannot start the settlement backend');
+    // The likely cause when only lanes fail: the broker keeps one session per account.
+    const hint =
+      a.lanes > 1
+        ? {
+            hint:
+              'with --lanes N each lane is its own MQTT session (client ids ID, ID.2, ...); a broker that binds the ' +
+              'client id to the username (use_username_as_clientid, as docs/deploy/mosquitto/mosquitto.conf does) ' +
+              'keeps one session per account and closes the others: there, run one backend process per account',
+          }
+        : {};
+    logger.fatal({ ...errorFields(e), ...hint }, 'cannot start the settlement backend');
     await stop('startup failure');
     return 1;
   }

@@ -26,6 +26,15 @@ const Args = z
         const n = Buffer.from(k, 'base64url').length;
         return n >= 1 && n <= 16;
       }, 'must be 1..16 bytes')
+      // Read as bytes, a non-canonical text would come back as another kid ("audit-m" as audit-k).
+      .superRefine((k, ctx) => {
+        const back = Buffer.from(k, 'base64url').toString('base64url');
+        if (back !== k && back.length > 0)
+          ctx.addIssue({
+            code: 'custom',
+            message: `is not canonical base64url (its last character's unused bits are not 0): it would be written as ${back}`,
+          });
+      })
       .optional(),
     'print-private': z.boolean(),
     force: z.boolean(),
