@@ -20,6 +20,7 @@ import { ACCEPT_TYP, AcceptAnnouncementSchema, groupTopics, type AcceptAnnouncem
 import { errorFields, errorMessage } from '../errors/faregateError.ts';
 import { loadKeySetFile, signFlattenedJws, unverifiedPayload, verifyFlattenedJws } from '../lists/jws.ts';
 import type { FlattenedJws, JwsKeySet, JwsSigner } from '../lists/jws.ts';
+import { jsonFileProblem } from '../lists/jwkSet.ts';
 import { keyPairFromJwk, type Jwk } from '../mint/keys.ts';
 import type { MqttPort } from '../mqtt/mqttPort.ts';
 import type { Component } from '../platform/component.ts';
@@ -301,14 +302,7 @@ export function loadGroupSigner(file: string, deviceId: string): { signer: JwsSi
   try {
     jwk = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const why =
-      err.code === 'ENOENT'
-        ? 'file not found'
-        : err instanceof SyntaxError
-          ? `not valid JSON (${err.message})`
-          : errorMessage(e);
-    throw new Error(`${file}: ${why}`);
+    throw new Error(`${file}: ${jsonFileProblem(e)}`);
   }
   if (typeof jwk !== 'object' || jwk === null || typeof (jwk as { d?: unknown }).d !== 'string')
     throw new Error(`${file}: a private key (a JWK with "d") is needed`);

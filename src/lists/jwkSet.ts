@@ -166,19 +166,22 @@ export function loadJwkSetFile(file: string, rules: KeySetRules): ImportedKey[] 
   return importJwkSetOf(readJwkSetFile(file), rules, file);
 }
 
+/** Why a JSON key file could not be read: `file not found`, `not valid JSON (…)`, or the system's message. */
+export function jsonFileProblem(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  return err.code === 'ENOENT'
+    ? 'file not found'
+    : err instanceof SyntaxError
+      ? `not valid JSON (${err.message})`
+      : err.message;
+}
+
 /** Reads a JWK Set file's JSON; throws KeySetError naming the file. */
 export function readJwkSetFile(file: string): unknown {
   try {
     return JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const why =
-      err.code === 'ENOENT'
-        ? 'file not found'
-        : err instanceof SyntaxError
-          ? `not valid JSON (${err.message})`
-          : err.message;
-    throw new KeySetError([why], false, `${file}: `);
+    throw new KeySetError([jsonFileProblem(e)], false, `${file}: `);
   }
 }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, envPath, loadConfig } from '../../src/config/load.ts';
 import { runFaregate } from '../support/cli.ts';
+import { GOOD_BUS_SETTINGS } from './goodSettings.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'faregate-config-'));
 // The files the settings below name are there (a missing one would be listed as a problem too).
@@ -23,16 +24,7 @@ function problems(path: string, env: NodeJS.ProcessEnv = {}): string[] {
   throw new Error('expected a ConfigError');
 }
 
-const GOOD = `
-deviceId: bus-1
-mode: bus
-place: route-1
-direction: board
-scanner: { path: /dev/ttyACM0 }
-trust: { file: trust.json }
-dataDir: ./data
-fare: { bus: { adult: 200 } }
-`;
+const GOOD = GOOD_BUS_SETTINGS;
 
 describe('settings', () => {
   it('fills defaults and resolves relative paths against the file', () => {

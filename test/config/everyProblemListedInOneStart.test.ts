@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/load.ts';
 import { runFaregate } from '../support/cli.ts';
+import { GOOD_BUS_SETTINGS } from './goodSettings.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'faregate-every-problem-'));
 const at = (name: string) => join(dir, name);
@@ -75,18 +76,7 @@ describe('one start lists every problem', () => {
 describe('overrides from the environment', () => {
   const good = at('good.yaml');
   writeFileSync(at('trust.json'), '{"keys": []}');
-  writeFileSync(
-    good,
-    `deviceId: bus-1
-mode: bus
-place: route-1
-direction: board
-scanner: { path: /dev/ttyACM0 }
-trust: { file: trust.json }
-dataDir: ./data
-fare: { bus: { adult: 200 } }
-`,
-  );
+  writeFileSync(good, GOOD_BUS_SETTINGS);
 
   it('a value that reads as a number is text where the setting is text', () => {
     const { config } = loadConfig(good, { FAREGATE_PLACE: '518', FAREGATE_DEVICE_ID: '1234' });
