@@ -16,6 +16,7 @@ import { silentLogger } from '../../src/platform/logger.ts';
 import { ALG_EDDSA } from '../../src/token/cose.ts';
 import { StartupError, ValidatorService } from '../../src/service/validatorService.ts';
 import { StoreReader } from '../../src/store/storeReader.ts';
+import { devAckKey, signAck } from '../support/independentBackend.ts';
 import { waitFor } from '../support/pty.ts';
 import { busSettings } from '../support/serviceProcess.ts';
 import { inProcess, type InProcess } from '../service/inProcess.ts';
@@ -136,5 +137,9 @@ describe('ack settings', () => {
       () => r!.svc.store.counts().taps === 2 && r!.svc.store.counts().unsettled === 0,
       'settled by v1 acks',
     );
+    // A signed ack cannot be checked without backend keys: ignored, and the log names the setting.
+    r.broker.inject(r.link!.topics.acks, signAck({ batchId: 'b', tapIds: [] }, devAckKey()));
+    await waitFor(() => r!.log.lines.some((l) => /^signed ack ignored/.test(String(l.msg))), 'the signed ack ignored');
+    expect(r.log.lines.find((l) => /^signed ack ignored/.test(String(l.msg)))?.msg).toMatch(/settlement\.backendKeys/);
   });
 });
